@@ -1,0 +1,22 @@
+//! ferrun: a runc-compatible OCI container runtime.
+//!
+//! The binary (`main.rs`) parses the command line and dispatches to `commands/`; everything
+//! else lives in this library so integration tests and benchmarks can reach it.
+//! See `../shared/DESIGN.md` §2 for the layout and the process-model rules.
+
+pub mod cgroups;
+pub mod cli;
+pub mod commands;
+pub mod container;
+pub mod error;
+pub mod hooks;
+pub mod logging;
+pub mod namespaces;
+pub mod process;
+pub mod rootfs;
+pub mod security;
+pub mod signals;
+pub mod specgen;
+pub mod features;
+pub mod sys;
+pub mod tty;
