@@ -116,17 +116,17 @@ mod tests {
     #[test]
     fn hostname_without_uts_namespace_is_rejected() {
         let s = spec(serde_json::json!({"ociVersion":"1.2.0","hostname":"x",
-            "process":{"args":["sh"],"cwd":"/"},"linux":{"namespaces":[{"type":"mount"}]}}));
+            "process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"},"linux":{"namespaces":[{"type":"mount"}]}}));
         let e = validate(&s).unwrap_err().to_string();
         assert!(e.contains("hostname"), "{e}");
     }
 
     #[test]
     fn empty_args_and_relative_cwd_are_rejected() {
-        let s = spec(serde_json::json!({"ociVersion":"1.2.0","process":{"args":[],"cwd":"/"},
+        let s = spec(serde_json::json!({"ociVersion":"1.2.0","process":{"user":{"uid":0,"gid":0},"args":[],"cwd":"/"},
             "linux":{"namespaces":[{"type":"mount"}]}}));
         assert!(validate(&s).unwrap_err().to_string().contains("process.args"));
-        let s = spec(serde_json::json!({"ociVersion":"1.2.0","process":{"args":["sh"],"cwd":"tmp"},
+        let s = spec(serde_json::json!({"ociVersion":"1.2.0","process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"tmp"},
             "linux":{"namespaces":[{"type":"mount"}]}}));
         assert!(validate(&s).unwrap_err().to_string().contains("process.cwd"));
     }
