@@ -25,6 +25,8 @@ pub enum Error {
     Signal(#[from] crate::signals::SignalError),
     #[error(transparent)]
     Wait(#[from] crate::process::wait::WaitError),
+    #[error(transparent)]
+    Tty(#[from] crate::process::ttyproxy::ProxyError),
     #[error("{0}")]
     Usage(String),
     #[error("{0} is not supported by ferrun yet")]

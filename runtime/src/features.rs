@@ -1,2 +1,4 @@
 //! PLACEHOLDER until the pieces branch lands (same contract).
-pub fn features() -> serde_json::Value { serde_json::json!({}) }
+pub fn features() -> serde_json::Value {
+    serde_json::json!({})
+}

@@ -100,7 +100,14 @@ fn emit(level: Level, msg: &str) {
                 eprintln!("ferrun: {msg}");
             }
         }
-        None => eprintln!("ferrun: {}{msg}", if level == Level::Warn { "warning: " } else { "" }),
+        None => eprintln!(
+            "ferrun: {}{msg}",
+            if level == Level::Warn {
+                "warning: "
+            } else {
+                ""
+            }
+        ),
     }
 }
 
@@ -110,7 +117,12 @@ mod tests {
 
     #[test]
     fn json_lines_match_runc_shape() {
-        let line = render(LogFormat::Json, Level::Error, "boom \"x\"", "2026-01-01T00:00:00Z");
+        let line = render(
+            LogFormat::Json,
+            Level::Error,
+            "boom \"x\"",
+            "2026-01-01T00:00:00Z",
+        );
         let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
         assert_eq!(v["level"], "error");
         assert_eq!(v["msg"], "boom \"x\"");

@@ -7,12 +7,21 @@ use ferrun::logging;
 
 fn main() {
     let cli = Cli::parse();
-    logging::init(cli.global.log.clone(), cli.global.log_format, cli.global.debug);
-    if matches!(cli.command, Some(Command::Create(_)) | Some(Command::Run(_))) {
+    logging::init(
+        cli.global.log.clone(),
+        cli.global.log_format,
+        cli.global.debug,
+    );
+    if matches!(
+        cli.command,
+        Some(Command::Create(_)) | Some(Command::Run(_))
+    ) {
         // CVE-2019-5736: re-exec from a read-only detached mount before any container
         // process exists (see sys/exe.rs). On success this does not return.
         if let Err(e) = ferrun::sys::exe::ensure_protected_exe() {
-            logging::error(&format!("cannot protect the runtime binary (CVE-2019-5736): {e}"));
+            logging::error(&format!(
+                "cannot protect the runtime binary (CVE-2019-5736): {e}"
+            ));
             std::process::exit(1);
         }
     }

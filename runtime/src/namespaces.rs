@@ -205,45 +205,62 @@ mod tests {
 
     #[test]
     fn new_namespaces_become_clone_flags_and_cgroup_is_deferred() {
-        let s = spec(serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[
-            {"type":"pid"},{"type":"mount"},{"type":"network"},{"type":"cgroup"},{"type":"uts"}]}}));
+        let s = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[
+            {"type":"pid"},{"type":"mount"},{"type":"network"},{"type":"cgroup"},{"type":"uts"}]}}),
+        );
         let p = plan(&s).unwrap();
         assert!(p.new_pid());
-        assert!(p.clone_flags.contains(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET));
+        assert!(p
+            .clone_flags
+            .contains(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET));
         assert!(!p.clone_flags.contains(CloneFlags::CLONE_NEWCGROUP));
         assert!(p.new_cgroup);
     }
 
     #[test]
     fn duplicates_and_bad_paths_are_errors() {
-        let s = spec(serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[
-            {"type":"pid"},{"type":"pid"}]}}));
+        let s = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[
+            {"type":"pid"},{"type":"pid"}]}}),
+        );
         assert!(matches!(plan(&s), Err(NamespaceError::Duplicate(_))));
-        let s = spec(serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[
-            {"type":"network","path":"/nonexistent/ns"}]}}));
+        let s = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[
+            {"type":"network","path":"/nonexistent/ns"}]}}),
+        );
         let err = plan(&s).unwrap_err().to_string();
         assert!(err.contains("/nonexistent/ns"), "{err}");
     }
 
     #[test]
     fn user_namespace_needs_mappings() {
-        let s = spec(serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[{"type":"user"}]}}));
+        let s = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[{"type":"user"}]}}),
+        );
         assert!(matches!(plan(&s), Err(NamespaceError::MissingMappings)));
-        let s = spec(serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[{"type":"user"}],
+        let s = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[{"type":"user"}],
             "uidMappings":[{"containerID":0,"hostID":1000,"size":1}],
-            "gidMappings":[{"containerID":0,"hostID":1000,"size":1}]}}));
+            "gidMappings":[{"containerID":0,"hostID":1000,"size":1}]}}),
+        );
         let p = plan(&s).unwrap();
         assert_eq!(render_id_map(&p.uid_mappings), "0 1000 1\n");
     }
 
     #[test]
     fn time_offsets_render_and_need_a_time_namespace() {
-        let s = spec(serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[{"type":"time"}],
-            "timeOffsets":{"monotonic":{"secs":10,"nanosecs":5},"boottime":{"secs":-3}}}}));
+        let s = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[{"type":"time"}],
+            "timeOffsets":{"monotonic":{"secs":10,"nanosecs":5},"boottime":{"secs":-3}}}}),
+        );
         let p = plan(&s).unwrap();
         assert_eq!(p.new_time.unwrap(), "boottime -3 0\nmonotonic 10 5\n");
         let s = spec(serde_json::json!({"ociVersion":"1.2.0","linux":{
             "timeOffsets":{"monotonic":{"secs":10}}}}));
-        assert!(matches!(plan(&s), Err(NamespaceError::OffsetsWithoutTimens)));
+        assert!(matches!(
+            plan(&s),
+            Err(NamespaceError::OffsetsWithoutTimens)
+        ));
     }
 }

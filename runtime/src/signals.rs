@@ -6,5 +6,12 @@ pub struct Sig(pub i32);
 pub struct SignalError(pub String);
 pub fn parse_signal(s: &str) -> Result<Sig, SignalError> {
     let u = s.trim_start_matches("SIG");
-    match u { "KILL" | "9" => Ok(Sig(9)), "TERM" | "15" => Ok(Sig(15)), "INT" | "2" => Ok(Sig(2)), "HUP" | "1" => Ok(Sig(1)), "USR1" | "10" => Ok(Sig(10)), _ => Err(SignalError(s.into())) }
+    match u {
+        "KILL" | "9" => Ok(Sig(9)),
+        "TERM" | "15" => Ok(Sig(15)),
+        "INT" | "2" => Ok(Sig(2)),
+        "HUP" | "1" => Ok(Sig(1)),
+        "USR1" | "10" => Ok(Sig(10)),
+        _ => Err(SignalError(s.into())),
+    }
 }

@@ -11,13 +11,23 @@ fn assert_clean_failure(f: &Ferrun, args: &[&str], id: &str, needle: &str) {
     let out = f.run(args);
     let (_, err) = text(&out);
     assert_eq!(out.status.code(), Some(1), "ferrun {args:?}: {err}");
-    assert!(err.contains(needle), "ferrun {args:?}: stderr {err:?} lacks {needle:?}");
+    assert!(
+        err.contains(needle),
+        "ferrun {args:?}: stderr {err:?} lacks {needle:?}"
+    );
     assert!(!f.state_dir_exists(id), "state dir of {id} left behind");
-    assert!(cgroup_leaked(id).is_empty(), "cgroup of {id} left behind: {:?}", cgroup_leaked(id));
+    assert!(
+        cgroup_leaked(id).is_empty(),
+        "cgroup of {id} left behind: {:?}",
+        cgroup_leaked(id)
+    );
 }
 
 fn bundle_for(id: &str, args: &[&str]) -> Bundle {
-    Bundle::with_args(args, json!({"linux": {"cgroupsPath": format!("/ferrun-test/{id}")}}))
+    Bundle::with_args(
+        args,
+        json!({"linux": {"cgroupsPath": format!("/ferrun-test/{id}")}}),
+    )
 }
 
 #[test]
@@ -25,7 +35,12 @@ fn missing_bundle_and_missing_config() {
     require_root!();
     let f = Ferrun::new();
     let id = unique_id("nobundle");
-    assert_clean_failure(&f, &["create", "-b", "/nonexistent/bundle", &id], &id, "/nonexistent/bundle");
+    assert_clean_failure(
+        &f,
+        &["create", "-b", "/nonexistent/bundle", &id],
+        &id,
+        "/nonexistent/bundle",
+    );
     let b = bundle_for(&id, &["true"]);
     std::fs::remove_file(b.path().join("config.json")).unwrap();
     let bp = b.path().to_str().unwrap();
@@ -59,7 +74,12 @@ fn invalid_ids_are_rejected_before_anything_is_made() {
         assert_eq!(out.status.code(), Some(1), "{bad}: {err}");
         assert!(err.contains("invalid container id"), "{bad}: {err}");
     }
-    assert_eq!(std::fs::read_dir(f.root.path()).map(|d| d.count()).unwrap_or(0), 0);
+    assert_eq!(
+        std::fs::read_dir(f.root.path())
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0
+    );
 }
 
 #[test]

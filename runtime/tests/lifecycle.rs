@@ -31,7 +31,8 @@ fn run_reports_death_by_signal_as_128_plus_n() {
     // PID 1 of a pid namespace is immune to SIGKILL sent from inside it, so this container
     // shares the host's pid namespace and kills itself.
     let mut patch = cg(&id);
-    patch["linux"]["namespaces"] = json!([{"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]);
+    patch["linux"]["namespaces"] =
+        json!([{"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]);
     let b = Bundle::with_args(&["sh", "-c", "kill -KILL $$"], patch);
     let out = f.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
     assert_eq!(out.status.code(), Some(137), "{:?}", text(&out));
@@ -44,7 +45,14 @@ fn create_start_kill_delete_walks_the_states() {
     let id = unique_id("walk");
     let b = Bundle::with_args(&["sleep", "60"], cg(&id));
     let pidfile = b.path().join("init.pid");
-    f.ok(&["create", "-b", b.path().to_str().unwrap(), "--pid-file", pidfile.to_str().unwrap(), &id]);
+    f.ok(&[
+        "create",
+        "-b",
+        b.path().to_str().unwrap(),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        &id,
+    ]);
     let st = f.state(&id);
     assert_eq!(st["status"], "created");
     let pid = st["pid"].as_i64().unwrap();
@@ -61,11 +69,18 @@ fn create_start_kill_delete_walks_the_states() {
     f.ok(&["kill", &id, "KILL"]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while f.state(&id)["status"] != "stopped" {
-        assert!(std::time::Instant::now() < deadline, "container did not stop");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "container did not stop"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let out = f.run(&["kill", &id, "TERM"]);
-    assert_eq!(out.status.code(), Some(1), "kill of a stopped container is an error");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "kill of a stopped container is an error"
+    );
     f.ok(&["delete", &id]);
     assert!(f.run(&["state", &id]).status.code() == Some(1));
     assert!(cgroup_leaked(&id).is_empty());

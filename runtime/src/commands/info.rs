@@ -23,7 +23,8 @@ pub fn spec(a: &SpecArgs) -> Result<(), Error> {
         what: format!("write {}", path.display()),
         source,
     };
-    let text = serde_json::to_string_pretty(&crate::specgen::default_spec(a.rootless)).map_err(|e| io(e.into()))?;
+    let text = serde_json::to_string_pretty(&crate::specgen::default_spec(a.rootless))
+        .map_err(|e| io(e.into()))?;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -41,10 +42,11 @@ pub fn spec(a: &SpecArgs) -> Result<(), Error> {
 }
 
 pub fn features() -> Result<(), Error> {
-    let text = serde_json::to_string_pretty(&crate::features::features()).map_err(|e| Error::Io {
-        what: "features".into(),
-        source: e.into(),
-    })?;
+    let text =
+        serde_json::to_string_pretty(&crate::features::features()).map_err(|e| Error::Io {
+            what: "features".into(),
+            source: e.into(),
+        })?;
     println!("{text}");
     Ok(())
 }

@@ -37,13 +37,17 @@ pub fn list(store: &StateStore, a: &ListArgs) -> Result<(), Error> {
             let text = serde_json::to_string(&states).map_err(|e| out_err(e.into()))?;
             writeln!(out, "{text}").map_err(out_err)
         }
-        ListFormat::Table => out.write_all(render_table(&states).as_bytes()).map_err(out_err),
+        ListFormat::Table => out
+            .write_all(render_table(&states).as_bytes())
+            .map_err(out_err),
     }
 }
 
 /// runc's tabwriter layout: columns padded to the widest cell (at least 12) plus 3 spaces.
 pub fn render_table(states: &[OciState]) -> String {
-    let mut rows = vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from).to_vec()];
+    let mut rows = vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
+        .map(String::from)
+        .to_vec()];
     for s in states {
         rows.push(vec![
             s.id.clone(),
@@ -56,7 +60,14 @@ pub fn render_table(states: &[OciState]) -> String {
     }
     let cols = rows[0].len();
     let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0).max(12 - 3) + 3)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].len())
+                .max()
+                .unwrap_or(0)
+                .max(12 - 3)
+                + 3
+        })
         .collect();
     let mut out = String::new();
     for r in rows {
@@ -92,7 +103,10 @@ mod tests {
         };
         let t = render_table(&[s]);
         let lines: Vec<&str> = t.lines().collect();
-        assert!(lines[0].starts_with("ID          PID         STATUS"), "{t}");
+        assert!(
+            lines[0].starts_with("ID          PID         STATUS"),
+            "{t}"
+        );
         assert_eq!(lines[0].find("PID"), lines[1].find("42"));
         assert!(lines[1].ends_with("root"));
     }

@@ -78,7 +78,10 @@ pub fn validate(spec: &Spec) -> Result<(), ConfigError> {
         return invalid("process.args must contain at least one entry");
     }
     if !process.cwd().is_absolute() {
-        return invalid(&format!("process.cwd {:?} must be an absolute path", process.cwd()));
+        return invalid(&format!(
+            "process.cwd {:?} must be an absolute path",
+            process.cwd()
+        ));
     }
     let has_ns = |kind: LinuxNamespaceType| {
         spec.linux()
@@ -88,19 +91,28 @@ pub fn validate(spec: &Spec) -> Result<(), ConfigError> {
     };
     // runc: "unable to set hostname without a private UTS namespace" — setting it would
     // change the host's hostname.
-    if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !has_ns(LinuxNamespaceType::Uts) {
+    if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !has_ns(LinuxNamespaceType::Uts)
+    {
         return invalid("hostname requires a new uts namespace in linux.namespaces");
     }
-    if spec.domainname().as_deref().is_some_and(|h| !h.is_empty()) && !has_ns(LinuxNamespaceType::Uts) {
+    if spec.domainname().as_deref().is_some_and(|h| !h.is_empty())
+        && !has_ns(LinuxNamespaceType::Uts)
+    {
         return invalid("domainname requires a new uts namespace in linux.namespaces");
     }
-    if spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()).is_some_and(|s| !s.is_empty())
+    if spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.sysctl().as_ref())
+        .is_some_and(|s| !s.is_empty())
         && !has_ns(LinuxNamespaceType::Mount)
     {
         return invalid("linux.sysctl requires a new mount namespace");
     }
     if !has_ns(LinuxNamespaceType::Mount) {
-        return invalid("linux.namespaces must include a new mount namespace (ferrun sets up the rootfs in it)");
+        return invalid(
+            "linux.namespaces must include a new mount namespace (ferrun sets up the rootfs in it)",
+        );
     }
     Ok(())
 }
@@ -123,18 +135,32 @@ mod tests {
 
     #[test]
     fn empty_args_and_relative_cwd_are_rejected() {
-        let s = spec(serde_json::json!({"ociVersion":"1.2.0","process":{"user":{"uid":0,"gid":0},"args":[],"cwd":"/"},
-            "linux":{"namespaces":[{"type":"mount"}]}}));
-        assert!(validate(&s).unwrap_err().to_string().contains("process.args"));
-        let s = spec(serde_json::json!({"ociVersion":"1.2.0","process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"tmp"},
-            "linux":{"namespaces":[{"type":"mount"}]}}));
-        assert!(validate(&s).unwrap_err().to_string().contains("process.cwd"));
+        let s = spec(
+            serde_json::json!({"ociVersion":"1.2.0","process":{"user":{"uid":0,"gid":0},"args":[],"cwd":"/"},
+            "linux":{"namespaces":[{"type":"mount"}]}}),
+        );
+        assert!(validate(&s)
+            .unwrap_err()
+            .to_string()
+            .contains("process.args"));
+        let s = spec(
+            serde_json::json!({"ociVersion":"1.2.0","process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"tmp"},
+            "linux":{"namespaces":[{"type":"mount"}]}}),
+        );
+        assert!(validate(&s)
+            .unwrap_err()
+            .to_string()
+            .contains("process.cwd"));
     }
 
     #[test]
     fn wrong_types_name_the_position() {
         let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("config.json"), r#"{"ociVersion":"1.2.0","process":{"args":"sh"}}"#).unwrap();
+        std::fs::write(
+            tmp.path().join("config.json"),
+            r#"{"ociVersion":"1.2.0","process":{"args":"sh"}}"#,
+        )
+        .unwrap();
         let e = load_bundle(tmp.path()).err().unwrap().to_string();
         assert!(e.contains("config.json") && e.contains("column"), "{e}");
     }

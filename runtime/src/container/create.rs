@@ -46,11 +46,22 @@ pub enum CreateError {
     },
 }
 
-#[derive(Debug, Clone)]
+/// Where the pty master goes when process.terminal is true.
+#[derive(Debug)]
+pub enum ConsoleSource {
+    /// Nowhere: a terminal config is an error (runc: detaching needs a console socket).
+    None,
+    /// `--console-socket PATH`.
+    Socket(PathBuf),
+    /// Our own socket end: foreground `run` proxies the tty itself (used only if terminal).
+    Proxy(OwnedFd),
+}
+
+#[derive(Debug)]
 pub struct CreateOptions {
     pub id: String,
     pub bundle: PathBuf,
-    pub console_socket: Option<PathBuf>,
+    pub console: ConsoleSource,
     pub pid_file: Option<PathBuf>,
     pub no_pivot: bool,
     pub no_new_keyring: bool,
@@ -64,6 +75,7 @@ pub struct CreateOptions {
 pub struct Created {
     pub state: ContainerState,
     pub pid: Pid,
+    pub terminal: bool,
 }
 
 /// Undo what `create` made, in reverse order, unless committed.
@@ -88,15 +100,16 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
     let bundle = load_bundle(&opts.bundle)?;
     let process = bundle.spec.process().as_ref().expect("validated");
     let terminal = process.terminal().unwrap_or(false);
-    if terminal && opts.console_socket.is_none() {
-        return Err(CreateError::Usage(
-            "process.terminal is true: a --console-socket is required (ferrun does not proxy a tty yet)".into(),
-        ));
-    }
-    if !terminal && opts.console_socket.is_some() {
-        return Err(CreateError::Usage(
-            "--console-socket given but process.terminal is false".into(),
-        ));
+    match (&opts.console, terminal) {
+        (ConsoleSource::None, true) => {
+            return Err(CreateError::Usage(
+                "process.terminal is true: cannot allocate a tty without --console-socket when detaching".into(),
+            ))
+        }
+        (ConsoleSource::Socket(_), false) => {
+            return Err(CreateError::Usage("--console-socket given but process.terminal is false".into()))
+        }
+        _ => {}
     }
     let plan = namespaces::plan(&bundle.spec)?;
     let dir = store.create(&opts.id)?;
@@ -109,7 +122,11 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
     rollback.dir = Some(dir);
     let dir = rollback.dir.as_ref().expect("just set");
 
-    let cgroups_path = bundle.spec.linux().as_ref().and_then(|l| l.cgroups_path().clone());
+    let cgroups_path = bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.cgroups_path().clone());
     let cgroups_path = cgroups_path.map(|p| p.to_string_lossy().into_owned());
     let cg_err = |source| CreateError::Cgroup {
         id: opts.id.clone(),
@@ -128,7 +145,16 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
     let cgroup = rollback.cgroup.as_deref().expect("just set");
 
     let exec_listener = bind_exec_listener(&dir.path)?;
-    let console = connect_console(opts.console_socket.as_deref())?;
+    let console = match (&opts.console, terminal) {
+        (ConsoleSource::Socket(p), _) => connect_console(Some(p))?,
+        (ConsoleSource::Proxy(fd), true) => {
+            Some(fd.try_clone().map_err(|source| CreateError::Console {
+                path: PathBuf::from("(internal console socket)"),
+                source: crate::tty::TtyError(source.to_string()),
+            })?)
+        }
+        _ => None,
+    };
     let hooks = bundle.spec.hooks().clone().unwrap_or_default();
     let base = state.clone();
     let state_json = move |pid: Pid| {
@@ -139,8 +165,16 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
     };
     let mut create_hooks = |pid: Pid| -> crate::process::launch::HookResult {
         let json = state_json(pid);
-        run_hooks(HookKind::Prestart, hooks.prestart().as_deref().unwrap_or_default(), json.as_bytes())?;
-        run_hooks(HookKind::CreateRuntime, hooks.create_runtime().as_deref().unwrap_or_default(), json.as_bytes())?;
+        run_hooks(
+            HookKind::Prestart,
+            hooks.prestart().as_deref().unwrap_or_default(),
+            json.as_bytes(),
+        )?;
+        run_hooks(
+            HookKind::CreateRuntime,
+            hooks.create_runtime().as_deref().unwrap_or_default(),
+            json.as_bytes(),
+        )?;
         Ok(())
     };
     let launched = launch(
@@ -174,10 +208,13 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
     state.pid = launched.pid.as_raw();
     state.pid_start_time = read_proc_stat(state.pid).map_or(0, |s| s.start_time);
     state.status = Status::Created;
-    let finish = dir.save(&state).map_err(CreateError::from).and_then(|()| match &opts.pid_file {
-        Some(p) => write_pid_file(p, state.pid),
-        None => Ok(()),
-    });
+    let finish = dir
+        .save(&state)
+        .map_err(CreateError::from)
+        .and_then(|()| match &opts.pid_file {
+            Some(p) => write_pid_file(p, state.pid),
+            None => Ok(()),
+        });
     if let Err(e) = finish {
         let _ = nix::sys::signal::kill(launched.pid, nix::sys::signal::Signal::SIGKILL);
         let _ = nix::sys::wait::waitpid(launched.pid, None);
@@ -189,6 +226,7 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
     Ok(Created {
         state,
         pid: launched.pid,
+        terminal,
     })
 }
 
@@ -231,8 +269,15 @@ fn run_poststop_after_failure(state: &ContainerState) {
     };
     let mut s = state.clone();
     s.status = Status::Stopped;
-    if let Err(e) = run_hooks(HookKind::Poststop, &hooks, s.oci_state_unchecked().hook_json_string().as_bytes()) {
-        logging::warn(&format!("poststop hook after failed create of {:?}: {e}", state.id));
+    if let Err(e) = run_hooks(
+        HookKind::Poststop,
+        &hooks,
+        s.oci_state_unchecked().hook_json_string().as_bytes(),
+    ) {
+        logging::warn(&format!(
+            "poststop hook after failed create of {:?}: {e}",
+            state.id
+        ));
     }
 }
 
@@ -242,8 +287,13 @@ fn write_pid_file(path: &Path, pid: i32) -> Result<(), CreateError> {
         path: path.to_path_buf(),
         source,
     };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| err(std::io::Error::from_raw_os_error(libc::EINVAL)))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| err(std::io::Error::from_raw_os_error(libc::EINVAL)))?;
     let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
     std::fs::write(&tmp, pid.to_string()).map_err(err)?;
     std::fs::rename(&tmp, path).map_err(err)

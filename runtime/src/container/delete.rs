@@ -58,7 +58,11 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), DeleteErr
 /// SIGKILL every process of the container (a frozen cgroup is thawed so the kill lands) and
 /// wait until the init is gone.
 fn stop_everything(state: &ContainerState) -> Result<(), DeleteError> {
-    if let Some(cg) = state.cgroup_path.as_deref().and_then(|p| manager_from_path(p).ok()) {
+    if let Some(cg) = state
+        .cgroup_path
+        .as_deref()
+        .and_then(|p| manager_from_path(p).ok())
+    {
         let _ = cg.freeze(false);
         for pid in cg.pids().unwrap_or_default() {
             // SAFETY: kill(2) with a pid read from the container's own cgroup.

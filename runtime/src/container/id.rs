@@ -36,7 +36,10 @@ mod tests {
     #[rstest]
     #[case("abc", true)]
     #[case("a.b-c_d+e", true)]
-    #[case("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true)]
+    #[case(
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        true
+    )]
     #[case("", false)]
     #[case(".", false)]
     #[case("..", false)]

@@ -14,7 +14,10 @@ pub enum KillError {
     #[error("container {id:?} is not running (status {status})")]
     NotRunning { id: String, status: Status },
     #[error("kill container {id:?}: {source}")]
-    Signal { id: String, source: nix::errno::Errno },
+    Signal {
+        id: String,
+        source: nix::errno::Errno,
+    },
     #[error("kill --all on container {id:?}: {source}")]
     Cgroup { id: String, source: CgroupError },
 }
@@ -46,7 +49,12 @@ pub fn kill(store: &StateStore, id: &str, sig: Sig, all: bool) -> Result<(), Kil
                 // A process that exits between listing and signalling is not an error.
                 match send(pid, sig) {
                     Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
-                    Err(source) => return Err(KillError::Signal { id: id.to_string(), source }),
+                    Err(source) => {
+                        return Err(KillError::Signal {
+                            id: id.to_string(),
+                            source,
+                        })
+                    }
                 }
             }
             return Ok(());

@@ -63,7 +63,11 @@ impl ContainerState {
             oci_version: OCI_VERSION.to_string(),
             id: self.id.clone(),
             // runc prints pid 0 once the container has stopped.
-            pid: if status == Status::Stopped { 0 } else { self.pid },
+            pid: if status == Status::Stopped {
+                0
+            } else {
+                self.pid
+            },
             status,
             bundle: self.bundle.clone(),
             rootfs: self.rootfs.clone(),
@@ -142,7 +146,16 @@ mod tests {
         let mut s = sample(Status::Stopped, 0);
         s.annotations.insert("k".into(), "v".into());
         let v: serde_json::Value = serde_json::to_value(s.oci_state()).unwrap();
-        for f in ["ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "owner"] {
+        for f in [
+            "ociVersion",
+            "id",
+            "pid",
+            "status",
+            "bundle",
+            "rootfs",
+            "created",
+            "owner",
+        ] {
             assert!(v.get(f).is_some(), "missing {f}");
         }
         assert_eq!(v["annotations"]["k"], "v");

@@ -73,7 +73,10 @@ pub struct Launched {
 
 /// Clone the init and drive it to `Ready`. On any error the child is killed and reaped before
 /// this returns; the caller removes its cgroup and state directory.
-pub fn launch(cfg: LaunchConfig, on_create_hooks: &mut dyn FnMut(Pid) -> HookResult) -> Result<Launched, LaunchError> {
+pub fn launch(
+    cfg: LaunchConfig,
+    on_create_hooks: &mut dyn FnMut(Pid) -> HookResult,
+) -> Result<Launched, LaunchError> {
     let (parent_end, child_end) = channel::pair().map_err(LaunchError::Channel)?;
     prepare_parent_namespaces(&cfg.plan)?;
     let LaunchConfig {
@@ -135,11 +138,14 @@ struct Parent<'a> {
 /// before any process lives in it: time_namespaces(7)).
 fn prepare_parent_namespaces(plan: &NamespacePlan) -> Result<(), LaunchError> {
     if let Some(fd) = &plan.join_pid {
-        nix::sched::setns(fd, nix::sched::CloneFlags::CLONE_NEWPID).map_err(LaunchError::JoinPid)?;
+        nix::sched::setns(fd, nix::sched::CloneFlags::CLONE_NEWPID)
+            .map_err(LaunchError::JoinPid)?;
     }
     if let Some(offsets) = &plan.new_time {
-        nix::sched::unshare(crate::namespaces::clone_flag(oci_spec::runtime::LinuxNamespaceType::Time))
-            .map_err(|e| LaunchError::TimeNs(e.into()))?;
+        nix::sched::unshare(crate::namespaces::clone_flag(
+            oci_spec::runtime::LinuxNamespaceType::Time,
+        ))
+        .map_err(|e| LaunchError::TimeNs(e.into()))?;
         if !offsets.is_empty() {
             std::fs::write("/proc/self/timens_offsets", offsets).map_err(LaunchError::TimeNs)?;
         }
@@ -148,7 +154,12 @@ fn prepare_parent_namespaces(plan: &NamespacePlan) -> Result<(), LaunchError> {
 }
 
 impl Parent<'_> {
-    fn drive(&self, pid: Pid, chan: &Channel, on_create_hooks: &mut dyn FnMut(Pid) -> HookResult) -> Result<(), LaunchError> {
+    fn drive(
+        &self,
+        pid: Pid,
+        chan: &Channel,
+        on_create_hooks: &mut dyn FnMut(Pid) -> HookResult,
+    ) -> Result<(), LaunchError> {
         if self.plan.new_user() {
             write_id_maps(pid, self.plan)?;
         }
@@ -156,16 +167,23 @@ impl Parent<'_> {
         // the limits should cover, and before it unshares the cgroup namespace (whose root is
         // the cgroup the process is in at that moment).
         self.cgroup.add_task(pid.as_raw())?;
-        if let Some(res) = self.spec.linux().as_ref().and_then(|l| l.resources().as_ref()) {
+        if let Some(res) = self
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.resources().as_ref())
+        {
             self.cgroup.apply(res)?;
         }
         let state_json = (self.state_json)(pid);
-        chan.send(&ParentMsg::Go { state_json }).map_err(LaunchError::ChannelIo)?;
+        chan.send(&ParentMsg::Go { state_json })
+            .map_err(LaunchError::ChannelIo)?;
         loop {
             match chan.recv::<ChildMsg>().map_err(LaunchError::ChannelIo)? {
                 Some(ChildMsg::RunCreateHooks) => {
                     on_create_hooks(pid).map_err(LaunchError::Hooks)?;
-                    chan.send(&ParentMsg::HooksDone).map_err(LaunchError::ChannelIo)?;
+                    chan.send(&ParentMsg::HooksDone)
+                        .map_err(LaunchError::ChannelIo)?;
                 }
                 Some(ChildMsg::Ready) => return Ok(()),
                 Some(ChildMsg::Failed(f)) => return Err(LaunchError::Init(f)),
@@ -179,10 +197,13 @@ impl Parent<'_> {
 }
 
 fn write_id_maps(pid: Pid, plan: &NamespacePlan) -> Result<(), LaunchError> {
-    for (file, maps) in [("uid_map", &plan.uid_mappings), ("gid_map", &plan.gid_mappings)] {
+    for (file, maps) in [
+        ("uid_map", &plan.uid_mappings),
+        ("gid_map", &plan.gid_mappings),
+    ] {
         let path = format!("/proc/{}/{file}", pid.as_raw());
-        std::fs::write(&path, render_id_map(maps)).map_err(|source| LaunchError::IdMap { path, source })?;
+        std::fs::write(&path, render_id_map(maps))
+            .map_err(|source| LaunchError::IdMap { path, source })?;
     }
     Ok(())
 }
-

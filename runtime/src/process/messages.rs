@@ -48,7 +48,11 @@ pub struct InitFailure {
 
 impl fmt::Display for InitFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "container init failed in phase {}: {}", self.phase, self.message)?;
+        write!(
+            f,
+            "container init failed in phase {}: {}",
+            self.phase, self.message
+        )?;
         if self.errno != 0 {
             write!(f, " ({})", nix::errno::Errno::from_raw(self.errno).desc())?;
         }

@@ -30,6 +30,7 @@ pub mod init;
 pub mod launch;
 pub mod messages;
 pub mod start;
+pub mod ttyproxy;
 pub mod wait;
 
 pub use launch::{launch, LaunchConfig, LaunchError, Launched};

@@ -12,7 +12,9 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
-use nix::sys::socket::{bind, connect, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr};
+use nix::sys::socket::{
+    bind, connect, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
+};
 
 use super::messages::InitFailure;
 use crate::container::store::EXEC_SOCK;
@@ -44,7 +46,12 @@ fn dir_path(dir: &Path) -> Result<(File, String), StartError> {
 }
 
 fn stream_socket() -> Result<OwnedFd, nix::errno::Errno> {
-    socket(AddressFamily::Unix, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)
+    socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
 }
 
 /// Create the listening socket in the container's state directory.
@@ -76,6 +83,8 @@ pub fn start_init(dir: &Path) -> Result<(), StartError> {
     }
     match serde_json::from_slice::<InitFailure>(&reply) {
         Ok(f) => Err(StartError::Init(f)),
-        Err(_) => Err(StartError::Garbled(String::from_utf8_lossy(&reply).into_owned())),
+        Err(_) => Err(StartError::Garbled(
+            String::from_utf8_lossy(&reply).into_owned(),
+        )),
     }
 }

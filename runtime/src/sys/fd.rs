@@ -9,9 +9,14 @@ use nix::errno::Errno;
 /// the runtime had open (lock files, state dirs, log files) survives into the container.
 pub fn close_all_except(keep: &[RawFd]) -> Result<(), Errno> {
     let mut open = Vec::new();
-    let dir = std::fs::read_dir("/proc/self/fd").map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let dir = std::fs::read_dir("/proc/self/fd")
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
     for entry in dir.flatten() {
-        if let Some(fd) = entry.file_name().to_str().and_then(|s| s.parse::<RawFd>().ok()) {
+        if let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<RawFd>().ok())
+        {
             open.push(fd);
         }
     }
@@ -42,7 +47,8 @@ pub fn cloexec_from(first: RawFd) -> Result<(), Errno> {
         return Ok(());
     }
     // Kernels before 5.11: set the flag one fd at a time.
-    let dir = std::fs::read_dir("/proc/self/fd").map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let dir = std::fs::read_dir("/proc/self/fd")
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
     let fds: Vec<RawFd> = dir
         .flatten()
         .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))

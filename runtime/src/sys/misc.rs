@@ -22,7 +22,10 @@ pub fn join_session_keyring(name: &str) -> Result<(), Errno> {
 /// container process must not inherit the runtime's dispositions.
 pub fn reset_signal_dispositions() {
     for sig in nix::sys::signal::Signal::iterator() {
-        if matches!(sig, nix::sys::signal::Signal::SIGKILL | nix::sys::signal::Signal::SIGSTOP) {
+        if matches!(
+            sig,
+            nix::sys::signal::Signal::SIGKILL | nix::sys::signal::Signal::SIGSTOP
+        ) {
             continue;
         }
         // SAFETY: installing SIG_DFL is always sound.

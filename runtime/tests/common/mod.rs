@@ -19,7 +19,9 @@ pub fn skip_reason() -> Option<String> {
         return Some("needs root".into());
     }
     if !Path::new(BUSYBOX).exists() {
-        return Some(format!("{BUSYBOX} missing (apt-get install busybox-static)"));
+        return Some(format!(
+            "{BUSYBOX} missing (apt-get install busybox-static)"
+        ));
     }
     None
 }
@@ -37,7 +39,11 @@ macro_rules! require_root {
 /// A unique container id per test and call.
 pub fn unique_id(tag: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("ft-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "ft-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// Populate `rootfs` with busybox and its applet links.
@@ -53,7 +59,11 @@ pub fn busybox_rootfs(rootfs: &Path) {
             std::os::unix::fs::symlink("busybox", link).unwrap();
         }
     }
-    std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n").unwrap();
+    std::fs::write(
+        rootfs.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n",
+    )
+    .unwrap();
     std::fs::write(rootfs.join("etc/group"), "root:x:0:\nnobody:x:65534:\n").unwrap();
 }
 
@@ -118,7 +128,10 @@ pub struct Bundle {
 
 impl Bundle {
     pub fn new(config: &Value) -> Self {
-        let dir = tempfile::Builder::new().prefix("ferrun-bundle-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("ferrun-bundle-")
+            .tempdir()
+            .unwrap();
         busybox_rootfs(&dir.path().join("rootfs"));
         let b = Bundle { dir };
         b.write_config(config);
@@ -136,7 +149,11 @@ impl Bundle {
     }
 
     pub fn write_config(&self, config: &Value) {
-        std::fs::write(self.path().join("config.json"), serde_json::to_vec_pretty(config).unwrap()).unwrap();
+        std::fs::write(
+            self.path().join("config.json"),
+            serde_json::to_vec_pretty(config).unwrap(),
+        )
+        .unwrap();
     }
 }
 
@@ -155,7 +172,10 @@ impl Default for Ferrun {
 impl Ferrun {
     pub fn new() -> Self {
         Ferrun {
-            root: tempfile::Builder::new().prefix("ferrun-root-").tempdir().unwrap(),
+            root: tempfile::Builder::new()
+                .prefix("ferrun-root-")
+                .tempdir()
+                .unwrap(),
             ids: Default::default(),
         }
     }
@@ -187,7 +207,11 @@ impl Ferrun {
 
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "ferrun {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "ferrun {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -245,7 +269,9 @@ pub fn cgroup_leaked(leaf: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![PathBuf::from("/sys/fs/cgroup")];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
                 let p = e.path();

@@ -25,7 +25,11 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 pub fn resolve(process: &Process) -> Result<(CString, Vec<CString>, Vec<CString>), InitFailure> {
     let args = process.args().clone().unwrap_or_default();
     let Some(arg0) = args.first() else {
-        return Err(failure(Phase::Executable, libc::EINVAL, "process.args must not be empty"));
+        return Err(failure(
+            Phase::Executable,
+            libc::EINVAL,
+            "process.args must not be empty",
+        ));
     };
     let env = process.env().clone().unwrap_or_default();
     let path_var = env
@@ -39,10 +43,24 @@ pub fn resolve(process: &Process) -> Result<(CString, Vec<CString>, Vec<CString>
             format!("exec: {arg0:?}: executable file not found in $PATH"),
         )
     })?;
-    let cstr = |s: &[u8]| CString::new(s).map_err(|_| failure(Phase::Executable, libc::EINVAL, "NUL byte in process.args or process.env"));
+    let cstr = |s: &[u8]| {
+        CString::new(s).map_err(|_| {
+            failure(
+                Phase::Executable,
+                libc::EINVAL,
+                "NUL byte in process.args or process.env",
+            )
+        })
+    };
     let path = cstr(exe.as_os_str().as_bytes())?;
-    let argv = args.iter().map(|a| cstr(a.as_bytes())).collect::<Result<_, _>>()?;
-    let envp = env.iter().map(|e| cstr(e.as_bytes())).collect::<Result<_, _>>()?;
+    let argv = args
+        .iter()
+        .map(|a| cstr(a.as_bytes()))
+        .collect::<Result<_, _>>()?;
+    let envp = env
+        .iter()
+        .map(|e| cstr(e.as_bytes()))
+        .collect::<Result<_, _>>()?;
     Ok((path, argv, envp))
 }
 
@@ -110,7 +128,10 @@ mod tests {
 
     #[test]
     fn look_path_searches_path_and_accepts_slashes() {
-        assert_eq!(look_path("sh", "/nonexistent:/bin"), Some(PathBuf::from("/bin/sh")));
+        assert_eq!(
+            look_path("sh", "/nonexistent:/bin"),
+            Some(PathBuf::from("/bin/sh"))
+        );
         assert_eq!(look_path("/bin/sh", ""), Some(PathBuf::from("/bin/sh")));
         assert_eq!(look_path("no-such-binary-xyz", "/bin:/usr/bin"), None);
         assert_eq!(look_path("/etc/passwd", ""), None);

@@ -88,7 +88,11 @@ fn close_inherited_fds(ctx: &InitContext) -> Result<(), super::InitFailure> {
 fn wait_parent(ctx: &InitContext) -> Result<Vec<u8>, super::InitFailure> {
     match ctx.channel.recv::<ParentMsg>().phase(Phase::WaitParent)? {
         Some(ParentMsg::Go { state_json }) => Ok(state_json.into_bytes()),
-        other => Err(failure(Phase::WaitParent, 0, format!("unexpected message from parent: {other:?}"))),
+        other => Err(failure(
+            Phase::WaitParent,
+            0,
+            format!("unexpected message from parent: {other:?}"),
+        )),
     }
 }
 
@@ -96,8 +100,10 @@ fn enter_namespaces(ctx: &InitContext) -> Result<(), super::InitFailure> {
     if ctx.plan.new_user() {
         // Become root of the new user namespace (the mappings are written by now); runc does
         // the same so that what follows runs with the namespace's full capabilities.
-        setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0)).phase(Phase::UserNamespace)?;
-        setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0)).phase(Phase::UserNamespace)?;
+        setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
+            .phase(Phase::UserNamespace)?;
+        setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
+            .phase(Phase::UserNamespace)?;
     }
     for join in &ctx.plan.join {
         setns(&join.file, clone_flag(join.kind)).phase(Phase::JoinNamespaces)?;
@@ -108,7 +114,8 @@ fn enter_namespaces(ctx: &InitContext) -> Result<(), super::InitFailure> {
         unshare(CloneFlags::CLONE_NEWCGROUP).phase(Phase::CgroupNamespace)?;
     }
     if !ctx.no_new_keyring {
-        sys::misc::join_session_keyring(&format!("_ses.{}", ctx.id)).phase(Phase::JoinNamespaces)?;
+        sys::misc::join_session_keyring(&format!("_ses.{}", ctx.id))
+            .phase(Phase::JoinNamespaces)?;
     }
     Ok(())
 }
@@ -128,14 +135,27 @@ fn set_uts(ctx: &InitContext) -> Result<(), super::InitFailure> {
 fn runtime_hooks(ctx: &InitContext) -> Result<(), super::InitFailure> {
     let hooks = ctx.spec.hooks().clone().unwrap_or_default();
     let any = hooks.prestart().as_ref().is_some_and(|h| !h.is_empty())
-        || hooks.create_runtime().as_ref().is_some_and(|h| !h.is_empty());
+        || hooks
+            .create_runtime()
+            .as_ref()
+            .is_some_and(|h| !h.is_empty());
     if !any {
         return Ok(());
     }
-    ctx.channel.send(&ChildMsg::RunCreateHooks).phase(Phase::CreateRuntimeHooks)?;
-    match ctx.channel.recv::<ParentMsg>().phase(Phase::CreateRuntimeHooks)? {
+    ctx.channel
+        .send(&ChildMsg::RunCreateHooks)
+        .phase(Phase::CreateRuntimeHooks)?;
+    match ctx
+        .channel
+        .recv::<ParentMsg>()
+        .phase(Phase::CreateRuntimeHooks)?
+    {
         Some(ParentMsg::HooksDone) => Ok(()),
-        other => Err(failure(Phase::CreateRuntimeHooks, 0, format!("parent did not run hooks: {other:?}"))),
+        other => Err(failure(
+            Phase::CreateRuntimeHooks,
+            0,
+            format!("parent did not run hooks: {other:?}"),
+        )),
     }
 }
 
@@ -159,7 +179,11 @@ fn write_sysctls(ctx: &InitContext) -> Result<(), super::InitFailure> {
     keys.sort();
     for key in keys {
         if key.contains("..") || key.contains('/') && key.contains('.') {
-            return Err(failure(Phase::Sysctl, libc::EINVAL, format!("linux.sysctl: invalid key {key:?}")));
+            return Err(failure(
+                Phase::Sysctl,
+                libc::EINVAL,
+                format!("linux.sysctl: invalid key {key:?}"),
+            ));
         }
         let path = PathBuf::from("/proc/sys").join(key.replace('.', "/"));
         std::fs::write(&path, &sysctl[key]).map_err(|e| {
@@ -176,10 +200,31 @@ fn write_sysctls(ctx: &InitContext) -> Result<(), super::InitFailure> {
 /// process.cwd, then make sure it really is inside the container's root: getcwd(2) reports a
 /// directory outside the root as "(unreachable)" (CVE-2024-21626).
 fn change_dir(cwd: &Path) -> Result<(), super::InitFailure> {
-    chdir(cwd).map_err(|e| failure(Phase::Cwd, e as i32, format!("process.cwd {}: chdir", cwd.display())))?;
+    chdir(cwd).map_err(|e| {
+        failure(
+            Phase::Cwd,
+            e as i32,
+            format!("process.cwd {}: chdir", cwd.display()),
+        )
+    })?;
     match getcwd() {
         Ok(p) if p.starts_with("/") => Ok(()),
-        Ok(p) => Err(failure(Phase::Cwd, libc::EPERM, format!("process.cwd {} resolves outside the container root ({})", cwd.display(), p.display()))),
-        Err(e) => Err(failure(Phase::Cwd, e as i32, format!("process.cwd {} resolves outside the container root", cwd.display()))),
+        Ok(p) => Err(failure(
+            Phase::Cwd,
+            libc::EPERM,
+            format!(
+                "process.cwd {} resolves outside the container root ({})",
+                cwd.display(),
+                p.display()
+            ),
+        )),
+        Err(e) => Err(failure(
+            Phase::Cwd,
+            e as i32,
+            format!(
+                "process.cwd {} resolves outside the container root",
+                cwd.display()
+            ),
+        )),
     }
 }
