@@ -1,0 +1,232 @@
+//! Root integration tests for the cgroups module on the real host.
+//!
+//! Each test makes a uniquely named cgroup (pid + nanos), and a Drop guard kills its child and
+//! destroys the cgroup even when an assertion fails. Without root (or without the needed
+//! kernel feature) a test prints `SKIP: reason` and returns; it does not count as proof.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ferrun::cgroups::devices::loader::{BpfInstaller, DeviceFilterInstaller};
+use ferrun::cgroups::devices::{effective_rules, program, Policy};
+use ferrun::cgroups::{manager, CgroupManager, CgroupSpec};
+
+fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+fn skip_unless_root(test: &str) -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return false;
+    }
+    println!("SKIP: {test} needs root to create cgroups");
+    true
+}
+
+/// Kills the child and destroys the cgroup however the test ends.
+struct Guard {
+    mgr: Box<dyn CgroupManager>,
+    child: Option<Child>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if let Err(e) = self.mgr.destroy() {
+            eprintln!("cleanup: destroy failed: {e}");
+        }
+    }
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file))
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.join(file).display()))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn limits_tasks_and_cleanup_on_this_host() {
+    if skip_unless_root("limits_tasks_and_cleanup_on_this_host") {
+        return;
+    }
+    let name = format!("/{}", unique("ferrun-test"));
+    let spec = CgroupSpec {
+        id: "unused",
+        cgroups_path: Some(&name),
+        systemd: false,
+        rootless: false,
+    };
+    let mgr = manager(&spec).expect("manager");
+    let dirs: BTreeMap<String, PathBuf> = serde_json::from_str(mgr.path()).expect("path is json");
+    let mut g = Guard { mgr, child: None };
+    g.mgr.create().expect("create");
+    let resources = serde_json::from_str(
+        r#"{"memory":{"limit":67108864},"pids":{"limit":16},
+            "cpu":{"shares":512,"quota":50000,"period":100000}}"#,
+    )
+    .expect("resources");
+    g.mgr.apply(&resources).expect("apply");
+
+    let child = Command::new("/bin/busybox")
+        .args(["sleep", "300"])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn sleep");
+    let pid = child.id() as i32;
+    g.child = Some(child);
+    g.mgr.add_task(pid).expect("add_task");
+
+    let dir_of = |key: &str| -> &PathBuf {
+        dirs.iter()
+            .find(|(k, _)| k.split(',').any(|c| c == key))
+            .map(|(_, d)| d)
+            .unwrap_or_else(|| panic!("no hierarchy for {key} in {dirs:?}"))
+    };
+    let v2 = dirs.len() == 1 && dirs.contains_key("");
+    if v2 {
+        let d = &dirs[""];
+        assert_eq!(read(d, "memory.max"), "67108864");
+        assert_eq!(read(d, "pids.max"), "16");
+        assert_eq!(read(d, "cpu.max"), "50000 100000");
+        assert_eq!(read(d, "cpu.weight"), "20");
+    } else {
+        assert_eq!(read(dir_of("memory"), "memory.limit_in_bytes"), "67108864");
+        assert_eq!(read(dir_of("pids"), "pids.max"), "16");
+        assert_eq!(read(dir_of("cpu"), "cpu.shares"), "512");
+        assert_eq!(read(dir_of("cpu"), "cpu.cfs_quota_us"), "50000");
+        // The device policy went in too: deny-all plus runc's defaults.
+        let list = read(dir_of("devices"), "devices.list");
+        assert!(
+            list.contains("c 1:3 rwm") && !list.contains("a *:*"),
+            "{list}"
+        );
+    }
+    for (key, d) in &dirs {
+        let procs = read(d, "cgroup.procs");
+        assert!(
+            procs.lines().any(|l| l == pid.to_string()),
+            "{key}: {procs}"
+        );
+    }
+    assert_eq!(g.mgr.pids().expect("pids"), [pid]);
+
+    g.mgr.freeze(true).expect("freeze");
+    g.mgr.freeze(false).expect("thaw");
+
+    let mut child = g.child.take().expect("child");
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    g.mgr.destroy().expect("destroy");
+    for d in dirs.values() {
+        assert!(!d.exists(), "{} left behind", d.display());
+    }
+    g.mgr.destroy().expect("destroy again is a no-op");
+}
+
+#[test]
+fn systemd_driver_is_refused() {
+    let spec = CgroupSpec {
+        id: "x",
+        cgroups_path: None,
+        systemd: true,
+        rootless: false,
+    };
+    let err = manager(&spec).err().expect("systemd refused");
+    assert_eq!(
+        err.to_string(),
+        "systemd cgroup driver is not supported yet"
+    );
+}
+
+/// Where cgroup2 is mounted on this host (pure v2 or hybrid), if anywhere.
+fn cgroup2_mount() -> Option<PathBuf> {
+    let mi = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    mi.lines().find_map(|l| {
+        let (pre, post) = l.split_once(" - ")?;
+        if !post.starts_with("cgroup2 ") {
+            return None;
+        }
+        pre.split(' ').nth(4).map(PathBuf::from)
+    })
+}
+
+struct DirGuard(PathBuf);
+
+impl Drop for DirGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// The eBPF device filter really enforces: even on this hybrid host a program attached to a
+/// cgroup2 directory is consulted for every task in it. Opening 1:11 (/dev/kmsg) works before
+/// joining the cgroup and fails after; mknod stays allowed for any char device (runc default
+/// `c *:* m`) and opening 1:3 (/dev/null) stays allowed.
+#[test]
+fn ebpf_device_filter_enforces_on_cgroup2() {
+    if skip_unless_root("ebpf_device_filter_enforces_on_cgroup2") {
+        return;
+    }
+    let Some(mount) = cgroup2_mount() else {
+        println!("SKIP: ebpf_device_filter_enforces_on_cgroup2: no cgroup2 mount on this host");
+        return;
+    };
+    let dir = mount.join(unique("ferrun-bpf"));
+    std::fs::create_dir(&dir).expect("mkdir cgroup2 dir");
+    let _dir_guard = DirGuard(dir.clone());
+    let cfg: Vec<oci_spec::runtime::LinuxDeviceCgroup> =
+        serde_json::from_str(r#"[{"allow":false,"access":"rwm"}]"#).expect("rules");
+    let policy = Policy::fold(&effective_rules(Some(&cfg)).expect("rules"));
+    match BpfInstaller.install(&dir, &program::compile(&policy)) {
+        Ok(()) => {}
+        // Only a kernel without bpf(2) is a reason to skip; a verifier rejection is a bug.
+        Err(e) if e.to_string().contains("ENOSYS") => {
+            println!("SKIP: ebpf_device_filter_enforces_on_cgroup2: kernel refused: {e}");
+            return;
+        }
+        Err(e) => panic!("install: {e}"),
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let script = format!(
+        "mknod {t}/null c 1 3 || exit 91
+         mknod {t}/kmsg c 1 11 || exit 92
+         ( exec 3< {t}/kmsg ) || exit 89
+         echo $$ > {procs} || exit 90
+         mknod {t}/kmsg2 c 1 11 || exit 95
+         ( exec 3< {t}/null ) || exit 93
+         if ( exec 3< {t}/kmsg ) 2>/dev/null; then exit 94; fi
+         exit 0",
+        procs = dir.join("cgroup.procs").display(),
+        t = tmp.path().display()
+    );
+    let status = Command::new("/bin/busybox")
+        .args(["sh", "-c", &script])
+        .status()
+        .expect("run sh");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "script failed: {status} (9x = step)"
+    );
+    // Replacing the program (update path) must detach the old one.
+    BpfInstaller
+        .install(&dir, &program::compile(&policy))
+        .expect("reinstall");
+    let f = std::fs::File::open(&dir).expect("open cgroup dir");
+    let ids = ferrun::sys::bpf::prog_query(
+        std::os::fd::AsFd::as_fd(&f),
+        ferrun::sys::bpf::ATTACH_CGROUP_DEVICE,
+    )
+    .expect("query");
+    assert_eq!(ids.len(), 1, "old program still attached: {ids:?}");
+}
