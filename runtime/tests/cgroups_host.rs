@@ -104,12 +104,29 @@ fn limits_tasks_and_cleanup_on_this_host() {
         assert_eq!(read(dir_of("pids"), "pids.max"), "16");
         assert_eq!(read(dir_of("cpu"), "cpu.shares"), "512");
         assert_eq!(read(dir_of("cpu"), "cpu.cfs_quota_us"), "50000");
-        // The device policy went in too: deny-all plus runc's defaults.
-        let list = read(dir_of("devices"), "devices.list");
-        assert!(
-            list.contains("c 1:3 rwm") && !list.contains("a *:*"),
-            "{list}"
-        );
+        // The device policy went in too: exactly what runc 1.1.5 leaves in devices.list for
+        // a config without device rules (deny-all plus its default allow list).
+        let mut list: Vec<String> = read(dir_of("devices"), "devices.list")
+            .lines()
+            .map(str::to_string)
+            .collect();
+        list.sort();
+        let runc = [
+            "b *:* m",
+            "c *:* m",
+            "c 1:3 rwm",
+            "c 1:5 rwm",
+            "c 1:7 rwm",
+            "c 1:8 rwm",
+            "c 1:9 rwm",
+            "c 10:200 rwm",
+            "c 136:* rwm",
+            "c 5:0 rwm",
+            "c 5:2 rwm",
+        ];
+        let mut runc = runc.map(str::to_string).to_vec();
+        runc.sort();
+        assert_eq!(list, runc);
     }
     for (key, d) in &dirs {
         let procs = read(d, "cgroup.procs");
@@ -229,4 +246,38 @@ fn ebpf_device_filter_enforces_on_cgroup2() {
     )
     .expect("query");
     assert_eq!(ids.len(), 1, "old program still attached: {ids:?}");
+}
+
+/// The kernel clamps cpu.shares silently (2..262144); like runc we read it back and fail.
+#[test]
+fn out_of_range_cpu_shares_is_an_error_naming_the_field() {
+    if skip_unless_root("out_of_range_cpu_shares_is_an_error_naming_the_field") {
+        return;
+    }
+    let name = format!("/{}", unique("ferrun-test-shares"));
+    let spec = CgroupSpec {
+        id: "unused",
+        cgroups_path: Some(&name),
+        systemd: false,
+        rootless: false,
+    };
+    let g = Guard {
+        mgr: manager(&spec).expect("manager"),
+        child: None,
+    };
+    let dirs: BTreeMap<String, PathBuf> = serde_json::from_str(g.mgr.path()).expect("json");
+    if dirs.keys().all(String::is_empty) {
+        println!(
+            "SKIP: out_of_range_cpu_shares_is_an_error_naming_the_field: v2 has no cpu.shares"
+        );
+        return;
+    }
+    g.mgr.create().expect("create");
+    let r = serde_json::from_str(r#"{"cpu":{"shares":1}}"#).expect("resources");
+    let err = g.mgr.update(&r).expect_err("clamped");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("linux.resources.cpu.shares: 1 is out of range"),
+        "{msg}"
+    );
 }

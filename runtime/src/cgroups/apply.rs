@@ -87,6 +87,23 @@ impl FsManager {
                     value: w.value.clone(),
                     source,
                 })?;
+            if w.verify {
+                let got = self
+                    .fs
+                    .read(path)
+                    .map_err(|e| CgroupError::io("read back", path, e))?;
+                if got.trim() != w.value {
+                    return Err(CgroupError::unsupported(
+                        w.field.clone(),
+                        format!(
+                            "{} is out of range: the kernel set {} to {}",
+                            w.value,
+                            w.file,
+                            got.trim()
+                        ),
+                    ));
+                }
+            }
         }
         Ok(())
     }

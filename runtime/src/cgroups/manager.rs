@@ -199,12 +199,7 @@ impl FsManager {
             let procs = h.dir.join("cgroup.procs");
             self.fs
                 .write(&procs, &pid.to_string())
-                .map_err(|e| CgroupError::Write {
-                    field: format!("pid {pid}"),
-                    path: procs.clone(),
-                    value: pid.to_string(),
-                    source: e,
-                })?;
+                .map_err(|e| CgroupError::io("add task to", &procs, e))?;
         }
         Ok(())
     }

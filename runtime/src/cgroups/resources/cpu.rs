@@ -45,7 +45,7 @@ fn v1(c: &LinuxCpu) -> Vec<Write> {
         out.push(w("cpu", "cpu.rt_runtime_us", r, "realtimeRuntime"));
     }
     if let Some(s) = c.shares().filter(|s| *s != 0) {
-        out.push(w("cpu", "cpu.shares", s, "shares"));
+        out.push(w("cpu", "cpu.shares", s, "shares").verified());
     }
     if let Some(p) = c.period().filter(|p| *p != 0) {
         out.push(w("cpu", "cpu.cfs_period_us", p, "period"));

@@ -27,6 +27,9 @@ pub struct Write {
     pub value: String,
     /// The config field this write comes from (for error messages).
     pub field: String,
+    /// Read the file back and fail if the kernel stored something else (it silently clamps
+    /// some values, e.g. cpu.shares to 2..262144; runc reports that as an error).
+    pub verify: bool,
 }
 
 impl Write {
@@ -41,6 +44,14 @@ impl Write {
             file: file.into(),
             value: value.into(),
             field: field.into(),
+            verify: false,
+        }
+    }
+
+    fn verified(self) -> Self {
+        Write {
+            verify: true,
+            ..self
         }
     }
 }
