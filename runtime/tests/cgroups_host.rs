@@ -150,6 +150,17 @@ fn limits_tasks_and_cleanup_on_this_host() {
         );
     }
     assert_eq!(g.mgr.pids().expect("pids"), [pid]);
+    let stats = g.mgr.stats().expect("stats");
+    assert_eq!(stats.pids.current, 1);
+    assert_eq!(stats.pids.limit, 16);
+    assert_eq!(stats.memory.usage.limit, 67108864);
+    // Usage stays charged to the cgroup the child started in (no charge moving), so only
+    // check that memory.stat was read.
+    assert!(
+        stats.memory.raw.contains_key("pgfault"),
+        "{:?}",
+        stats.memory
+    );
 
     g.mgr.freeze(true).expect("freeze");
     let state = |frozen: bool| {

@@ -16,6 +16,8 @@ pub trait CgroupFs {
     fn exists(&self, path: &Path) -> bool;
     /// Immediate sub-directories (child cgroups).
     fn subdirs(&self, path: &Path) -> io::Result<Vec<PathBuf>>;
+    /// Names of the plain files in `path` (to discover e.g. hugetlb page sizes).
+    fn files(&self, path: &Path) -> io::Result<Vec<String>>;
     /// Pause between retries (EBUSY on rmdir, freezer transitions).
     fn sleep(&self, d: Duration) {
         std::thread::sleep(d);
@@ -66,6 +68,18 @@ impl CgroupFs for RealFs {
                 out.push(e.path());
             }
         }
+        Ok(out)
+    }
+
+    fn files(&self, path: &Path) -> io::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(path)? {
+            let e = e?;
+            if !e.file_type()?.is_dir() {
+                out.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        out.sort();
         Ok(out)
     }
 }
@@ -131,6 +145,9 @@ pub(crate) mod testing {
         }
         fn subdirs(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
             RealFs.subdirs(path)
+        }
+        fn files(&self, path: &Path) -> io::Result<Vec<String>> {
+            RealFs.files(path)
         }
         fn sleep(&self, _d: Duration) {}
     }

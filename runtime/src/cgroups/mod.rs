@@ -6,6 +6,7 @@
 //!                            FsManager create / add_task / apply / freeze / pids / destroy
 //!                                │ resources/  linux.resources → ordered file writes (pure)
 //!                                │ devices/    rules → policy → v1 lines | eBPF program
+//!                                │ stats/      usage counters in runc's events JSON shape
 //!                                ▼
 //!                            fs.rs (CgroupFs seam)      devices/loader.rs → sys::bpf
 //! ```
@@ -32,6 +33,7 @@ pub mod host;
 pub mod layout;
 pub mod manager;
 pub mod resources;
+pub mod stats;
 
 pub use error::CgroupError;
 pub use host::{Host, Mode};
@@ -72,6 +74,8 @@ pub trait CgroupManager {
     fn pids(&self) -> Result<Vec<i32>, CgroupError>;
     /// Idempotent removal; retries EBUSY briefly.
     fn destroy(&self) -> Result<(), CgroupError>;
+    /// Usage counters for `events --stats` (runc's JSON shape for the event's `data`).
+    fn stats(&self) -> Result<stats::Stats, CgroupError>;
 }
 
 impl CgroupManager for FsManager {
@@ -98,6 +102,9 @@ impl CgroupManager for FsManager {
     }
     fn destroy(&self) -> Result<(), CgroupError> {
         FsManager::destroy(self)
+    }
+    fn stats(&self) -> Result<stats::Stats, CgroupError> {
+        FsManager::stats(self)
     }
 }
 

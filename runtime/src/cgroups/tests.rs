@@ -415,3 +415,55 @@ fn write_errors_name_field_and_file() {
     );
     assert!(msg.contains("pids.max"), "{msg}");
 }
+
+#[test]
+fn stats_read_v1_and_v2_counters() {
+    let f = Fake::hybrid();
+    let m = f.manager(Some("/c"));
+    m.create().expect("create");
+    let w = |rel: &str, v: &str| std::fs::write(f.p(rel), v).expect(rel);
+    w("sys/fs/cgroup/memory/c/memory.usage_in_bytes", "1302528\n");
+    w("sys/fs/cgroup/memory/c/memory.limit_in_bytes", "99999744\n");
+    w(
+        "sys/fs/cgroup/memory/c/memory.stat",
+        "cache 487424\nrss 4096\n",
+    );
+    w("sys/fs/cgroup/pids/c/pids.current", "1\n");
+    w("sys/fs/cgroup/pids/c/pids.max", "max\n");
+    w("sys/fs/cgroup/cpuacct/c/cpuacct.usage", "19716408\n");
+    w("sys/fs/cgroup/cpuacct/c/cpuacct.stat", "user 0\nsystem 1\n");
+    w("sys/fs/cgroup/cpuset/c/cpuset.cpus", "0-1\n");
+    let s = m.stats().expect("stats");
+    assert_eq!(s.memory.usage.usage, 1302528);
+    assert_eq!(s.memory.usage.limit, 99999744);
+    assert_eq!(s.memory.cache, 487424);
+    assert_eq!((s.pids.current, s.pids.limit), (1, 0));
+    assert_eq!(
+        (s.cpu.usage.total, s.cpu.usage.kernel),
+        (19716408, 10_000_000)
+    );
+    assert_eq!(s.cpuset.cpus, [0, 1]);
+
+    let f = Fake::v2();
+    let m = f.manager(Some("/c"));
+    m.create().expect("create");
+    let d = f.p("sys/fs/cgroup/c");
+    let w = |file: &str, v: &str| std::fs::write(d.join(file), v).expect(file);
+    w(
+        "cpu.stat",
+        "usage_usec 10\nuser_usec 4\nsystem_usec 6\nnr_throttled 2\n",
+    );
+    w("memory.current", "1000\n");
+    w("memory.max", "max\n");
+    w("memory.swap.current", "24\n");
+    w("memory.swap.max", "2000\n");
+    w("hugetlb.2MB.current", "2097152\n");
+    w("hugetlb.2MB.events", "max 3\n");
+    let s = m.stats().expect("stats");
+    assert_eq!((s.cpu.usage.total, s.cpu.usage.user), (10_000, 4_000));
+    assert_eq!(s.cpu.throttling.throttled_periods, 2);
+    assert_eq!(s.memory.usage.limit, u64::MAX);
+    assert_eq!((s.memory.swap.usage, s.memory.swap.limit), (1024, u64::MAX));
+    assert_eq!(s.hugetlb["2MB"].usage, 2097152);
+    assert_eq!(s.hugetlb["2MB"].failcnt, 3);
+}
