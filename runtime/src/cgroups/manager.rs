@@ -187,11 +187,34 @@ impl FsManager {
         Ok(())
     }
 
+    /// Make the directories; on failure take back exactly the levels made so far (a caller
+    /// that never got a manager it could `destroy` must not leak them), leaving anything that
+    /// existed before alone. `destroy` afterwards is still safe.
     pub fn create(&self) -> Result<(), CgroupError> {
         for h in self.layout.all() {
-            self.create_one(h)?;
+            if let Err(e) = self.create_one(h) {
+                self.undo_created();
+                return Err(e);
+            }
         }
         Ok(())
+    }
+
+    /// rmdir every level `create` made, deepest first; errors other than "gone" or "in use"
+    /// are returned after trying them all.
+    fn undo_created(&self) -> Option<CgroupError> {
+        let created: Vec<PathBuf> = self.created.borrow_mut().drain(..).rev().collect();
+        let mut first_err = None;
+        for d in created {
+            match self.rmdir_retry(&d) {
+                Ok(()) => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTEMPTY | libc::EBUSY)) => {}
+                Err(e) => {
+                    first_err.get_or_insert(CgroupError::io("rmdir", &d, e));
+                }
+            }
+        }
+        first_err
     }
 
     pub fn add_task(&self, pid: i32) -> Result<(), CgroupError> {
@@ -287,16 +310,8 @@ impl FsManager {
             }
         }
         // Parents we made ourselves go too, if nothing else has moved in meanwhile.
-        let created: Vec<PathBuf> = self.created.borrow_mut().drain(..).rev().collect();
-        for d in created {
-            match self.fs.rmdir(&d) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTEMPTY | libc::EBUSY)) => {}
-                Err(e) => {
-                    first_err.get_or_insert(CgroupError::io("rmdir", &d, e));
-                }
-            }
+        if let Some(e) = self.undo_created() {
+            first_err.get_or_insert(e);
         }
         match first_err {
             Some(e) => Err(e),

@@ -219,6 +219,11 @@ fn failed_create_is_undone_by_destroy() {
     let m = f.manager(Some("/x/y/ctr1"));
     let err = m.create().expect_err("create must fail");
     assert!(err.to_string().contains("mkdir"), "{err}");
+    // create already took back what it made (callers that drop the manager leak nothing)…
+    for c in HYBRID_CTRLS.iter().chain(&["unified"]) {
+        assert!(!f.p(&format!("sys/fs/cgroup/{c}/x/y/ctr1")).exists(), "{c}");
+    }
+    // …and destroy afterwards is still fine.
     m.destroy().expect("destroy");
     for c in HYBRID_CTRLS.iter().chain(&["unified"]) {
         let left = f.p(&format!("sys/fs/cgroup/{c}/x/y/ctr1"));
