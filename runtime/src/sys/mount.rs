@@ -1,0 +1,577 @@
+//! The mount-namespace syscall seam used by `rootfs/`.
+//!
+//! `MountSys` speaks classic mount(2) semantics (flags, data string) so the rootfs code and its
+//! recording fake read like runc, but every operation on a path *inside* the container takes a
+//! [`Handle`]: an `O_PATH` fd obtained with `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`.
+//! The real implementation never turns such a handle back into a path: mounts onto a handle
+//! go through the new mount API (`open_tree` + `move_mount`, `fsopen`/`fsconfig`/`fsmount`,
+//! `mount_setattr`), so a symlink swapped in after resolution cannot redirect the mount
+//! (CVE-2021-30465) and nothing depends on the container's own `/proc` (CVE-2025-52881).
+//! Classic mount(2) is only used on host paths the runtime owns (`/`, the rootfs, `.` during
+//! pivot_root).
+//!
+//! All `unsafe` of the rootfs code lives in this file.
+
+use nix::mount::{MntFlags, MsFlags};
+use std::ffi::{CString, OsStr, OsString};
+use std::io;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+/// An `O_PATH` file descriptor owned by the caller; release it with [`MountSys::close`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Handle(pub i32);
+
+/// A mount source or target: a plain path (host paths the runtime trusts) or a resolved handle.
+#[derive(Clone, Copy, Debug)]
+pub enum Loc<'a> {
+    Path(&'a Path),
+    Handle(Handle),
+}
+
+/// What kind of inode a handle refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Dir,
+    File,
+    Symlink,
+    CharDev,
+    BlockDev,
+    Fifo,
+    Socket,
+}
+
+/// The parts of fstat(2) the rootfs code needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStat {
+    pub kind: FileKind,
+    /// Permission bits (`st_mode & 0o7777`).
+    pub mode: u32,
+    pub rdev_major: u64,
+    pub rdev_minor: u64,
+}
+
+/// The parts of fstatfs(2) the rootfs code needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FsInfo {
+    /// `f_type`, e.g. PROC_SUPER_MAGIC.
+    pub magic: i64,
+    /// Per-mount flags (`f_flags` mapped onto `MS_*`).
+    pub flags: MsFlags,
+}
+
+/// Device node types mknod(2) can create.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    Char,
+    Block,
+    Fifo,
+}
+
+/// PROC_SUPER_MAGIC from linux/magic.h.
+pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+/// MS_NOSYMFOLLOW (Linux 5.10); nix 0.32 does not name it.
+pub const MS_NOSYMFOLLOW: MsFlags = MsFlags::from_bits_retain(256);
+
+/// The narrow set of syscalls the rootfs setup needs. Errors are raw `io::Error`s (errno);
+/// the caller wraps them with context.
+pub trait MountSys {
+    /// `open(path, O_PATH|O_CLOEXEC)` of a host path (follows symlinks: host paths are trusted).
+    fn open(&self, path: &Path) -> io::Result<Handle>;
+    /// `openat2(root, path, O_PATH, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS[|RESOLVE_NO_SYMLINKS])`.
+    fn resolve(&self, root: Handle, path: &Path, no_symlinks: bool) -> io::Result<Handle>;
+    /// `readlinkat(dir, name)`; EINVAL when `name` is not a symlink.
+    fn readlink_at(&self, dir: Handle, name: &OsStr) -> io::Result<PathBuf>;
+    fn mkdir_at(&self, dir: Handle, name: &OsStr, mode: u32) -> io::Result<()>;
+    /// Creates an empty regular file (`O_CREAT|O_EXCL|O_NOFOLLOW`).
+    fn create_file_at(&self, dir: Handle, name: &OsStr, mode: u32) -> io::Result<()>;
+    /// `mknodat` with the umask cleared so `mode` is exact.
+    fn mknod_at(
+        &self,
+        dir: Handle,
+        name: &OsStr,
+        kind: NodeKind,
+        mode: u32,
+        major: u64,
+        minor: u64,
+    ) -> io::Result<()>;
+    /// `fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW)`.
+    fn chown_at(&self, dir: Handle, name: &OsStr, uid: u32, gid: u32) -> io::Result<()>;
+    fn symlink_at(&self, target: &Path, dir: Handle, name: &OsStr) -> io::Result<()>;
+    fn unlink_at(&self, dir: Handle, name: &OsStr) -> io::Result<()>;
+    fn stat(&self, h: Handle) -> io::Result<FileStat>;
+    fn statfs(&self, h: Handle) -> io::Result<FsInfo>;
+    /// mount(2) semantics; see the module doc for how handle targets are implemented.
+    fn mount(
+        &self,
+        source: Option<Loc>,
+        target: Loc,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> io::Result<()>;
+    fn umount2(&self, target: &Path, flags: MntFlags) -> io::Result<()>;
+    fn pivot_root(&self, new_root: &Path, put_old: &Path) -> io::Result<()>;
+    fn chroot(&self, path: &Path) -> io::Result<()>;
+    fn chdir(&self, path: &Path) -> io::Result<()>;
+    fn fchdir(&self, h: Handle) -> io::Result<()>;
+    fn read_file(&self, path: &Path) -> io::Result<String>;
+    fn close(&self, h: Handle);
+}
+
+/// The real syscalls.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RealMountSys;
+
+fn cstr(bytes: &[u8]) -> io::Result<CString> {
+    CString::new(bytes).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+fn cpath(p: &Path) -> io::Result<CString> {
+    cstr(p.as_os_str().as_bytes())
+}
+
+fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Closes a temporary fd of the new mount API when it goes out of scope.
+struct TmpFd(i32);
+impl Drop for TmpFd {
+    fn drop(&mut self) {
+        // SAFETY: we own this fd and close it exactly once.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+const EMPTY: &[u8] = b"\0";
+
+fn empty() -> *const libc::c_char {
+    EMPTY.as_ptr().cast()
+}
+
+/// Per-mount attributes (MOUNT_ATTR_*) for the classic per-mount flags in `flags`.
+/// Returns (attr_set, attr_clr); the atime mode is only touched when one is requested,
+/// like a classic remount that names no atime option.
+fn mount_attrs(flags: MsFlags) -> (u64, u64) {
+    let table = [
+        (MsFlags::MS_RDONLY, libc::MOUNT_ATTR_RDONLY),
+        (MsFlags::MS_NOSUID, libc::MOUNT_ATTR_NOSUID),
+        (MsFlags::MS_NODEV, libc::MOUNT_ATTR_NODEV),
+        (MsFlags::MS_NOEXEC, libc::MOUNT_ATTR_NOEXEC),
+        (MsFlags::MS_NODIRATIME, libc::MOUNT_ATTR_NODIRATIME),
+        (MS_NOSYMFOLLOW, libc::MOUNT_ATTR_NOSYMFOLLOW),
+    ];
+    let (mut set, mut clr) = (0, 0);
+    for (f, a) in table {
+        if flags.contains(f) {
+            set |= a;
+        } else {
+            clr |= a;
+        }
+    }
+    let atime = MsFlags::MS_NOATIME | MsFlags::MS_STRICTATIME | MsFlags::MS_RELATIME;
+    if flags.intersects(atime) {
+        clr |= libc::MOUNT_ATTR__ATIME;
+        if flags.contains(MsFlags::MS_NOATIME) {
+            set |= libc::MOUNT_ATTR_NOATIME;
+        } else if flags.contains(MsFlags::MS_STRICTATIME) {
+            set |= libc::MOUNT_ATTR_STRICTATIME;
+        }
+    }
+    (set, clr)
+}
+
+impl RealMountSys {
+    fn mount_setattr(&self, h: Handle, recursive: bool, attr: &libc::mount_attr) -> io::Result<()> {
+        let flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
+        // SAFETY: valid fd, NUL-terminated empty path and a correctly sized mount_attr.
+        cvt(unsafe {
+            libc::syscall(
+                libc::SYS_mount_setattr,
+                h.0,
+                empty(),
+                flags,
+                attr as *const libc::mount_attr,
+                std::mem::size_of::<libc::mount_attr>(),
+            )
+        })
+        .map(drop)
+    }
+
+    fn move_onto(&self, from: &TmpFd, to: Handle) -> io::Result<()> {
+        let flags = libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH;
+        // SAFETY: both fds are valid; empty paths with the EMPTY_PATH flags.
+        cvt(unsafe { libc::syscall(libc::SYS_move_mount, from.0, empty(), to.0, empty(), flags) })
+            .map(drop)
+    }
+
+    /// Bind: `open_tree(OPEN_TREE_CLONE)` of the source, then `move_mount` onto the handle.
+    fn bind_onto(&self, source: Loc, target: Handle, recursive: bool) -> io::Result<()> {
+        let mut flags = libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC;
+        if recursive {
+            flags |= libc::AT_RECURSIVE as libc::c_uint;
+        }
+        let tree = match source {
+            Loc::Path(p) => {
+                let c = cpath(p)?;
+                // SAFETY: NUL-terminated path, AT_FDCWD.
+                cvt(unsafe {
+                    libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c.as_ptr(), flags)
+                })?
+            }
+            Loc::Handle(h) => {
+                let flags = flags | libc::AT_EMPTY_PATH as libc::c_uint;
+                // SAFETY: valid fd with AT_EMPTY_PATH.
+                cvt(unsafe { libc::syscall(libc::SYS_open_tree, h.0, empty(), flags) })?
+            }
+        };
+        let tree = TmpFd(tree as i32);
+        self.move_onto(&tree, target)
+    }
+
+    fn fsconfig(
+        &self,
+        fs: &TmpFd,
+        cmd: libc::c_uint,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+    ) -> io::Result<()> {
+        let key = key.map(cstr).transpose()?;
+        let value = value.map(cstr).transpose()?;
+        let kp = key.as_ref().map_or(std::ptr::null(), |k| k.as_ptr());
+        let vp = value.as_ref().map_or(std::ptr::null(), |v| v.as_ptr());
+        // SAFETY: valid fs context fd; key/value are NUL-terminated or NULL as the command requires.
+        cvt(unsafe { libc::syscall(libc::SYS_fsconfig, fs.0, cmd, kp, vp, 0) }).map(drop)
+    }
+
+    /// A fresh filesystem onto a handle: fsopen, one fsconfig per data option, fsmount with
+    /// the per-mount flags, move_mount.
+    fn new_fs_onto(
+        &self,
+        source: Option<Loc>,
+        target: Handle,
+        fstype: &str,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> io::Result<()> {
+        let ty = cstr(fstype.as_bytes())?;
+        // SAFETY: NUL-terminated fs type name.
+        let fs = TmpFd(cvt(unsafe {
+            libc::syscall(libc::SYS_fsopen, ty.as_ptr(), libc::FSOPEN_CLOEXEC)
+        })? as i32);
+        if let Some(Loc::Path(src)) = source {
+            self.fsconfig(
+                &fs,
+                libc::FSCONFIG_SET_STRING,
+                Some(b"source"),
+                Some(src.as_os_str().as_bytes()),
+            )?;
+        }
+        // Superblock flags the VFS parses itself (fs/fs_context.c common_set_sb_flag).
+        let sb = [
+            (MsFlags::MS_RDONLY, &b"ro"[..]),
+            (MsFlags::MS_SYNCHRONOUS, b"sync"),
+            (MsFlags::MS_DIRSYNC, b"dirsync"),
+            (MsFlags::MS_LAZYTIME, b"lazytime"),
+            (MsFlags::MS_MANDLOCK, b"mand"),
+        ];
+        for (f, name) in sb {
+            if flags.contains(f) {
+                self.fsconfig(&fs, libc::FSCONFIG_SET_FLAG, Some(name), None)?;
+            }
+        }
+        for opt in data.unwrap_or("").split(',').filter(|o| !o.is_empty()) {
+            match opt.split_once('=') {
+                Some((k, v)) => self.fsconfig(
+                    &fs,
+                    libc::FSCONFIG_SET_STRING,
+                    Some(k.as_bytes()),
+                    Some(v.as_bytes()),
+                )?,
+                None => self.fsconfig(&fs, libc::FSCONFIG_SET_FLAG, Some(opt.as_bytes()), None)?,
+            }
+        }
+        self.fsconfig(&fs, libc::FSCONFIG_CMD_CREATE, None, None)?;
+        let (attr, _) = mount_attrs(flags);
+        // SAFETY: valid fs context fd.
+        let mnt = TmpFd(cvt(unsafe {
+            libc::syscall(libc::SYS_fsmount, fs.0, libc::FSMOUNT_CLOEXEC, attr)
+        })? as i32);
+        self.move_onto(&mnt, target)
+    }
+
+    fn mount_on_handle(
+        &self,
+        source: Option<Loc>,
+        target: Handle,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> io::Result<()> {
+        let propagation =
+            MsFlags::MS_SHARED | MsFlags::MS_PRIVATE | MsFlags::MS_SLAVE | MsFlags::MS_UNBINDABLE;
+        let recursive = flags.contains(MsFlags::MS_REC);
+        if flags.intersects(propagation) {
+            // SAFETY: mount_attr is plain old data; all-zero is a valid value.
+            let mut attr: libc::mount_attr = unsafe { std::mem::zeroed() };
+            attr.propagation = (flags & propagation).bits();
+            return self.mount_setattr(target, recursive, &attr);
+        }
+        if flags.contains(MsFlags::MS_REMOUNT | MsFlags::MS_BIND) {
+            // A bind remount changes only per-mount flags: exactly what mount_setattr does.
+            let (set, clr) = mount_attrs(flags);
+            // SAFETY: as above.
+            let mut attr: libc::mount_attr = unsafe { std::mem::zeroed() };
+            attr.attr_set = set;
+            attr.attr_clr = clr;
+            return self.mount_setattr(target, false, &attr);
+        }
+        if flags.contains(MsFlags::MS_REMOUNT) || flags.contains(MsFlags::MS_MOVE) {
+            // Superblock reconfiguration and moves are never issued on handles by rootfs/.
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        if flags.contains(MsFlags::MS_BIND) {
+            let source = source.ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+            return self.bind_onto(source, target, recursive);
+        }
+        let fstype = fstype.ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+        self.new_fs_onto(source, target, fstype, flags, data)
+    }
+}
+
+fn kind_of(mode: libc::mode_t) -> FileKind {
+    match mode & libc::S_IFMT {
+        libc::S_IFDIR => FileKind::Dir,
+        libc::S_IFLNK => FileKind::Symlink,
+        libc::S_IFCHR => FileKind::CharDev,
+        libc::S_IFBLK => FileKind::BlockDev,
+        libc::S_IFIFO => FileKind::Fifo,
+        libc::S_IFSOCK => FileKind::Socket,
+        _ => FileKind::File,
+    }
+}
+
+impl MountSys for RealMountSys {
+    fn open(&self, path: &Path) -> io::Result<Handle> {
+        let c = cpath(path)?;
+        // SAFETY: NUL-terminated path.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+        cvt(fd as libc::c_long).map(|fd| Handle(fd as i32))
+    }
+
+    fn resolve(&self, root: Handle, path: &Path, no_symlinks: bool) -> io::Result<Handle> {
+        let rel = path.strip_prefix("/").unwrap_or(path);
+        let c = if rel.as_os_str().is_empty() {
+            cstr(b".")?
+        } else {
+            cpath(rel)?
+        };
+        // SAFETY: open_how is plain old data; all-zero is valid and the fields are set below.
+        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+        how.flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
+        how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
+        if no_symlinks {
+            how.resolve |= libc::RESOLVE_NO_SYMLINKS;
+        }
+        // openat2 returns EAGAIN when a concurrent rename might have let ".." escape; retry.
+        for _ in 0..32 {
+            // SAFETY: valid dirfd, NUL-terminated path, correctly sized open_how.
+            let ret = unsafe {
+                libc::syscall(
+                    libc::SYS_openat2,
+                    root.0,
+                    c.as_ptr(),
+                    &how as *const libc::open_how,
+                    std::mem::size_of::<libc::open_how>(),
+                )
+            };
+            match cvt(ret) {
+                Ok(fd) => return Ok(Handle(fd as i32)),
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::from_raw_os_error(libc::EAGAIN))
+    }
+
+    fn readlink_at(&self, dir: Handle, name: &OsStr) -> io::Result<PathBuf> {
+        let c = cstr(name.as_bytes())?;
+        let mut buf = vec![0u8; libc::PATH_MAX as usize];
+        // SAFETY: valid dirfd, NUL-terminated name, buffer of the given length.
+        let n = unsafe { libc::readlinkat(dir.0, c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+        let n = cvt(n as libc::c_long)? as usize;
+        buf.truncate(n);
+        Ok(PathBuf::from(OsString::from_vec(buf)))
+    }
+
+    fn mkdir_at(&self, dir: Handle, name: &OsStr, mode: u32) -> io::Result<()> {
+        let c = cstr(name.as_bytes())?;
+        // SAFETY: valid dirfd and NUL-terminated name.
+        cvt(unsafe { libc::mkdirat(dir.0, c.as_ptr(), mode) } as libc::c_long).map(drop)
+    }
+
+    fn create_file_at(&self, dir: Handle, name: &OsStr, mode: u32) -> io::Result<()> {
+        let c = cstr(name.as_bytes())?;
+        let flags =
+            libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_WRONLY | libc::O_CLOEXEC;
+        // SAFETY: valid dirfd and NUL-terminated name.
+        let fd = cvt(unsafe { libc::openat(dir.0, c.as_ptr(), flags, mode) } as libc::c_long)?;
+        drop(TmpFd(fd as i32));
+        Ok(())
+    }
+
+    fn mknod_at(
+        &self,
+        dir: Handle,
+        name: &OsStr,
+        kind: NodeKind,
+        mode: u32,
+        major: u64,
+        minor: u64,
+    ) -> io::Result<()> {
+        let c = cstr(name.as_bytes())?;
+        let ty = match kind {
+            NodeKind::Char => libc::S_IFCHR,
+            NodeKind::Block => libc::S_IFBLK,
+            NodeKind::Fifo => libc::S_IFIFO,
+        };
+        let dev = libc::makedev(major as u32, minor as u32);
+        // SAFETY: umask/mknodat are plain syscalls; the old umask is restored right after.
+        unsafe {
+            let old = libc::umask(0);
+            let ret = libc::mknodat(dir.0, c.as_ptr(), ty | (mode & 0o7777), dev);
+            let err = io::Error::last_os_error();
+            libc::umask(old);
+            if ret < 0 {
+                Err(err)
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    fn chown_at(&self, dir: Handle, name: &OsStr, uid: u32, gid: u32) -> io::Result<()> {
+        let c = cstr(name.as_bytes())?;
+        // SAFETY: valid dirfd and NUL-terminated name.
+        cvt(
+            unsafe { libc::fchownat(dir.0, c.as_ptr(), uid, gid, libc::AT_SYMLINK_NOFOLLOW) }
+                as libc::c_long,
+        )
+        .map(drop)
+    }
+
+    fn symlink_at(&self, target: &Path, dir: Handle, name: &OsStr) -> io::Result<()> {
+        let t = cpath(target)?;
+        let c = cstr(name.as_bytes())?;
+        // SAFETY: NUL-terminated strings and a valid dirfd.
+        cvt(unsafe { libc::symlinkat(t.as_ptr(), dir.0, c.as_ptr()) } as libc::c_long).map(drop)
+    }
+
+    fn unlink_at(&self, dir: Handle, name: &OsStr) -> io::Result<()> {
+        let c = cstr(name.as_bytes())?;
+        // SAFETY: valid dirfd and NUL-terminated name.
+        cvt(unsafe { libc::unlinkat(dir.0, c.as_ptr(), 0) } as libc::c_long).map(drop)
+    }
+
+    fn stat(&self, h: Handle) -> io::Result<FileStat> {
+        // SAFETY: stat is plain old data filled in by fstat (which accepts O_PATH fds).
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        cvt(unsafe { libc::fstat(h.0, &mut st) } as libc::c_long)?;
+        Ok(FileStat {
+            kind: kind_of(st.st_mode),
+            mode: st.st_mode & 0o7777,
+            rdev_major: libc::major(st.st_rdev) as u64,
+            rdev_minor: libc::minor(st.st_rdev) as u64,
+        })
+    }
+
+    fn statfs(&self, h: Handle) -> io::Result<FsInfo> {
+        // SAFETY: statfs is plain old data filled in by fstatfs (which accepts O_PATH fds).
+        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+        cvt(unsafe { libc::fstatfs(h.0, &mut st) } as libc::c_long)?;
+        // SAFETY: statvfs is plain old data filled in by fstatvfs.
+        let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
+        cvt(unsafe { libc::fstatvfs(h.0, &mut vfs) } as libc::c_long)?;
+        // f_flag uses the ST_* values, which equal the MS_* ones (ST_VALID is dropped).
+        let flags = MsFlags::from_bits_truncate(vfs.f_flag as libc::c_ulong & !0x20);
+        Ok(FsInfo {
+            magic: st.f_type as i64,
+            flags,
+        })
+    }
+
+    fn mount(
+        &self,
+        source: Option<Loc>,
+        target: Loc,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> io::Result<()> {
+        match target {
+            Loc::Handle(h) => self.mount_on_handle(source, h, fstype, flags, data),
+            Loc::Path(p) => {
+                let source = match source {
+                    None => None,
+                    Some(Loc::Path(s)) => Some(s),
+                    Some(Loc::Handle(_)) => return Err(io::Error::from_raw_os_error(libc::EINVAL)),
+                };
+                nix::mount::mount(source, p, fstype, flags, data).map_err(io::Error::from)
+            }
+        }
+    }
+
+    fn umount2(&self, target: &Path, flags: MntFlags) -> io::Result<()> {
+        nix::mount::umount2(target, flags).map_err(io::Error::from)
+    }
+
+    fn pivot_root(&self, new_root: &Path, put_old: &Path) -> io::Result<()> {
+        nix::unistd::pivot_root(new_root, put_old).map_err(io::Error::from)
+    }
+
+    fn chroot(&self, path: &Path) -> io::Result<()> {
+        nix::unistd::chroot(path).map_err(io::Error::from)
+    }
+
+    fn chdir(&self, path: &Path) -> io::Result<()> {
+        nix::unistd::chdir(path).map_err(io::Error::from)
+    }
+
+    fn fchdir(&self, h: Handle) -> io::Result<()> {
+        // SAFETY: plain syscall on a caller-owned fd.
+        cvt(unsafe { libc::fchdir(h.0) } as libc::c_long).map(drop)
+    }
+
+    fn read_file(&self, path: &Path) -> io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+
+    fn close(&self, h: Handle) {
+        drop(TmpFd(h.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_remount_attrs_set_requested_and_clear_the_rest() {
+        let (set, clr) = mount_attrs(MsFlags::MS_RDONLY | MsFlags::MS_NOSUID);
+        assert_eq!(set, libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID);
+        assert_eq!(clr & libc::MOUNT_ATTR_NODEV, libc::MOUNT_ATTR_NODEV);
+        assert_eq!(
+            clr & libc::MOUNT_ATTR__ATIME,
+            0,
+            "atime untouched when none requested"
+        );
+        let (set, clr) = mount_attrs(MsFlags::MS_NOATIME);
+        assert_eq!(set, libc::MOUNT_ATTR_NOATIME);
+        assert_eq!(clr & libc::MOUNT_ATTR__ATIME, libc::MOUNT_ATTR__ATIME);
+    }
+}
