@@ -276,3 +276,54 @@ pub fn mount_v2(env: &Env, e: &Entry) -> Result<(), RootfsError> {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_fields_and_escapes() {
+        let text = "36 35 98:0 /mnt1 /mnt\\040two rw,noatime master:1 shared:7 - ext3 /dev/root rw,errors=continue\n\
+                    22 1 8:1 / / rw - ext4 /dev/sda1 rw\n";
+        let m = parse_mountinfo(text).expect("parses");
+        assert_eq!(m[0].root, "/mnt1");
+        assert_eq!(m[0].mount_point, Path::new("/mnt two"));
+        assert_eq!(m[0].optional, ["master:1", "shared:7"]);
+        assert_eq!(m[0].fstype, "ext3");
+        assert_eq!(m[0].super_opts, ["rw", "errors=continue"]);
+        assert!(m[1].optional.is_empty());
+    }
+
+    #[test]
+    fn malformed_mountinfo_is_an_error() {
+        assert!(parse_mountinfo("1 2 3\n").is_err());
+    }
+
+    #[test]
+    fn hierarchies_join_mount_root_and_our_path() {
+        let mounts = parse_mountinfo(
+            "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n\
+             33 31 0:30 /outer /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n\
+             34 31 0:30 /outer /elsewhere/memory rw - cgroup cgroup rw,memory\n\
+             41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n",
+        )
+        .expect("parses");
+        let cg = parse_proc_cgroup("4:memory:/outer/ctr\n2:cpu,cpuacct:/ctr\n0::/ctr\n");
+        let h = v1_hierarchies(&mounts, &cg).expect("found");
+        assert_eq!(
+            h,
+            [
+                Hierarchy {
+                    name: "cpu,cpuacct".into(),
+                    subsystems: "cpu,cpuacct".into(),
+                    source: "/sys/fs/cgroup/cpu,cpuacct/ctr".into()
+                },
+                Hierarchy {
+                    name: "memory".into(),
+                    subsystems: "memory".into(),
+                    source: "/sys/fs/cgroup/memory/ctr".into()
+                },
+            ]
+        );
+    }
+}

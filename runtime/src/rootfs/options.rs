@@ -122,3 +122,101 @@ pub fn parse_rootfs_propagation(value: &str) -> Result<MsFlags, RootfsError> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+    use MsFlags as F;
+
+    fn parse(opts: &[&str]) -> Result<MountOptions, RootfsError> {
+        let opts: Vec<String> = opts.iter().map(|s| s.to_string()).collect();
+        parse_options(Path::new("/m"), &opts)
+    }
+
+    #[rstest]
+    #[case(&["ro"], F::MS_RDONLY, &[], "")]
+    #[case(&["ro", "rw"], F::empty(), &[], "")]
+    #[case(&["rw", "ro"], F::MS_RDONLY, &[], "")]
+    #[case(&["defaults"], F::empty(), &[], "")]
+    #[case(&["nosuid", "suid"], F::empty(), &[], "")]
+    #[case(&["nodev", "noexec", "nosuid"], F::MS_NODEV | F::MS_NOEXEC | F::MS_NOSUID, &[], "")]
+    #[case(&["nodev", "dev", "noexec", "exec"], F::empty(), &[], "")]
+    #[case(&["sync"], F::MS_SYNCHRONOUS, &[], "")]
+    #[case(&["sync", "async"], F::empty(), &[], "")]
+    #[case(&["dirsync"], F::MS_DIRSYNC, &[], "")]
+    #[case(&["remount"], F::MS_REMOUNT, &[], "")]
+    #[case(&["mand", "nomand", "mand"], F::MS_MANDLOCK, &[], "")]
+    #[case(&["noatime", "atime"], F::empty(), &[], "")]
+    #[case(&["nodiratime"], F::MS_NODIRATIME, &[], "")]
+    #[case(&["nodiratime", "diratime"], F::empty(), &[], "")]
+    #[case(&["relatime"], F::MS_RELATIME, &[], "")]
+    #[case(&["relatime", "norelatime"], F::empty(), &[], "")]
+    #[case(&["strictatime"], F::MS_STRICTATIME, &[], "")]
+    #[case(&["strictatime", "nostrictatime"], F::empty(), &[], "")]
+    #[case(&["lazytime"], F::MS_LAZYTIME, &[], "")]
+    #[case(&["lazytime", "nolazytime"], F::empty(), &[], "")]
+    #[case(&["silent"], F::MS_SILENT, &[], "")]
+    #[case(&["silent", "loud"], F::empty(), &[], "")]
+    #[case(&["nosymfollow"], MS_NOSYMFOLLOW, &[], "")]
+    #[case(&["bind"], F::MS_BIND, &[], "")]
+    #[case(&["rbind"], F::MS_BIND | F::MS_REC, &[], "")]
+    #[case(&["rbind", "rprivate"], F::MS_BIND | F::MS_REC, &[F::MS_PRIVATE | F::MS_REC], "")]
+    #[case(&["bind", "shared", "slave"], F::MS_BIND, &[F::MS_SHARED, F::MS_SLAVE], "")]
+    #[case(&["private", "rshared", "rslave"], F::empty(), &[F::MS_PRIVATE, F::MS_SHARED | F::MS_REC, F::MS_SLAVE | F::MS_REC], "")]
+    #[case(&["unbindable", "runbindable"], F::empty(), &[F::MS_UNBINDABLE, F::MS_UNBINDABLE | F::MS_REC], "")]
+    #[case(&["mode=755", "nosuid", "size=65536k"], F::MS_NOSUID, &[], "mode=755,size=65536k")]
+    #[case(&["newinstance", "ptmxmode=0666", "mode=0620", "gid=5"], F::empty(), &[], "newinstance,ptmxmode=0666,mode=0620,gid=5")]
+    fn option_table(
+        #[case] opts: &[&str],
+        #[case] flags: MsFlags,
+        #[case] prop: &[MsFlags],
+        #[case] data: &str,
+    ) {
+        let got = parse(opts).expect("valid options");
+        assert_eq!(
+            got,
+            MountOptions {
+                flags,
+                propagation: prop.to_vec(),
+                data: data.into()
+            }
+        );
+    }
+
+    #[rstest]
+    #[case("idmap")]
+    #[case("ridmap")]
+    #[case("tmpcopyup")]
+    #[case("rro")]
+    #[case("rnosuid")]
+    fn unsupported_options_are_errors(#[case] opt: &str) {
+        let e = parse(&["nosuid", opt]).expect_err("rejected");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("mount /m: option {opt:?}")),
+            "{e}"
+        );
+    }
+
+    #[rstest]
+    #[case("private", F::MS_PRIVATE)]
+    #[case("rprivate", F::MS_PRIVATE | F::MS_REC)]
+    #[case("shared", F::MS_SHARED)]
+    #[case("rshared", F::MS_SHARED | F::MS_REC)]
+    #[case("slave", F::MS_SLAVE)]
+    #[case("rslave", F::MS_SLAVE | F::MS_REC)]
+    #[case("unbindable", F::MS_UNBINDABLE)]
+    #[case("runbindable", F::MS_UNBINDABLE | F::MS_REC)]
+    fn rootfs_propagation_values(#[case] value: &str, #[case] flags: MsFlags) {
+        assert_eq!(parse_rootfs_propagation(value).expect("valid"), flags);
+    }
+
+    #[rstest]
+    #[case("ro")]
+    #[case("")]
+    #[case("rbind")]
+    fn rootfs_propagation_rejects_non_propagation(#[case] value: &str) {
+        assert!(parse_rootfs_propagation(value).is_err());
+    }
+}

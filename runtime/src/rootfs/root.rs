@@ -136,3 +136,27 @@ pub fn switch_root(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), Rootfs
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containing_mount_is_the_longest_prefix() {
+        let mi = "22 1 8:1 / / rw shared:1 - ext4 /dev/sda1 rw\n\
+                  30 22 8:2 / /var rw - ext4 /dev/sda2 rw\n\
+                  31 22 8:3 / /var/lib/x rw shared:4 - ext4 /dev/sda3 rw\n";
+        let (mp, opt) = containing_mount(mi, Path::new("/var/lib/ctr/rootfs"))
+            .expect("parses")
+            .expect("found");
+        assert_eq!(mp, Path::new("/var"));
+        assert!(opt.is_empty());
+        let (mp, opt) = containing_mount(mi, Path::new("/var/lib/x/r"))
+            .expect("parses")
+            .expect("found");
+        assert_eq!(
+            (mp.as_path(), opt),
+            (Path::new("/var/lib/x"), vec!["shared:4".to_string()])
+        );
+    }
+}
