@@ -76,14 +76,14 @@ fn inside_mounts() -> Vec<(String, String, String)> {
 }
 
 /// The checks made from inside; returns the number of the first failed check.
-fn check_inside(bundle: &str) -> Result<(), (i32, String)> {
+fn check_inside(bundle: &str, user_ns: bool) -> Result<(), (i32, String)> {
     let mounts = inside_mounts();
     let find = |mp: &str| mounts.iter().rev().find(|m| m.0 == mp).cloned();
     let has = |mp: &str, fstype: &str, opts: &[&str]| match find(mp) {
         Some((_, o, t)) => t == fstype && opts.iter().all(|x| o.split(',').any(|y| y == *x)),
         None => false,
     };
-    let checks: Vec<(bool, String)> = vec![
+    let mut checks: Vec<(bool, String)> = vec![
         (
             find("/").is_some_and(|m| m.1.split(',').any(|o| o == "ro")),
             "/ is read-only".into(),
@@ -130,9 +130,10 @@ fn check_inside(bundle: &str) -> Result<(), (i32, String)> {
             has("/proc/sys", "proc", &["ro", "nosuid", "nodev", "noexec"]),
             "/proc/sys read-only".into(),
         ),
-        // A file is masked by a bind of /dev/null (which lives on the /dev tmpfs).
+        // A file is masked by a bind of /dev/null (on the /dev tmpfs, or the host's
+        // devtmpfs in a user namespace); reading it empty is checked below.
         (
-            has("/proc/timer_list", "tmpfs", &[]),
+            find("/proc/timer_list").is_some(),
             "/proc/timer_list masked".into(),
         ),
         (
@@ -144,6 +145,11 @@ fn check_inside(bundle: &str) -> Result<(), (i32, String)> {
             "old root detached".into(),
         ),
     ];
+    // In a user namespace mknod is not allowed: the host nodes are bind-mounted instead.
+    checks.push((
+        find("/dev/null").is_some() == user_ns,
+        "/dev/null bind iff user ns".into(),
+    ));
     for (i, (ok, what)) in checks.into_iter().enumerate() {
         if !ok {
             return Err((20 + i as i32, format!("{what}; mounts: {mounts:#?}")));
@@ -181,14 +187,21 @@ fn check_inside(bundle: &str) -> Result<(), (i32, String)> {
 type Step<'a> = dyn Fn() -> Result<(), ferrun::rootfs::RootfsError> + 'a;
 
 /// Runs in the grandchild (PID 1 of the new pid namespace); never returns.
-fn container(spec: &Spec, rootfs: &Path, bundle: &Path, no_pivot: bool) -> ! {
+/// Which variant of the setup to run.
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    no_pivot: bool,
+    user_ns: bool,
+}
+
+fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
     let ctx = RootfsContext {
         spec,
         rootfs,
         bundle,
-        no_pivot,
+        no_pivot: case.no_pivot,
         cgroup_ns: false,
-        in_user_ns: false,
+        in_user_ns: case.user_ns,
     };
     let sys = real();
     let steps: [(&str, &Step); 3] = [
@@ -203,7 +216,7 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, no_pivot: bool) -> ! {
             unsafe { libc::_exit(10 + i as i32) };
         }
     }
-    if let Err((code, msg)) = check_inside(&bundle.to_string_lossy()) {
+    if let Err((code, msg)) = check_inside(&bundle.to_string_lossy(), case.user_ns) {
         eprintln!("rootfs_host: check failed: {msg}");
         unsafe { libc::_exit(code) };
     }
@@ -216,14 +229,39 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, no_pivot: bool) -> ! {
 }
 
 /// Runs in the child: new mount + pid namespaces, then the grandchild as PID 1.
-fn namespaces(spec: &Spec, rootfs: &Path, bundle: &Path, no_pivot: bool) -> ! {
-    if let Err(e) = unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWPID) {
+/// A user namespace where we stay root (uid/gid 0 mapped to 0, the only mapping a process
+/// may write for itself), so mknod is refused and host mounts carry locked flags.
+fn enter_user_ns() -> Result<(), String> {
+    unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare user: {e}"))?;
+    for (file, text) in [
+        ("setgroups", "deny"),
+        ("uid_map", "0 0 1"),
+        ("gid_map", "0 0 1"),
+    ] {
+        std::fs::write(format!("/proc/self/{file}"), text).map_err(|e| format!("{file}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn namespaces(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
+    if case.user_ns {
+        if let Err(e) = enter_user_ns() {
+            eprintln!("rootfs_host: {e}");
+            unsafe { libc::_exit(5) };
+        }
+    }
+    // In a user namespace, sysfs and mqueue need a net and ipc namespace it owns.
+    let mut flags = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWPID;
+    if case.user_ns {
+        flags |= CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC;
+    }
+    if let Err(e) = unshare(flags) {
         eprintln!("rootfs_host: unshare: {e}");
         unsafe { libc::_exit(2) };
     }
     // SAFETY: the child is single-threaded after fork; the grandchild only runs our code.
     match unsafe { fork() } {
-        Ok(ForkResult::Child) => container(spec, rootfs, bundle, no_pivot),
+        Ok(ForkResult::Child) => container(spec, rootfs, bundle, case),
         Ok(ForkResult::Parent { child }) => {
             let code = match waitpid(child, None) {
                 Ok(WaitStatus::Exited(_, c)) => c,
@@ -242,7 +280,7 @@ fn namespaces(spec: &Spec, rootfs: &Path, bundle: &Path, no_pivot: bool) -> ! {
 }
 
 /// Builds the bundle, runs the container side in a forked child and checks the host after.
-fn run_case(no_pivot: bool) {
+fn run_case(case: Case) {
     let prefix = format!("ferrun-rootfs-{}-", std::process::id());
     let dir = tempfile::Builder::new()
         .prefix(&prefix)
@@ -265,7 +303,7 @@ fn run_case(no_pivot: bool) {
     let host_etc = std::fs::metadata("/etc").expect("host /etc").ino();
     // SAFETY: the child only runs namespaces(), which ends in _exit.
     let code = match unsafe { fork() }.expect("fork") {
-        ForkResult::Child => namespaces(&spec, &rootfs, &bundle, no_pivot),
+        ForkResult::Child => namespaces(&spec, &rootfs, &bundle, case),
         ForkResult::Parent { child } => match waitpid(child, None).expect("waitpid") {
             WaitStatus::Exited(_, c) => c,
             other => panic!("child ended with {other:?}"),
@@ -273,7 +311,7 @@ fn run_case(no_pivot: bool) {
     };
     assert_eq!(
         code, 0,
-        "container side failed with no_pivot={no_pivot} (10-12: prepare/pivot/finalize, \
+        "container side failed for {case:?} (5: user ns, 10-12: prepare/pivot/finalize, \
          20+: mount checks, 40+: file checks, 1: busybox script); rerun with --nocapture"
     );
     assert_eq!(before, host_mounts(), "the host mount table changed");
@@ -303,13 +341,29 @@ fn root_and_busybox() -> bool {
 #[test]
 fn prepare_pivot_finalize_on_a_busybox_rootfs() {
     if root_and_busybox() {
-        run_case(false);
+        run_case(Case {
+            no_pivot: false,
+            user_ns: false,
+        });
     }
 }
 
 #[test]
 fn no_pivot_moves_and_chroots_on_a_busybox_rootfs() {
     if root_and_busybox() {
-        run_case(true);
+        run_case(Case {
+            no_pivot: true,
+            user_ns: false,
+        });
+    }
+}
+
+#[test]
+fn user_namespace_binds_devices_and_keeps_locked_flags() {
+    if root_and_busybox() {
+        run_case(Case {
+            no_pivot: false,
+            user_ns: true,
+        });
     }
 }
