@@ -6,3 +6,4 @@ pub mod clone;
 pub mod exe;
 pub mod fd;
 pub mod misc;
+pub mod mount;
