@@ -159,7 +159,10 @@ fn runtime_hooks(ctx: &InitContext) -> Result<(), super::InitFailure> {
     }
 }
 
-fn setup_console(ctx: &InitContext, sys: &dyn rootfs::MountSys) -> Result<(), super::InitFailure> {
+fn setup_console(
+    ctx: &InitContext,
+    sys: &dyn crate::sys::mount::MountSys,
+) -> Result<(), super::InitFailure> {
     let Some(console) = &ctx.console else {
         return Ok(());
     };
