@@ -22,6 +22,13 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Pause(#[from] crate::container::pause::PauseError),
+    #[error("container {id:?}: {source}")]
+    Cgroup {
+        id: String,
+        source: crate::cgroups::CgroupError,
+    },
+    #[error(transparent)]
     Signal(#[from] crate::signals::SignalError),
     #[error(transparent)]
     Wait(#[from] crate::process::wait::WaitError),

@@ -11,12 +11,14 @@ pub mod create;
 pub mod delete;
 pub mod kill;
 pub mod list;
+pub mod ps;
 pub mod spec;
 
 pub use create::{CreateArgs, RunArgs};
 pub use delete::DeleteArgs;
 pub use kill::KillArgs;
 pub use list::{ListArgs, ListFormat};
+pub use ps::{PsArgs, PsFormat};
 pub use spec::SpecArgs;
 
 #[derive(Debug, Parser)]
@@ -79,6 +81,12 @@ pub enum Command {
     Kill(KillArgs),
     /// Delete a container and everything the runtime made for it.
     Delete(DeleteArgs),
+    /// Freeze every process of a running container.
+    Pause(IdArg),
+    /// Thaw a paused container.
+    Resume(IdArg),
+    /// List the processes running in a container.
+    Ps(PsArgs),
     /// Write a default config.json to the bundle.
     Spec(SpecArgs),
     /// Print the runtime-spec features document (what ferrun implements).

@@ -102,3 +102,8 @@ pub fn delete(store: &StateStore, a: &DeleteArgs) -> Result<(), Error> {
         r => r.map_err(Error::from),
     }
 }
+
+pub fn pause(store: &StateStore, id: &str, frozen: bool) -> Result<(), Error> {
+    crate::container::pause::set_frozen(store, id, frozen)?;
+    Ok(())
+}

@@ -30,6 +30,9 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Run(a) => lifecycle::run(&store(g)?, g, &a),
         Command::Kill(a) => lifecycle::kill(&store(g)?, &a).map(|()| 0),
         Command::Delete(a) => lifecycle::delete(&store(g)?, &a).map(|()| 0),
+        Command::Pause(a) => lifecycle::pause(&store(g)?, &a.id, true).map(|()| 0),
+        Command::Resume(a) => lifecycle::pause(&store(g)?, &a.id, false).map(|()| 0),
+        Command::Ps(a) => query::ps(&store(g)?, &a).map(|()| 0),
         Command::Other(args) => Err(Error::NotSupported(format!(
             "command {:?}",
             args.first().map(String::as_str).unwrap_or_default()

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::cli::{ListArgs, ListFormat};
+use crate::cli::{ListArgs, ListFormat, PsArgs, PsFormat};
 use crate::container::{OciState, StateStore};
 use crate::error::Error;
 
@@ -41,6 +41,62 @@ pub fn list(store: &StateStore, a: &ListArgs) -> Result<(), Error> {
             .write_all(render_table(&states).as_bytes())
             .map_err(out_err),
     }
+}
+
+/// `ps`: the pids in the container's cgroup, as JSON, or `ps(1)` output filtered to them.
+pub fn ps(store: &StateStore, a: &PsArgs) -> Result<(), Error> {
+    let state = store.peek(&a.id)?;
+    let cg_err = |source| Error::Cgroup {
+        id: a.id.clone(),
+        source,
+    };
+    let pids = match &state.cgroup_path {
+        Some(p) => crate::cgroups::manager_from_path(p)
+            .map_err(cg_err)?
+            .pids()
+            .map_err(cg_err)?,
+        None => Vec::new(),
+    };
+    let mut out = std::io::stdout().lock();
+    if a.format == PsFormat::Json {
+        let text = serde_json::to_string(&pids).map_err(|e| out_err(e.into()))?;
+        return writeln!(out, "{text}").map_err(out_err);
+    }
+    let args = if a.ps_args.is_empty() {
+        vec!["-ef".to_string()]
+    } else {
+        a.ps_args.clone()
+    };
+    let listing = std::process::Command::new("ps")
+        .args(&args)
+        .output()
+        .map_err(|e| Error::Io {
+            what: "run ps".into(),
+            source: e,
+        })?;
+    let text = String::from_utf8_lossy(&listing.stdout);
+    out.write_all(filter_ps(&text, &pids).as_bytes())
+        .map_err(out_err)
+}
+
+/// Keep ps(1)'s header and the lines whose PID column is one of `pids`.
+pub fn filter_ps(text: &str, pids: &[i32]) -> String {
+    let mut lines = text.lines();
+    let Some(header) = lines.next() else {
+        return String::new();
+    };
+    let col = header.split_whitespace().position(|h| h == "PID");
+    let mut out = format!("{header}\n");
+    for line in lines {
+        let pid = col
+            .and_then(|c| line.split_whitespace().nth(c))
+            .and_then(|p| p.parse::<i32>().ok());
+        if pid.is_some_and(|p| pids.contains(&p)) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// runc's tabwriter layout: columns padded to the widest cell (at least 12) plus 3 spaces.
@@ -87,6 +143,15 @@ pub fn render_table(states: &[OciState]) -> String {
 mod tests {
     use super::*;
     use crate::container::Status;
+
+    #[test]
+    fn ps_keeps_header_and_container_pids() {
+        let text = "UID PID PPID CMD\nroot 1 0 init\nroot 42 1 sleep\nroot 43 1 other\n";
+        assert_eq!(
+            filter_ps(text, &[42]),
+            "UID PID PPID CMD\nroot 42 1 sleep\n"
+        );
+    }
 
     #[test]
     fn table_has_runc_header_and_aligned_columns() {

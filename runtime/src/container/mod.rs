@@ -10,6 +10,7 @@ pub mod create;
 pub mod delete;
 pub mod id;
 pub mod kill;
+pub mod pause;
 pub mod start;
 pub mod state;
 pub mod status;
