@@ -167,14 +167,16 @@ impl Parent<'_> {
         // the limits should cover, and before it unshares the cgroup namespace (whose root is
         // the cgroup the process is in at that moment).
         self.cgroup.add_task(pid.as_raw())?;
-        if let Some(res) = self
+        // Always applied, even without linux.resources: the device policy (deny all but
+        // runc's default devices) is part of it.
+        let default = oci_spec::runtime::LinuxResources::default();
+        let res = self
             .spec
             .linux()
             .as_ref()
             .and_then(|l| l.resources().as_ref())
-        {
-            self.cgroup.apply(res)?;
-        }
+            .unwrap_or(&default);
+        self.cgroup.apply(res)?;
         let state_json = (self.state_json)(pid);
         chan.send(&ParentMsg::Go { state_json })
             .map_err(LaunchError::ChannelIo)?;
