@@ -202,7 +202,7 @@ fn write_sysctls(ctx: &InitContext) -> Result<(), super::InitFailure> {
 
 /// process.cwd, then make sure it really is inside the container's root: getcwd(2) reports a
 /// directory outside the root as "(unreachable)" (CVE-2024-21626).
-fn change_dir(cwd: &Path) -> Result<(), super::InitFailure> {
+pub(super) fn change_dir(cwd: &Path) -> Result<(), super::InitFailure> {
     chdir(cwd).map_err(|e| {
         failure(
             Phase::Cwd,
