@@ -1,6 +1,6 @@
 //! `update` and `events`: a running container's cgroup, changed or observed.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::time::Duration;
 
 use oci_spec::runtime::LinuxResources;
@@ -181,7 +181,10 @@ pub fn events(store: &StateStore, a: &EventsArgs) -> Result<(), Error> {
             source,
         })?;
         let line = json!({ "type": "stats", "id": a.id, "data": data });
-        println!("{line}");
+        // A closed stdout (`| head`) ends the stream quietly, like runc.
+        if writeln!(std::io::stdout(), "{line}").is_err() {
+            return Ok(());
+        }
         if a.stats {
             return Ok(());
         }
