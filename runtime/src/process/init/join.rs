@@ -61,7 +61,8 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
         crate::tty::setup_console(sock, ctx.process.console_size()).phase(Phase::Console)?;
     }
     super::setup::change_dir(ctx.process.cwd())?;
-    crate::security::apply_process(ctx.process, ctx.seccomp).phase(Phase::Security)?;
+    let late_seccomp =
+        crate::security::apply_process(ctx.process, ctx.seccomp).phase(Phase::Security)?;
     let (path, argv, envp) = super::exec::resolve(ctx.process)?;
     sys::fd::cloexec_from(3 + ctx.preserve_fds as i32).phase(Phase::Exec)?;
     sys::misc::reset_signal_dispositions();
@@ -70,6 +71,9 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
         Some(&ctx.sigmask),
         None,
     );
+    if let Some(filter) = late_seccomp {
+        filter.load().phase(Phase::Exec)?;
+    }
     let e = nix::unistd::execve(&path, &argv, &envp).unwrap_err();
     Err(failure(Phase::Exec, e as i32, format!("exec {path:?}")))
 }
