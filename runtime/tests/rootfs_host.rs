@@ -192,6 +192,7 @@ type Step<'a> = dyn Fn() -> Result<(), ferrun::rootfs::RootfsError> + 'a;
 struct Case {
     no_pivot: bool,
     user_ns: bool,
+    cgroup_ns: bool,
 }
 
 fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
@@ -200,7 +201,7 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
         rootfs,
         bundle,
         no_pivot: case.no_pivot,
-        cgroup_ns: false,
+        cgroup_ns: case.cgroup_ns,
         in_user_ns: case.user_ns,
     };
     let sys = real();
@@ -254,6 +255,9 @@ fn namespaces(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
     let mut flags = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWPID;
     if case.user_ns {
         flags |= CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC;
+    }
+    if case.cgroup_ns {
+        flags |= CloneFlags::CLONE_NEWCGROUP;
     }
     if let Err(e) = unshare(flags) {
         eprintln!("rootfs_host: unshare: {e}");
@@ -344,16 +348,18 @@ fn prepare_pivot_finalize_on_a_busybox_rootfs() {
         run_case(Case {
             no_pivot: false,
             user_ns: false,
+            cgroup_ns: false,
         });
     }
 }
 
 #[test]
-fn no_pivot_moves_and_chroots_on_a_busybox_rootfs() {
+fn no_pivot_with_cgroupns_mounts_fresh_hierarchies() {
     if root_and_busybox() {
         run_case(Case {
             no_pivot: true,
             user_ns: false,
+            cgroup_ns: true,
         });
     }
 }
@@ -364,6 +370,7 @@ fn user_namespace_binds_devices_and_keeps_locked_flags() {
         run_case(Case {
             no_pivot: false,
             user_ns: true,
+            cgroup_ns: true,
         });
     }
 }
