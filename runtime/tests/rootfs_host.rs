@@ -17,12 +17,35 @@ use std::ffi::CString;
 use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt};
 use std::path::Path;
 
-/// The host's mount table as (mount id, mount point) lines, for the before/after comparison.
-fn host_mounts() -> Vec<String> {
+/// Where the container mounts things, as host paths: a leak would show up at one of these.
+const CONTAINER_TARGETS: &[&str] = &[
+    "/",
+    "/proc",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+    "/proc/timer_list",
+    "/proc/acpi",
+    "/dev",
+    "/dev/pts",
+    "/dev/mqueue",
+    "/dev/null",
+    "/sys",
+    "/sys/fs/cgroup",
+    "/tmp",
+    "/etc",
+];
+
+/// The host mounts (mount id, parent id, dev, root, mount point) that our test could have
+/// created or changed: anything under the bundle or at one of the container's targets. Other
+/// workers share this host, so the rest of the table may legitimately change meanwhile.
+fn host_mounts(bundle: &Path) -> Vec<String> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").expect("read host mountinfo");
     let mut v: Vec<String> = text
         .lines()
-        .map(|l| l.split(' ').take(5).collect::<Vec<_>>().join(" "))
+        .map(|l| l.split(' ').take(5).collect::<Vec<_>>())
+        .filter(|f| f.len() == 5)
+        .filter(|f| Path::new(f[4]).starts_with(bundle) || CONTAINER_TARGETS.contains(&f[4]))
+        .map(|f| f.join(" "))
         .collect();
     v.sort();
     v
@@ -155,6 +178,11 @@ fn check_inside(bundle: &str, user_ns: bool) -> Result<(), (i32, String)> {
             return Err((20 + i as i32, format!("{what}; mounts: {mounts:#?}")));
         }
     }
+    check_files()
+}
+
+/// File-level checks from inside: device nodes, links, refused writes, masks, PID 1.
+fn check_files() -> Result<(), (i32, String)> {
     let null = std::fs::metadata("/dev/null").map_err(|e| (40, format!("/dev/null: {e}")))?;
     if !null.file_type().is_char_device() || null.rdev() != libc::makedev(1, 3) {
         return Err((41, "/dev/null is not 1:3".into()));
@@ -224,8 +252,8 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
     let script =
         "test -c /dev/null && test -L /dev/fd && ! touch /etc-root-ro 2>/dev/null && touch /tmp/ok";
     let args = ["busybox", "sh", "-c", script].map(|a| CString::new(a).expect("no NUL"));
-    let _ = nix::unistd::execv(&CString::new("/bin/busybox").expect("no NUL"), &args);
-    eprintln!("rootfs_host: exec busybox failed");
+    let e = nix::unistd::execv(&CString::new("/bin/busybox").expect("no NUL"), &args);
+    eprintln!("rootfs_host: exec busybox failed: {e:?}");
     unsafe { libc::_exit(50) };
 }
 
@@ -283,6 +311,16 @@ fn namespaces(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
     }
 }
 
+/// Held while a test writes its busybox copy and while it forks: a child forked while another
+/// test's copy is still open for writing would keep that fd and make its exec fail ETXTBSY.
+static FORK_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn fork_lock() -> std::sync::MutexGuard<'static, ()> {
+    FORK_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Builds the bundle, runs the container side in a forked child and checks the host after.
 fn run_case(case: Case) {
     let prefix = format!("ferrun-rootfs-{}-", std::process::id());
@@ -295,7 +333,10 @@ fn run_case(case: Case) {
     for d in ["bin", "proc", "dev", "sys", "tmp"] {
         std::fs::create_dir_all(rootfs.join(d)).expect("rootfs dirs");
     }
-    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).expect("copy busybox");
+    {
+        let _copying = fork_lock();
+        std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).expect("copy busybox");
+    }
     symlink("busybox", rootfs.join("bin/sh")).expect("sh link");
     symlink("/etc", rootfs.join("escape")).expect("escape link");
     let data = bundle.join("data");
@@ -303,10 +344,15 @@ fn run_case(case: Case) {
     std::fs::write(data.join("file"), b"hello").expect("data file");
     let spec = config(&data);
 
-    let before = host_mounts();
+    let before = host_mounts(&bundle);
     let host_etc = std::fs::metadata("/etc").expect("host /etc").ino();
+    let forking = fork_lock();
     // SAFETY: the child only runs namespaces(), which ends in _exit.
-    let code = match unsafe { fork() }.expect("fork") {
+    let forked = unsafe { fork() }.expect("fork");
+    if let ForkResult::Parent { .. } = forked {
+        drop(forking);
+    }
+    let code = match forked {
         ForkResult::Child => namespaces(&spec, &rootfs, &bundle, case),
         ForkResult::Parent { child } => match waitpid(child, None).expect("waitpid") {
             WaitStatus::Exited(_, c) => c,
@@ -318,7 +364,7 @@ fn run_case(case: Case) {
         "container side failed for {case:?} (5: user ns, 10-12: prepare/pivot/finalize, \
          20+: mount checks, 40+: file checks, 1: busybox script); rerun with --nocapture"
     );
-    assert_eq!(before, host_mounts(), "the host mount table changed");
+    assert_eq!(before, host_mounts(&bundle), "the host mount table changed");
     assert!(
         rootfs.join("etc").is_dir(),
         "the escape destination was created inside the rootfs"

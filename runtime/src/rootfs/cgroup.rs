@@ -213,21 +213,7 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
             mount_entry(env, &entry(e.index, dest, source, "bind", opts))?;
         }
     }
-    let dir = resolve_in_root(env.sys, env.root, &e.destination, Create::Nothing, false)?;
-    for h in hierarchies.iter().filter(|h| h.name.contains(',')) {
-        for ctrl in h.name.split(',') {
-            match env
-                .sys
-                .symlink_at(Path::new(&h.name), dir.handle(), ctrl.as_ref())
-            {
-                Err(err) if err.raw_os_error() != Some(libc::EEXIST) => {
-                    return Err(RootfsError::sys("symlink", e.destination.join(ctrl), err))
-                }
-                _ => {}
-            }
-        }
-    }
-    drop(dir);
+    link_comounted(env, &e.destination, &hierarchies)?;
     if e.opts.flags.contains(MsFlags::MS_RDONLY) {
         // runc remounts the cgroup tmpfs itself read-only once it is populated.
         remount(
@@ -235,6 +221,30 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
             &e.destination,
             MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | DEFAULT_FLAGS,
         )?;
+    }
+    Ok(())
+}
+
+/// One symlink per controller of a co-mounted hierarchy (`cpu -> cpu,cpuacct`), as runc
+/// does, so tools that look for /sys/fs/cgroup/cpu find it.
+fn link_comounted(
+    env: &Env,
+    destination: &Path,
+    hierarchies: &[Hierarchy],
+) -> Result<(), RootfsError> {
+    let dir = resolve_in_root(env.sys, env.root, destination, Create::Nothing, false)?;
+    for h in hierarchies.iter().filter(|h| h.name.contains(',')) {
+        for ctrl in h.name.split(',') {
+            match env
+                .sys
+                .symlink_at(Path::new(&h.name), dir.handle(), ctrl.as_ref())
+            {
+                Err(err) if err.raw_os_error() != Some(libc::EEXIST) => {
+                    return Err(RootfsError::sys("symlink", destination.join(ctrl), err))
+                }
+                _ => {}
+            }
+        }
     }
     Ok(())
 }
