@@ -14,7 +14,7 @@ use nix::unistd::{fork, ForkResult};
 use oci_spec::runtime::Spec;
 use serde_json::json;
 use std::ffi::CString;
-use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt};
+use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
 /// Where the container mounts things, as host paths: a leak would show up at one of these.
@@ -71,6 +71,8 @@ fn config(data: &Path) -> Spec {
              "options": ["nosuid", "nodev", "size=1m"]},
             {"destination": "/data", "type": "bind", "source": data,
              "options": ["rbind", "ro", "nosuid"]},
+            {"destination": "/opt", "type": "tmpfs", "source": "tmpfs",
+             "options": ["tmpcopyup", "ro", "nosuid", "size=1m"]},
             // /escape -> /etc in the image: must mount on <rootfs>/etc, not the host's /etc.
             {"destination": "/escape", "type": "tmpfs", "source": "tmpfs", "options": ["size=64k"]}
         ],
@@ -134,6 +136,10 @@ fn check_inside(bundle: &str, user_ns: bool) -> Result<(), (i32, String)> {
             "memory hierarchy bound ro".into(),
         ),
         (
+            has("/opt", "tmpfs", &["ro", "nosuid"]),
+            "/opt tmpcopyup tmpfs".into(),
+        ),
+        (
             has("/tmp", "tmpfs", &["nosuid", "nodev", "rw"]),
             "/tmp tmpfs".into(),
         ),
@@ -181,8 +187,31 @@ fn check_inside(bundle: &str, user_ns: bool) -> Result<(), (i32, String)> {
     check_files()
 }
 
+/// /opt is a read-only tmpfs that got the image's /opt copied in (tmpcopyup).
+fn check_copy_up() -> Result<(), (i32, String)> {
+    let a = std::fs::metadata("/opt/a").map_err(|e| (60, format!("/opt/a: {e}")))?;
+    if std::fs::read("/opt/a").ok().as_deref() != Some(&b"alpha"[..]) || a.mode() & 0o7777 != 0o640
+    {
+        return Err((
+            61,
+            format!("/opt/a content or mode {:o} not copied", a.mode()),
+        ));
+    }
+    if std::fs::read("/opt/sub/b").ok().as_deref() != Some(&b"beta"[..]) {
+        return Err((62, "/opt/sub/b not copied".into()));
+    }
+    if std::fs::read_link("/opt/link").ok().as_deref() != Some(Path::new("/etc/passwd")) {
+        return Err((63, "/opt/link not copied as a symlink".into()));
+    }
+    match std::fs::write("/opt/new", b"x") {
+        Err(e) if e.raw_os_error() == Some(libc::EROFS) => Ok(()),
+        other => Err((64, format!("write to ro tmpcopyup tmpfs: {other:?}"))),
+    }
+}
+
 /// File-level checks from inside: device nodes, links, refused writes, masks, PID 1.
 fn check_files() -> Result<(), (i32, String)> {
+    check_copy_up()?;
     let null = std::fs::metadata("/dev/null").map_err(|e| (40, format!("/dev/null: {e}")))?;
     if !null.file_type().is_char_device() || null.rdev() != libc::makedev(1, 3) {
         return Err((41, "/dev/null is not 1:3".into()));
@@ -339,6 +368,13 @@ fn run_case(case: Case) {
     }
     symlink("busybox", rootfs.join("bin/sh")).expect("sh link");
     symlink("/etc", rootfs.join("escape")).expect("escape link");
+    // Content a tmpcopyup tmpfs must carry over (the symlink copied, never followed).
+    std::fs::create_dir_all(rootfs.join("opt/sub")).expect("opt dirs");
+    std::fs::write(rootfs.join("opt/a"), b"alpha").expect("opt/a");
+    std::fs::set_permissions(rootfs.join("opt/a"), std::fs::Permissions::from_mode(0o640))
+        .expect("chmod");
+    std::fs::write(rootfs.join("opt/sub/b"), b"beta").expect("opt/sub/b");
+    symlink("/etc/passwd", rootfs.join("opt/link")).expect("opt/link");
     let data = bundle.join("data");
     std::fs::create_dir(&data).expect("data dir");
     std::fs::write(data.join("file"), b"hello").expect("data file");

@@ -173,6 +173,7 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
         flags: DEFAULT_FLAGS,
         propagation: e.opts.propagation.clone(),
         data: "mode=755".into(),
+        copy_up: false,
     };
     fresh(
         env,
@@ -193,6 +194,7 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
                 flags,
                 propagation: vec![],
                 data: h.subsystems.clone(),
+                copy_up: false,
             };
             fresh(
                 env,
@@ -205,6 +207,7 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
                 flags,
                 propagation: e.opts.propagation.clone(),
                 data: String::new(),
+                copy_up: false,
             };
             let source = h.source.clone().ok_or_else(|| RootfsError::Parse {
                 file: "/proc/self/cgroup",
@@ -271,6 +274,7 @@ pub fn mount_v2(env: &Env, e: &Entry) -> Result<(), RootfsError> {
         flags: e.opts.flags | MsFlags::MS_BIND,
         propagation: e.opts.propagation.clone(),
         data: String::new(),
+        copy_up: false,
     };
     mount_entry(
         env,

@@ -16,6 +16,8 @@ pub struct MountOptions {
     pub propagation: Vec<MsFlags>,
     /// Everything mount(2) does not know, comma-joined, for the filesystem.
     pub data: String,
+    /// `tmpcopyup`: fill a new tmpfs with what it covers (runc's EXT_COPYUP).
+    pub copy_up: bool,
 }
 
 enum Opt {
@@ -23,6 +25,7 @@ enum Opt {
     Clear(MsFlags),
     Propagation(MsFlags),
     Reject(&'static str),
+    CopyUp,
     Ignore,
 }
 
@@ -73,7 +76,7 @@ fn lookup(option: &str) -> Option<Opt> {
         "unbindable" => Opt::Propagation(F::MS_UNBINDABLE),
         "runbindable" => Opt::Propagation(F::MS_UNBINDABLE | F::MS_REC),
         "idmap" | "ridmap" => Opt::Reject("id-mapped mounts are not supported yet"),
-        "tmpcopyup" => Opt::Reject("tmpcopyup is not supported yet"),
+        "tmpcopyup" => Opt::CopyUp,
         "rro" | "rrw" | "rnosuid" | "rsuid" | "rnodev" | "rdev" | "rnoexec" | "rexec"
         | "rnodiratime" | "rdiratime" | "rrelatime" | "rnorelatime" | "rnoatime" | "ratime"
         | "rstrictatime" | "rnostrictatime" | "rnosymfollow" | "rsymfollow" => Opt::Reject(
@@ -90,6 +93,7 @@ pub fn parse_options(destination: &Path, options: &[String]) -> Result<MountOpti
         flags: MsFlags::empty(),
         propagation: Vec::new(),
         data: String::new(),
+        copy_up: false,
     };
     let mut data = Vec::new();
     for option in options {
@@ -97,6 +101,7 @@ pub fn parse_options(destination: &Path, options: &[String]) -> Result<MountOpti
             Some(Opt::Set(f)) => out.flags.insert(f),
             Some(Opt::Clear(f)) => out.flags.remove(f),
             Some(Opt::Propagation(f)) => out.propagation.push(f),
+            Some(Opt::CopyUp) => out.copy_up = true,
             Some(Opt::Ignore) => {}
             Some(Opt::Reject(reason)) => {
                 return Err(RootfsError::Option {
@@ -179,7 +184,8 @@ mod tests {
             MountOptions {
                 flags,
                 propagation: prop.to_vec(),
-                data: data.into()
+                data: data.into(),
+                copy_up: false
             }
         );
     }
@@ -187,7 +193,6 @@ mod tests {
     #[rstest]
     #[case("idmap")]
     #[case("ridmap")]
-    #[case("tmpcopyup")]
     #[case("rro")]
     #[case("rnosuid")]
     fn unsupported_options_are_errors(#[case] opt: &str) {

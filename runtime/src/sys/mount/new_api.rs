@@ -72,7 +72,7 @@ impl RealMountSys {
         .map(drop)
     }
 
-    fn move_onto(&self, from: &TmpFd, to: Handle) -> io::Result<()> {
+    pub(super) fn move_onto(&self, from: &TmpFd, to: Handle) -> io::Result<()> {
         let flags = libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH;
         // SAFETY: both fds are valid; empty paths with the EMPTY_PATH flags.
         cvt(unsafe { libc::syscall(libc::SYS_move_mount, from.0, empty(), to.0, empty(), flags) })
@@ -118,16 +118,15 @@ impl RealMountSys {
         cvt(unsafe { libc::syscall(libc::SYS_fsconfig, fs.0, cmd, kp, vp, 0) }).map(drop)
     }
 
-    /// A fresh filesystem onto a handle: fsopen, one fsconfig per data option, fsmount with
-    /// the per-mount flags, move_mount.
-    fn new_fs_onto(
+    /// fsopen, one fsconfig per data option, fsmount with the per-mount flags: a new
+    /// filesystem instance not attached anywhere yet.
+    pub(super) fn new_fs(
         &self,
         source: Option<Loc>,
-        target: Handle,
         fstype: &str,
         flags: MsFlags,
         data: Option<&str>,
-    ) -> io::Result<()> {
+    ) -> io::Result<TmpFd> {
         let ty = cstr(fstype.as_bytes())?;
         // SAFETY: NUL-terminated fs type name.
         let fs = TmpFd(cvt(unsafe {
@@ -168,10 +167,9 @@ impl RealMountSys {
         self.fsconfig(&fs, libc::FSCONFIG_CMD_CREATE, None, None)?;
         let (attr, _) = mount_attrs(flags);
         // SAFETY: valid fs context fd.
-        let mnt = TmpFd(cvt(unsafe {
-            libc::syscall(libc::SYS_fsmount, fs.0, libc::FSMOUNT_CLOEXEC, attr)
-        })? as i32);
-        self.move_onto(&mnt, target)
+        let mnt =
+            cvt(unsafe { libc::syscall(libc::SYS_fsmount, fs.0, libc::FSMOUNT_CLOEXEC, attr) })?;
+        Ok(TmpFd(mnt as i32))
     }
 
     pub(super) fn mount_on_handle(
@@ -209,7 +207,8 @@ impl RealMountSys {
             return self.bind_onto(source, target, recursive);
         }
         let fstype = fstype.ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
-        self.new_fs_onto(source, target, fstype, flags, data)
+        let mnt = self.new_fs(source, fstype, flags, data)?;
+        self.move_onto(&mnt, target)
     }
 }
 
