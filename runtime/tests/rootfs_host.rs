@@ -71,6 +71,9 @@ fn config(data: &Path) -> Spec {
              "options": ["nosuid", "nodev", "size=1m"]},
             {"destination": "/data", "type": "bind", "source": data,
              "options": ["rbind", "ro", "nosuid"]},
+            // rro: read-only all the way down the cgroup tree's submounts.
+            {"destination": "/rtree", "type": "bind", "source": "/sys/fs/cgroup",
+             "options": ["rbind", "rro"]},
             {"destination": "/opt", "type": "tmpfs", "source": "tmpfs",
              "options": ["tmpcopyup", "ro", "nosuid", "size=1m"]},
             // /escape -> /etc in the image: must mount on <rootfs>/etc, not the host's /etc.
@@ -134,6 +137,10 @@ fn check_inside(bundle: &str, user_ns: bool) -> Result<(), (i32, String)> {
         (
             has("/sys/fs/cgroup/memory", "cgroup", &["ro"]),
             "memory hierarchy bound ro".into(),
+        ),
+        (
+            has("/rtree", "tmpfs", &["ro"]) && has("/rtree/memory", "cgroup", &["ro"]),
+            "rro reaches submounts".into(),
         ),
         (
             has("/opt", "tmpfs", &["ro", "nosuid"]),

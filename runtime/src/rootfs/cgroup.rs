@@ -173,7 +173,7 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
         flags: DEFAULT_FLAGS,
         propagation: e.opts.propagation.clone(),
         data: "mode=755".into(),
-        copy_up: false,
+        ..Default::default()
     };
     fresh(
         env,
@@ -194,7 +194,7 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
                 flags,
                 propagation: vec![],
                 data: h.subsystems.clone(),
-                copy_up: false,
+                ..Default::default()
             };
             fresh(
                 env,
@@ -207,7 +207,7 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
                 flags,
                 propagation: e.opts.propagation.clone(),
                 data: String::new(),
-                copy_up: false,
+                ..Default::default()
             };
             let source = h.source.clone().ok_or_else(|| RootfsError::Parse {
                 file: "/proc/self/cgroup",
@@ -274,7 +274,7 @@ pub fn mount_v2(env: &Env, e: &Entry) -> Result<(), RootfsError> {
         flags: e.opts.flags | MsFlags::MS_BIND,
         propagation: e.opts.propagation.clone(),
         data: String::new(),
-        copy_up: false,
+        ..Default::default()
     };
     mount_entry(
         env,

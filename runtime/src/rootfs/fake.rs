@@ -381,6 +381,16 @@ impl MountSys for FakeSys {
         ))
     }
 
+    fn set_recursive_attrs(&self, target: Handle, set: MsFlags, clear: MsFlags) -> io::Result<()> {
+        let op = format!(
+            "setattr_rec @{} +{} -{}",
+            self.label(target),
+            flags_str(set),
+            flags_str(clear)
+        );
+        self.record(op)
+    }
+
     fn umount2(&self, target: &Path, flags: MntFlags) -> io::Result<()> {
         self.record(format!("umount2 {} {flags:?}", target.display()))
     }

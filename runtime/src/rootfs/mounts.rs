@@ -121,6 +121,7 @@ pub fn fresh(env: &Env, e: &Entry, no_symlinks: bool) -> Result<(), RootfsError>
         )
         .map_err(|err| RootfsError::sys("mount", &e.destination, err))?;
     drop(fd);
+    recursive_attrs(env, e)?;
     propagate(env, &e.destination, &e.opts.propagation)
 }
 
@@ -173,6 +174,7 @@ fn copy_up(env: &Env, e: &Entry) -> Result<(), RootfsError> {
         .attach(mnt.handle(), fd.handle())
         .map_err(|err| RootfsError::sys("attach tmpfs", dest, err))?;
     drop(fd);
+    recursive_attrs(env, e)?;
     propagate(env, dest, &e.opts.propagation)
 }
 
@@ -229,6 +231,7 @@ fn bind(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     if !(e.opts.flags - (MsFlags::MS_REC | MsFlags::MS_REMOUNT | MsFlags::MS_BIND)).is_empty() {
         remount(env, &e.destination, e.opts.flags | MsFlags::MS_REMOUNT)?;
     }
+    recursive_attrs(env, e)?;
     propagate(env, &e.destination, &e.opts.propagation)
 }
 
@@ -269,6 +272,18 @@ pub fn remount_at(
     }
     sys.mount(None, target, None, flags | locked, None)
         .map_err(|err| RootfsError::sys("remount", path, err))
+}
+
+/// `rro`, `rnosuid`, ...: mount_setattr(AT_RECURSIVE) on the new mount tree, after any
+/// remount (runtime-spec 1.1 config.md#linux-mount-options; runc setRecAttr).
+fn recursive_attrs(env: &Env, e: &Entry) -> Result<(), RootfsError> {
+    if e.opts.rec_set.is_empty() && e.opts.rec_clear.is_empty() {
+        return Ok(());
+    }
+    let fd = resolve_in_root(env.sys, env.root, &e.destination, Create::Nothing, false)?;
+    env.sys
+        .set_recursive_attrs(fd.handle(), e.opts.rec_set, e.opts.rec_clear)
+        .map_err(|err| RootfsError::sys("mount_setattr", &e.destination, err))
 }
 
 /// Applies propagation changes to the mount now at `destination`.

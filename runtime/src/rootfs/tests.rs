@@ -412,6 +412,27 @@ fn tmpcopyup_fills_a_detached_tmpfs_then_attaches_it() {
 }
 
 #[test]
+fn recursive_attributes_follow_the_remount() {
+    let f = fake();
+    f.host_path("/srv/tree", FileKind::Dir);
+    let s = spec(
+        json!({"mounts": [{"destination": "/tree", "type": "bind", "source": "/srv/tree",
+        "options": ["rbind", "nosuid", "rro", "rnoexec", "rslave"]}]}),
+    );
+    let ops = run_prepare(&f, &s, &DEFAULT).expect("mounted");
+    assert_eq!(
+        ops[3..8],
+        [
+            "mkdir /tree 755",
+            "mount /srv/tree @/tree - BIND|REC -",
+            "mount - @/tree - NOSUID|REMOUNT|BIND|REC -",
+            "setattr_rec @/tree +RDONLY|NOEXEC -0",
+            "mount - @/tree - REC|SLAVE -",
+        ]
+    );
+}
+
+#[test]
 fn mount_label_is_rejected() {
     let f = fake();
     let s = spec(json!({"linux": {"mountLabel": "system_u:object_r:container_file_t:s0"}}));

@@ -128,6 +128,9 @@ pub trait MountSys {
     fn attach(&self, mount: Handle, target: Handle) -> io::Result<()>;
     /// Copies the contents of directory `from` into directory `to`, never following symlinks.
     fn copy_tree(&self, from: Handle, to: Handle) -> io::Result<()>;
+    /// mount_setattr(AT_RECURSIVE) on the mount tree at `target`: per-mount flags (`MS_RDONLY`,
+    /// `MS_NOSUID`, ..., atime modes) to set and to clear.
+    fn set_recursive_attrs(&self, target: Handle, set: MsFlags, clear: MsFlags) -> io::Result<()>;
     fn umount2(&self, target: &Path, flags: MntFlags) -> io::Result<()>;
     fn pivot_root(&self, new_root: &Path, put_old: &Path) -> io::Result<()>;
     fn chroot(&self, path: &Path) -> io::Result<()>;
@@ -363,6 +366,10 @@ impl MountSys for RealMountSys {
         // SAFETY: both handles are open fds owned by the caller for the whole call.
         let (from, to) = unsafe { (BorrowedFd::borrow_raw(from.0), BorrowedFd::borrow_raw(to.0)) };
         copy::copy_dir(from, to)
+    }
+
+    fn set_recursive_attrs(&self, target: Handle, set: MsFlags, clear: MsFlags) -> io::Result<()> {
+        self.recursive_attrs(target, set, clear)
     }
 
     fn umount2(&self, target: &Path, flags: MntFlags) -> io::Result<()> {

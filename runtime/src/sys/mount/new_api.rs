@@ -55,7 +55,50 @@ fn mount_attrs(flags: MsFlags) -> (u64, u64) {
     (set, clr)
 }
 
+/// MOUNT_ATTR_* bits for per-mount MS_* flags (atime modes: see `atime_attr`).
+fn attr_bits(flags: MsFlags) -> u64 {
+    let table = [
+        (MsFlags::MS_RDONLY, libc::MOUNT_ATTR_RDONLY),
+        (MsFlags::MS_NOSUID, libc::MOUNT_ATTR_NOSUID),
+        (MsFlags::MS_NODEV, libc::MOUNT_ATTR_NODEV),
+        (MsFlags::MS_NOEXEC, libc::MOUNT_ATTR_NOEXEC),
+        (MsFlags::MS_NODIRATIME, libc::MOUNT_ATTR_NODIRATIME),
+        (MsFlags::MS_NOATIME, libc::MOUNT_ATTR_NOATIME),
+        (MsFlags::MS_STRICTATIME, libc::MOUNT_ATTR_STRICTATIME),
+        (MS_NOSYMFOLLOW, libc::MOUNT_ATTR_NOSYMFOLLOW),
+    ];
+    table
+        .iter()
+        .filter(|(f, _)| flags.contains(*f))
+        .fold(0, |acc, (_, a)| acc | a)
+}
+
+/// (attr_set, attr_clr) for recursive attributes; setting an atime mode must also clear
+/// MOUNT_ATTR__ATIME (mount_setattr(2)), and relatime is the all-zero mode.
+fn recursive_attr(set: MsFlags, clear: MsFlags) -> (u64, u64) {
+    let atime = MsFlags::MS_NOATIME | MsFlags::MS_STRICTATIME | MsFlags::MS_RELATIME;
+    let mut clr = attr_bits(clear);
+    if set.intersects(atime) {
+        clr |= libc::MOUNT_ATTR__ATIME;
+    }
+    (attr_bits(set), clr)
+}
+
 impl RealMountSys {
+    pub(super) fn recursive_attrs(
+        &self,
+        target: Handle,
+        set: MsFlags,
+        clear: MsFlags,
+    ) -> io::Result<()> {
+        let (attr_set, attr_clr) = recursive_attr(set, clear);
+        // SAFETY: mount_attr is plain old data; all-zero is a valid value.
+        let mut attr: libc::mount_attr = unsafe { std::mem::zeroed() };
+        attr.attr_set = attr_set;
+        attr.attr_clr = attr_clr;
+        self.mount_setattr(target, true, &attr)
+    }
+
     fn mount_setattr(&self, h: Handle, recursive: bool, attr: &libc::mount_attr) -> io::Result<()> {
         let flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
         // SAFETY: valid fd, NUL-terminated empty path and a correctly sized mount_attr.
@@ -229,5 +272,17 @@ mod tests {
         let (set, clr) = mount_attrs(MsFlags::MS_NOATIME);
         assert_eq!(set, libc::MOUNT_ATTR_NOATIME);
         assert_eq!(clr & libc::MOUNT_ATTR__ATIME, libc::MOUNT_ATTR__ATIME);
+    }
+
+    #[test]
+    fn recursive_atime_mode_clears_the_atime_field() {
+        let (set, clr) = recursive_attr(
+            MsFlags::MS_RDONLY | MsFlags::MS_RELATIME,
+            MsFlags::MS_NOSUID,
+        );
+        assert_eq!(set, libc::MOUNT_ATTR_RDONLY);
+        assert_eq!(clr, libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR__ATIME);
+        let (set, clr) = recursive_attr(MsFlags::empty(), MsFlags::MS_RDONLY);
+        assert_eq!((set, clr), (0, libc::MOUNT_ATTR_RDONLY));
     }
 }
