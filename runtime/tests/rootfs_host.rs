@@ -248,6 +248,14 @@ fn check_files() -> Result<(), (i32, String)> {
     Ok(())
 }
 
+/// Our open fd numbers, probed with fcntl(F_GETFD) so it works with or without a /proc.
+fn open_fds() -> Vec<i32> {
+    (0..1024)
+        // SAFETY: F_GETFD only queries the descriptor table.
+        .filter(|fd| unsafe { libc::fcntl(*fd, libc::F_GETFD) } >= 0)
+        .collect()
+}
+
 type Step<'a> = dyn Fn() -> Result<(), ferrun::rootfs::RootfsError> + 'a;
 
 /// Runs in the grandchild (PID 1 of the new pid namespace); never returns.
@@ -269,6 +277,7 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
         in_user_ns: case.user_ns,
     };
     let sys = real();
+    let fds_before = open_fds();
     let steps: [(&str, &Step); 3] = [
         ("prepare", &|| prepare(&sys, &ctx)),
         ("pivot", &|| pivot(&sys, &ctx)),
@@ -280,6 +289,12 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
             // SAFETY: _exit in a forked child.
             unsafe { libc::_exit(10 + i as i32) };
         }
+    }
+    // Every handle the setup opened must be closed again (no fd may reach the container).
+    let fds_after = open_fds();
+    if fds_after != fds_before {
+        eprintln!("rootfs_host: fds before {fds_before:?}, after {fds_after:?}");
+        unsafe { libc::_exit(47) };
     }
     if let Err((code, msg)) = check_inside(&bundle.to_string_lossy(), case.user_ns) {
         eprintln!("rootfs_host: check failed: {msg}");
