@@ -166,8 +166,25 @@ const DEFAULT_FLAGS: MsFlags = MsFlags::MS_NOEXEC
     .union(MsFlags::MS_NOSUID)
     .union(MsFlags::MS_NODEV);
 
+/// A pure cgroup v2 host: cgroup2 is mounted at /sys/fs/cgroup itself.
+pub fn is_unified(mounts: &[MountInfo]) -> bool {
+    mounts
+        .iter()
+        .any(|m| m.fstype == "cgroup2" && m.mount_point == Path::new("/sys/fs/cgroup"))
+}
+
+/// A `cgroup` mount: the v1 emulation, or on a pure v2 host a cgroup2 mount (runc does the
+/// same, so configs written for v1 work on v2 hosts).
 pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     let (mounts, cgroups) = host_cgroup_state(env)?;
+    if is_unified(&mounts) {
+        let v2 = Entry {
+            typ: "cgroup2".into(),
+            source: Some("cgroup2".into()),
+            ..e.clone()
+        };
+        return mount_v2(env, &v2);
+    }
     let hierarchies = v1_hierarchies(&mounts, &cgroups);
     let tmpfs = MountOptions {
         flags: DEFAULT_FLAGS,
