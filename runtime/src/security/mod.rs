@@ -9,6 +9,7 @@
 //! ```text
 //!  init (in the new namespaces)
 //!    │ check_supported(spec)          ← already done in `create`, before anything is made
+//!    │ check_unknown_fields(raw, spec)  (optional: fields oci-spec's parser dropped)
 //!    │ set_oom_score_adj(n)           ← before a user namespace is entered (lowering needs
 //!    │                                  CAP_SYS_RESOURCE in the initial user namespace)
 //!    │ let pending = apply_process(&process, linux.seccomp.as_ref())?
@@ -24,6 +25,7 @@ pub mod identity;
 mod order;
 pub mod rlimits;
 pub mod seccomp;
+mod unknown_fields;
 mod unsupported;
 
 use std::io::Write;
@@ -32,6 +34,7 @@ use nix::errno::Errno;
 use oci_spec::runtime::{LinuxSeccomp, Process};
 
 pub use order::{apply_process_with, HostSteps, ProcessSteps};
+pub use unknown_fields::check_unknown_fields;
 pub use unsupported::{check_supported, Unsupported, UnsupportedField};
 
 /// Any failure while applying the process's security settings; each variant keeps the
