@@ -71,6 +71,10 @@ pub fn run(store: &StateStore, g: &GlobalArgs, a: &RunArgs) -> Result<i32, Error
         _ => None,
     };
     let id = &a.create.id;
+    if let Some(m) = &master {
+        // Before start, so the container's first look at its terminal sees our size.
+        ttyproxy::copy_winsize(std::os::fd::AsFd::as_fd(m));
+    }
     if let Err(e) = st::start(store, id) {
         if !a.keep {
             let _ = del::delete(store, id, true);
