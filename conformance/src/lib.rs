@@ -5,9 +5,13 @@
 //! (snapshot/) -> events and reports (report/). Host requirements live in host/, and
 //! runner/ orchestrates scenarios, teardown and leak checks.
 
+pub mod bundle;
 pub mod driver;
 pub mod expect;
 pub mod host;
 pub mod normalize;
+pub mod probe;
+pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod snapshot;

@@ -2,6 +2,8 @@
 //! process exit code.
 
 mod list;
+mod matrix;
+mod run;
 
 use crate::cli::{Cli, Cmd, LintArgs};
 use oci_conform::scenario::{lint, load};
@@ -22,10 +24,9 @@ pub fn dispatch(cli: Cli) -> i32 {
             EXIT_OK
         }
         Cmd::List(a) => list::run(&a),
-        Cmd::Run(_) | Cmd::Matrix(_) | Cmd::Gate(_) => {
-            eprintln!("oci-conform: this subcommand is not implemented yet");
-            EXIT_USAGE
-        }
+        Cmd::Run(a) => run::run(&a),
+        Cmd::Matrix(a) => matrix::matrix(&a),
+        Cmd::Gate(a) => matrix::gate(&a),
     }
 }
 

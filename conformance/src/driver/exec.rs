@@ -4,7 +4,7 @@
 //! them and would hold a pipe open forever, so "read until EOF" would hang the runner. The
 //! command runs in its own process group so a deadline can kill everything it started.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// What one invocation did; kept in reports for failed steps.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Evidence {
     pub argv: Vec<String>,
     /// Exit code, when the command exited.
