@@ -82,15 +82,9 @@ pub fn prepare(
     cgroups_path: &str,
 ) -> Result<Prepared, BundleError> {
     let config = config::render(&s.bundle, vars, cgroups_path)?;
-    let root_rel = config
-        .pointer("/root/path")
-        .and_then(Value::as_str)
-        .unwrap_or("rootfs");
-    let rootfs = if Path::new(root_rel).is_absolute() {
-        PathBuf::from(root_rel)
-    } else {
-        dir.join(root_rel)
-    };
+    // The image always goes to <bundle>/rootfs, whatever root.path says, so scenarios about
+    // a missing or relocated root (`root.path: no-such-dir`, `"{{rootfs}}"`) stay expressible.
+    let rootfs = dir.join("rootfs");
     let readonly = config
         .pointer("/root/readonly")
         .and_then(Value::as_bool)

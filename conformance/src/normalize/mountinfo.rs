@@ -84,8 +84,9 @@ fn propagation(m: &Mount) -> Vec<String> {
     }
 }
 
-/// Full form for matchers (paths under the bundle scrubbed).
-pub fn to_json(mounts: &[Mount], ctx: &Context) -> Value {
+/// Full form for matchers: values as the kernel shows them (matchers see raw observations;
+/// only snapshots are normalized).
+pub fn to_json(mounts: &[Mount]) -> Value {
     Value::Array(
         mounts
             .iter()
@@ -93,8 +94,8 @@ pub fn to_json(mounts: &[Mount], ctx: &Context) -> Value {
                 json!({
                     "target": m.target,
                     "type": m.fstype,
-                    "source": ctx.scrub(&m.source),
-                    "root": ctx.scrub(&m.root),
+                    "source": m.source,
+                    "root": m.root,
                     "options": m.options,
                     "super_options": m.super_options,
                     "propagation": propagation(m),
