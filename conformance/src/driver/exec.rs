@@ -76,31 +76,36 @@ pub fn run_command(
         source,
     })?;
     let start = Instant::now();
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .process_group(0)
-        .spawn()
-        .map_err(|source| ExecError::Spawn {
-            program: program.clone(),
-            source,
-        })?;
+    let mut child = super::subreaper::spawn_reserved(|| {
+        let c = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0)
+            .spawn()
+            .map_err(|source| ExecError::Spawn {
+                program: program.clone(),
+                source,
+            })?;
+        let pid = c.id() as i32;
+        Ok((c, pid))
+    })?;
     let pid = child.id() as i32;
     let mut timed_out = false;
+    let timed_out_ref = &mut timed_out;
     let mut pause = Duration::from_millis(1);
-    let status = loop {
+    let status = (|| loop {
         match child.try_wait() {
-            Ok(Some(st)) => break st,
+            Ok(Some(st)) => return Ok(st),
             Ok(None) if start.elapsed() >= deadline => {
-                timed_out = true;
+                *timed_out_ref = true;
                 // SAFETY: kill(2) on the process group this command leads; no memory is touched.
                 unsafe { libc::kill(-pid, libc::SIGKILL) };
-                break child.wait().map_err(|source| ExecError::Wait {
+                return child.wait().map_err(|source| ExecError::Wait {
                     program: program.clone(),
                     source,
-                })?;
+                });
             }
             Ok(None) => {
                 std::thread::sleep(pause);
@@ -113,7 +118,9 @@ pub fn run_command(
                 })
             }
         }
-    };
+    })();
+    super::subreaper::release(pid);
+    let status = status?;
     Ok(Evidence {
         argv: argv.to_vec(),
         status: status.code(),

@@ -119,6 +119,16 @@ impl ScenarioRun<'_> {
         }
     }
 
+    /// Remembers the init pid and reserves it so the orphan sweep leaves its exit status to
+    /// `container_exit` (the init is re-parented to us when the runtime exits).
+    pub fn set_init(&mut self, pid: i32) {
+        if let Some(old) = self.init_pid.replace(pid) {
+            crate::driver::subreaper::release(old);
+        }
+        self.init_reaped = false;
+        crate::driver::subreaper::reserve(pid);
+    }
+
     /// The container's init pid: remembered from create/run, else asked from `state`.
     pub fn pid(&mut self, prefix: &Path) -> Result<i32, StepError> {
         if let Some(p) = self.init_pid {
@@ -127,7 +137,7 @@ impl ScenarioRun<'_> {
         let (ev, v) = self.state(prefix)?;
         match v.get("pid").and_then(Value::as_i64) {
             Some(p) if p > 0 => {
-                self.init_pid = Some(p as i32);
+                self.set_init(p as i32);
                 Ok(p as i32)
             }
             _ => Err(StepError::Fail(

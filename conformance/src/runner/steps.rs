@@ -149,11 +149,9 @@ fn after_command(
             // A runtime whose state fails right after a successful create is reported by the
             // step that needs the pid; here we only remember it when we can.
             if let Ok((_, v)) = run.state(&prefix.with_extension("state")) {
-                run.init_pid = v
-                    .get("pid")
-                    .and_then(Value::as_i64)
-                    .filter(|p| *p > 0)
-                    .map(|p| p as i32);
+                if let Some(p) = v.get("pid").and_then(Value::as_i64).filter(|p| *p > 0) {
+                    run.set_init(p as i32);
+                }
             }
         }
         Op::Run { detach: false, .. } => run.foreground_exit = Some(ev.clone()),

@@ -4,7 +4,7 @@
 //! touching only what this scenario created (its unique paths).
 
 use super::context::ScenarioRun;
-use crate::driver::subreaper::{reap_quietly, wait_exit};
+use crate::driver::subreaper::{reap_orphans, reap_quietly, release, wait_exit};
 use std::path::Path;
 use std::time::Duration;
 
@@ -14,15 +14,21 @@ pub fn teardown(run: &mut ScenarioRun) -> Vec<String> {
     let _ = std::fs::create_dir_all(&dir);
     let t = Duration::from_secs(10);
     let _ = crate::driver::run_command(&run.argv().kill("KILL", false), t, &dir.join("kill"));
-    let _ = crate::driver::run_command(&run.argv().delete(true), t, &dir.join("delete"));
+    // Reap first: the init cannot finish dying while zombies of its pid namespace wait for us.
+    reap_orphans();
     if let Some(pid) = run.init_pid.filter(|_| !run.init_reaped) {
-        // The init was re-parented to us: collect it so it does not linger as a zombie.
         let _ = wait_exit(pid, Duration::from_secs(2));
         run.init_reaped = true;
+    }
+    let _ = crate::driver::run_command(&run.argv().delete(true), t, &dir.join("delete"));
+    if let Some(pid) = run.init_pid {
+        reap_quietly(pid);
+        release(pid);
     }
     for pid in &run.detached_pids {
         reap_quietly(*pid);
     }
+    reap_orphans();
     leak_check(run)
 }
 
