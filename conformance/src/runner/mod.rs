@@ -35,6 +35,7 @@ pub enum Keep {
 pub struct Options {
     pub runtimes: Vec<RuntimeBin>,
     pub out: PathBuf,
+    pub work_dir: Option<PathBuf>,
     pub jobs: usize,
     pub seed: Option<u64>,
     pub keep: Keep,
@@ -196,7 +197,17 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
         path: o.out.clone(),
         source,
     })?;
-    let (work, artifacts) = (out.join("work"), out.join("artifacts"));
+    let work = match &o.work_dir {
+        Some(w) => {
+            mkdir(w)?;
+            std::fs::canonicalize(w).map_err(|source| RunError::Out {
+                path: w.clone(),
+                source,
+            })?
+        }
+        None => out.join("work"),
+    };
+    let artifacts = out.join("artifacts");
     for d in [&work, &artifacts] {
         let _ = std::fs::remove_dir_all(d);
         mkdir(d)?;

@@ -31,6 +31,8 @@ fn result(rt: &RuntimeCtx, l: &Loaded, status: Status, reason: Option<String>) -
         status,
         reason,
         duration_ms: 0,
+        setup_ms: 0,
+        teardown_ms: 0,
         steps: vec![],
         artifacts: None,
     }
@@ -160,8 +162,11 @@ pub fn run_one(
         detached_pids: vec![],
         deadline: Instant::now() + timeout,
     };
+    res.setup_ms = start.elapsed().as_millis() as u64;
     let outcome = run_steps(&mut run, &mut res.steps);
+    let t0 = Instant::now();
     let leaks = teardown::teardown(&mut run);
+    res.teardown_ms = t0.elapsed().as_millis() as u64;
     let (mut status, mut reason) = match outcome {
         Ok(()) => (Status::Pass, None),
         Err((st, msg)) => (st, Some(msg)),
