@@ -54,6 +54,10 @@ pub struct ScenarioRun<'a> {
     pub foreground_exit: Option<Evidence>,
     pub detached_pids: Vec<i32>,
     pub deadline: Instant,
+    /// Listening when the config asks for a terminal or an exec step for a tty.
+    pub console: Option<crate::driver::console::Console>,
+    /// `process.terminal` of the rendered config.
+    pub terminal: bool,
 }
 
 impl ScenarioRun<'_> {

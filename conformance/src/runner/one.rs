@@ -120,6 +120,8 @@ pub fn run_one(
     vars.set("root", root.to_string_lossy());
     vars.set("scratch", scratch.to_string_lossy());
     vars.set("cgroup_path", &cgroup_path);
+    let console_log = scratch.join("console.log");
+    vars.set("console", console_log.to_string_lossy());
     let prepared = match bundle::prepare(s, &bundle_dir, &image, &vars, &cgroup_path) {
         Ok(p) => p,
         Err(e) => return finish(res, Status::Error, Some(format!("bundle: {e}")), start),
@@ -135,6 +137,32 @@ pub fn run_one(
         .unwrap_or(&cgroup_path)
         .to_string();
     let timeout = s.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(60));
+    let terminal = prepared
+        .config
+        .pointer("/process/terminal")
+        .and_then(|v| v.as_bool())
+        == Some(true);
+    let wants_tty = s.steps.iter().any(|st| {
+        matches!(
+            st.op,
+            crate::scenario::Op::Exec {
+                tty: true,
+                detach: true,
+                ..
+            }
+        )
+    });
+    let console = if terminal || wants_tty {
+        match crate::driver::console::Console::start(
+            crate::driver::console::socket_path(),
+            console_log,
+        ) {
+            Ok(c) => Some(c),
+            Err(e) => return finish(res, Status::Error, Some(e.to_string()), start),
+        }
+    } else {
+        None
+    };
     let mut run = ScenarioRun {
         env,
         scenario: s,
@@ -161,6 +189,8 @@ pub fn run_one(
         foreground_exit: None,
         detached_pids: vec![],
         deadline: Instant::now() + timeout,
+        console,
+        terminal,
     };
     res.setup_ms = start.elapsed().as_millis() as u64;
     let outcome = run_steps(&mut run, &mut res.steps);

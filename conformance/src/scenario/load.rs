@@ -242,6 +242,14 @@ pub fn validate(s: &Scenario) -> Vec<(String, String)> {
                 ));
             }
         }
+        if let Op::Exec {
+            tty: true,
+            detach: false,
+            ..
+        } = st.op
+        {
+            p.push(("steps".into(), format!("steps[{i}]: exec tty: true needs detach: true (the runner has no terminal of its own; the pty arrives over the console socket and its output in {{{{console}}}})")));
+        }
         if let Op::Events { stats: false } = st.op {
             p.push(("steps".into(), format!("steps[{i}]: events without stats would stream forever; only stats: true is supported")));
         }
