@@ -75,6 +75,10 @@ impl ScenarioRun<'_> {
     }
 
     /// The step's deadline: its own or the default, never past the scenario's.
+    pub fn time_left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
     pub fn step_deadline(&self, step: &Step) -> Result<Duration, StepError> {
         let want = step.timeout.map(|d| d.0).unwrap_or(self.env.step_timeout);
         let left = self.deadline.saturating_duration_since(Instant::now());

@@ -4,6 +4,7 @@
 
 pub mod context;
 pub mod features;
+pub mod interrupt;
 pub mod one;
 pub mod progress;
 pub mod steps;
@@ -192,6 +193,7 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
             "oci-conform: warning: cannot become a child subreaper ({e}); container_exit will fail"
         );
     }
+    interrupt::install();
     mkdir(&o.out)?;
     let out = std::fs::canonicalize(&o.out).map_err(|source| RunError::Out {
         path: o.out.clone(),
@@ -274,7 +276,15 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
             scope.spawn(move || loop {
                 let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some((ri, si)) = next else { break };
-                let r = one::run_one(env, &runtimes[ri], &scenarios[si], paths, o.keep);
+                let r = if interrupt::interrupted() {
+                    one::not_run(
+                        &runtimes[ri],
+                        &scenarios[si],
+                        "interrupted before it started",
+                    )
+                } else {
+                    one::run_one(env, &runtimes[ri], &scenarios[si], paths, o.keep)
+                };
                 if tx.send(r).is_err() {
                     break;
                 }

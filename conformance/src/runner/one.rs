@@ -38,9 +38,17 @@ fn result(rt: &RuntimeCtx, l: &Loaded, status: Status, reason: Option<String>) -
     }
 }
 
+/// A result for a scenario that never ran (the run was interrupted).
+pub fn not_run(rt: &RuntimeCtx, l: &Loaded, why: &str) -> ScenarioResult {
+    result(rt, l, Status::Error, Some(why.to_string()))
+}
+
 /// Runs the steps until the first that does not pass.
 fn run_steps(run: &mut ScenarioRun, records: &mut Vec<StepRecord>) -> Result<(), (Status, String)> {
     for (i, step) in run.scenario.steps.iter().enumerate() {
+        if super::interrupt::interrupted() {
+            return Err((Status::Error, format!("interrupted before step {i}")));
+        }
         let start = Instant::now();
         let r = steps::execute(run, i, step);
         let mut rec = StepRecord {

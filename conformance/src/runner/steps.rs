@@ -119,8 +119,14 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
             run.argv().update(file.as_deref(), &render(args)?)
         }
         Op::Raw { args, global_flags } => run.argv().raw(&render(args)?, *global_flags),
-        Op::WaitFor { status, within } => return wait_for(run, &prefix, *status, within.0),
-        Op::ContainerExit { within } => return container_exit(run, step, within.map(|d| d.0)),
+        // `within` is the step's own deadline, still bounded by the scenario's.
+        Op::WaitFor { status, within } => {
+            return wait_for(run, &prefix, *status, within.0.min(run.time_left()))
+        }
+        Op::ContainerExit { within } => {
+            let within = within.map(|d| d.0).unwrap_or(Duration::from_secs(10));
+            return container_exit(run, step, Some(within.min(run.time_left())));
+        }
         Op::InspectMounts {} => return inspect_mounts(run, step, &prefix),
         Op::InspectCgroup {} => return inspect_cgroup(run, step, &prefix),
         Op::InspectProc { file } => return inspect_proc(run, step, &prefix, file),
