@@ -21,6 +21,7 @@
 //! ```
 
 pub mod caps;
+pub mod features;
 pub mod identity;
 mod order;
 pub mod rlimits;

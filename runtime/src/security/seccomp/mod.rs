@@ -105,9 +105,10 @@ pub fn build(plan: Plan) -> Result<Filter, SeccompError> {
         .map_err(lib_err("creating the filter"))?;
     ctx.set_ctl_nnp(false)
         .map_err(lib_err("clearing libseccomp's no_new_privs attribute"))?;
-    for arch in &plan.architectures {
-        ctx.add_arch(*arch)
-            .map_err(lib_err(format!("adding architecture {arch:?}")))?;
+    for (i, arch) in plan.architectures.iter().enumerate() {
+        ctx.add_arch(*arch).map_err(lib_err(format!(
+            "linux.seccomp.architectures[{i}]: adding {arch:?} to the filter"
+        )))?;
     }
     set_flags(&mut ctx, plan.flags)?;
     if plan.rules.len() > OPTIMIZE_ABOVE {
