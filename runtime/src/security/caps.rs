@@ -144,6 +144,12 @@ impl CapsSys for HostCaps {
     }
 }
 
+/// Check that every named capability is known to the running kernel, without changing
+/// anything (for `create`, before anything is made).
+pub fn validate(c: Option<&LinuxCapabilities>) -> Result<(), CapsError> {
+    CapSets::resolve(c, &HostCaps.supported()).map(drop)
+}
+
 /// Apply all five sets: bounding first, then inheritable, effective, permitted, ambient.
 pub fn apply(c: &LinuxCapabilities) -> Result<(), CapsError> {
     apply_with(&mut HostCaps, Some(c))
