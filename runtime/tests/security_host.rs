@@ -350,3 +350,38 @@ fn oom_score_adj_can_be_raised_and_lowering_names_the_capability() {
     }
     assert_eq!(code, 0, "child failed at step {code}");
 }
+
+#[test]
+fn runc_spec_default_capabilities_apply_with_ambient_left_out() {
+    if skip_unless_root("runc_spec_default_capabilities_apply_with_ambient_left_out") {
+        return;
+    }
+    // The shape of `runc spec`'s process: ambient listed, inheritable absent.
+    let three = json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+    let p = process(json!({
+        "user": {"uid": 0, "gid": 0}, "args": ["sh"], "cwd": "/", "noNewPrivileges": true,
+        "capabilities": {"bounding": three, "effective": three, "permitted": three,
+                         "ambient": three},
+        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}]
+    }));
+    let code = in_child(|| {
+        match security::apply_process(&p, None) {
+            Ok(None) => {}
+            Ok(Some(_)) => return 10,
+            Err(e) => return (say(&format!("apply_process: {e}")), 11).1,
+        }
+        // AUDIT_WRITE=29, KILL=5, NET_BIND_SERVICE=10.
+        let want = format!("{:016x}", (1u64 << 29) | (1 << 5) | (1 << 10));
+        for (i, key) in ["CapEff", "CapPrm", "CapBnd"].iter().enumerate() {
+            if status(key) != want {
+                say(&format!("{key}: got {}, want {want}", status(key)));
+                return 20 + i as i32;
+            }
+        }
+        if status("CapAmb") != "0000000000000000" || status("CapInh") != "0000000000000000" {
+            return 12;
+        }
+        0
+    });
+    assert_eq!(code, 0, "child failed at step {code}");
+}
