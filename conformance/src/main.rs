@@ -1,1 +1,4 @@
-fn main() { println!("oci-conform: not built yet"); std::process::exit(3) }
+fn main() {
+    println!("oci-conform: not built yet");
+    std::process::exit(3)
+}

@@ -1,1 +1,54 @@
-//! (being written)
+//! The top-level error: every verb's error, and the exit code each maps to.
+//!
+//! DESIGN.md: errors go to stderr (and to `--log`), exit code 1, as runc does. Usage errors
+//! found by clap exit with clap's code 2.
+
+use crate::container::create::CreateError;
+use crate::container::delete::DeleteError;
+use crate::container::kill::KillError;
+use crate::container::start::StartVerbError;
+use crate::container::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Create(#[from] CreateError),
+    #[error(transparent)]
+    Start(#[from] StartVerbError),
+    #[error(transparent)]
+    Kill(#[from] KillError),
+    #[error(transparent)]
+    Delete(#[from] DeleteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Exec(#[from] crate::container::exec::ExecError),
+    #[error(transparent)]
+    Pause(#[from] crate::container::pause::PauseError),
+    #[error("container {id:?}: {source}")]
+    Cgroup {
+        id: String,
+        source: crate::cgroups::CgroupError,
+    },
+    #[error(transparent)]
+    Signal(#[from] crate::signals::SignalError),
+    #[error(transparent)]
+    Wait(#[from] crate::process::wait::WaitError),
+    #[error(transparent)]
+    Tty(#[from] crate::process::ttyproxy::ProxyError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0} is not supported by ferrun yet")]
+    NotSupported(String),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        1
+    }
+}

@@ -1,1 +1,3 @@
-fn main() { std::process::exit(0) }
+fn main() {
+    std::process::exit(0)
+}

@@ -1,1 +1,60 @@
-//! (being written)
+//! Thin glue: one function per subcommand, from parsed flags to a container verb and output.
+
+mod info;
+mod lifecycle;
+mod query;
+mod resources;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::container::StateStore;
+use crate::error::Error;
+
+/// Run the parsed command line; returns the process exit code.
+pub fn dispatch(cli: Cli) -> Result<i32, Error> {
+    if cli.version {
+        info::version();
+        return Ok(0);
+    }
+    let Some(command) = cli.command else {
+        return Err(Error::Usage("no command given (see ferrun --help)".into()));
+    };
+    let g = &cli.global;
+    match command {
+        Command::Spec(a) => info::spec(&a).map(|()| 0),
+        Command::Features => info::features().map(|()| 0),
+        Command::State(a) => query::state(&store(g)?, &a.id).map(|()| 0),
+        Command::List(a) => query::list(&store(g)?, &a).map(|()| 0),
+        Command::Create(a) => lifecycle::create(&store(g)?, g, &a).map(|()| 0),
+        Command::Start(a) => lifecycle::start(&store(g)?, &a.id).map(|()| 0),
+        Command::Run(a) => lifecycle::run(&store(g)?, g, &a),
+        Command::Kill(a) => lifecycle::kill(&store(g)?, &a).map(|()| 0),
+        Command::Delete(a) => lifecycle::delete(&store(g)?, &a).map(|()| 0),
+        Command::Exec(a) => lifecycle::exec(&store(g)?, &a),
+        Command::Pause(a) => lifecycle::pause(&store(g)?, &a.id, true).map(|()| 0),
+        Command::Resume(a) => lifecycle::pause(&store(g)?, &a.id, false).map(|()| 0),
+        Command::Update(a) => resources::update(&store(g)?, &a).map(|()| 0),
+        Command::Events(a) => resources::events(&store(g)?, &a).map(|()| 0),
+        Command::Ps(a) => query::ps(&store(g)?, &a).map(|()| 0),
+        Command::Other(args) => Err(Error::NotSupported(format!(
+            "command {:?}",
+            args.first().map(String::as_str).unwrap_or_default()
+        ))),
+    }
+}
+
+/// The state root: `--root`, else /run/ferrun for root and $XDG_RUNTIME_DIR/ferrun otherwise.
+fn store(g: &GlobalArgs) -> Result<StateStore, Error> {
+    if g.rootless == "true" || !nix::unistd::geteuid().is_root() {
+        return Err(Error::NotSupported("rootless mode".into()));
+    }
+    let root = match &g.root {
+        Some(r) => r.clone(),
+        None if nix::unistd::geteuid().is_root() => PathBuf::from("/run/ferrun"),
+        None => std::env::var_os("XDG_RUNTIME_DIR")
+            .map(|d| PathBuf::from(d).join("ferrun"))
+            .ok_or_else(|| Error::Usage("XDG_RUNTIME_DIR is not set; pass --root".into()))?,
+    };
+    Ok(StateStore::new(root))
+}

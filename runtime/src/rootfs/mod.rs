@@ -1,1 +1,202 @@
-//! (being written)
+//! The container's mount namespace: mounts, /dev, pivot_root, masked/readonly paths.
+//!
+//! Called by init (already in its new namespaces) in this order:
+//!
+//! ```text
+//! prepare()       / rslave (or rootfsPropagation), rootfs bind-mounted on itself,
+//!                 every mounts[] entry, default + linux.devices nodes, /dev symlinks
+//!   (createContainer hooks run here: config.md#createcontainer-hooks)
+//! pivot()         pivot_root(".", ".") + detach old root, or MS_MOVE + chroot (--no-pivot)
+//! bind_console()  pty slave onto /dev/console            (only with process.terminal)
+//! finalize()      /dev ro, readonlyPaths, maskedPaths, root.readonly
+//! ```
+//!
+//! Every container path is resolved in-root from an O_PATH fd (see `resolve`), and mounts
+//! land on the resolved fd, never on a path string (CVE-2021-30465, CVE-2025-31133/52565/
+//! 52881). All syscalls go through `sys::mount::MountSys`, so the order and arguments are
+//! unit-tested with a recording fake (`fake.rs`).
+
+pub mod cgroup;
+pub mod devices;
+mod error;
+pub mod mounts;
+pub mod options;
+mod paths;
+pub mod resolve;
+mod root;
+
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
+
+pub use error::RootfsError;
+
+use crate::sys::mount::{Handle, MountSys, RealMountSys};
+use mounts::{mount_entry, Entry};
+use nix::mount::MsFlags;
+use resolve::open_root;
+use std::path::{Component, Path, PathBuf};
+
+/// What the rootfs setup needs to know besides the spec.
+pub struct RootfsContext<'a> {
+    pub spec: &'a oci_spec::runtime::Spec,
+    /// Absolute, canonical host path of `root.path`.
+    pub rootfs: &'a Path,
+    /// Relative bind-mount sources resolve against it.
+    pub bundle: &'a Path,
+    /// --no-pivot: MS_MOVE + chroot instead of pivot_root.
+    pub no_pivot: bool,
+    /// A new cgroup namespace was created (cgroup v1 mounts become fresh mounts).
+    pub cgroup_ns: bool,
+    /// A new user namespace: devices become bind mounts of the host nodes.
+    pub in_user_ns: bool,
+}
+
+/// The state shared by the steps: the seam and an O_PATH fd of the root being set up.
+pub struct Env<'a> {
+    pub sys: &'a dyn MountSys,
+    pub root: Handle,
+    pub bundle: &'a Path,
+    pub cgroup_ns: bool,
+    pub in_user_ns: bool,
+}
+
+/// The real syscalls.
+pub fn real() -> RealMountSys {
+    RealMountSys
+}
+
+/// Lexically cleans a container path: absolute, no `.`/`..`/duplicate slashes (runc CleanPath).
+pub fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in path.components() {
+        match c {
+            Component::Normal(s) => out.push(s),
+            Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn entries(ctx: &RootfsContext) -> Result<Vec<Entry>, RootfsError> {
+    let mounts = ctx.spec.mounts().as_deref().unwrap_or(&[]);
+    mounts
+        .iter()
+        .enumerate()
+        .map(|(i, m)| Entry::from_config(i, m))
+        .collect()
+}
+
+fn env<'a>(sys: &'a dyn MountSys, root: Handle, ctx: &RootfsContext<'a>) -> Env<'a> {
+    Env {
+        sys,
+        root,
+        bundle: ctx.bundle,
+        cgroup_ns: ctx.cgroup_ns,
+        in_user_ns: ctx.in_user_ns,
+    }
+}
+
+/// Everything before pivot_root; see the module doc.
+pub fn prepare(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
+    let linux = ctx.spec.linux().as_ref();
+    if linux
+        .and_then(|l| l.mount_label().as_deref())
+        .is_some_and(|l| !l.is_empty())
+    {
+        return Err(RootfsError::config(
+            "linux.mountLabel",
+            "SELinux mount labels are not supported",
+        ));
+    }
+    // Parse every entry first so a bad option fails before anything is mounted.
+    let entries = entries(ctx)?;
+    root::prepare_root(sys, ctx)?;
+    // Opened after the self-bind so mounts land on the mount pivot_root will use.
+    let root = open_root(sys, ctx.rootfs)?;
+    let env = env(sys, root.handle(), ctx);
+    for e in &entries {
+        mount_entry(&env, e)?;
+    }
+    // runc sets up /dev unless the config bind-mounts one (needsSetupDev).
+    let dev_is_bind = entries
+        .iter()
+        .any(|e| e.destination == Path::new("/dev") && e.opts.flags.contains(MsFlags::MS_BIND));
+    if !dev_is_bind {
+        let with_proc = entries
+            .iter()
+            .any(|e| e.typ == "proc" && e.destination == Path::new("/proc"));
+        let devices = linux.and_then(|l| l.devices().as_deref()).unwrap_or(&[]);
+        devices::setup_dev(&env, devices, with_proc)?;
+    }
+    Ok(())
+}
+
+/// pivot_root (or MS_MOVE + chroot with --no-pivot) into the prepared rootfs.
+pub fn pivot(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
+    root::switch_root(sys, ctx)
+}
+
+/// Binds the pty slave (a path in the container, e.g. /dev/pts/0) onto /dev/console.
+pub fn bind_console(sys: &dyn MountSys, pty_slave: &Path) -> Result<(), RootfsError> {
+    let root = open_root(sys, Path::new("/"))?;
+    let env = Env {
+        sys,
+        root: root.handle(),
+        bundle: Path::new("/"),
+        cgroup_ns: false,
+        in_user_ns: false,
+    };
+    paths::bind_console(&env, pty_slave)
+}
+
+/// After pivot: /dev read-only if asked, readonlyPaths, maskedPaths, then root.readonly.
+/// Sysctls must be written before this (readonlyPaths makes /proc/sys read-only).
+pub fn finalize(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
+    let root = open_root(sys, Path::new("/"))?;
+    let env = env(sys, root.handle(), ctx);
+    let per_mount = MsFlags::MS_NOSUID
+        | MsFlags::MS_NODEV
+        | MsFlags::MS_NOEXEC
+        | MsFlags::MS_NOATIME
+        | MsFlags::MS_NODIRATIME
+        | MsFlags::MS_RELATIME
+        | MsFlags::MS_STRICTATIME;
+    for e in entries(ctx)? {
+        let dev = e.destination == Path::new("/dev") && !e.opts.flags.contains(MsFlags::MS_BIND);
+        if dev && e.opts.flags.contains(MsFlags::MS_RDONLY) {
+            let flags = MsFlags::MS_BIND
+                | MsFlags::MS_REMOUNT
+                | MsFlags::MS_RDONLY
+                | (e.opts.flags & per_mount);
+            mounts::remount(&env, &e.destination, flags)?;
+        }
+    }
+    let linux = ctx.spec.linux().as_ref();
+    paths::readonly_paths(
+        &env,
+        linux
+            .and_then(|l| l.readonly_paths().as_deref())
+            .unwrap_or(&[]),
+    )?;
+    paths::masked_paths(
+        &env,
+        linux
+            .and_then(|l| l.masked_paths().as_deref())
+            .unwrap_or(&[]),
+    )?;
+    if ctx
+        .spec
+        .root()
+        .as_ref()
+        .and_then(|r| r.readonly())
+        .unwrap_or(false)
+    {
+        paths::readonly_root(&env)?;
+    }
+    Ok(())
+}

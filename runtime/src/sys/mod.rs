@@ -1,1 +1,9 @@
-//! (being written)
+//! The only place with raw `libc` calls and `unsafe`. Each file is a narrow seam around a few
+//! syscalls, so the code that decides *what* to do (and in which order) stays safe and testable.
+
+pub mod bpf;
+pub mod clone;
+pub mod exe;
+pub mod fd;
+pub mod misc;
+pub mod mount;

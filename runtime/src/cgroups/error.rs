@@ -1,0 +1,83 @@
+//! Errors of the cgroups module. Every variant names what the user has to look at: the config
+//! field (`linux.resources.…`), the cgroup file, or the path persisted in state.json.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum CgroupError {
+    #[error("systemd cgroup driver is not supported yet")]
+    SystemdNotSupported,
+
+    #[error("no cgroup filesystem is mounted (checked {source_name})")]
+    NoCgroupMounts { source_name: String },
+
+    #[error("cgroup controller {controller} is not mounted{hint}")]
+    NotMounted {
+        controller: String,
+        hint: &'static str,
+    },
+
+    #[error("linux.cgroupsPath {path:?}: {reason}")]
+    InvalidPath { path: String, reason: String },
+
+    #[error("cannot find own cgroup for {controller} in /proc/self/cgroup")]
+    OwnCgroupUnknown { controller: String },
+
+    /// A config field the host (or this runtime) cannot honour. Never silently ignored.
+    #[error("{field}: {reason}")]
+    Unsupported { field: String, reason: String },
+
+    #[error("{field}: writing {value:?} to {}: {source}", path.display())]
+    Write {
+        field: String,
+        path: PathBuf,
+        value: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("cgroup path persisted in state {persisted:?} is not valid: {reason}")]
+    Persisted { persisted: String, reason: String },
+
+    #[error("linux.resources.devices: {op} of the eBPF device program on {} failed: {errno}{log}", path.display())]
+    Bpf {
+        op: &'static str,
+        path: PathBuf,
+        errno: nix::errno::Errno,
+        log: String,
+    },
+
+    #[error("{} did not reach freezer state {wanted} (last seen {seen:?})", path.display())]
+    FreezeTimeout {
+        path: PathBuf,
+        wanted: &'static str,
+        seen: String,
+    },
+}
+
+impl CgroupError {
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        CgroupError::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn unsupported(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        CgroupError::Unsupported {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! `--version`, `spec`, `features`: commands that touch no container.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+
+use crate::cli::SpecArgs;
+use crate::container::state::OCI_VERSION;
+use crate::error::Error;
+
+pub fn version() {
+    let seccomp = libseccomp::ScmpVersion::current()
+        .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
+        .unwrap_or_else(|_| "unknown".into());
+    println!("ferrun version {}", env!("CARGO_PKG_VERSION"));
+    println!("spec: {OCI_VERSION}");
+    println!("libseccomp: {seccomp}");
+}
+
+/// Write a default config.json; like runc, refuse to overwrite an existing one.
+pub fn spec(a: &SpecArgs) -> Result<(), Error> {
+    let path = a.bundle.join("config.json");
+    let io = |source| Error::Io {
+        what: format!("write {}", path.display()),
+        source,
+    };
+    let text = serde_json::to_string_pretty(&crate::specgen::default_spec(a.rootless))
+        .map_err(|e| io(e.into()))?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o666)
+        .open(&path)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Usage(format!("File {} exists. Remove it first", path.display()))
+            } else {
+                io(e)
+            }
+        })?;
+    f.write_all(text.as_bytes()).map_err(io)?;
+    f.write_all(b"\n").map_err(io)
+}
+
+pub fn features() -> Result<(), Error> {
+    let text =
+        serde_json::to_string_pretty(&crate::features::features()).map_err(|e| Error::Io {
+            what: "features".into(),
+            source: e.into(),
+        })?;
+    println!("{text}");
+    Ok(())
+}

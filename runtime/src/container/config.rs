@@ -1,0 +1,167 @@
+//! Loading and checking a bundle's config.json before anything is created.
+
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("bundle {path}: {source}")]
+    Bundle {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("config.json: {0}")]
+    Invalid(String),
+    #[error("root.path {path}: {source}")]
+    Rootfs {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Unsupported(#[from] crate::security::Unsupported),
+}
+
+/// A loaded, validated bundle.
+pub struct Bundle {
+    pub dir: PathBuf,
+    pub spec: Spec,
+    pub rootfs: PathBuf,
+}
+
+pub fn load_bundle(dir: &Path) -> Result<Bundle, ConfigError> {
+    let dir = std::fs::canonicalize(dir).map_err(|source| ConfigError::Bundle {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let path = dir.join("config.json");
+    let text = std::fs::read(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    // serde_json reports line and column of the offending field or type.
+    let spec: Spec = serde_json::from_slice(&text).map_err(|source| ConfigError::Parse {
+        path: path.clone(),
+        source,
+    })?;
+    validate(&spec)?;
+    crate::security::check_supported(&spec)?;
+    let root = spec
+        .root()
+        .as_ref()
+        .ok_or_else(|| ConfigError::Invalid("root is required".into()))?;
+    let rootfs_path = dir.join(root.path());
+    let rootfs = std::fs::canonicalize(&rootfs_path).map_err(|source| ConfigError::Rootfs {
+        path: rootfs_path,
+        source,
+    })?;
+    Ok(Bundle { dir, spec, rootfs })
+}
+
+/// Checks of the config as a whole that no single module owns.
+pub fn validate(spec: &Spec) -> Result<(), ConfigError> {
+    let invalid = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+    let Some(process) = spec.process() else {
+        return invalid("process is required (ferrun does not support process-less containers)");
+    };
+    if process.args().as_ref().is_none_or(|a| a.is_empty()) {
+        return invalid("process.args must contain at least one entry");
+    }
+    if !process.cwd().is_absolute() {
+        return invalid(&format!(
+            "process.cwd {:?} must be an absolute path",
+            process.cwd()
+        ));
+    }
+    let has_ns = |kind: LinuxNamespaceType| {
+        spec.linux()
+            .as_ref()
+            .and_then(|l| l.namespaces().as_ref())
+            .is_some_and(|ns| ns.iter().any(|n| n.typ() == kind && n.path().is_none()))
+    };
+    // runc: "unable to set hostname without a private UTS namespace" — setting it would
+    // change the host's hostname.
+    if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !has_ns(LinuxNamespaceType::Uts)
+    {
+        return invalid("hostname requires a new uts namespace in linux.namespaces");
+    }
+    if spec.domainname().as_deref().is_some_and(|h| !h.is_empty())
+        && !has_ns(LinuxNamespaceType::Uts)
+    {
+        return invalid("domainname requires a new uts namespace in linux.namespaces");
+    }
+    if spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.sysctl().as_ref())
+        .is_some_and(|s| !s.is_empty())
+        && !has_ns(LinuxNamespaceType::Mount)
+    {
+        return invalid("linux.sysctl requires a new mount namespace");
+    }
+    if !has_ns(LinuxNamespaceType::Mount) {
+        return invalid(
+            "linux.namespaces must include a new mount namespace (ferrun sets up the rootfs in it)",
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(v: serde_json::Value) -> Spec {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn hostname_without_uts_namespace_is_rejected() {
+        let s = spec(serde_json::json!({"ociVersion":"1.2.0","hostname":"x",
+            "process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"},"linux":{"namespaces":[{"type":"mount"}]}}));
+        let e = validate(&s).unwrap_err().to_string();
+        assert!(e.contains("hostname"), "{e}");
+    }
+
+    #[test]
+    fn empty_args_and_relative_cwd_are_rejected() {
+        let s = spec(
+            serde_json::json!({"ociVersion":"1.2.0","process":{"user":{"uid":0,"gid":0},"args":[],"cwd":"/"},
+            "linux":{"namespaces":[{"type":"mount"}]}}),
+        );
+        assert!(validate(&s)
+            .unwrap_err()
+            .to_string()
+            .contains("process.args"));
+        let s = spec(
+            serde_json::json!({"ociVersion":"1.2.0","process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"tmp"},
+            "linux":{"namespaces":[{"type":"mount"}]}}),
+        );
+        assert!(validate(&s)
+            .unwrap_err()
+            .to_string()
+            .contains("process.cwd"));
+    }
+
+    #[test]
+    fn wrong_types_name_the_position() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("config.json"),
+            r#"{"ociVersion":"1.2.0","process":{"args":"sh"}}"#,
+        )
+        .unwrap();
+        let e = load_bundle(tmp.path()).err().unwrap().to_string();
+        assert!(e.contains("config.json") && e.contains("column"), "{e}");
+    }
+}

@@ -1,0 +1,300 @@
+//! `create`: everything up to an init blocked on exec.sock; on failure, nothing left behind.
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use nix::sys::signal::SigSet;
+use nix::unistd::Pid;
+
+use super::config::{load_bundle, Bundle, ConfigError};
+use super::state::ContainerState;
+use super::status::{read_proc_stat, Status};
+use super::store::{ContainerDir, StateStore, StoreError};
+use super::time::rfc3339_now;
+use crate::cgroups::{self, CgroupError, CgroupManager, CgroupSpec};
+use crate::hooks::{run_hooks, HookKind};
+use crate::logging;
+use crate::namespaces::{self, NamespaceError};
+use crate::process::start::{bind_exec_listener, StartError};
+use crate::process::{launch, LaunchConfig, LaunchError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Namespaces(#[from] NamespaceError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cgroup for container {id:?}: {source}")]
+    Cgroup { id: String, source: CgroupError },
+    #[error(transparent)]
+    ExecSocket(#[from] StartError),
+    #[error("--console-socket {path}: {source}")]
+    Console {
+        path: PathBuf,
+        source: crate::tty::TtyError,
+    },
+    #[error("{0}")]
+    Usage(String),
+    #[error("create container {id:?}: {source}")]
+    Launch { id: String, source: LaunchError },
+    #[error("--pid-file {path}: {source}")]
+    PidFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Where the pty master goes when process.terminal is true.
+#[derive(Debug)]
+pub enum ConsoleSource {
+    /// Nowhere: a terminal config is an error (runc: detaching needs a console socket).
+    None,
+    /// `--console-socket PATH`.
+    Socket(PathBuf),
+    /// Our own socket end: foreground `run` proxies the tty itself (used only if terminal).
+    Proxy(OwnedFd),
+}
+
+#[derive(Debug)]
+pub struct CreateOptions {
+    pub id: String,
+    pub bundle: PathBuf,
+    pub console: ConsoleSource,
+    pub pid_file: Option<PathBuf>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+    pub systemd_cgroup: bool,
+    /// The mask the container process gets (the caller may have blocked signals).
+    pub sigmask: SigSet,
+}
+
+#[derive(Debug)]
+pub struct Created {
+    pub state: ContainerState,
+    pub pid: Pid,
+    pub terminal: bool,
+}
+
+/// Undo what `create` made, in reverse order, unless committed.
+struct Rollback {
+    dir: Option<ContainerDir>,
+    cgroup: Option<Box<dyn CgroupManager>>,
+}
+
+impl Drop for Rollback {
+    fn drop(&mut self) {
+        // The init (if any) was killed and reaped by `launch`; its cgroup is empty now.
+        if let Some(cg) = self.cgroup.take() {
+            let _ = cg.destroy();
+        }
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.remove();
+        }
+    }
+}
+
+pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, CreateError> {
+    let bundle = load_bundle(&opts.bundle)?;
+    let process = bundle.spec.process().as_ref().expect("validated");
+    let terminal = process.terminal().unwrap_or(false);
+    match (&opts.console, terminal) {
+        (ConsoleSource::None, true) => {
+            return Err(CreateError::Usage(
+                "process.terminal is true: cannot allocate a tty without --console-socket when detaching".into(),
+            ))
+        }
+        (ConsoleSource::Socket(_), false) => {
+            return Err(CreateError::Usage("--console-socket given but process.terminal is false".into()))
+        }
+        _ => {}
+    }
+    let plan = namespaces::plan(&bundle.spec)?;
+    let dir = store.create(&opts.id)?;
+    let mut rollback = Rollback {
+        dir: None,
+        cgroup: None,
+    };
+    let mut state = initial_state(&opts.id, &bundle);
+    dir.save(&state)?;
+    rollback.dir = Some(dir);
+    let dir = rollback.dir.as_ref().expect("just set");
+
+    let cgroups_path = bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.cgroups_path().clone());
+    let cgroups_path = cgroups_path.map(|p| p.to_string_lossy().into_owned());
+    let cg_err = |source| CreateError::Cgroup {
+        id: opts.id.clone(),
+        source,
+    };
+    let cgroup = cgroups::manager(&CgroupSpec {
+        id: &opts.id,
+        cgroups_path: cgroups_path.as_deref(),
+        systemd: opts.systemd_cgroup,
+        rootless: false,
+    })
+    .map_err(cg_err)?;
+    cgroup.create().map_err(cg_err)?;
+    state.cgroup_path = Some(cgroup.path().to_string());
+    rollback.cgroup = Some(cgroup);
+    let cgroup = rollback.cgroup.as_deref().expect("just set");
+
+    let exec_listener = bind_exec_listener(&dir.path)?;
+    let console = match (&opts.console, terminal) {
+        (ConsoleSource::Socket(p), _) => connect_console(Some(p))?,
+        (ConsoleSource::Proxy(fd), true) => {
+            Some(fd.try_clone().map_err(|source| CreateError::Console {
+                path: PathBuf::from("(internal console socket)"),
+                source: crate::tty::TtyError(source.to_string()),
+            })?)
+        }
+        _ => None,
+    };
+    let hooks = bundle.spec.hooks().clone().unwrap_or_default();
+    let base = state.clone();
+    let state_json = move |pid: Pid| {
+        let mut s = base.clone();
+        s.pid = pid.as_raw();
+        s.status = Status::Creating;
+        s.oci_state_unchecked().hook_json_string()
+    };
+    let mut create_hooks = |pid: Pid| -> crate::process::launch::HookResult {
+        let json = state_json(pid);
+        run_hooks(
+            HookKind::Prestart,
+            hooks.prestart().as_deref().unwrap_or_default(),
+            json.as_bytes(),
+        )?;
+        run_hooks(
+            HookKind::CreateRuntime,
+            hooks.create_runtime().as_deref().unwrap_or_default(),
+            json.as_bytes(),
+        )?;
+        Ok(())
+    };
+    let launched = launch(
+        LaunchConfig {
+            id: &opts.id,
+            spec: &bundle.spec,
+            bundle: &bundle.dir,
+            rootfs: &bundle.rootfs,
+            plan,
+            exec_listener,
+            console,
+            no_pivot: opts.no_pivot,
+            no_new_keyring: opts.no_new_keyring,
+            preserve_fds: opts.preserve_fds,
+            cgroup,
+            sigmask: opts.sigmask,
+            state_json: &state_json,
+        },
+        &mut create_hooks,
+    );
+    let launched = match launched {
+        Ok(l) => l,
+        Err(source) => {
+            run_poststop_after_failure(&state);
+            return Err(CreateError::Launch {
+                id: opts.id.clone(),
+                source,
+            });
+        }
+    };
+    state.pid = launched.pid.as_raw();
+    state.pid_start_time = read_proc_stat(state.pid).map_or(0, |s| s.start_time);
+    state.status = Status::Created;
+    let finish = dir
+        .save(&state)
+        .map_err(CreateError::from)
+        .and_then(|()| match &opts.pid_file {
+            Some(p) => write_pid_file(p, state.pid),
+            None => Ok(()),
+        });
+    if let Err(e) = finish {
+        let _ = nix::sys::signal::kill(launched.pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(launched.pid, None);
+        return Err(e);
+    }
+    // Committed: the container exists now.
+    rollback.cgroup = None;
+    rollback.dir = None;
+    Ok(Created {
+        state,
+        pid: launched.pid,
+        terminal,
+    })
+}
+
+fn initial_state(id: &str, bundle: &Bundle) -> ContainerState {
+    let owner = nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_default();
+    ContainerState {
+        id: id.to_string(),
+        pid: 0,
+        pid_start_time: 0,
+        status: Status::Creating,
+        bundle: bundle.dir.clone(),
+        rootfs: bundle.rootfs.clone(),
+        created: rfc3339_now(),
+        owner,
+        annotations: bundle.spec.annotations().clone().unwrap_or_default(),
+        cgroup_path: None,
+        hooks: bundle.spec.hooks().clone(),
+    }
+}
+
+fn connect_console(path: Option<&Path>) -> Result<Option<OwnedFd>, CreateError> {
+    path.map(|p| {
+        crate::tty::connect_console_socket(p).map_err(|source| CreateError::Console {
+            path: p.to_path_buf(),
+            source,
+        })
+    })
+    .transpose()
+}
+
+/// runtime.md#lifecycle: when a create-time hook fails the runtime stops the container and
+/// continues at "delete", whose last step runs the poststop hooks. Their failures only warn.
+fn run_poststop_after_failure(state: &ContainerState) {
+    let Some(hooks) = state.hooks.as_ref().and_then(|h| h.poststop().clone()) else {
+        return;
+    };
+    let mut s = state.clone();
+    s.status = Status::Stopped;
+    if let Err(e) = run_hooks(
+        HookKind::Poststop,
+        &hooks,
+        s.oci_state_unchecked().hook_json_string().as_bytes(),
+    ) {
+        logging::warn(&format!(
+            "poststop hook after failed create of {:?}: {e}",
+            state.id
+        ));
+    }
+}
+
+/// runc writes the pid file atomically (temp file + rename): conmon and containerd poll it.
+fn write_pid_file(path: &Path, pid: i32) -> Result<(), CreateError> {
+    let err = |source| CreateError::PidFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| err(std::io::Error::from_raw_os_error(libc::EINVAL)))?;
+    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
+    std::fs::write(&tmp, pid.to_string()).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}

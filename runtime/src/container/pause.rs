@@ -1,0 +1,56 @@
+//! `pause` / `resume`: freeze and thaw the container's cgroup (runc's semantics: only a running
+//! container can be paused, only a paused one resumed).
+
+use super::status::Status;
+use super::store::{StateStore, StoreError};
+use crate::cgroups::{manager_from_path, CgroupError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PauseError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("container {id:?} is {status}, not {want}")]
+    WrongStatus {
+        id: String,
+        status: Status,
+        want: Status,
+    },
+    #[error("container {id:?} has no cgroup to freeze")]
+    NoCgroup { id: String },
+    #[error("freezer of container {id:?}: {source}")]
+    Cgroup { id: String, source: CgroupError },
+}
+
+/// Freeze (`frozen = true`, pause) or thaw (resume) the container.
+pub fn set_frozen(store: &StateStore, id: &str, frozen: bool) -> Result<(), PauseError> {
+    let dir = store.open(id)?;
+    let mut state = dir.load()?;
+    let status = state.effective_status();
+    let (want, next) = if frozen {
+        (Status::Running, Status::Paused)
+    } else {
+        (Status::Paused, Status::Running)
+    };
+    if status != want {
+        return Err(PauseError::WrongStatus {
+            id: id.to_string(),
+            status,
+            want,
+        });
+    }
+    let path = state
+        .cgroup_path
+        .clone()
+        .ok_or_else(|| PauseError::NoCgroup { id: id.to_string() })?;
+    let cg_err = |source| PauseError::Cgroup {
+        id: id.to_string(),
+        source,
+    };
+    manager_from_path(&path)
+        .map_err(cg_err)?
+        .freeze(frozen)
+        .map_err(cg_err)?;
+    state.status = next;
+    dir.save(&state)?;
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! What ferrun persists per container (`state.json`) and the OCI state it prints.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::status::{process_alive, Status};
+
+/// The runtime-spec level ferrun implements; printed as `ociVersion`.
+pub const OCI_VERSION: &str = "1.2.0";
+
+/// Persisted in `<root>/<id>/state.json`. Private to ferrun (runc's file is private too), but
+/// kept plain so a human can read it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerState {
+    pub id: String,
+    /// Host pid of the container's init (0 before it exists).
+    pub pid: i32,
+    /// `/proc/<pid>/stat` start time, to tell our init from a recycled pid.
+    pub pid_start_time: u64,
+    /// The status last recorded; `effective_status` checks it against the process.
+    pub status: Status,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub created: String,
+    pub owner: String,
+    #[serde(default)]
+    pub annotations: HashMap<String, String>,
+    /// The resolved cgroup path, so `delete` and `kill --all` find the cgroup again.
+    pub cgroup_path: Option<String>,
+    /// The config's hooks: `poststop` runs at `delete`, long after `create` read config.json.
+    #[serde(default)]
+    pub hooks: Option<oci_spec::runtime::Hooks>,
+}
+
+impl ContainerState {
+    /// The status as of now: a recorded created/running/paused container whose init is gone
+    /// is stopped (runtime.md#state: "stopped: the container process has exited").
+    pub fn effective_status(&self) -> Status {
+        match self.status {
+            Status::Stopped => Status::Stopped,
+            Status::Creating if self.pid == 0 => Status::Creating,
+            s if self.pid > 0 && process_alive(self.pid, self.pid_start_time) => s,
+            _ => Status::Stopped,
+        }
+    }
+
+    /// The state as runtime.md#state and runc's `state`/`list --format json` print it.
+    pub fn oci_state(&self) -> OciState {
+        self.oci_state_with(self.effective_status())
+    }
+
+    /// The state with the recorded status, not checked against the process (for hooks, which
+    /// run while the status is being changed).
+    pub fn oci_state_unchecked(&self) -> OciState {
+        self.oci_state_with(self.status)
+    }
+
+    fn oci_state_with(&self, status: Status) -> OciState {
+        OciState {
+            oci_version: OCI_VERSION.to_string(),
+            id: self.id.clone(),
+            // runc prints pid 0 once the container has stopped.
+            pid: if status == Status::Stopped {
+                0
+            } else {
+                self.pid
+            },
+            status,
+            bundle: self.bundle.clone(),
+            rootfs: self.rootfs.clone(),
+            created: self.created.clone(),
+            owner: self.owner.clone(),
+            annotations: self.annotations.clone(),
+        }
+    }
+}
+
+/// runc's `containerState` JSON: the OCI state fields plus rootfs, created and owner.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct OciState {
+    #[serde(rename = "ociVersion")]
+    pub oci_version: String,
+    pub id: String,
+    pub pid: i32,
+    pub status: Status,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub created: String,
+    pub owner: String,
+    #[serde(skip_serializing_if = "HashMap::is_empty", default)]
+    pub annotations: HashMap<String, String>,
+}
+
+impl OciState {
+    /// The JSON hooks receive on stdin (config.md#posix-platform-hooks: "the state of the
+    /// container"). Only runtime.md's fields, as the spec's state schema lists them.
+    pub fn hook_json_string(&self) -> String {
+        let mut v = serde_json::json!({
+            "ociVersion": self.oci_version,
+            "id": self.id,
+            "status": self.status,
+            "pid": self.pid,
+            "bundle": self.bundle,
+        });
+        if !self.annotations.is_empty() {
+            v["annotations"] = serde_json::json!(self.annotations);
+        }
+        v.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(status: Status, pid: i32) -> ContainerState {
+        ContainerState {
+            id: "c1".into(),
+            pid,
+            pid_start_time: 0,
+            status,
+            bundle: "/b".into(),
+            rootfs: "/b/rootfs".into(),
+            created: "2026-01-01T00:00:00.000000000Z".into(),
+            owner: "root".into(),
+            annotations: HashMap::new(),
+            cgroup_path: None,
+            hooks: None,
+        }
+    }
+
+    #[test]
+    fn dead_init_reads_as_stopped_with_pid_zero() {
+        // pid i32::MAX cannot exist (pid_max is at most 2^22).
+        let s = sample(Status::Running, i32::MAX);
+        let oci = s.oci_state();
+        assert_eq!(oci.status, Status::Stopped);
+        assert_eq!(oci.pid, 0);
+    }
+
+    #[test]
+    fn state_json_has_runc_field_names() {
+        let mut s = sample(Status::Stopped, 0);
+        s.annotations.insert("k".into(), "v".into());
+        let v: serde_json::Value = serde_json::to_value(s.oci_state()).unwrap();
+        for f in [
+            "ociVersion",
+            "id",
+            "pid",
+            "status",
+            "bundle",
+            "rootfs",
+            "created",
+            "owner",
+        ] {
+            assert!(v.get(f).is_some(), "missing {f}");
+        }
+        assert_eq!(v["annotations"]["k"], "v");
+        assert_eq!(v["status"], "stopped");
+    }
+}

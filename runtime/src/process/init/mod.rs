@@ -1,0 +1,77 @@
+//! The container init: the cloned child, walking named phases from "wait for the parent" to
+//! `execve`. Each phase's failure becomes a typed `InitFailure {phase, errno, message}` sent to
+//! the parent (before `Ready`) or to `start` (after it); then the init exits.
+
+mod exec;
+pub mod join;
+mod setup;
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+
+use nix::sys::signal::SigSet;
+use oci_spec::runtime::Spec;
+
+use super::channel::Channel;
+use super::messages::{errno_of, ChildMsg, InitFailure, Phase};
+use crate::namespaces::NamespacePlan;
+
+pub struct InitContext<'a> {
+    pub id: &'a str,
+    pub spec: &'a Spec,
+    pub bundle: &'a Path,
+    pub rootfs: &'a Path,
+    pub plan: &'a NamespacePlan,
+    pub channel: Channel,
+    pub exec_listener: OwnedFd,
+    pub console: Option<OwnedFd>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+    pub sigmask: SigSet,
+}
+
+/// Attach a phase to any error.
+pub(crate) trait PhaseExt<T> {
+    fn phase(self, phase: Phase) -> Result<T, InitFailure>;
+}
+
+impl<T, E: std::error::Error + 'static> PhaseExt<T> for Result<T, E> {
+    fn phase(self, phase: Phase) -> Result<T, InitFailure> {
+        self.map_err(|e| InitFailure {
+            phase,
+            errno: errno_of(&e),
+            message: e.to_string(),
+        })
+    }
+}
+
+pub(crate) fn failure(phase: Phase, errno: i32, message: impl Into<String>) -> InitFailure {
+    InitFailure {
+        phase,
+        errno,
+        message: message.into(),
+    }
+}
+
+/// Entry point of the cloned child. Never returns.
+pub fn run(ctx: InitContext) -> ! {
+    let prepared = match setup::setup(&ctx) {
+        Ok(p) => p,
+        Err(f) => {
+            let _ = ctx.channel.send(&ChildMsg::Failed(f));
+            std::process::exit(1)
+        }
+    };
+    if let Err(f) = ctx.channel.send(&ChildMsg::Ready) {
+        let _ = f;
+        std::process::exit(1)
+    }
+    let InitContext {
+        channel,
+        exec_listener,
+        ..
+    } = ctx;
+    drop(channel);
+    exec::wait_and_exec(exec_listener, prepared)
+}

@@ -1,0 +1,236 @@
+//! Init phases from "wait for the parent" to "ready for start" (runc's standard_init order).
+
+use std::ffi::CString;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use nix::sched::{setns, unshare, CloneFlags};
+use nix::unistd::{chdir, getcwd, sethostname, setresgid, setresuid, Gid, Uid};
+
+use super::{failure, InitContext, PhaseExt};
+use crate::hooks::{run_hooks, HookKind};
+use crate::namespaces::clone_flag;
+use crate::process::messages::{ChildMsg, ParentMsg, Phase};
+use crate::rootfs::{self, RootfsContext};
+use crate::sys;
+
+/// Everything the init needs after `Ready`, owned, so nothing borrows the context.
+pub struct Prepared {
+    pub path: CString,
+    pub argv: Vec<CString>,
+    pub envp: Vec<CString>,
+    pub start_hooks: Vec<oci_spec::runtime::Hook>,
+    pub state_json: Vec<u8>,
+    pub preserve_fds: u32,
+    pub sigmask: nix::sys::signal::SigSet,
+    /// With noNewPrivileges the seccomp filter is loaded last, right before execve.
+    pub late_seccomp: Option<crate::security::seccomp::Filter>,
+}
+
+pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
+    close_inherited_fds(ctx)?;
+    let state_json = wait_parent(ctx)?;
+    enter_namespaces(ctx)?;
+    set_uts(ctx)?;
+    let sys = rootfs::real();
+    let rctx = RootfsContext {
+        spec: ctx.spec,
+        rootfs: ctx.rootfs,
+        bundle: ctx.bundle,
+        no_pivot: ctx.no_pivot,
+        cgroup_ns: ctx.plan.new_cgroup,
+        in_user_ns: ctx.plan.new_user(),
+    };
+    rootfs::prepare(&sys, &rctx).phase(Phase::Rootfs)?;
+    runtime_hooks(ctx)?;
+    let hooks = ctx.spec.hooks().clone().unwrap_or_default();
+    run_hooks(
+        HookKind::CreateContainer,
+        hooks.create_container().as_deref().unwrap_or_default(),
+        &state_json,
+    )
+    .phase(Phase::CreateContainerHooks)?;
+    rootfs::pivot(&sys, &rctx).phase(Phase::Pivot)?;
+    setup_console(ctx, &sys)?;
+    write_sysctls(ctx)?;
+    rootfs::finalize(&sys, &rctx).phase(Phase::FinalizeRootfs)?;
+    let process = ctx
+        .spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| failure(Phase::Exec, 0, "config.json has no process"))?;
+    change_dir(process.cwd())?;
+    let seccomp = ctx.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
+    let late_seccomp = crate::security::apply_process(process, seccomp).phase(Phase::Security)?;
+    let (path, argv, envp) = super::exec::resolve(process)?;
+    Ok(Prepared {
+        path,
+        argv,
+        envp,
+        start_hooks: hooks.start_container().clone().unwrap_or_default(),
+        state_json,
+        preserve_fds: ctx.preserve_fds,
+        sigmask: ctx.sigmask,
+        late_seccomp,
+    })
+}
+
+/// Nothing the runtime had open may reach the container (CVE-2024-21626): keep stdio, the
+/// `--preserve-fds` range and the fds this init still needs; close the rest now.
+fn close_inherited_fds(ctx: &InitContext) -> Result<(), super::InitFailure> {
+    let mut keep: Vec<i32> = (0..3 + ctx.preserve_fds as i32).collect();
+    keep.push(ctx.channel.raw());
+    keep.push(ctx.exec_listener.as_raw_fd());
+    keep.extend(ctx.console.as_ref().map(|c| c.as_raw_fd()));
+    keep.extend(ctx.plan.fds());
+    sys::fd::close_all_except(&keep).phase(Phase::WaitParent)
+}
+
+/// Block until the parent wrote our id maps and put us into our cgroup; it sends the state
+/// JSON the in-container hooks will read.
+fn wait_parent(ctx: &InitContext) -> Result<Vec<u8>, super::InitFailure> {
+    match ctx.channel.recv::<ParentMsg>().phase(Phase::WaitParent)? {
+        Some(ParentMsg::Go { state_json }) => Ok(state_json.into_bytes()),
+        other => Err(failure(
+            Phase::WaitParent,
+            0,
+            format!("unexpected message from parent: {other:?}"),
+        )),
+    }
+}
+
+fn enter_namespaces(ctx: &InitContext) -> Result<(), super::InitFailure> {
+    if ctx.plan.new_user() {
+        // Become root of the new user namespace (the mappings are written by now); runc does
+        // the same so that what follows runs with the namespace's full capabilities.
+        setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
+            .phase(Phase::UserNamespace)?;
+        setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
+            .phase(Phase::UserNamespace)?;
+    }
+    for join in &ctx.plan.join {
+        setns(&join.file, clone_flag(join.kind)).phase(Phase::JoinNamespaces)?;
+    }
+    if ctx.plan.new_cgroup {
+        // After the parent moved us into the container's cgroup: that cgroup becomes the
+        // namespace's root (config-linux.md#namespaces, runc's order).
+        unshare(CloneFlags::CLONE_NEWCGROUP).phase(Phase::CgroupNamespace)?;
+    }
+    if !ctx.no_new_keyring {
+        sys::misc::join_session_keyring(&format!("_ses.{}", ctx.id))
+            .phase(Phase::JoinNamespaces)?;
+    }
+    Ok(())
+}
+
+fn set_uts(ctx: &InitContext) -> Result<(), super::InitFailure> {
+    if let Some(h) = ctx.spec.hostname().as_deref().filter(|h| !h.is_empty()) {
+        sethostname(h).phase(Phase::Hostname)?;
+    }
+    if let Some(d) = ctx.spec.domainname().as_deref().filter(|d| !d.is_empty()) {
+        sys::misc::set_domainname(d).phase(Phase::Hostname)?;
+    }
+    Ok(())
+}
+
+/// prestart and createRuntime hooks run in the runtime namespace, i.e. in the parent, after
+/// the environment is set up and before pivot_root (config.md#createruntime-hooks).
+fn runtime_hooks(ctx: &InitContext) -> Result<(), super::InitFailure> {
+    let hooks = ctx.spec.hooks().clone().unwrap_or_default();
+    let any = hooks.prestart().as_ref().is_some_and(|h| !h.is_empty())
+        || hooks
+            .create_runtime()
+            .as_ref()
+            .is_some_and(|h| !h.is_empty());
+    if !any {
+        return Ok(());
+    }
+    ctx.channel
+        .send(&ChildMsg::RunCreateHooks)
+        .phase(Phase::CreateRuntimeHooks)?;
+    match ctx
+        .channel
+        .recv::<ParentMsg>()
+        .phase(Phase::CreateRuntimeHooks)?
+    {
+        Some(ParentMsg::HooksDone) => Ok(()),
+        other => Err(failure(
+            Phase::CreateRuntimeHooks,
+            0,
+            format!("parent did not run hooks: {other:?}"),
+        )),
+    }
+}
+
+fn setup_console(
+    ctx: &InitContext,
+    sys: &dyn crate::sys::mount::MountSys,
+) -> Result<(), super::InitFailure> {
+    let Some(console) = &ctx.console else {
+        return Ok(());
+    };
+    let sock = console.try_clone().phase(Phase::Console)?;
+    let size = ctx.spec.process().as_ref().and_then(|p| p.console_size());
+    let slave = crate::tty::setup_console(sock, size).phase(Phase::Console)?;
+    rootfs::bind_console(sys, &slave).phase(Phase::Console)
+}
+
+/// linux.sysctl: written through the container's /proc/sys after pivot_root and before
+/// readonlyPaths makes /proc/sys read-only (runc's order).
+fn write_sysctls(ctx: &InitContext) -> Result<(), super::InitFailure> {
+    let Some(sysctl) = ctx.spec.linux().as_ref().and_then(|l| l.sysctl().clone()) else {
+        return Ok(());
+    };
+    let mut keys: Vec<_> = sysctl.keys().collect();
+    keys.sort();
+    for key in keys {
+        if key.contains("..") || key.contains('/') && key.contains('.') {
+            return Err(failure(
+                Phase::Sysctl,
+                libc::EINVAL,
+                format!("linux.sysctl: invalid key {key:?}"),
+            ));
+        }
+        let path = PathBuf::from("/proc/sys").join(key.replace('.', "/"));
+        std::fs::write(&path, &sysctl[key]).map_err(|e| {
+            failure(
+                Phase::Sysctl,
+                e.raw_os_error().unwrap_or(0),
+                format!("linux.sysctl {key}: write {}: {e}", path.display()),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// process.cwd, then make sure it really is inside the container's root: getcwd(2) reports a
+/// directory outside the root as "(unreachable)" (CVE-2024-21626).
+pub(super) fn change_dir(cwd: &Path) -> Result<(), super::InitFailure> {
+    chdir(cwd).map_err(|e| {
+        failure(
+            Phase::Cwd,
+            e as i32,
+            format!("process.cwd {}: chdir", cwd.display()),
+        )
+    })?;
+    match getcwd() {
+        Ok(p) if p.starts_with("/") => Ok(()),
+        Ok(p) => Err(failure(
+            Phase::Cwd,
+            libc::EPERM,
+            format!(
+                "process.cwd {} resolves outside the container root ({})",
+                cwd.display(),
+                p.display()
+            ),
+        )),
+        Err(e) => Err(failure(
+            Phase::Cwd,
+            e as i32,
+            format!(
+                "process.cwd {} resolves outside the container root",
+                cwd.display()
+            ),
+        )),
+    }
+}

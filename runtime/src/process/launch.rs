@@ -1,0 +1,229 @@
+//! The parent side of `create`: clone the init into its namespaces and walk it through setup.
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+
+use nix::sys::signal::{kill, SigSet, Signal};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
+use oci_spec::runtime::Spec;
+
+use super::channel::{self, Channel};
+use super::init::{self, InitContext};
+use super::messages::{ChildMsg, InitFailure, ParentMsg};
+use crate::cgroups::{CgroupError, CgroupManager};
+use crate::namespaces::{render_id_map, NamespacePlan};
+use crate::sys::clone::{clone_fork, Forked};
+
+pub type HookResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("cannot create the init channel: {0}")]
+    Channel(#[source] std::io::Error),
+    #[error("channel to container init: {0}")]
+    ChannelIo(#[source] std::io::Error),
+    #[error("clone of the container init failed: {0}")]
+    Clone(#[source] nix::errno::Errno),
+    #[error("cannot join the pid namespace from linux.namespaces: {0}")]
+    JoinPid(#[source] nix::errno::Errno),
+    #[error("cannot create the time namespace: {0}")]
+    TimeNs(#[source] std::io::Error),
+    #[error("cannot write {path}: {source}")]
+    IdMap {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Cgroup(#[from] CgroupError),
+    #[error("process.oomScoreAdj {score}: write {path}: {source}")]
+    OomScoreAdj {
+        path: String,
+        score: i32,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Init(#[from] InitFailure),
+    #[error("container init exited during setup ({0:?})")]
+    InitDied(WaitStatus),
+    #[error("container init sent an unexpected message: {0:?}")]
+    Protocol(ChildMsg),
+    #[error("{0}")]
+    Hooks(Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub struct LaunchConfig<'a> {
+    pub id: &'a str,
+    pub spec: &'a Spec,
+    pub bundle: &'a Path,
+    pub rootfs: &'a Path,
+    pub plan: NamespacePlan,
+    /// Listening socket `<state>/exec.sock` on which the init waits for `start`.
+    pub exec_listener: OwnedFd,
+    /// Connected `--console-socket`, when process.terminal is true.
+    pub console: Option<OwnedFd>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+    pub cgroup: &'a dyn CgroupManager,
+    /// The signal mask to restore in the container process.
+    pub sigmask: SigSet,
+    /// The state JSON for hooks, given the init's host pid.
+    pub state_json: &'a dyn Fn(Pid) -> String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Launched {
+    pub pid: Pid,
+}
+
+/// Clone the init and drive it to `Ready`. On any error the child is killed and reaped before
+/// this returns; the caller removes its cgroup and state directory.
+pub fn launch(
+    cfg: LaunchConfig,
+    on_create_hooks: &mut dyn FnMut(Pid) -> HookResult,
+) -> Result<Launched, LaunchError> {
+    let (parent_end, child_end) = channel::pair().map_err(LaunchError::Channel)?;
+    prepare_parent_namespaces(&cfg.plan)?;
+    let LaunchConfig {
+        exec_listener,
+        console,
+        ..
+    } = cfg;
+    let parent = Parent {
+        plan: &cfg.plan,
+        cgroup: cfg.cgroup,
+        spec: cfg.spec,
+        state_json: cfg.state_json,
+    };
+    let pid = match clone_fork(cfg.plan.clone_flags.bits()).map_err(LaunchError::Clone)? {
+        Forked::Child => {
+            drop(parent_end);
+            init::run(InitContext {
+                id: cfg.id,
+                spec: cfg.spec,
+                bundle: cfg.bundle,
+                rootfs: cfg.rootfs,
+                plan: &cfg.plan,
+                channel: child_end,
+                exec_listener,
+                console,
+                no_pivot: cfg.no_pivot,
+                no_new_keyring: cfg.no_new_keyring,
+                preserve_fds: cfg.preserve_fds,
+                sigmask: cfg.sigmask,
+            })
+        }
+        Forked::Parent(pid) => pid,
+    };
+    // Our copies: the child holds its own. Closing the child's channel end makes a dead init
+    // read as EOF instead of a hang.
+    drop(child_end);
+    drop(exec_listener);
+    drop(console);
+    match parent.drive(pid, &parent_end, on_create_hooks) {
+        Ok(()) => Ok(Launched { pid }),
+        Err(e) => {
+            let _ = kill(pid, Signal::SIGKILL);
+            let _ = waitpid(pid, None);
+            Err(e)
+        }
+    }
+}
+
+/// What the parent needs while it drives the init through setup.
+struct Parent<'a> {
+    plan: &'a NamespacePlan,
+    cgroup: &'a dyn CgroupManager,
+    spec: &'a Spec,
+    state_json: &'a dyn Fn(Pid) -> String,
+}
+
+/// Namespaces the parent must enter before the clone: a pid namespace to join (setns on a pid
+/// namespace only affects children) and a new time namespace (its offsets must be written
+/// before any process lives in it: time_namespaces(7)).
+fn prepare_parent_namespaces(plan: &NamespacePlan) -> Result<(), LaunchError> {
+    if let Some(fd) = &plan.join_pid {
+        nix::sched::setns(fd, nix::sched::CloneFlags::CLONE_NEWPID)
+            .map_err(LaunchError::JoinPid)?;
+    }
+    if let Some(offsets) = &plan.new_time {
+        nix::sched::unshare(crate::namespaces::clone_flag(
+            oci_spec::runtime::LinuxNamespaceType::Time,
+        ))
+        .map_err(|e| LaunchError::TimeNs(e.into()))?;
+        if !offsets.is_empty() {
+            std::fs::write("/proc/self/timens_offsets", offsets).map_err(LaunchError::TimeNs)?;
+        }
+    }
+    Ok(())
+}
+
+impl Parent<'_> {
+    fn drive(
+        &self,
+        pid: Pid,
+        chan: &Channel,
+        on_create_hooks: &mut dyn FnMut(Pid) -> HookResult,
+    ) -> Result<(), LaunchError> {
+        if self.plan.new_user() {
+            write_id_maps(pid, self.plan)?;
+        }
+        // runc puts the init into its cgroup before it does anything that allocates resources
+        // the limits should cover, and before it unshares the cgroup namespace (whose root is
+        // the cgroup the process is in at that moment).
+        self.cgroup.add_task(pid.as_raw())?;
+        // process.oomScoreAdj from here, in the initial user namespace: lowering it needs
+        // CAP_SYS_RESOURCE there, which the init (maybe in a new user namespace) lacks.
+        if let Some(score) = self.spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
+            let path = format!("/proc/{}/oom_score_adj", pid.as_raw());
+            std::fs::write(&path, score.to_string()).map_err(|source| {
+                LaunchError::OomScoreAdj {
+                    path,
+                    score,
+                    source,
+                }
+            })?;
+        }
+        // Always applied, even without linux.resources: the device policy (deny all but
+        // runc's default devices) is part of it.
+        let default = oci_spec::runtime::LinuxResources::default();
+        let res = self
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.resources().as_ref())
+            .unwrap_or(&default);
+        self.cgroup.apply(res)?;
+        let state_json = (self.state_json)(pid);
+        chan.send(&ParentMsg::Go { state_json })
+            .map_err(LaunchError::ChannelIo)?;
+        loop {
+            match chan.recv::<ChildMsg>().map_err(LaunchError::ChannelIo)? {
+                Some(ChildMsg::RunCreateHooks) => {
+                    on_create_hooks(pid).map_err(LaunchError::Hooks)?;
+                    chan.send(&ParentMsg::HooksDone)
+                        .map_err(LaunchError::ChannelIo)?;
+                }
+                Some(ChildMsg::Ready) => return Ok(()),
+                Some(ChildMsg::Failed(f)) => return Err(LaunchError::Init(f)),
+                None => {
+                    let status = waitpid(pid, None).unwrap_or(WaitStatus::StillAlive);
+                    return Err(LaunchError::InitDied(status));
+                }
+            }
+        }
+    }
+}
+
+fn write_id_maps(pid: Pid, plan: &NamespacePlan) -> Result<(), LaunchError> {
+    for (file, maps) in [
+        ("uid_map", &plan.uid_mappings),
+        ("gid_map", &plan.gid_mappings),
+    ] {
+        let path = format!("/proc/{}/{file}", pid.as_raw());
+        std::fs::write(&path, render_id_map(maps))
+            .map_err(|source| LaunchError::IdMap { path, source })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,334 @@
+//! One `mounts[]` entry onto the rootfs (config.md#mounts), the way runc's mountToRootfs
+//! does it: bind mounts get a separate remount for their flags, propagation flags are applied
+//! afterwards on a freshly resolved handle (the first handle points *under* the new mount).
+
+use super::cgroup;
+use super::options::{parse_options, MountOptions};
+use super::resolve::{resolve_in_root, Create, Fd};
+use super::{clean, Env, RootfsError};
+use crate::sys::mount::{FileKind, Handle, Loc, MountSys, PROC_SUPER_MAGIC};
+use nix::mount::MsFlags;
+use oci_spec::runtime::Mount;
+use std::path::{Path, PathBuf};
+
+/// A mount to perform: a config entry with its options parsed (or one synthesized by
+/// the cgroup v1 emulation).
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub index: usize,
+    pub destination: PathBuf,
+    pub source: Option<PathBuf>,
+    pub typ: String,
+    pub opts: MountOptions,
+}
+
+impl Entry {
+    pub fn from_config(index: usize, m: &Mount) -> Result<Self, RootfsError> {
+        if m.uid_mappings().is_some() || m.gid_mappings().is_some() {
+            return Err(RootfsError::config(
+                format!("mounts[{index}].uidMappings"),
+                "id-mapped mounts are not supported yet",
+            ));
+        }
+        let destination = clean(m.destination());
+        let options = m.options().clone().unwrap_or_default();
+        let mut opts = parse_options(&destination, &options)?;
+        let typ = m.typ().clone().unwrap_or_default();
+        // runc >= 1.2 treats `"type": "bind"` as a bind mount even without a bind option.
+        if typ == "bind" {
+            opts.flags.insert(MsFlags::MS_BIND);
+        }
+        Ok(Entry {
+            index,
+            destination,
+            source: m.source().clone(),
+            typ,
+            opts,
+        })
+    }
+
+    fn is_bind(&self) -> bool {
+        self.opts.flags.contains(MsFlags::MS_BIND)
+    }
+
+    fn data(&self) -> Option<&str> {
+        Some(self.opts.data.as_str()).filter(|d| !d.is_empty())
+    }
+}
+
+/// Performs one mount entry.
+pub fn mount_entry(env: &Env, e: &Entry) -> Result<(), RootfsError> {
+    if e.opts.copy_up && (e.typ != "tmpfs" || e.is_bind()) {
+        return Err(RootfsError::Option {
+            destination: e.destination.clone(),
+            option: "tmpcopyup".into(),
+            reason: "tmpcopyup is only valid for tmpfs mounts",
+        });
+    }
+    if e.is_bind() {
+        return bind(env, e);
+    }
+    if e.opts.flags.contains(MsFlags::MS_REMOUNT) {
+        return Err(RootfsError::Option {
+            destination: e.destination.clone(),
+            option: "remount".into(),
+            reason: "remount is only supported on bind mounts",
+        });
+    }
+    match e.typ.as_str() {
+        "" => Err(RootfsError::config(
+            format!("mounts[{}].type", e.index),
+            "missing (only bind mounts may omit it)",
+        )),
+        "tmpfs" => tmpfs(env, e),
+        "cgroup" => cgroup::mount_v1(env, e),
+        "cgroup2" => cgroup::mount_v2(env, e),
+        // CVE-2019-19921: proc and sysfs only on a real directory reached without symlinks.
+        "proc" | "sysfs" => fresh(env, e, true),
+        _ => fresh(env, e, false),
+    }
+}
+
+/// A new filesystem instance (proc, sysfs, mqueue, devpts, tmpfs, ...).
+pub fn fresh(env: &Env, e: &Entry, no_symlinks: bool) -> Result<(), RootfsError> {
+    let fd = resolve_in_root(env.sys, env.root, &e.destination, Create::Dir, no_symlinks)?;
+    if no_symlinks {
+        let st = env
+            .sys
+            .stat(fd.handle())
+            .map_err(|err| RootfsError::sys("fstat", &e.destination, err))?;
+        if st.kind != FileKind::Dir {
+            return Err(RootfsError::UnsafeDestination {
+                destination: e.destination.clone(),
+                reason: format!("{} must be mounted on an ordinary directory", e.typ),
+            });
+        }
+    }
+    check_proc_destination(env.sys, &fd, e)?;
+    let mut flags = e.opts.flags;
+    if e.destination == Path::new("/dev") {
+        // Devices are created in /dev after the mounts; finalize() applies `ro` (runc).
+        flags.remove(MsFlags::MS_RDONLY);
+    }
+    let source = e.source.clone().unwrap_or_else(|| PathBuf::from(&e.typ));
+    env.sys
+        .mount(
+            Some(Loc::Path(&source)),
+            Loc::Handle(fd.handle()),
+            Some(&e.typ),
+            flags,
+            e.data(),
+        )
+        .map_err(|err| RootfsError::sys("mount", &e.destination, err))?;
+    drop(fd);
+    recursive_attrs(env, e)?;
+    propagate(env, &e.destination, &e.opts.propagation)
+}
+
+/// tmpfs keeps the mode of the directory it covers unless the options set one (runc chmods
+/// the new tmpfs root for the same reason; passing `mode=` lets us mount `ro` in one step).
+fn tmpfs(env: &Env, e: &Entry) -> Result<(), RootfsError> {
+    let mut e = e.clone();
+    if let Ok(h) = env.sys.resolve(env.root, &e.destination, false) {
+        let st = env.sys.stat(h);
+        env.sys.close(h);
+        let has_mode = e.opts.data.split(',').any(|o| o.starts_with("mode="));
+        if let (Ok(st), false) = (st, has_mode) {
+            if st.kind == FileKind::Dir {
+                let sep = if e.opts.data.is_empty() { "" } else { "," };
+                e.opts.data = format!("{}{sep}mode={:o}", e.opts.data, st.mode);
+            }
+        }
+    }
+    if e.opts.copy_up {
+        return copy_up(env, &e);
+    }
+    fresh(env, &e, false)
+}
+
+/// tmpcopyup: a detached tmpfs is filled with what the destination holds, then attached
+/// over it (runc mounts on a temp dir and MS_MOVEs; a detached mount needs no host path).
+/// `ro` is applied to the detached mount after the copy.
+fn copy_up(env: &Env, e: &Entry) -> Result<(), RootfsError> {
+    let dest = &e.destination;
+    let fd = resolve_in_root(env.sys, env.root, dest, Create::Dir, false)?;
+    check_proc_destination(env.sys, &fd, e)?;
+    let source = e.source.clone().unwrap_or_else(|| PathBuf::from("tmpfs"));
+    let rw = e.opts.flags - MsFlags::MS_RDONLY;
+    let mnt = env
+        .sys
+        .mount_detached(Some(&source), "tmpfs", rw, e.data())
+        .map_err(|err| RootfsError::sys("mount tmpfs", dest, err))?;
+    let mnt = Fd::new(env.sys, mnt);
+    env.sys
+        .copy_tree(fd.handle(), mnt.handle())
+        .map_err(|err| RootfsError::sys("tmpcopyup", dest, err))?;
+    // /dev stays writable until finalize() (devices are created after the mounts).
+    if e.opts.flags.contains(MsFlags::MS_RDONLY) && dest != Path::new("/dev") {
+        let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | rw | MsFlags::MS_RDONLY;
+        env.sys
+            .mount(None, Loc::Handle(mnt.handle()), None, flags, None)
+            .map_err(|err| RootfsError::sys("remount", dest, err))?;
+    }
+    env.sys
+        .attach(mnt.handle(), fd.handle())
+        .map_err(|err| RootfsError::sys("attach tmpfs", dest, err))?;
+    drop(fd);
+    recursive_attrs(env, e)?;
+    propagate(env, dest, &e.opts.propagation)
+}
+
+/// The host path of a bind source: relative sources are relative to the bundle.
+fn bind_source(env: &Env, e: &Entry) -> Result<PathBuf, RootfsError> {
+    let source = e.source.as_ref().ok_or_else(|| {
+        RootfsError::config(
+            format!("mounts[{}].source", e.index),
+            "a bind mount needs a source",
+        )
+    })?;
+    Ok(if source.is_absolute() {
+        source.clone()
+    } else {
+        env.bundle.join(source)
+    })
+}
+
+fn bind(env: &Env, e: &Entry) -> Result<(), RootfsError> {
+    if !e.opts.data.is_empty() {
+        return Err(RootfsError::Option {
+            destination: e.destination.clone(),
+            option: e.opts.data.clone(),
+            reason: "unknown option for a bind mount",
+        });
+    }
+    let source = bind_source(env, e)?;
+    let src = env
+        .sys
+        .open(&source)
+        .map_err(|err| RootfsError::sys("open bind source", &source, err))?;
+    let kind = env.sys.stat(src).map(|s| s.kind);
+    env.sys.close(src);
+    let kind = kind.map_err(|err| RootfsError::sys("fstat", &source, err))?;
+    let create = if kind == FileKind::Dir {
+        Create::Dir
+    } else {
+        Create::File
+    };
+    let fd = resolve_in_root(env.sys, env.root, &e.destination, create, false)?;
+    check_proc_destination(env.sys, &fd, e)?;
+    let flags = e.opts.flags & (MsFlags::MS_BIND | MsFlags::MS_REC);
+    env.sys
+        .mount(
+            Some(Loc::Path(&source)),
+            Loc::Handle(fd.handle()),
+            None,
+            flags,
+            None,
+        )
+        .map_err(|err| RootfsError::sys("bind mount", &e.destination, err))?;
+    drop(fd);
+    // A bind ignores every other flag: apply them with a remount (runc does the same).
+    if !(e.opts.flags - (MsFlags::MS_REC | MsFlags::MS_REMOUNT | MsFlags::MS_BIND)).is_empty() {
+        remount(env, &e.destination, e.opts.flags | MsFlags::MS_REMOUNT)?;
+    }
+    recursive_attrs(env, e)?;
+    propagate(env, &e.destination, &e.opts.propagation)
+}
+
+/// Bind-remounts the mount at the container path `destination` with `flags`.
+pub fn remount(env: &Env, destination: &Path, flags: MsFlags) -> Result<(), RootfsError> {
+    let fd = resolve_in_root(env.sys, env.root, destination, Create::Nothing, false)?;
+    remount_at(
+        env.sys,
+        Loc::Handle(fd.handle()),
+        fd.handle(),
+        destination,
+        flags,
+    )
+}
+
+/// Remounts `target` (whose mount `h` is on); on EPERM retries keeping the flags the kernel
+/// locks on the mount (in a user namespace nosuid/nodev/noexec/ro inherited from the host
+/// cannot be cleared; runc's remount retries the same way).
+pub fn remount_at(
+    sys: &dyn MountSys,
+    target: Loc,
+    h: Handle,
+    path: &Path,
+    flags: MsFlags,
+) -> Result<(), RootfsError> {
+    let err = match sys.mount(None, target, None, flags, None) {
+        Ok(()) => return Ok(()),
+        Err(err) if err.raw_os_error() == Some(libc::EPERM) => err,
+        Err(err) => return Err(RootfsError::sys("remount", path, err)),
+    };
+    let lockable = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    let locked = sys
+        .statfs(h)
+        .map(|i| i.flags & lockable)
+        .unwrap_or(MsFlags::empty());
+    if (locked - flags).is_empty() {
+        return Err(RootfsError::sys("remount", path, err));
+    }
+    sys.mount(None, target, None, flags | locked, None)
+        .map_err(|err| RootfsError::sys("remount", path, err))
+}
+
+/// `rro`, `rnosuid`, ...: mount_setattr(AT_RECURSIVE) on the new mount tree, after any
+/// remount (runtime-spec 1.1 config.md#linux-mount-options; runc setRecAttr).
+fn recursive_attrs(env: &Env, e: &Entry) -> Result<(), RootfsError> {
+    if e.opts.rec_set.is_empty() && e.opts.rec_clear.is_empty() {
+        return Ok(());
+    }
+    let fd = resolve_in_root(env.sys, env.root, &e.destination, Create::Nothing, false)?;
+    env.sys
+        .set_recursive_attrs(fd.handle(), e.opts.rec_set, e.opts.rec_clear)
+        .map_err(|err| RootfsError::sys("mount_setattr", &e.destination, err))
+}
+
+/// Applies propagation changes to the mount now at `destination`.
+pub fn propagate(env: &Env, destination: &Path, props: &[MsFlags]) -> Result<(), RootfsError> {
+    if props.is_empty() {
+        return Ok(());
+    }
+    let fd = resolve_in_root(env.sys, env.root, destination, Create::Nothing, false)?;
+    for p in props {
+        env.sys
+            .mount(None, Loc::Handle(fd.handle()), None, *p, None)
+            .map_err(|err| RootfsError::sys("set propagation", destination, err))?;
+    }
+    Ok(())
+}
+
+/// Paths under /proc a mount may cover (lxcfs emulates them); runc's checkProcMount list.
+const PROC_ALLOWED: &[&str] = &[
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/net/dev",
+    "/proc/sys/kernel/ns_last_pid",
+];
+
+/// Refuses mounts over procfs files (CVE-2019-16884: covering /proc/self/attr and friends).
+/// Checked on the *resolved* handle, so a symlink into /proc does not get past it.
+fn check_proc_destination(sys: &dyn MountSys, fd: &Fd, e: &Entry) -> Result<(), RootfsError> {
+    let info = sys
+        .statfs(fd.handle())
+        .map_err(|err| RootfsError::sys("fstatfs", &e.destination, err))?;
+    if info.magic != PROC_SUPER_MAGIC {
+        return Ok(());
+    }
+    let dest = e.destination.to_string_lossy();
+    if PROC_ALLOWED.contains(&dest.as_ref()) || (e.typ == "proc" && dest == "/proc") {
+        return Ok(());
+    }
+    Err(RootfsError::UnsafeDestination {
+        destination: e.destination.clone(),
+        reason: "mounts inside /proc are not allowed".into(),
+    })
+}

@@ -1,0 +1,162 @@
+//! The root mount itself: propagation, the rootfs bind mount, pivot_root (or MS_MOVE +
+//! chroot with --no-pivot) and the read-only root (config.md#root,
+//! config-linux.md#rootfs-mount-propagation).
+
+use super::cgroup::parse_mountinfo;
+use super::options::parse_rootfs_propagation;
+use super::resolve::Fd;
+use super::{RootfsContext, RootfsError};
+use crate::sys::mount::{Loc, MountSys};
+use nix::mount::{MntFlags, MsFlags};
+use std::path::{Path, PathBuf};
+
+/// `linux.rootfsPropagation`, if set.
+pub fn configured_propagation(ctx: &RootfsContext) -> Result<Option<MsFlags>, RootfsError> {
+    let value = ctx
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.rootfs_propagation().clone());
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| parse_rootfs_propagation(&v))
+        .transpose()
+}
+
+fn sys_err<'p>(
+    op: &'static str,
+    path: &'p Path,
+) -> impl FnOnce(std::io::Error) -> RootfsError + 'p {
+    move |e| RootfsError::sys(op, path, e)
+}
+
+/// The mount point (from mountinfo) that contains `path`, with its optional fields.
+fn containing_mount(
+    mountinfo: &str,
+    path: &Path,
+) -> Result<Option<(PathBuf, Vec<String>)>, RootfsError> {
+    let best = parse_mountinfo(mountinfo)?
+        .into_iter()
+        .filter(|m| path.starts_with(&m.mount_point))
+        .max_by_key(|m| m.mount_point.components().count())
+        .map(|m| (m.mount_point, m.optional));
+    Ok(best)
+}
+
+/// Before any mount: stop our mounts reaching the host (runc prepareRoot): `/` becomes
+/// rslave (or the configured propagation), the rootfs's parent mount private if it is shared
+/// (pivot_root refuses a shared parent), then the rootfs is bind-mounted onto itself so it is
+/// a mount point pivot_root can use.
+pub fn prepare_root(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
+    let root = Path::new("/");
+    let flags = configured_propagation(ctx)?.unwrap_or(MsFlags::MS_SLAVE | MsFlags::MS_REC);
+    sys.mount(None, Loc::Path(root), None, flags, None)
+        .map_err(sys_err("set propagation", root))?;
+    let mountinfo = sys
+        .read_file(Path::new("/proc/self/mountinfo"))
+        .map_err(sys_err("read", Path::new("/proc/self/mountinfo")))?;
+    if let Some((parent, optional)) = containing_mount(&mountinfo, ctx.rootfs)? {
+        if optional.iter().any(|o| o.starts_with("shared:")) {
+            sys.mount(None, Loc::Path(&parent), None, MsFlags::MS_PRIVATE, None)
+                .map_err(sys_err("make private", &parent))?;
+        }
+    }
+    sys.mount(
+        Some(Loc::Path(ctx.rootfs)),
+        Loc::Path(ctx.rootfs),
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+    )
+    .map_err(sys_err("bind rootfs", ctx.rootfs))
+}
+
+/// pivot_root(".", ".") as runc does: no put_old directory is needed inside the rootfs, the
+/// old root ends up stacked under the new one and is detached right away (after making it
+/// rslave so the unmount does not propagate to the host).
+fn pivot_root(sys: &dyn MountSys, rootfs: &Path) -> Result<(), RootfsError> {
+    let dot = Path::new(".");
+    let old = Fd::new(
+        sys,
+        sys.open(Path::new("/"))
+            .map_err(sys_err("open", Path::new("/")))?,
+    );
+    let new = Fd::new(sys, sys.open(rootfs).map_err(sys_err("open", rootfs))?);
+    sys.fchdir(new.handle())
+        .map_err(sys_err("fchdir", rootfs))?;
+    sys.pivot_root(dot, dot)
+        .map_err(sys_err("pivot_root", rootfs))?;
+    sys.fchdir(old.handle())
+        .map_err(sys_err("fchdir", Path::new("old root")))?;
+    sys.mount(
+        None,
+        Loc::Path(dot),
+        None,
+        MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        None,
+    )
+    .map_err(sys_err("make old root rslave", dot))?;
+    sys.umount2(dot, MntFlags::MNT_DETACH)
+        .map_err(sys_err("umount old root", dot))?;
+    sys.chdir(Path::new("/"))
+        .map_err(sys_err("chdir", Path::new("/")))
+}
+
+/// --no-pivot (runc msMoveRoot): move the rootfs mount over `/` and chroot into it. The old
+/// root stays reachable to anything that escapes the chroot; that is the documented cost of
+/// the flag (needed on ramfs/initramfs roots where pivot_root fails).
+fn move_root(sys: &dyn MountSys, rootfs: &Path) -> Result<(), RootfsError> {
+    let root = Path::new("/");
+    sys.chdir(rootfs).map_err(sys_err("chdir", rootfs))?;
+    sys.mount(
+        Some(Loc::Path(rootfs)),
+        Loc::Path(root),
+        None,
+        MsFlags::MS_MOVE,
+        None,
+    )
+    .map_err(sys_err("move rootfs", rootfs))?;
+    sys.chroot(Path::new("."))
+        .map_err(sys_err("chroot", rootfs))?;
+    sys.chdir(root).map_err(sys_err("chdir", root))
+}
+
+/// Switches into the rootfs, then re-applies a configured rootfs propagation to the new `/`
+/// (runc does this after pivot so `shared` never applies to the host's root).
+pub fn switch_root(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
+    if ctx.no_pivot {
+        move_root(sys, ctx.rootfs)?;
+    } else {
+        pivot_root(sys, ctx.rootfs)?;
+    }
+    if let Some(flags) = configured_propagation(ctx)? {
+        let root = Path::new("/");
+        sys.mount(None, Loc::Path(root), None, flags, None)
+            .map_err(sys_err("set propagation", root))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containing_mount_is_the_longest_prefix() {
+        let mi = "22 1 8:1 / / rw shared:1 - ext4 /dev/sda1 rw\n\
+                  30 22 8:2 / /var rw - ext4 /dev/sda2 rw\n\
+                  31 22 8:3 / /var/lib/x rw shared:4 - ext4 /dev/sda3 rw\n";
+        let (mp, opt) = containing_mount(mi, Path::new("/var/lib/ctr/rootfs"))
+            .expect("parses")
+            .expect("found");
+        assert_eq!(mp, Path::new("/var"));
+        assert!(opt.is_empty());
+        let (mp, opt) = containing_mount(mi, Path::new("/var/lib/x/r"))
+            .expect("parses")
+            .expect("found");
+        assert_eq!(
+            (mp.as_path(), opt),
+            (Path::new("/var/lib/x"), vec!["shared:4".to_string()])
+        );
+    }
+}

@@ -1,0 +1,16 @@
+#!/bin/bash
+# Install everything ferrun's build, demo and tests need on a fresh Debian 12 machine.
+# Idempotent: packages already present are skipped by apt-get.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+PKGS=(build-essential pkg-config libseccomp-dev busybox-static runc crun jq
+      podman containerd golang-github-opencontainers-specs-dev qemu-system-x86 uidmap)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get -o DPkg::Lock::Timeout=600 update -q
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+fi
+command -v cargo >/dev/null || { echo "setup: cargo (Rust toolchain) is required" >&2; exit 1; }
+# The static target for oci-probe is the host's gnu target with crt-static: nothing to download.
+echo "setup: ok"
