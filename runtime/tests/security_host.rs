@@ -385,3 +385,72 @@ fn runc_spec_default_capabilities_apply_with_ambient_left_out() {
     });
     assert_eq!(code, 0, "child failed at step {code}");
 }
+
+fn raw_errno(nr: libc::c_long) -> i32 {
+    // SAFETY: numbers the kernel does not know (or harmless ones) with no arguments.
+    errno_of(unsafe { libc::syscall(nr) })
+}
+
+/// Default ERRNO(EPERM), allowing only what the child needs to report and exit.
+fn blocking_profile(arches: serde_json::Value) -> LinuxSeccomp {
+    serde_json::from_value(json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "architectures": arches,
+        "syscalls": [{"names": ["exit_group", "exit", "getpid", "openat2"],
+                      "action": "SCMP_ACT_ALLOW"}]
+    }))
+    .expect("valid profile")
+}
+
+#[test]
+fn syscalls_newer_than_the_profile_get_enosys_like_runc() {
+    if skip_unless_root("syscalls_newer_than_the_profile_get_enosys_like_runc") {
+        return;
+    }
+    let cfg = blocking_profile(json!([
+        "SCMP_ARCH_X86_64",
+        "SCMP_ARCH_X86",
+        "SCMP_ARCH_X32"
+    ]));
+    let code = in_child(|| {
+        let Ok(filter) = seccomp::compile(&cfg) else {
+            return 10;
+        };
+        if filter.enosys_stub().is_empty() {
+            return 11;
+        }
+        if filter.load().is_err() {
+            return 12;
+        }
+        // 1000 and 450 are above openat2 (437): ENOSYS; getppid (110) is older: EPERM.
+        if raw_errno(1000) != libc::ENOSYS || raw_errno(450) != libc::ENOSYS {
+            return 13;
+        }
+        if raw_errno(libc::SYS_getppid) != libc::EPERM || raw_errno(libc::SYS_getpid) != 0 {
+            return 14;
+        }
+        0
+    });
+    assert_eq!(code, 0, "child failed at step {code}");
+}
+
+#[test]
+fn without_listed_architectures_newer_syscalls_get_the_default_action_like_runc() {
+    if skip_unless_root("without_listed_architectures_newer_syscalls_get_the_default_action") {
+        return;
+    }
+    let cfg = blocking_profile(json!([]));
+    let code = in_child(|| {
+        let Ok(filter) = seccomp::compile(&cfg) else {
+            return 10;
+        };
+        if filter.load().is_err() {
+            return 11;
+        }
+        if raw_errno(1000) != libc::EPERM {
+            return 12;
+        }
+        0
+    });
+    assert_eq!(code, 0, "child failed at step {code}");
+}
