@@ -21,7 +21,7 @@ use std::collections::HashSet;
 
 use ::caps::errors::CapsError as LibCapsError;
 use ::caps::{CapSet, Capability as Cap, CapsHashSet};
-use oci_spec::runtime::{Capabilities, Capability as SpecCap, LinuxCapabilities};
+use oci_spec::runtime::{Capabilities, LinuxCapabilities};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CapsError {
@@ -230,11 +230,6 @@ fn list(caps: &CapsHashSet) -> String {
     v.sort_by_key(|c| c.index());
     let names: Vec<String> = v.iter().map(|c| c.to_string()).collect();
     format!("[{}]", names.join(" "))
-}
-
-/// The spec name of a capability (`CAP_CHOWN`), for messages.
-pub fn spec_name(cap: SpecCap) -> String {
-    format!("CAP_{cap}")
 }
 
 #[cfg(test)]
