@@ -92,6 +92,12 @@ impl IdentitySys for HostIdentity {
     }
 }
 
+/// The umask to set: `user.umask`, or runc's 0022; pure, so `create` can check it early.
+pub fn umask_of(user: &User) -> Result<Mode, IdentityError> {
+    let bits = user.umask().unwrap_or(DEFAULT_UMASK);
+    Mode::from_bits(bits).ok_or(IdentityError::InvalidUmask { umask: bits })
+}
+
 /// Become `user` (uid, gid, additionalGids, umask) keeping the permitted capabilities.
 pub fn switch_user(user: &User) -> Result<(), IdentityError> {
     switch_user_with(&mut HostIdentity, user)
@@ -99,9 +105,7 @@ pub fn switch_user(user: &User) -> Result<(), IdentityError> {
 
 /// [`switch_user`] through an explicit seam.
 pub fn switch_user_with(sys: &mut dyn IdentitySys, user: &User) -> Result<(), IdentityError> {
-    let umask_bits = user.umask().unwrap_or(DEFAULT_UMASK);
-    let umask =
-        Mode::from_bits(umask_bits).ok_or(IdentityError::InvalidUmask { umask: umask_bits })?;
+    let umask = umask_of(user)?;
     let gids: Vec<u32> = user.additional_gids().clone().unwrap_or_default();
     let allowed = sys
         .setgroups_allowed()

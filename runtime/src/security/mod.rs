@@ -8,7 +8,8 @@
 //!
 //! ```text
 //!  init (in the new namespaces)
-//!    │ check_supported(spec)          ← already done in `create`, before anything is made
+//!    │ check_supported(spec)          ← already done in `create`, before anything is made,
+//!    │ validate_process(&process, seccomp)   together with this
 //!    │ check_unknown_fields(raw, spec)  (optional: fields oci-spec's parser dropped)
 //!    │ set_oom_score_adj(n)           ← before a user namespace is entered (lowering needs
 //!    │                                  CAP_SYS_RESOURCE in the initial user namespace)
@@ -21,6 +22,7 @@
 //! ```
 
 pub mod caps;
+pub mod features;
 pub mod identity;
 mod order;
 pub mod rlimits;
@@ -85,6 +87,23 @@ pub fn apply_process(
     apply_process_with(&mut HostSteps, process, seccomp)
 }
 
+/// Every check of [`apply_process`] that changes nothing: the seccomp profile compiles,
+/// the capabilities are known to this kernel, no rlimit type repeats, the umask is a mode.
+/// Call it in `create` (and `exec`) before anything is made, so a bad config fails there
+/// and not half-way through init.
+pub fn validate_process(
+    process: &Process,
+    seccomp: Option<&LinuxSeccomp>,
+) -> Result<(), SecurityError> {
+    if let Some(cfg) = seccomp {
+        drop(seccomp::compile(cfg)?);
+    }
+    caps::validate(process.capabilities().as_ref())?;
+    rlimits::check_duplicates(process.rlimits().as_deref().unwrap_or(&[]))?;
+    identity::umask_of(process.user())?;
+    Ok(())
+}
+
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: execve can no longer grant privileges (setuid bits,
 /// file capabilities); runtime-spec config.md#linux-process `noNewPrivileges`.
 pub fn set_no_new_privs() -> Result<(), SecurityError> {
@@ -103,4 +122,50 @@ pub fn set_oom_score_adj(score: i32) -> Result<(), SecurityError> {
         file.write_all(score.to_string().as_bytes())
     };
     write().map_err(|source| SecurityError::OomScoreAdj { score, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn process(extra: Value) -> Process {
+        let mut v = json!({"user": {"uid": 0, "gid": 0}, "args": ["sh"], "cwd": "/"});
+        if let (Some(base), Some(more)) = (v.as_object_mut(), extra.as_object()) {
+            base.extend(more.clone());
+        }
+        serde_json::from_value(v).expect("valid process")
+    }
+
+    #[test]
+    fn validate_process_accepts_a_normal_process() {
+        let p = process(json!({
+            "capabilities": {"bounding": ["CAP_CHOWN"]},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}]
+        }));
+        let sc: LinuxSeccomp =
+            serde_json::from_value(json!({"defaultAction": "SCMP_ACT_ALLOW"})).expect("valid");
+        validate_process(&p, Some(&sc)).expect("valid");
+    }
+
+    #[test]
+    fn validate_process_reports_each_kind_of_problem() {
+        let notify: LinuxSeccomp =
+            serde_json::from_value(json!({"defaultAction": "SCMP_ACT_NOTIFY"})).expect("parses");
+        let err = validate_process(&process(json!({})), Some(&notify)).expect_err("notify");
+        assert!(matches!(err, SecurityError::Seccomp(_)), "{err}");
+
+        let dup = process(json!({"rlimits": [
+            {"type": "RLIMIT_CORE", "soft": 0, "hard": 0},
+            {"type": "RLIMIT_CORE", "soft": 1, "hard": 1}]}));
+        let err = validate_process(&dup, None).expect_err("duplicate");
+        assert_eq!(
+            err.to_string(),
+            "rlimits: process.rlimits: RLIMIT_CORE is given more than once"
+        );
+
+        let umask = process(json!({"user": {"uid": 0, "gid": 0, "umask": 65536}}));
+        let err = validate_process(&umask, None).expect_err("umask");
+        assert!(matches!(err, SecurityError::Identity(_)), "{err}");
+    }
 }

@@ -59,13 +59,7 @@ pub fn apply(limits: &[PosixRlimit]) -> Result<(), RlimitError> {
 
 /// [`apply`] through an explicit seam. Duplicates are refused before anything is set.
 pub fn apply_with(sys: &mut dyn RlimitSys, limits: &[PosixRlimit]) -> Result<(), RlimitError> {
-    let mut seen = HashSet::new();
-    for limit in limits {
-        let (name, _) = resource(limit.typ());
-        if !seen.insert(name) {
-            return Err(RlimitError::Duplicate { name });
-        }
-    }
+    check_duplicates(limits)?;
     for limit in limits {
         let (name, res) = resource(limit.typ());
         let (soft, hard) = (limit.soft(), limit.hard());
@@ -76,6 +70,18 @@ pub fn apply_with(sys: &mut dyn RlimitSys, limits: &[PosixRlimit]) -> Result<(),
                 hard,
                 errno,
             })?;
+    }
+    Ok(())
+}
+
+/// Refuse a type given twice (runtime-spec MUST); pure, so `create` can call it early.
+pub fn check_duplicates(limits: &[PosixRlimit]) -> Result<(), RlimitError> {
+    let mut seen = HashSet::new();
+    for limit in limits {
+        let (name, _) = resource(limit.typ());
+        if !seen.insert(name) {
+            return Err(RlimitError::Duplicate { name });
+        }
     }
     Ok(())
 }
