@@ -96,6 +96,9 @@ pub struct ListArgs {
     /// Print JSON lines instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// NAME=PATH: also show what this runtime's `features` make UNSUPPORTED (repeatable).
+    #[arg(long = "runtime")]
+    pub runtimes: Vec<String>,
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
 }

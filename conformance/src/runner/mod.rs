@@ -104,6 +104,16 @@ fn quick(argv: Vec<String>, dir: &Path, tag: &str) -> Option<String> {
     (ev.status == Some(0)).then_some(ev.stdout)
 }
 
+/// `<runtime> features` as JSON, or None when the runtime has no such command.
+pub fn runtime_features(bin: &RuntimeBin, scratch: &Path) -> Option<Value> {
+    quick(
+        crate::driver::argv::Argv::features(bin),
+        scratch,
+        &format!("{}-features", bin.name),
+    )
+    .and_then(|t| serde_json::from_str(&t).ok())
+}
+
 fn build_images(cache: &Path, probe: Option<&Path>, needed: &[Base]) -> Images {
     let busybox = rootfs::ensure_image(cache, Base::Busybox, None).map_err(|e| e.to_string());
     let probe = if needed.contains(&Base::Probe) {
@@ -135,12 +145,7 @@ fn preflight(o: &Options, pre: &Path, images: Arc<Images>) -> Result<Vec<Runtime
         )
         .map(|v| v.lines().next().unwrap_or("").to_string())
         .unwrap_or_default();
-        let features = quick(
-            crate::driver::argv::Argv::features(bin),
-            pre,
-            &format!("{}-features", bin.name),
-        )
-        .and_then(|t| serde_json::from_str(&t).ok());
+        let features = runtime_features(bin, pre);
         let expectations = Expectations::load(
             &o.suite_dir
                 .join("expectations")
