@@ -69,6 +69,10 @@ pub struct RunArgs {
     /// Directory holding snapshots/ and expectations/ (default: found from SCENARIOS).
     #[arg(long)]
     pub suite_dir: Option<PathBuf>,
+    /// Where bundles and runtime state go (default OUT/work). A tmpfs (e.g. /dev/shm/x) is
+    /// much faster on hosts where creating inodes is slow.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
     /// Default per-step deadline in seconds.
     #[arg(long, default_value_t = 20)]
     pub step_timeout: u64,
@@ -92,6 +96,9 @@ pub struct ListArgs {
     /// Print JSON lines instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// NAME=PATH: also show what this runtime's `features` make UNSUPPORTED (repeatable).
+    #[arg(long = "runtime")]
+    pub runtimes: Vec<String>,
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
 }

@@ -95,6 +95,7 @@ pub fn run(a: &RunArgs) -> i32 {
     let opts = Options {
         runtimes,
         out: a.out.clone(),
+        work_dir: a.work_dir.clone(),
         jobs: a.jobs.max(1),
         seed: a.seed,
         keep: match a.keep {

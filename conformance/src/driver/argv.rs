@@ -68,6 +68,9 @@ pub struct ExecOpts {
     pub cap: Vec<String>,
     pub no_new_privs: bool,
     pub detach: bool,
+    pub tty: bool,
+    /// `--console-socket PATH` (a detached tty).
+    pub console_socket: Option<PathBuf>,
     pub process_file: Option<PathBuf>,
     pub pid_file: Option<PathBuf>,
     pub flags: Vec<String>,
@@ -149,6 +152,12 @@ impl Argv<'_> {
         let mut v = self.cmd(&["exec"]);
         if o.detach {
             v.push("--detach".into());
+        }
+        if o.tty {
+            v.push("--tty".into());
+        }
+        if let Some(s) = &o.console_socket {
+            v.extend(["--console-socket".into(), s.display().to_string()]);
         }
         if let Some(p) = &o.pid_file {
             v.extend(["--pid-file".into(), s(p)]);
@@ -285,6 +294,25 @@ mod tests {
             no_new_privs: true,
             ..Default::default()
         };
+        let tty = ExecOpts {
+            args: vec!["sh".into()],
+            tty: true,
+            detach: true,
+            console_socket: Some("/tmp/c.sock".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            a.exec(&tty),
+            with_globals(&[
+                "exec",
+                "--detach",
+                "--tty",
+                "--console-socket",
+                "/tmp/c.sock",
+                "c1",
+                "sh"
+            ])
+        );
         assert_eq!(
             a.exec(&o),
             with_globals(&[

@@ -2,6 +2,7 @@
 //! per-command deadlines that kill a hanging runtime, and the evidence of each invocation.
 
 pub mod argv;
+pub mod console;
 pub mod exec;
 pub mod signal;
 pub mod subreaper;

@@ -70,6 +70,8 @@ mod tests {
                 status: *st,
                 reason: None,
                 duration_ms: 0,
+                setup_ms: 0,
+                teardown_ms: 0,
                 steps: vec![],
                 artifacts: None,
             })

@@ -76,6 +76,11 @@ pub struct ScenarioResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub duration_ms: u64,
+    /// Bundle preparation and teardown (kill, delete, leak check) times.
+    #[serde(default)]
+    pub setup_ms: u64,
+    #[serde(default)]
+    pub teardown_ms: u64,
     #[serde(default)]
     pub steps: Vec<StepRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

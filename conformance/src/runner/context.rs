@@ -54,6 +54,10 @@ pub struct ScenarioRun<'a> {
     pub foreground_exit: Option<Evidence>,
     pub detached_pids: Vec<i32>,
     pub deadline: Instant,
+    /// Listening when the config asks for a terminal or an exec step for a tty.
+    pub console: Option<crate::driver::console::Console>,
+    /// `process.terminal` of the rendered config.
+    pub terminal: bool,
 }
 
 impl ScenarioRun<'_> {
@@ -71,6 +75,10 @@ impl ScenarioRun<'_> {
     }
 
     /// The step's deadline: its own or the default, never past the scenario's.
+    pub fn time_left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
     pub fn step_deadline(&self, step: &Step) -> Result<Duration, StepError> {
         let want = step.timeout.map(|d| d.0).unwrap_or(self.env.step_timeout);
         let left = self.deadline.saturating_duration_since(Instant::now());

@@ -4,6 +4,7 @@
 
 pub mod context;
 pub mod features;
+pub mod interrupt;
 pub mod one;
 pub mod progress;
 pub mod steps;
@@ -35,6 +36,7 @@ pub enum Keep {
 pub struct Options {
     pub runtimes: Vec<RuntimeBin>,
     pub out: PathBuf,
+    pub work_dir: Option<PathBuf>,
     pub jobs: usize,
     pub seed: Option<u64>,
     pub keep: Keep,
@@ -102,6 +104,16 @@ fn quick(argv: Vec<String>, dir: &Path, tag: &str) -> Option<String> {
     (ev.status == Some(0)).then_some(ev.stdout)
 }
 
+/// `<runtime> features` as JSON, or None when the runtime has no such command.
+pub fn runtime_features(bin: &RuntimeBin, scratch: &Path) -> Option<Value> {
+    quick(
+        crate::driver::argv::Argv::features(bin),
+        scratch,
+        &format!("{}-features", bin.name),
+    )
+    .and_then(|t| serde_json::from_str(&t).ok())
+}
+
 fn build_images(cache: &Path, probe: Option<&Path>, needed: &[Base]) -> Images {
     let busybox = rootfs::ensure_image(cache, Base::Busybox, None).map_err(|e| e.to_string());
     let probe = if needed.contains(&Base::Probe) {
@@ -133,12 +145,7 @@ fn preflight(o: &Options, pre: &Path, images: Arc<Images>) -> Result<Vec<Runtime
         )
         .map(|v| v.lines().next().unwrap_or("").to_string())
         .unwrap_or_default();
-        let features = quick(
-            crate::driver::argv::Argv::features(bin),
-            pre,
-            &format!("{}-features", bin.name),
-        )
-        .and_then(|t| serde_json::from_str(&t).ok());
+        let features = runtime_features(bin, pre);
         let expectations = Expectations::load(
             &o.suite_dir
                 .join("expectations")
@@ -191,12 +198,23 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
             "oci-conform: warning: cannot become a child subreaper ({e}); container_exit will fail"
         );
     }
+    interrupt::install();
     mkdir(&o.out)?;
     let out = std::fs::canonicalize(&o.out).map_err(|source| RunError::Out {
         path: o.out.clone(),
         source,
     })?;
-    let (work, artifacts) = (out.join("work"), out.join("artifacts"));
+    let work = match &o.work_dir {
+        Some(w) => {
+            mkdir(w)?;
+            std::fs::canonicalize(w).map_err(|source| RunError::Out {
+                path: w.clone(),
+                source,
+            })?
+        }
+        None => out.join("work"),
+    };
+    let artifacts = out.join("artifacts");
     for d in [&work, &artifacts] {
         let _ = std::fs::remove_dir_all(d);
         mkdir(d)?;
@@ -263,7 +281,15 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
             scope.spawn(move || loop {
                 let next = queue.lock().ok().and_then(|mut q| q.pop_front());
                 let Some((ri, si)) = next else { break };
-                let r = one::run_one(env, &runtimes[ri], &scenarios[si], paths, o.keep);
+                let r = if interrupt::interrupted() {
+                    one::not_run(
+                        &runtimes[ri],
+                        &scenarios[si],
+                        "interrupted before it started",
+                    )
+                } else {
+                    one::run_one(env, &runtimes[ri], &scenarios[si], paths, o.keep)
+                };
                 if tx.send(r).is_err() {
                     break;
                 }

@@ -31,14 +31,24 @@ fn result(rt: &RuntimeCtx, l: &Loaded, status: Status, reason: Option<String>) -
         status,
         reason,
         duration_ms: 0,
+        setup_ms: 0,
+        teardown_ms: 0,
         steps: vec![],
         artifacts: None,
     }
 }
 
+/// A result for a scenario that never ran (the run was interrupted).
+pub fn not_run(rt: &RuntimeCtx, l: &Loaded, why: &str) -> ScenarioResult {
+    result(rt, l, Status::Error, Some(why.to_string()))
+}
+
 /// Runs the steps until the first that does not pass.
 fn run_steps(run: &mut ScenarioRun, records: &mut Vec<StepRecord>) -> Result<(), (Status, String)> {
     for (i, step) in run.scenario.steps.iter().enumerate() {
+        if super::interrupt::interrupted() {
+            return Err((Status::Error, format!("interrupted before step {i}")));
+        }
         let start = Instant::now();
         let r = steps::execute(run, i, step);
         let mut rec = StepRecord {
@@ -118,6 +128,8 @@ pub fn run_one(
     vars.set("root", root.to_string_lossy());
     vars.set("scratch", scratch.to_string_lossy());
     vars.set("cgroup_path", &cgroup_path);
+    let console_log = scratch.join("console.log");
+    vars.set("console", console_log.to_string_lossy());
     let prepared = match bundle::prepare(s, &bundle_dir, &image, &vars, &cgroup_path) {
         Ok(p) => p,
         Err(e) => return finish(res, Status::Error, Some(format!("bundle: {e}")), start),
@@ -133,6 +145,32 @@ pub fn run_one(
         .unwrap_or(&cgroup_path)
         .to_string();
     let timeout = s.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(60));
+    let terminal = prepared
+        .config
+        .pointer("/process/terminal")
+        .and_then(|v| v.as_bool())
+        == Some(true);
+    let wants_tty = s.steps.iter().any(|st| {
+        matches!(
+            st.op,
+            crate::scenario::Op::Exec {
+                tty: true,
+                detach: true,
+                ..
+            }
+        )
+    });
+    let console = if terminal || wants_tty {
+        match crate::driver::console::Console::start(
+            crate::driver::console::socket_path(),
+            console_log,
+        ) {
+            Ok(c) => Some(c),
+            Err(e) => return finish(res, Status::Error, Some(e.to_string()), start),
+        }
+    } else {
+        None
+    };
     let mut run = ScenarioRun {
         env,
         scenario: s,
@@ -159,9 +197,14 @@ pub fn run_one(
         foreground_exit: None,
         detached_pids: vec![],
         deadline: Instant::now() + timeout,
+        console,
+        terminal,
     };
+    res.setup_ms = start.elapsed().as_millis() as u64;
     let outcome = run_steps(&mut run, &mut res.steps);
+    let t0 = Instant::now();
     let leaks = teardown::teardown(&mut run);
+    res.teardown_ms = t0.elapsed().as_millis() as u64;
     let (mut status, mut reason) = match outcome {
         Ok(()) => (Status::Pass, None),
         Err((st, msg)) => (st, Some(msg)),

@@ -85,14 +85,21 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
     let argv = match &step.op {
         Op::Create { args, pid_file } => {
             let pf = pid_file.then(|| run.scratch.join("create.pid"));
-            run.argv()
-                .create(&run.bundle, pf.as_deref(), &render(args)?)
+            let args = with_console(run, render(args)?);
+            run.argv().create(&run.bundle, pf.as_deref(), &args)
         }
         Op::Start {} => run.argv().simple("start"),
         Op::State {} => run.argv().simple("state"),
         Op::Pause {} => run.argv().simple("pause"),
         Op::Resume {} => run.argv().simple("resume"),
-        Op::Run { detach, args } => run.argv().run(&run.bundle, *detach, &render(args)?),
+        Op::Run { detach, args } => {
+            let args = if *detach {
+                with_console(run, render(args)?)
+            } else {
+                render(args)?
+            };
+            run.argv().run(&run.bundle, *detach, &args)
+        }
         Op::List { format, quiet } => run.argv().list(*format == ListFormat::Json, *quiet),
         Op::Kill { signal, all } => run.argv().kill(signal, *all),
         Op::Delete { force } => run.argv().delete(*force),
@@ -112,8 +119,14 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
             run.argv().update(file.as_deref(), &render(args)?)
         }
         Op::Raw { args, global_flags } => run.argv().raw(&render(args)?, *global_flags),
-        Op::WaitFor { status, within } => return wait_for(run, &prefix, *status, within.0),
-        Op::ContainerExit { within } => return container_exit(run, step, within.map(|d| d.0)),
+        // `within` is the step's own deadline, still bounded by the scenario's.
+        Op::WaitFor { status, within } => {
+            return wait_for(run, &prefix, *status, within.0.min(run.time_left()))
+        }
+        Op::ContainerExit { within } => {
+            let within = within.map(|d| d.0).unwrap_or(Duration::from_secs(10));
+            return container_exit(run, step, Some(within.min(run.time_left())));
+        }
         Op::InspectMounts {} => return inspect_mounts(run, step, &prefix),
         Op::InspectCgroup {} => return inspect_cgroup(run, step, &prefix),
         Op::InspectProc { file } => return inspect_proc(run, step, &prefix, file),
@@ -169,6 +182,18 @@ fn after_command(
     Ok(())
 }
 
+/// `--console-socket` for create / run -d when process.terminal is true (runc refuses a
+/// detached terminal without one).
+fn with_console(run: &ScenarioRun, mut args: Vec<String>) -> Vec<String> {
+    if let Some(c) = run.console.as_ref().filter(|_| run.terminal) {
+        args.extend([
+            "--console-socket".to_string(),
+            c.socket.display().to_string(),
+        ]);
+    }
+    args
+}
+
 fn exec_argv(run: &ScenarioRun, index: usize, step: &Step) -> Result<Vec<String>, StepError> {
     let Op::Exec {
         args,
@@ -178,6 +203,7 @@ fn exec_argv(run: &ScenarioRun, index: usize, step: &Step) -> Result<Vec<String>
         cap,
         no_new_privs,
         detach,
+        tty,
         process,
         flags,
     } = &step.op
@@ -206,6 +232,14 @@ fn exec_argv(run: &ScenarioRun, index: usize, step: &Step) -> Result<Vec<String>
         cap: cap.clone(),
         no_new_privs: *no_new_privs,
         detach: *detach,
+        tty: *tty,
+        // runc proxies a foreground tty through its own stdio; only a detached one needs the
+        // console socket (and runc refuses the socket without --detach).
+        console_socket: match (tty & detach, &run.console) {
+            (true, Some(c)) => Some(c.socket.clone()),
+            (true, None) => return Err(error("exec tty: no console socket could be set up")),
+            _ => None,
+        },
         process_file,
         pid_file,
         flags: r(flags)?,
@@ -243,6 +277,8 @@ fn wait_for(
                 Some(Box::new(ev)),
             ));
         }
+        // A dying pid-namespace init waits for its namespace's zombies that are ours to reap.
+        crate::driver::subreaper::reap_orphans();
         std::thread::sleep(Duration::from_millis(20));
     }
 }

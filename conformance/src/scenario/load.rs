@@ -163,6 +163,42 @@ fn valid_snapshot_name(n: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Documents of the runtime-spec a scenario may cite.
+pub const SPEC_FILES: &[&str] = &[
+    "bundle.md",
+    "config.md",
+    "config-linux.md",
+    "features.md",
+    "features-linux.md",
+    "glossary.md",
+    "principles.md",
+    "runtime.md",
+    "runtime-linux.md",
+    "spec.md",
+];
+
+/// `file.md#anchor` with a known file and a GitHub-style anchor (lowercase, digits, `-`).
+pub fn check_spec_ref(r: &str) -> Result<(), String> {
+    let (file, anchor) = r.split_once('#').ok_or("must be file.md#anchor")?;
+    if !SPEC_FILES.contains(&file) {
+        return Err(format!(
+            "unknown spec document `{file}` (known: {})",
+            SPEC_FILES.join(", ")
+        ));
+    }
+    let ok = !anchor.is_empty()
+        && anchor
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "anchor `{anchor}` must be a heading slug (lowercase words joined by -)"
+        ))
+    }
+}
+
 /// Semantic checks; each problem is (top-level key, message).
 pub fn validate(s: &Scenario) -> Vec<(String, String)> {
     let mut p = Vec::new();
@@ -189,14 +225,8 @@ pub fn validate(s: &Scenario) -> Vec<(String, String)> {
         .iter()
         .chain(s.steps.iter().filter_map(|st| st.spec.as_ref()))
     {
-        if !r.reference.contains(".md") {
-            p.push((
-                "spec".into(),
-                format!(
-                    "spec ref `{}` must name a spec file (x.md#anchor)",
-                    r.reference
-                ),
-            ));
+        if let Err(why) = check_spec_ref(&r.reference) {
+            p.push(("spec".into(), format!("spec ref `{}`: {why}", r.reference)));
         }
     }
     if s.steps.is_empty() {
@@ -241,6 +271,14 @@ pub fn validate(s: &Scenario) -> Vec<(String, String)> {
                     format!("steps[{i}]: unknown signal `{sig}`"),
                 ));
             }
+        }
+        if let Op::Exec {
+            tty: true,
+            detach: false,
+            ..
+        } = st.op
+        {
+            p.push(("steps".into(), format!("steps[{i}]: exec tty: true needs detach: true (the runner has no terminal of its own; the pty arrives over the console socket and its output in {{{{console}}}})")));
         }
         if let Op::Events { stats: false } = st.op {
             p.push(("steps".into(), format!("steps[{i}]: events without stats would stream forever; only stats: true is supported")));
@@ -386,6 +424,17 @@ steps:
         let e = p(&GOOD.replace(from, to)).unwrap_err();
         assert!(e.message.contains(needle), "{e}");
         assert!(e.line.is_some(), "{e}");
+    }
+
+    #[rstest]
+    #[case("runtime.md#lifecycle", true)]
+    #[case("config-linux.md#rootfs-mount-propagation", true)]
+    #[case("runtime.md", false)]
+    #[case("runtim.md#lifecycle", false)]
+    #[case("config.md#Mounts", false)]
+    #[case("config.md#", false)]
+    fn spec_refs(#[case] r: &str, #[case] ok: bool) {
+        assert_eq!(check_spec_ref(r).is_ok(), ok, "{r}");
     }
 
     #[test]

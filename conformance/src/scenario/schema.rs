@@ -59,7 +59,7 @@ fn ops() -> Vec<(&'static str, Value, Vec<&'static str>, Value)> {
             "exec",
             json!({"args": strings(), "env": strings(), "cwd": {"type": "string"},
             "user": {"type": "string"}, "cap": strings(), "no_new_privs": {"type": "boolean"},
-            "detach": {"type": "boolean"}, "process": {"type": "object"}, "flags": strings()}),
+            "detach": {"type": "boolean"}, "tty": {"type": "boolean"}, "process": {"type": "object"}, "flags": strings()}),
             vec!["args"],
             command_expect(),
         ),

@@ -69,6 +69,9 @@ pub enum Op {
         no_new_privs: bool,
         #[serde(default)]
         detach: bool,
+        /// `--tty` with the scenario's console socket; output lands in `{{console}}`.
+        #[serde(default)]
+        tty: bool,
         /// A process.json (written to a file and passed with `--process`).
         #[serde(default)]
         process: Option<serde_json::Value>,

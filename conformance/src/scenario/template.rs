@@ -1,13 +1,22 @@
 //! `{{name}}` placeholders in config strings, exec/raw args and read_file paths.
 //!
 //! Known names: `id` (container id), `bundle`, `rootfs`, `root` (the runtime's --root),
-//! `scratch` (a per-scenario host directory for hook output), `cgroup_path`.
+//! `scratch` (a per-scenario host directory for hook output), `cgroup_path`, `console` (the
+//! file that collects terminal output received over the console socket).
 //! An unknown name is an error, never left as literal text.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub const NAMES: &[&str] = &["id", "bundle", "rootfs", "root", "scratch", "cgroup_path"];
+pub const NAMES: &[&str] = &[
+    "id",
+    "bundle",
+    "rootfs",
+    "root",
+    "scratch",
+    "cgroup_path",
+    "console",
+];
 
 #[derive(Debug, Clone, Default)]
 pub struct Vars(pub BTreeMap<String, String>);

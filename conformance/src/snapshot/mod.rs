@@ -164,6 +164,26 @@ mod tests {
     }
 
     #[test]
+    fn insta_reads_the_files_the_cli_writes() {
+        // `cargo insta review` is the edit loop for the Rust harness: insta must accept our
+        // files as its own and agree on their content (checked to fail on a different value).
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store {
+            dir: dir.path().to_path_buf(),
+            update: true,
+        };
+        let v = json!({"status": "created", "pid": "<PID>"});
+        assert_eq!(
+            store.check("lifecycle.x", "state", &v).unwrap(),
+            Outcome::Written
+        );
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(dir.path());
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| insta::assert_snapshot!("lifecycle.x__state", render(&v).trim_end()));
+    }
+
+    #[test]
     fn reads_insta_files() {
         let text = "---\nsource: tests/x.rs\nexpression: v\n---\nhello\nworld\n";
         assert_eq!(parse_snap(text).unwrap(), "hello\nworld\n");
