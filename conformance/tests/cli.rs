@@ -65,6 +65,7 @@ fn fixtures_pass_on_runc_and_reports_say_so_or_skip() {
             "lifecycle.basic",
             "lifecycle.hook-prestart",
             "lifecycle.pause-update-ps-events",
+            "lifecycle.run-detached-quick-exit",
             "lifecycle.run-exit-code",
             "process.terminal-console-socket"
         ]
@@ -80,15 +81,15 @@ fn fixtures_pass_on_runc_and_reports_say_so_or_skip() {
         .unwrap()
         .iter()
         .all(|s| s["outcome"] == "pass"));
-    assert_eq!(r["summary"]["runc"]["PASS"], 5);
+    assert_eq!(r["summary"]["runc"]["PASS"], 6);
     let tap = std::fs::read_to_string(tmp.path().join("report.tap")).unwrap();
     assert!(
-        tap.starts_with("TAP version 14\n1..5\nok 1 - runc: lifecycle.basic"),
+        tap.starts_with("TAP version 14\n1..6\nok 1 - runc: lifecycle.basic"),
         "{tap}"
     );
     let junit = std::fs::read_to_string(tmp.path().join("junit.xml")).unwrap();
     assert!(
-        junit.contains("<testsuite name=\"runc\" tests=\"5\" failures=\"0\" errors=\"0\""),
+        junit.contains("<testsuite name=\"runc\" tests=\"6\" failures=\"0\" errors=\"0\""),
         "{junit}"
     );
     let events = std::fs::read_to_string(tmp.path().join("events.jsonl")).unwrap();
@@ -102,7 +103,7 @@ fn fixtures_pass_on_runc_and_reports_say_so_or_skip() {
         })
         .collect();
     assert_eq!(kinds.first().map(String::as_str), Some("run_start"));
-    assert_eq!(kinds.iter().filter(|k| *k == "result").count(), 5);
+    assert_eq!(kinds.iter().filter(|k| *k == "result").count(), 6);
     assert_eq!(kinds.last().map(String::as_str), Some("run_end"));
     // --keep fail: passing scenarios leave no artifacts or bundles behind.
     assert!(!tmp.path().join("artifacts/runc/lifecycle.basic").exists());
