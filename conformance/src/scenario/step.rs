@@ -344,6 +344,12 @@ fn split_step(map: serde_yaml::Mapping) -> Result<Step, String> {
             ));
         }
     }
+    // An empty map checks nothing: the same trap as an empty matcher.
+    for (key, map) in [("files", &expect.files), ("fields", &expect.fields)] {
+        if map.as_ref().is_some_and(|m| m.is_empty()) {
+            return Err(format!("expect.{key} is empty: name what to check"));
+        }
+    }
     Ok(Step {
         name: common.name,
         spec: common.spec,
