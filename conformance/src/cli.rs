@@ -28,6 +28,8 @@ pub enum Cmd {
     Gate(GateArgs),
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// Regenerate reports from an events.jsonl (e.g. after a run was killed).
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -113,6 +115,17 @@ pub struct MatrixArgs {
     pub out: Option<PathBuf>,
     #[arg(required = true)]
     pub reports: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Comma-separated report formats: tap, junit, json, markdown.
+    #[arg(long, default_value = "tap,junit,json,markdown")]
+    pub report: String,
+    /// Where to write the reports (default: the directory of EVENTS).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    pub events: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! Results and reports: the result model, events.jsonl, TAP 14, JUnit XML, report.json,
 //! Markdown, the runtime matrix and the regression gate.
 
+pub mod events;
 pub mod gate;
 pub mod junit;
 pub mod markdown;
