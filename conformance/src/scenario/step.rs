@@ -28,7 +28,9 @@ pub enum Op {
         /// Extra flags after `create` (e.g. `--no-pivot`).
         #[serde(default)]
         args: Vec<String>,
-        #[serde(default)]
+        /// Pass `--pid-file {{scratch}}/init.pid` (default): the runner learns the init's pid
+        /// even when it exits before `state` could be asked.
+        #[serde(default = "yes")]
         pid_file: bool,
     },
     Start {},
