@@ -55,12 +55,14 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle, ConfigError> {
         source,
     };
     let mut raw: serde_json::Value = serde_json::from_slice(&text).map_err(parse_err)?;
-    for warning in drop_ungrantable_capabilities(&mut raw) {
-        crate::logging::warn(&warning);
+    let warnings = drop_ungrantable_capabilities(&mut raw);
+    for warning in &warnings {
+        crate::logging::warn(warning);
     }
     // Parse the text itself when nothing was dropped, so type errors keep their line/column.
     let spec: Spec = match serde_json::from_slice(&text) {
-        Ok(spec) => spec,
+        Ok(spec) if warnings.is_empty() => spec,
+        Ok(_) => serde_json::from_value(raw).map_err(parse_err)?,
         Err(e) => serde_json::from_value(raw).map_err(|_| parse_err(e))?,
     };
     validate(&spec)?;
