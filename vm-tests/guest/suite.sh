@@ -29,9 +29,13 @@ VMT_SMOKE_RUNTIMES=${VMT_SMOKE_RUNTIMES:-runc ferrun}
 VMT_CONFORM_RUNTIMES=${VMT_CONFORM_RUNTIMES:-runc ferrun}
 VMT_SUITE_ARGS=${VMT_SUITE_ARGS:-}
 
+# shellcheck source=vm-tests/guest/lib/results.sh
 . "$SUITE_DIR/lib/results.sh"
+# shellcheck source=vm-tests/guest/lib/bundle.sh
 . "$SUITE_DIR/lib/bundle.sh"
+# shellcheck source=vm-tests/guest/lib/smoke.sh
 . "$SUITE_DIR/lib/smoke.sh"
+# shellcheck source=vm-tests/guest/lib/facts.sh
 . "$SUITE_DIR/lib/facts.sh"
 
 WORK=$(mktemp -d /tmp/vmt-suite.XXXXXX) || exit 2

@@ -12,6 +12,10 @@
 # dummy/macvlan/ipvlan/tun: network scenarios this host's kernel cannot run (no dummy here).
 VMT_MODULES="virtio_pci virtio_blk virtio_rng 9pnet_virtio 9p overlay veth bridge dummy tun macvlan ipvlan"
 
+# What apparmor_parser reads besides its binary: parser.conf names the kernel feature ABI file
+# (without it every load fails), profiles may include tunables/abstractions/abi.
+VMT_APPARMOR_DATA=(etc/apparmor etc/apparmor.d usr/share/apparmor-features)
+
 # vmt_ldd_libs BIN: the libraries (and loader) BIN needs; nothing for a static binary.
 vmt_ldd_libs() {
 	ldd "$1" 2>/dev/null | awk '/=> \// {print $3} /^[[:space:]]*\/[^ ]*ld-linux/ {print $1}'
@@ -23,6 +27,7 @@ vmt_module_files() {
 	for m in $VMT_MODULES; do
 		re="/$(printf '%s' "$m" | sed 's/[-_]/[-_]/g')\.ko(\.xz|\.zst)?"
 		if line=$(grep -E "${re}:" "$md/modules.dep"); then
+			# shellcheck disable=SC2086 # split the dependency list into one path per line
 			printf '%s\n' ${line%%:*} ${line#*:}
 		elif ! grep -qE "${re}\$" "$md/modules.builtin"; then
 			vmt_die "kernel $VMT_KVER has module $m neither as a file nor built in"
@@ -39,7 +44,8 @@ vmt_initramfs_inputs() {
 		vmt_ldd_libs "${VMT_BINS[$name]}"
 	done
 	if [ -n "${VMT_APPARMOR_DIR:-}" ]; then
-		printf '%s\n' "$VMT_APPARMOR_DIR/sbin/apparmor_parser" "$VMT_APPARMOR_DIR/etc/apparmor/parser.conf"
+		printf '%s\n' "$VMT_APPARMOR_DIR/sbin/apparmor_parser"
+		find "${VMT_APPARMOR_DATA[@]/#/$VMT_APPARMOR_DIR/}" -type f | sort
 		vmt_ldd_libs "$VMT_APPARMOR_DIR/sbin/apparmor_parser"
 	fi
 	for f in $VMT_MODULE_FILES; do
@@ -70,8 +76,10 @@ vmt_initramfs_populate() {
 	done
 	if [ -n "${VMT_APPARMOR_DIR:-}" ]; then
 		vmt_copy_with_libs "$VMT_APPARMOR_DIR/sbin/apparmor_parser" /sbin/apparmor_parser "$w"
-		mkdir -p "$w/etc/apparmor"
-		cp "$VMT_APPARMOR_DIR/etc/apparmor/parser.conf" "$w/etc/apparmor/"
+		for f in "${VMT_APPARMOR_DATA[@]}"; do
+			mkdir -p "$w/$(dirname "$f")"
+			cp -a "$VMT_APPARMOR_DIR/$f" "$w/$f"
+		done
 	fi
 	mkdir -p "$w/lib/modules/$VMT_KVER"
 	for f in $VMT_MODULE_FILES; do

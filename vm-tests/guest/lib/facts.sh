@@ -70,7 +70,7 @@ find_busybox() {
 	return 1
 }
 
-runtime_version() { "$1" --version 2>/dev/null | head -1 | tr -d '"\\'; }
+runtime_version() { "$1" --version 2>/dev/null | head -1 | tr -d '"\134'; }
 
 # write_summary FILE CONFORM_RC
 write_summary() {
