@@ -109,5 +109,5 @@ if [ "$rc" != 0 ] && [ -s "$OUT/serial.log" ]; then
 	vmt_log "last lines of $OUT/serial.log:"
 	tail -n 25 "$OUT/serial.log" >&2
 fi
-vmt_log "profile $PROFILE: rc=$rc, $(cat "$OUT/vm.summary")"
+vmt_log "profile $PROFILE: $(cat "$OUT/vm.summary")"
 exit "$rc"

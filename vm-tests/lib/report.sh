@@ -26,8 +26,8 @@ vmt_write_vm_json() {
   "binaries": { ${bins%, } }
 }
 JSON
-	printf 'prepare %ss, boot %ss (guest uptime at suite start), suite %ss, VM wall %ss\n' \
-		"$(awk -v a="$t_prep" -v b="$t_boot" 'BEGIN {printf "%.1f", (b - a) / 1000}')" \
-		"$g_start" "$suite" \
+	printf 'rc=%s, prepare %ss, boot %ss (guest uptime at suite start), suite %ss, VM wall %ss\n' \
+		"$rc" "$(awk -v a="$t_prep" -v b="$t_boot" 'BEGIN {printf "%.1f", (b - a) / 1000}')" \
+		"${g_start/null/?}" "${suite/null/?}" \
 		"$(awk -v a="$t_boot" -v b="$t_end" 'BEGIN {printf "%.1f", (b - a) / 1000}')" >"$out/vm.summary"
 }
