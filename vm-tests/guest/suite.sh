@@ -40,6 +40,7 @@ VMT_SUITE_ARGS=${VMT_SUITE_ARGS:-}
 
 WORK=$(mktemp -d /tmp/vmt-suite.XXXXXX) || exit 2
 RESULTS_TSV=$WORK/results.tsv
+CG_PARENT=vmt-smoke-$$
 cleanup() {
 	smoke_cleanup
 	rm -rf "$WORK"

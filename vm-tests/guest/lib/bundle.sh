@@ -1,6 +1,6 @@
 # Smoke-test bundles: one read-only busybox rootfs shared by every container, one bundle
 # directory (config.json only) per container. POSIX sh.
-# Needs: WORK, BUSYBOX (a static busybox), CGROUP_MODE (v2|v1|hybrid), ROOTLESS (0|1).
+# Needs: WORK, CG_PARENT (a cgroup name unique to this run), BUSYBOX (a static busybox), CGROUP_MODE (v2|v1|hybrid), ROOTLESS (0|1).
 
 # The container-side scripts live in the rootfs (/vmt/*.sh), so config.json args stay simple.
 make_rootfs() {
@@ -42,7 +42,7 @@ smoke_mounts() {
 }
 
 # make_bundle ID SCRIPT [RESOURCES_JSON] [APPARMOR_PROFILE]: bundle dir $WORK/b/ID whose
-# process runs /vmt/SCRIPT; cgroupsPath /vmt-smoke/ID when RESOURCES_JSON is given.
+# process runs /vmt/SCRIPT; cgroupsPath $CG_PARENT/ID when RESOURCES_JSON is given.
 make_bundle() {
 	_id=$1 _script=$2 _res=${3:-} _aa=${4:-}
 	_dir=$WORK/b/$_id
@@ -50,7 +50,7 @@ make_bundle() {
 	_proc_extra="" _linux_extra=""
 	[ -n "$_aa" ] && _proc_extra=",\"apparmorProfile\":\"$_aa\""
 	if [ -n "$_res" ]; then
-		_linux_extra=",\"cgroupsPath\":\"/vmt-smoke/$_id\",\"resources\":$_res"
+		_linux_extra=",\"cgroupsPath\":\"/$CG_PARENT/$_id\",\"resources\":$_res"
 	fi
 	if [ "$ROOTLESS" = 1 ]; then
 		_linux_extra="$_linux_extra,\"uidMappings\":[{\"containerID\":0,\"hostID\":$(id -u),\"size\":1}]"

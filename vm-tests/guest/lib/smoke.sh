@@ -39,7 +39,7 @@ expect_out() {
 }
 
 cgroup_dir() { # cgroup_dir CONTROLLER ID: where the VM sees the container's cgroup
-	if [ "$CGROUP_MODE" = v2 ]; then echo "/sys/fs/cgroup/vmt-smoke/$2"; else echo "/sys/fs/cgroup/$1/vmt-smoke/$2"; fi
+	if [ "$CGROUP_MODE" = v2 ]; then echo "/sys/fs/cgroup/$CG_PARENT/$2"; else echo "/sys/fs/cgroup/$1/$CG_PARENT/$2"; fi
 }
 
 check_exit_status() {
@@ -167,10 +167,15 @@ smoke_runtime() {
 track() { echo "$RT_BIN $RT_ROOT $1" >>"$WORK/ids"; }
 
 # smoke_cleanup: force-delete every container this run created (and only those); the
-# runtime removes their cgroups with them.
+# runtime removes their cgroups, the parent $CG_PARENT (unique to this run) goes last.
 smoke_cleanup() {
-	[ -e "$WORK/ids" ] || return 0
-	while read -r _bin _root _id; do
-		"$_bin" --root "$_root" delete --force "$_id" >/dev/null 2>&1
-	done <"$WORK/ids"
+	if [ -e "$WORK/ids" ]; then
+		while read -r _bin _root _id; do
+			"$_bin" --root "$_root" delete --force "$_id" >/dev/null 2>&1
+		done <"$WORK/ids"
+	fi
+	for _d in /sys/fs/cgroup/"$CG_PARENT" /sys/fs/cgroup/*/"$CG_PARENT"; do
+		[ -d "$_d" ] && rmdir "$_d" 2>/dev/null
+	done
+	return 0
 }
