@@ -22,6 +22,8 @@ VMT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$VMT_ROOT/vm-tests/lib/bins.sh"
 # shellcheck source=vm-tests/lib/apparmor.sh
 . "$VMT_ROOT/vm-tests/lib/apparmor.sh"
+# shellcheck source=vm-tests/lib/systemd-image.sh
+. "$VMT_ROOT/vm-tests/lib/systemd-image.sh"
 # shellcheck source=vm-tests/lib/report.sh
 . "$VMT_ROOT/vm-tests/lib/report.sh"
 
@@ -77,9 +79,12 @@ touch "$OUT/.vmt-out"
 t_prep=$(vmt_now_ms)
 vmt_kernel_prepare
 vmt_bins_collect
-VMT_APPARMOR_DIR=""
+VMT_APPARMOR_DIR="" VMT_DISK=""
 if [ "$VMT_PROFILE_APPARMOR" = 1 ]; then
 	vmt_apparmor_prepare
+fi
+if [ "${VMT_PROFILE_DISK:-}" = systemd ]; then
+	vmt_systemd_image_prepare
 fi
 vmt_initramfs_build
 t_boot=$(vmt_now_ms)

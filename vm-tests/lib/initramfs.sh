@@ -10,7 +10,7 @@
 
 # Modules the guest loads (cgroups, namespaces, seccomp, overlay's deps are built in).
 # dummy/macvlan/ipvlan/tun: network scenarios this host's kernel cannot run (no dummy here).
-VMT_MODULES="virtio_pci virtio_blk virtio_rng 9pnet_virtio 9p overlay veth bridge dummy tun macvlan ipvlan"
+VMT_MODULES="virtio_pci virtio_blk virtio_rng 9pnet_virtio 9p overlay veth bridge dummy tun macvlan ipvlan crc32c_generic ext4"
 
 # What apparmor_parser reads besides its binary: parser.conf names the kernel feature ABI file
 # (without it every load fails), profiles may include tunables/abstractions/abi.
@@ -110,6 +110,8 @@ vmt_initramfs_build() {
 			vmt_die "cpio of $w failed"
 		mv "$out.tmp" "$out"
 		rm -rf "$w"
+		# Every rebuilt binary makes a new 13-30 MB image: keep the newest few only.
+		ls -1t "$VMT_CACHE"/initramfs/*.cpio.gz | tail -n +"$((${VMT_KEEP_IMAGES:-6} + 1))" | xargs -r rm -f
 	fi
 	VMT_INITRAMFS=$out
 }

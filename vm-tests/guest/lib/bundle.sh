@@ -41,16 +41,17 @@ smoke_mounts() {
 	fi
 }
 
-# make_bundle ID SCRIPT [RESOURCES_JSON] [APPARMOR_PROFILE]: bundle dir $WORK/b/ID whose
-# process runs /vmt/SCRIPT; cgroupsPath $CG_PARENT/ID when RESOURCES_JSON is given.
+# make_bundle ID SCRIPT [RESOURCES_JSON] [APPARMOR_PROFILE] [CGROUPS_PATH]: bundle dir
+# $WORK/b/ID whose process runs /vmt/SCRIPT; with RESOURCES_JSON, cgroupsPath is CGROUPS_PATH
+# or /$CG_PARENT/ID.
 make_bundle() {
-	_id=$1 _script=$2 _res=${3:-} _aa=${4:-}
+	_id=$1 _script=$2 _res=${3:-} _aa=${4:-} _cgpath=${5:-/$CG_PARENT/$1}
 	_dir=$WORK/b/$_id
 	mkdir -p "$_dir"
 	_proc_extra="" _linux_extra=""
 	[ -n "$_aa" ] && _proc_extra=",\"apparmorProfile\":\"$_aa\""
 	if [ -n "$_res" ]; then
-		_linux_extra=",\"cgroupsPath\":\"/$CG_PARENT/$_id\",\"resources\":$_res"
+		_linux_extra=",\"cgroupsPath\":\"$_cgpath\",\"resources\":$_res"
 	fi
 	if [ "$ROOTLESS" = 1 ]; then
 		_linux_extra="$_linux_extra,\"uidMappings\":[{\"containerID\":0,\"hostID\":$(id -u),\"size\":1}]"

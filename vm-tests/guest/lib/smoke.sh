@@ -5,7 +5,10 @@
 
 RES_LIMITS='{"memory":{"limit":67108864},"pids":{"limit":32},"cpu":{"quota":50000,"period":100000}}'
 
-rt() { timeout 120 "$RT_BIN" --root "$RT_ROOT" "$@"; }
+# RT_FLAGS: extra global flags (--systemd-cgroup), one word, empty for most checks.
+RT_FLAGS=""
+# shellcheck disable=SC2086 # RT_FLAGS is zero or one word
+rt() { timeout 120 "$RT_BIN" --root "$RT_ROOT" $RT_FLAGS "$@"; }
 
 # rt_field ID KEY: a scalar from `RUNTIME state ID` (status, pid); empty when state fails.
 rt_field() {
@@ -55,29 +58,56 @@ check_lifecycle() {
 	_id=vmt-$RT_NAME-life-$$ _res=""
 	[ "$ROOTLESS" = 1 ] || _res='{"pids":{"limit":32}}'
 	make_bundle "$_id" sleep.sh "$_res"
-	track "$_id"
-	rt create --bundle "$BUNDLE" "$_id" >"$WORK/$_id.out" 2>"$WORK/$_id.err" </dev/null ||
-		{ MSG="create failed: $(head -c 300 "$WORK/$_id.err")"; return 1; }
-	_st=$(rt_field "$_id" status)
+	_cg=""
+	[ -n "$_res" ] && _cg=$(cgroup_dir pids "$_id")
+	lifecycle "$_id" "$_cg"
+}
+
+# lifecycle ID CGROUP_DIR: create/state/start/state/kill/wait/delete/state of $BUNDLE; when
+# CGROUP_DIR is set, the runtime must have put the container there with pids.max = 32 and
+# removed it on delete.
+lifecycle() {
+	track "$1"
+	rt create --bundle "$BUNDLE" "$1" >"$WORK/$1.out" 2>"$WORK/$1.err" </dev/null ||
+		{ MSG="create failed: $(head -c 300 "$WORK/$1.err")"; return 1; }
+	_st=$(rt_field "$1" status)
 	[ "$_st" = created ] || { MSG="state after create: '$_st', want created"; return 1; }
-	rt start "$_id" || { MSG="start failed"; return 1; }
-	wait_status "$_id" running 10 || { MSG="not running 10s after start"; return 1; }
-	_pid=$(rt_field "$_id" pid)
-	if [ -n "$_res" ]; then
-		_cg=$(cgroup_dir pids "$_id")
-		_max=$(cat "$_cg/pids.max" 2>&1)
-		[ "$_max" = 32 ] || { MSG="$_cg/pids.max = '$_max', want 32"; return 1; }
-		grep -qx "$_pid" "$_cg/cgroup.procs" || { MSG="state pid $_pid not in $_cg/cgroup.procs"; return 1; }
+	rt start "$1" || { MSG="start failed"; return 1; }
+	wait_status "$1" running 10 || { MSG="not running 10s after start"; return 1; }
+	_pid=$(rt_field "$1" pid)
+	if [ -n "$2" ]; then
+		_max=$(cat "$2/pids.max" 2>&1)
+		[ "$_max" = 32 ] || { MSG="$2/pids.max = '$_max', want 32"; return 1; }
+		grep -qx "$_pid" "$2/cgroup.procs" || { MSG="state pid $_pid not in $2/cgroup.procs"; return 1; }
 	fi
-	rt kill "$_id" KILL || { MSG="kill KILL failed"; return 1; }
-	wait_status "$_id" stopped 10 || { MSG="not stopped 10s after kill KILL"; return 1; }
-	rt delete "$_id" || { MSG="delete failed"; return 1; }
-	rt state "$_id" >/dev/null 2>&1 && { MSG="state still succeeds after delete"; return 1; }
-	if [ -n "$_res" ] && [ -d "$_cg" ]; then
-		MSG="cgroup $_cg left behind after delete"
+	rt kill "$1" KILL || { MSG="kill KILL failed"; return 1; }
+	wait_status "$1" stopped 10 || { MSG="not stopped 10s after kill KILL"; return 1; }
+	rt delete "$1" || { MSG="delete failed"; return 1; }
+	rt state "$1" >/dev/null 2>&1 && { MSG="state still succeeds after delete"; return 1; }
+	if [ -n "$2" ] && [ -d "$2" ]; then
+		MSG="cgroup $2 left behind after delete"
 		return 1
 	fi
 	return 0
+}
+
+# The systemd cgroup driver: cgroupsPath "slice:prefix:name" becomes the transient unit
+# prefix-name.scope in that slice (runc's libcontainer/cgroups/systemd convention).
+check_systemd_cgroup() {
+	if [ ! -d /run/systemd/system ]; then
+		MSG="PID 1 is not systemd"
+		[ "$VMT_PROFILE" = systemd ] && return 1
+		return 2
+	fi
+	need_cgroup_root && return 2
+	[ "$CGROUP_MODE" = v2 ] || { MSG="only written for cgroup v2 (this is $CGROUP_MODE)"; return 2; }
+	_id=vmt-$RT_NAME-sd-$$
+	make_bundle "$_id" sleep.sh '{"pids":{"limit":32}}' "" "system.slice:vmt:$_id"
+	RT_FLAGS=--systemd-cgroup
+	_rc=0
+	lifecycle "$_id" "/sys/fs/cgroup/system.slice/vmt-$_id.scope" || _rc=$?
+	RT_FLAGS=""
+	return "$_rc"
 }
 
 need_cgroup_root() {
@@ -152,7 +182,7 @@ check_apparmor() {
 smoke_runtime() {
 	RT_NAME=$1 RT_BIN=$2 RT_ROOT=$WORK/state-$1
 	mkdir -p "$RT_ROOT"
-	for _c in exit_status lifecycle cgroup_limits pids_enforced oom_kill apparmor; do
+	for _c in exit_status lifecycle cgroup_limits pids_enforced oom_kill apparmor systemd_cgroup; do
 		_t=$(uptime_ms) MSG="" _rc=0
 		"check_$_c" || _rc=$?
 		case "$_rc" in
