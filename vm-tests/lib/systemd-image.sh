@@ -16,7 +16,7 @@ vmt_debian_mirror() {
 	{
 		grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
 		grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '{print $2}'
-	} | grep -v security | head -1
+	} | grep -v security | head -1 || true # a missing sources file is not an error here
 }
 
 vmt_systemd_image_prepare() {
@@ -33,8 +33,10 @@ vmt_systemd_image_prepare() {
 			>"$root.log" 2>&1 || vmt_die "debootstrap failed: see $root.log"
 		rm -f "$root.log"
 		vmt_systemd_configure "$root"
-		mkfs.ext4 -q -F -L vmtroot -d "$root" "$img.tmp" 2G || vmt_die "mkfs.ext4 -d $root failed"
+		mkfs.ext4 -q -F -L vmtroot -d "$root" "$img.tmp" 2G >/dev/null || vmt_die "mkfs.ext4 -d $root failed"
 		mv "$img.tmp" "$img"
+		# One image is enough: older ones (a changed builder) are 2 GB sparse files each.
+		find "$VMT_CACHE/systemd" -maxdepth 1 -name 'bookworm-*.img' ! -path "$img" -delete
 	fi
 	VMT_DISK=$img
 }
