@@ -43,6 +43,7 @@ environment:
   VMT_CONFORM_RUNTIMES  runtimes oci-conform compares (default "runc ferrun"; crun is in the
                         guest too: add it for a third column)
   VMT_JOBS         oci-conform --jobs in the guest (default: the guest's CPU count)
+  VMT_SCENARIOS    scenario directory relative to the repo (default scenarios)
 USAGE
 }
 
@@ -93,7 +94,7 @@ vmt_log "booting ($(vmt_accel_args | tr '\n' ' ')) -> $OUT"
 
 append="$VMT_PROFILE_APPEND vmt.profile=$PROFILE"
 # Suite settings travel through the share: the kernel command line cannot carry spaces.
-for v in VMT_SUITE_ARGS VMT_SMOKE_RUNTIMES VMT_CONFORM_RUNTIMES VMT_JOBS; do
+for v in VMT_SUITE_ARGS VMT_SMOKE_RUNTIMES VMT_CONFORM_RUNTIMES VMT_JOBS VMT_SCENARIOS; do
 	[ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
 done >"$OUT/suite.env"
 qrc=0

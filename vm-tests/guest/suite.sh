@@ -12,7 +12,7 @@
 # Environment (all optional): VMT_OUT (results, default ./vmt-out), VMT_SRC (the repository),
 # VMT_PROFILE (a label; `apparmor` makes AppArmor mandatory), VMT_SMOKE_RUNTIMES and
 # VMT_CONFORM_RUNTIMES (default "runc ferrun"), VMT_SUITE_ARGS (extra `oci-conform run` words),
-# VMT_JOBS, VMT_RUNC/VMT_FERRUN/VMT_CRUN/VMT_OCI_CONFORM/VMT_OCI_PROBE/VMT_BUSYBOX (binaries).
+# VMT_SCENARIOS (scenario dir relative to VMT_SRC, default scenarios), VMT_JOBS, VMT_RUNC/VMT_FERRUN/VMT_CRUN/VMT_OCI_CONFORM/VMT_OCI_PROBE/VMT_BUSYBOX (binaries).
 # $VMT_OUT/suite.env, when present, is sourced first (run.sh passes settings that way).
 # Writes: smoke.json, smoke.junit.xml, conform/{report.json,junit.xml,...}, summary.json.
 # Exit: 0 all passed, 1 a check or scenario failed, 2 the suite could not run properly.
@@ -85,7 +85,7 @@ if oc=$(find_bin oci-conform); then
 	CONFORM_RC=0
 	# shellcheck disable=SC2086 # VMT_SUITE_ARGS is a list of words on purpose
 	"$oc" run "$@" --jobs "${VMT_JOBS:-$(nproc)}" --keep fail --report json,junit,tap,markdown \
-		--out "$WORK/conform" $VMT_SUITE_ARGS "$VMT_SRC/scenarios" || CONFORM_RC=$?
+		--out "$WORK/conform" $VMT_SUITE_ARGS "$VMT_SRC/${VMT_SCENARIOS:-scenarios}" || CONFORM_RC=$?
 	rm -rf "$VMT_OUT/conform"
 	cp -r "$WORK/conform" "$VMT_OUT/conform" 2>/dev/null
 	case "$CONFORM_RC" in
