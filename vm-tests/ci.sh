@@ -4,8 +4,8 @@
 # that passed in the baseline fails now (`oci-conform gate`), when the runc smoke test fails
 # (it proves the VM itself works), or when the VM/suite errors or times out.
 #
-# Budget: ~10 min of CI on 2 cores (VMT_CI_TIMEOUT, default 600 s, kills the VM). Narrow the
-# pack with VMT_CI_FILTER (an `oci-conform --filter` expression) if it does not fit.
+# Budget: ~10 min of CI on 2 cores (VMT_CI_TIMEOUT, default 600 s, kills the VM); the pack is
+# narrowed with VMT_CI_FILTER (an `oci-conform --filter` expression, default below).
 # Results: target/vm-tests/ci-cgroup-v2/ (VMT_CI_OUT).
 set -uo pipefail
 
@@ -23,7 +23,12 @@ VMT_ROOT=$ROOT
 # ferrun is judged by the gate against its baseline, not by the smoke test: a smoke failure
 # must mean "the VM or runc is broken", never "ferrun is not finished".
 export VMT_SMOKE_RUNTIMES=runc
-[ -n "${VMT_CI_FILTER:-}" ] && export VMT_SUITE_ARGS="--filter ${VMT_CI_FILTER}"
+# The whole pack under TCG takes ~8-15 s per scenario and runtime (measured: 245 scenarios x
+# runc alone > 10 min on the loaded 2-core dev VM), so CI runs what only the VM can show: cgroup
+# v2 behaviour, the lifecycle, and rlimits (root here lacks CAP_SYS_RESOURCE). Set
+# VMT_CI_FILTER="" for the whole pack (e.g. nightly, with a larger VMT_CI_TIMEOUT).
+VMT_CI_FILTER=${VMT_CI_FILTER-area:cgroups,lifecycle,rlimits}
+[ -n "$VMT_CI_FILTER" ] && export VMT_SUITE_ARGS="--filter $VMT_CI_FILTER"
 
 t0=$(date +%s)
 rc=0

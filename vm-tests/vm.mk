@@ -2,13 +2,13 @@
 #
 #   make vm-test                  cgroup-v2 profile (build first, unless VMT_NO_BUILD=1)
 #   make vm-test-all              every profile, one VM each, then a summary
-#   make vm-test-PROFILE          one profile: cgroup-v2 cgroup-v1 apparmor systemd
+#   make vm-test-PROFILE          one profile: cgroup-v2 cgroup-v1 apparmor rootless systemd
 #   make vm-ci                    what .ci/run runs: cgroup-v2 + oci-conform gate
 #   make vm-selftest              proves the harness can fail (lying runtime, timeout)
 #   make vm-lint                  shellcheck of every vm-tests script
 # Results land in target/vm-tests/<profile>/; see docs/vm-tests.md.
 
-VMT_PROFILES ?= cgroup-v2 cgroup-v1 apparmor systemd
+VMT_PROFILES ?= cgroup-v2 cgroup-v1 apparmor rootless systemd
 VMT_TRIPLE ?= x86_64-unknown-linux-gnu
 VMT_RUN := vm-tests/run.sh
 

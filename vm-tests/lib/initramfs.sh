@@ -87,8 +87,9 @@ vmt_initramfs_populate() {
 		cp "$md/$f" "$w/lib/modules/$VMT_KVER/$f"
 		grep -E "^$f:" "$md/modules.dep" >>"$w/lib/modules/$VMT_KVER/modules.dep"
 	done
-	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$w/etc/passwd"
-	printf 'root:x:0:\nnogroup:x:65534:\n' >"$w/etc/group"
+	# vmt: the unprivileged user of the rootless profile.
+	printf 'root:x:0:0:root:/root:/bin/sh\nvmt:x:1000:1000:vmt:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$w/etc/passwd"
+	printf 'root:x:0:\nvmt:x:1000:\nnogroup:x:65534:\n' >"$w/etc/group"
 	printf '%s\n' "${!VMT_BINS[@]}" | sort >"$w/opt/vmt/manifest"
 }
 
