@@ -39,6 +39,9 @@ VMT_SUITE_ARGS=${VMT_SUITE_ARGS:-}
 . "$SUITE_DIR/lib/facts.sh"
 
 WORK=$(mktemp -d /tmp/vmt-suite.XXXXXX) || exit 2
+# mktemp makes it 0700: a container whose root is mapped to another uid (user namespace)
+# could not even reach its bundle below it (runc: "mount rootfs: permission denied").
+chmod 0755 "$WORK"
 RESULTS_TSV=$WORK/results.tsv
 CG_PARENT=vmt-smoke-$$
 cleanup() {
