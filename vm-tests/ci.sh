@@ -30,6 +30,15 @@ export VMT_SMOKE_RUNTIMES=runc
 VMT_CI_FILTER=${VMT_CI_FILTER-area:cgroups,lifecycle,rlimits}
 [ -n "$VMT_CI_FILTER" ] && export VMT_SUITE_ARGS="--filter $VMT_CI_FILTER"
 
+# ferrun and oci-conform come from the build CI already made (newest under target/); oci-probe
+# goes into container images without libc, so it needs its own static build (incremental,
+# a separate target dir: the host build is not invalidated).
+if command -v cargo >/dev/null && [ -d "$ROOT/conformance/probe" ]; then
+	(cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static" \
+		cargo build -q -p oci-probe --release --target x86_64-unknown-linux-gnu) ||
+		{ echo "vm-tests ci: FAIL: static oci-probe build"; exit 1; }
+fi
+
 t0=$(date +%s)
 rc=0
 "$ROOT/vm-tests/run.sh" --out "$OUT" --timeout "${VMT_CI_TIMEOUT:-600}" cgroup-v2 || rc=$?
