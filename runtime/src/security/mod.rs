@@ -1,14 +1,171 @@
-//! PLACEHOLDER until the security branch lands (same contract).
-use oci_spec::runtime::{LinuxSeccomp, Process, Spec};
+//! Security settings of the container process: what ferrun refuses (`check_supported`),
+//! seccomp (libseccomp), rlimits, the user/group switch, capabilities (caps),
+//! `no_new_privs` and `oom_score_adj`.
+//!
+//! `apply_process` runs the per-process steps in runc's order (see `order.rs` for why each
+//! step sits where it does). The init process calls it single-threaded, after the rootfs is
+//! ready and before it waits for `start`:
+//!
+//! ```text
+//!  init (in the new namespaces)
+//!    │ check_supported(spec)          ← already done in `create`, before anything is made,
+//!    │ validate_process(&process, seccomp)   together with this
+//!    │ check_unknown_fields(raw, spec)  (optional: fields oci-spec's parser dropped)
+//!    │ set_oom_score_adj(n)           ← before a user namespace is entered (lowering needs
+//!    │                                  CAP_SYS_RESOURCE in the initial user namespace)
+//!    │ let pending = apply_process(&process, linux.seccomp.as_ref())?
+//!    │     rlimits → [seccomp if !noNewPrivileges] → bounding → keepcaps+setgroups/
+//!    │     setresgid/setresuid+umask → caps → [no_new_privs]
+//!    │ ...report ready, wait for `start`...
+//!    │ if let Some(filter) = pending { filter.load()? }   ← only when noNewPrivileges
+//!    ▼ execve
+//! ```
+
+pub mod caps;
+pub mod features;
+pub mod identity;
+mod order;
+pub mod rlimits;
+pub mod seccomp;
+mod unknown_fields;
+mod unsupported;
+
+use std::io::Write;
+
+use nix::errno::Errno;
+use oci_spec::runtime::{LinuxSeccomp, Process};
+
+pub use order::{apply_process_with, HostSteps, ProcessSteps};
+pub use unknown_fields::check_unknown_fields;
+pub use unsupported::{check_supported, Unsupported, UnsupportedField};
+
+/// Any failure while applying the process's security settings; each variant keeps the
+/// context of the step that failed.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Unsupported(pub String);
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SecurityError(pub String);
-pub fn check_supported(_spec: &Spec) -> Result<(), Unsupported> {
+pub enum SecurityError {
+    #[error("seccomp: {0}")]
+    Seccomp(#[from] seccomp::SeccompError),
+    #[error("rlimits: {0}")]
+    Rlimit(#[from] rlimits::RlimitError),
+    #[error("user: {0}")]
+    Identity(#[from] identity::IdentityError),
+    #[error("capabilities: {0}")]
+    Caps(#[from] caps::CapsError),
+    #[error("prctl(PR_SET_NO_NEW_PRIVS): {errno}")]
+    NoNewPrivs { errno: Errno },
+    #[error("writing {score} to /proc/self/oom_score_adj: {source}{hint}",
+        hint = if *score < 0 { " (lowering oom_score_adj needs CAP_SYS_RESOURCE)" } else { "" })]
+    OomScoreAdj { score: i32, source: std::io::Error },
+}
+
+impl SecurityError {
+    /// The errno to put in the child's `{phase, errno, message}` failure report, when the
+    /// failure came from a syscall.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Self::Seccomp(e) => e.errno(),
+            Self::Rlimit(e) => Some(e.errno() as i32),
+            Self::Identity(e) => e.errno().map(|e| e as i32),
+            Self::Caps(_) => None,
+            Self::NoNewPrivs { errno } => Some(*errno as i32),
+            Self::OomScoreAdj { source, .. } => source.raw_os_error(),
+        }
+    }
+}
+
+/// Apply `process`'s rlimits, seccomp, user, capabilities and `noNewPrivileges` in runc's
+/// order. Returns the seccomp filter when it must be loaded later by the caller: that is
+/// the case exactly when `process.noNewPrivileges` is true and `seccomp` is given. The
+/// caller then loads it as its last step before `execve` (after waiting for `start`), so
+/// as few syscalls as possible run under the container's profile (runc: "Set seccomp as
+/// close to execve as possible"). Without `noNewPrivileges` the filter is loaded here,
+/// before the capabilities are dropped, because loading it then needs CAP_SYS_ADMIN.
+pub fn apply_process(
+    process: &Process,
+    seccomp: Option<&LinuxSeccomp>,
+) -> Result<Option<seccomp::Filter>, SecurityError> {
+    apply_process_with(&mut HostSteps, process, seccomp)
+}
+
+/// Every check of [`apply_process`] that changes nothing: the seccomp profile compiles,
+/// the capabilities are known to this kernel, no rlimit type repeats, the umask is a mode.
+/// Call it in `create` (and `exec`) before anything is made, so a bad config fails there
+/// and not half-way through init.
+pub fn validate_process(
+    process: &Process,
+    seccomp: Option<&LinuxSeccomp>,
+) -> Result<(), SecurityError> {
+    if let Some(cfg) = seccomp {
+        drop(seccomp::compile(cfg)?);
+    }
+    caps::validate(process.capabilities().as_ref())?;
+    rlimits::check_duplicates(process.rlimits().as_deref().unwrap_or(&[]))?;
+    identity::umask_of(process.user())?;
     Ok(())
 }
-pub fn apply_process(_p: &Process, _s: Option<&LinuxSeccomp>) -> Result<(), SecurityError> {
-    Ok(())
+
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: execve can no longer grant privileges (setuid bits,
+/// file capabilities); runtime-spec config.md#linux-process `noNewPrivileges`.
+pub fn set_no_new_privs() -> Result<(), SecurityError> {
+    nix::sys::prctl::set_no_new_privs().map_err(|errno| SecurityError::NoNewPrivs { errno })
+}
+
+/// Write `process.oomScoreAdj` to /proc/self/oom_score_adj. Call it before entering a user
+/// namespace: lowering the value needs CAP_SYS_RESOURCE in the initial user namespace (runc
+/// does it in nsexec for this reason). On this host root lacks CAP_SYS_RESOURCE, so only
+/// values >= the current one succeed.
+pub fn set_oom_score_adj(score: i32) -> Result<(), SecurityError> {
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/proc/self/oom_score_adj")?;
+        file.write_all(score.to_string().as_bytes())
+    };
+    write().map_err(|source| SecurityError::OomScoreAdj { score, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn process(extra: Value) -> Process {
+        let mut v = json!({"user": {"uid": 0, "gid": 0}, "args": ["sh"], "cwd": "/"});
+        if let (Some(base), Some(more)) = (v.as_object_mut(), extra.as_object()) {
+            base.extend(more.clone());
+        }
+        serde_json::from_value(v).expect("valid process")
+    }
+
+    #[test]
+    fn validate_process_accepts_a_normal_process() {
+        let p = process(json!({
+            "capabilities": {"bounding": ["CAP_CHOWN"]},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 1}]
+        }));
+        let sc: LinuxSeccomp =
+            serde_json::from_value(json!({"defaultAction": "SCMP_ACT_ALLOW"})).expect("valid");
+        validate_process(&p, Some(&sc)).expect("valid");
+    }
+
+    #[test]
+    fn validate_process_reports_each_kind_of_problem() {
+        let notify: LinuxSeccomp =
+            serde_json::from_value(json!({"defaultAction": "SCMP_ACT_NOTIFY"})).expect("parses");
+        let err = validate_process(&process(json!({})), Some(&notify)).expect_err("notify");
+        assert!(matches!(err, SecurityError::Seccomp(_)), "{err}");
+
+        let dup = process(json!({"rlimits": [
+            {"type": "RLIMIT_CORE", "soft": 0, "hard": 0},
+            {"type": "RLIMIT_CORE", "soft": 1, "hard": 1}]}));
+        let err = validate_process(&dup, None).expect_err("duplicate");
+        assert_eq!(
+            err.to_string(),
+            "rlimits: process.rlimits: RLIMIT_CORE is given more than once"
+        );
+
+        let umask = process(json!({"user": {"uid": 0, "gid": 0, "umask": 65536}}));
+        let err = validate_process(&umask, None).expect_err("umask");
+        assert!(matches!(err, SecurityError::Identity(_)), "{err}");
+    }
 }

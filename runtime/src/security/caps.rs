@@ -1,0 +1,231 @@
+//! `process.capabilities` (runtime-spec config.md#linux-process): the five sets through the
+//! `caps` crate.
+//!
+//! Order, as runc's `finalizeNamespace`: the bounding set is reduced first, while the
+//! process still has CAP_SETPCAP in its effective set (the user switch empties the effective
+//! set); then, after the user switch, inheritable → effective → permitted → ambient.
+//! Inheritable goes first because raising it is checked against the current permitted set;
+//! permitted goes after effective because the kernel rejects a permitted set smaller than
+//! the current effective one; ambient goes last because an ambient cap must be both
+//! permitted and inheritable.
+//!
+//! A missing set (or a missing `capabilities` object) means the empty set, as in runc.
+//! Differences from runc 1.1, on purpose: a capability the running kernel does not know is
+//! an error naming it (runc logs a warning and ignores it), and failing to raise an ambient
+//! capability is an error (runc warns). Unknown names never get here: oci-spec refuses them
+//! when config.json is parsed, naming the string.
+
+use std::collections::HashSet;
+
+use ::caps::errors::CapsError as LibCapsError;
+use ::caps::{CapSet, Capability as Cap, CapsHashSet};
+use oci_spec::runtime::{Capabilities, Capability as SpecCap, LinuxCapabilities};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CapsError {
+    #[error("process.capabilities.{set}: {cap} is not known to the caps crate")]
+    UnknownName { set: &'static str, cap: String },
+    #[error("process.capabilities.{set}: {cap} is not supported by the running kernel")]
+    UnsupportedByKernel { set: &'static str, cap: String },
+    #[error("dropping {cap} from the bounding set: {source}")]
+    DropBounding {
+        cap: String,
+        #[source]
+        source: LibCapsError,
+    },
+    #[error("reading the bounding set: {source}")]
+    ReadBounding {
+        #[source]
+        source: LibCapsError,
+    },
+    #[error("setting the {set} set to {caps}: {source}")]
+    Set {
+        set: &'static str,
+        caps: String,
+        #[source]
+        source: LibCapsError,
+    },
+    #[error("raising ambient {cap} (it must be permitted and inheritable): {source}")]
+    RaiseAmbient {
+        cap: String,
+        #[source]
+        source: LibCapsError,
+    },
+    #[error("clearing the ambient set: {source}")]
+    ClearAmbient {
+        #[source]
+        source: LibCapsError,
+    },
+}
+
+/// The five sets, resolved to the caps crate's type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CapSets {
+    pub bounding: CapsHashSet,
+    pub effective: CapsHashSet,
+    pub inheritable: CapsHashSet,
+    pub permitted: CapsHashSet,
+    pub ambient: CapsHashSet,
+}
+
+impl CapSets {
+    /// Resolve the config's sets, refusing caps the kernel (`supported`) does not know.
+    pub fn resolve(
+        c: Option<&LinuxCapabilities>,
+        supported: &CapsHashSet,
+    ) -> Result<Self, CapsError> {
+        let Some(c) = c else {
+            return Ok(Self::default());
+        };
+        let one = |set, caps: &Option<Capabilities>| resolve_set(set, caps.as_ref(), supported);
+        Ok(Self {
+            bounding: one("bounding", c.bounding())?,
+            effective: one("effective", c.effective())?,
+            inheritable: one("inheritable", c.inheritable())?,
+            permitted: one("permitted", c.permitted())?,
+            ambient: one("ambient", c.ambient())?,
+        })
+    }
+}
+
+fn resolve_set(
+    set: &'static str,
+    caps: Option<&Capabilities>,
+    supported: &CapsHashSet,
+) -> Result<CapsHashSet, CapsError> {
+    let mut out = HashSet::new();
+    for spec_cap in caps.into_iter().flatten() {
+        let name = format!("CAP_{spec_cap}");
+        let cap: Cap = name.parse().map_err(|_| CapsError::UnknownName {
+            set,
+            cap: name.clone(),
+        })?;
+        if !supported.contains(&cap) {
+            return Err(CapsError::UnsupportedByKernel { set, cap: name });
+        }
+        out.insert(cap);
+    }
+    Ok(out)
+}
+
+/// The capability syscalls, behind a seam so the order is unit-testable.
+pub trait CapsSys {
+    /// Every capability the running kernel knows.
+    fn supported(&self) -> CapsHashSet;
+    fn bounding(&self) -> Result<CapsHashSet, LibCapsError>;
+    fn drop_bounding(&mut self, cap: Cap) -> Result<(), LibCapsError>;
+    /// Set one of effective, permitted, inheritable.
+    fn set(&mut self, set: CapSet, caps: &CapsHashSet) -> Result<(), LibCapsError>;
+    fn clear_ambient(&mut self) -> Result<(), LibCapsError>;
+    fn raise_ambient(&mut self, cap: Cap) -> Result<(), LibCapsError>;
+}
+
+/// The calling thread's capabilities through the caps crate.
+pub struct HostCaps;
+
+impl CapsSys for HostCaps {
+    fn supported(&self) -> CapsHashSet {
+        ::caps::runtime::thread_all_supported()
+    }
+    fn bounding(&self) -> Result<CapsHashSet, LibCapsError> {
+        ::caps::read(None, CapSet::Bounding)
+    }
+    fn drop_bounding(&mut self, cap: Cap) -> Result<(), LibCapsError> {
+        ::caps::drop(None, CapSet::Bounding, cap)
+    }
+    fn set(&mut self, set: CapSet, caps: &CapsHashSet) -> Result<(), LibCapsError> {
+        ::caps::set(None, set, caps)
+    }
+    fn clear_ambient(&mut self) -> Result<(), LibCapsError> {
+        ::caps::clear(None, CapSet::Ambient)
+    }
+    fn raise_ambient(&mut self, cap: Cap) -> Result<(), LibCapsError> {
+        ::caps::raise(None, CapSet::Ambient, cap)
+    }
+}
+
+/// Check that every named capability is known to the running kernel, without changing
+/// anything (for `create`, before anything is made).
+pub fn validate(c: Option<&LinuxCapabilities>) -> Result<(), CapsError> {
+    CapSets::resolve(c, &HostCaps.supported()).map(drop)
+}
+
+/// Apply all five sets: bounding first, then inheritable, effective, permitted, ambient.
+pub fn apply(c: &LinuxCapabilities) -> Result<(), CapsError> {
+    apply_with(&mut HostCaps, Some(c))
+}
+
+/// [`apply`] through a seam; `None` means every set empty.
+pub fn apply_with(sys: &mut dyn CapsSys, c: Option<&LinuxCapabilities>) -> Result<(), CapsError> {
+    let sets = CapSets::resolve(c, &sys.supported())?;
+    drop_bounding(sys, &sets.bounding)?;
+    set_process_sets(sys, &sets)
+}
+
+/// Reduce the bounding set to `config` (`None`: empty). Call it before the user switch:
+/// it needs CAP_SETPCAP in the effective set. Caps already gone are not dropped again, so
+/// calling [`apply`] afterwards needs no privilege for this step.
+pub fn drop_bounding_with(
+    sys: &mut dyn CapsSys,
+    c: Option<&LinuxCapabilities>,
+) -> Result<(), CapsError> {
+    let sets = CapSets::resolve(c, &sys.supported())?;
+    drop_bounding(sys, &sets.bounding)
+}
+
+fn drop_bounding(sys: &mut dyn CapsSys, keep: &CapsHashSet) -> Result<(), CapsError> {
+    let current = sys
+        .bounding()
+        .map_err(|source| CapsError::ReadBounding { source })?;
+    let mut to_drop: Vec<Cap> = current.difference(keep).copied().collect();
+    to_drop.sort_by_key(|c| c.index());
+    for cap in to_drop {
+        sys.drop_bounding(cap)
+            .map_err(|source| CapsError::DropBounding {
+                cap: cap.to_string(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+fn set_process_sets(sys: &mut dyn CapsSys, sets: &CapSets) -> Result<(), CapsError> {
+    for (name, set, caps) in [
+        ("inheritable", CapSet::Inheritable, &sets.inheritable),
+        ("effective", CapSet::Effective, &sets.effective),
+        ("permitted", CapSet::Permitted, &sets.permitted),
+    ] {
+        sys.set(set, caps).map_err(|source| CapsError::Set {
+            set: name,
+            caps: list(caps),
+            source,
+        })?;
+    }
+    sys.clear_ambient()
+        .map_err(|source| CapsError::ClearAmbient { source })?;
+    let mut ambient: Vec<Cap> = sets.ambient.iter().copied().collect();
+    ambient.sort_by_key(|c| c.index());
+    for cap in ambient {
+        sys.raise_ambient(cap)
+            .map_err(|source| CapsError::RaiseAmbient {
+                cap: cap.to_string(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+fn list(caps: &CapsHashSet) -> String {
+    let mut v: Vec<Cap> = caps.iter().copied().collect();
+    v.sort_by_key(|c| c.index());
+    let names: Vec<String> = v.iter().map(|c| c.to_string()).collect();
+    format!("[{}]", names.join(" "))
+}
+
+/// The spec name of a capability (`CAP_CHOWN`), for messages.
+pub fn spec_name(cap: SpecCap) -> String {
+    format!("CAP_{cap}")
+}
+
+#[cfg(test)]
+mod tests;

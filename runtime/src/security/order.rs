@@ -1,0 +1,190 @@
+//! The order of the per-process security steps, in one place (runc 1.1's
+//! `standard_init_linux.go` + `finalizeNamespace`), with the reason for each position:
+//!
+//! 1. rlimits: first, while the process still has every capability, and before
+//!    anything else might need the raised limits (runc sets them before init runs).
+//! 2. seccomp, when `noNewPrivileges` is false: loading a filter without no_new_privs
+//!    needs CAP_SYS_ADMIN, which step 5 may drop. The profile must then allow the rest of
+//!    init (setgroups, setres[ug]id, capset, prctl, the start wait and execve), as with runc.
+//! 3. bounding set: reduced before the user switch, because PR_CAPBSET_DROP needs
+//!    CAP_SETPCAP in the effective set and switching away from uid 0 empties that set.
+//! 4. keepcaps + setgroups/setresgid/setresuid + umask: with PR_SET_KEEPCAPS the
+//!    permitted set survives the switch, so step 5 can still grant caps to a non-root user.
+//! 5. inheritable, effective, permitted, ambient: after the switch, since the switch
+//!    itself changes the effective set.
+//! 6. no_new_privs: after the capability steps (it does not affect them) and before
+//!    step 7, because with no_new_privs set the filter loads without CAP_SYS_ADMIN.
+//! 7. seccomp, when `noNewPrivileges` is true: not loaded here but handed back to the
+//!    caller to load as its very last step before execve, so the fewest syscalls run
+//!    under the container's profile.
+//!
+//! The filter is compiled before step 1, so a bad profile fails before anything changed.
+
+use oci_spec::runtime::{LinuxCapabilities, LinuxSeccomp, PosixRlimit, Process, User};
+
+use super::{caps, identity, rlimits, seccomp, SecurityError};
+
+/// The steps of [`super::apply_process`], injectable so the order is unit-testable.
+pub trait ProcessSteps {
+    fn rlimits(&mut self, limits: &[PosixRlimit]) -> Result<(), SecurityError>;
+    fn load_seccomp(&mut self, filter: seccomp::Filter) -> Result<(), SecurityError>;
+    fn drop_bounding(&mut self, c: Option<&LinuxCapabilities>) -> Result<(), SecurityError>;
+    fn switch_user(&mut self, user: &User) -> Result<(), SecurityError>;
+    fn apply_caps(&mut self, c: Option<&LinuxCapabilities>) -> Result<(), SecurityError>;
+    fn no_new_privs(&mut self) -> Result<(), SecurityError>;
+}
+
+/// The real steps on the calling process.
+pub struct HostSteps;
+
+impl ProcessSteps for HostSteps {
+    fn rlimits(&mut self, limits: &[PosixRlimit]) -> Result<(), SecurityError> {
+        Ok(rlimits::apply(limits)?)
+    }
+    fn load_seccomp(&mut self, filter: seccomp::Filter) -> Result<(), SecurityError> {
+        Ok(filter.load()?)
+    }
+    fn drop_bounding(&mut self, c: Option<&LinuxCapabilities>) -> Result<(), SecurityError> {
+        Ok(caps::drop_bounding_with(&mut caps::HostCaps, c)?)
+    }
+    fn switch_user(&mut self, user: &User) -> Result<(), SecurityError> {
+        Ok(identity::switch_user(user)?)
+    }
+    fn apply_caps(&mut self, c: Option<&LinuxCapabilities>) -> Result<(), SecurityError> {
+        Ok(caps::apply_with(&mut caps::HostCaps, c)?)
+    }
+    fn no_new_privs(&mut self) -> Result<(), SecurityError> {
+        super::set_no_new_privs()
+    }
+}
+
+/// [`super::apply_process`] through explicit steps.
+pub fn apply_process_with(
+    steps: &mut dyn ProcessSteps,
+    process: &Process,
+    seccomp_cfg: Option<&LinuxSeccomp>,
+) -> Result<Option<seccomp::Filter>, SecurityError> {
+    let mut filter = seccomp_cfg.map(seccomp::compile).transpose()?;
+    let nnp = process.no_new_privileges().unwrap_or(false);
+    let caps = process.capabilities().as_ref();
+
+    steps.rlimits(process.rlimits().as_deref().unwrap_or(&[]))?;
+    if !nnp {
+        if let Some(f) = filter.take() {
+            steps.load_seccomp(f)?;
+        }
+    }
+    steps.drop_bounding(caps)?;
+    steps.switch_user(process.user())?;
+    steps.apply_caps(caps)?;
+    if nnp {
+        steps.no_new_privs()?;
+    }
+    Ok(filter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::security::rlimits::RlimitError;
+    use rstest::rstest;
+
+    #[derive(Default)]
+    struct Recorder {
+        log: Vec<&'static str>,
+        fail_at: Option<&'static str>,
+    }
+
+    impl Recorder {
+        fn step(&mut self, name: &'static str) -> Result<(), SecurityError> {
+            self.log.push(name);
+            if self.fail_at == Some(name) {
+                return Err(SecurityError::Rlimit(RlimitError::Duplicate { name }));
+            }
+            Ok(())
+        }
+    }
+
+    impl ProcessSteps for Recorder {
+        fn rlimits(&mut self, _: &[PosixRlimit]) -> Result<(), SecurityError> {
+            self.step("rlimits")
+        }
+        fn load_seccomp(&mut self, _: seccomp::Filter) -> Result<(), SecurityError> {
+            self.step("seccomp")
+        }
+        fn drop_bounding(&mut self, _: Option<&LinuxCapabilities>) -> Result<(), SecurityError> {
+            self.step("bounding")
+        }
+        fn switch_user(&mut self, _: &User) -> Result<(), SecurityError> {
+            self.step("user")
+        }
+        fn apply_caps(&mut self, _: Option<&LinuxCapabilities>) -> Result<(), SecurityError> {
+            self.step("caps")
+        }
+        fn no_new_privs(&mut self) -> Result<(), SecurityError> {
+            self.step("nnp")
+        }
+    }
+
+    fn process(nnp: bool) -> Process {
+        serde_json::from_value(serde_json::json!({
+            "user": {"uid": 0, "gid": 0}, "cwd": "/", "args": ["sh"],
+            "noNewPrivileges": nnp
+        }))
+        .expect("valid process")
+    }
+
+    fn profile() -> LinuxSeccomp {
+        serde_json::from_value(serde_json::json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]
+        }))
+        .expect("valid seccomp")
+    }
+
+    #[rstest]
+    #[case::seccomp_early_without_nnp(false, true,
+        &["rlimits", "seccomp", "bounding", "user", "caps"], false)]
+    #[case::seccomp_handed_back_with_nnp(true, true,
+        &["rlimits", "bounding", "user", "caps", "nnp"], true)]
+    #[case::no_seccomp_no_nnp(false, false, &["rlimits", "bounding", "user", "caps"], false)]
+    #[case::no_seccomp_nnp(true, false, &["rlimits", "bounding", "user", "caps", "nnp"], false)]
+    fn steps_run_in_runc_order(
+        #[case] nnp: bool,
+        #[case] with_seccomp: bool,
+        #[case] expected: &[&str],
+        #[case] filter_returned: bool,
+    ) {
+        let mut rec = Recorder::default();
+        let cfg = profile();
+        let pending = apply_process_with(&mut rec, &process(nnp), with_seccomp.then_some(&cfg))
+            .expect("recorder never fails");
+        assert_eq!(rec.log, expected);
+        assert_eq!(pending.is_some(), filter_returned);
+    }
+
+    #[test]
+    fn a_bad_profile_fails_before_any_step() {
+        let mut rec = Recorder::default();
+        let bad: LinuxSeccomp = serde_json::from_value(serde_json::json!({
+            "defaultAction": "SCMP_ACT_NOTIFY"
+        }))
+        .expect("parses");
+        let err = apply_process_with(&mut rec, &process(false), Some(&bad)).expect_err("notify");
+        assert!(
+            err.to_string().contains("linux.seccomp.defaultAction"),
+            "{err}"
+        );
+        assert!(rec.log.is_empty());
+    }
+
+    #[test]
+    fn a_failing_step_stops_the_sequence() {
+        let mut rec = Recorder {
+            fail_at: Some("user"),
+            ..Recorder::default()
+        };
+        apply_process_with(&mut rec, &process(true), None).expect_err("user fails");
+        assert_eq!(rec.log, ["rlimits", "bounding", "user"]);
+    }
+}

@@ -1,0 +1,186 @@
+//! seccomp through libseccomp: [`compile`] turns `linux.seccomp` into a [`Filter`] (pure:
+//! nothing reaches the kernel until [`Filter::load`]); [`plan`] holds the rule translation,
+//! which matches runc 1.1.
+//!
+//! The filter is built with libseccomp's NO_NEW_PRIVS attribute off: ferrun sets
+//! `no_new_privs` itself, in runc's order (see `security/order.rs`), so loading without
+//! `noNewPrivileges` needs CAP_SYS_ADMIN and must happen before capabilities are dropped.
+//!
+//! Not done: runc 1.1's `patchbpf` ENOSYS stub (syscalls newer than the profile return
+//! ENOSYS instead of the default action); ferrun loads libseccomp's program as is.
+
+pub mod plan;
+
+use std::os::fd::AsFd;
+
+use libseccomp::{ScmpAction, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext};
+use oci_spec::runtime::LinuxSeccomp;
+
+pub use plan::{Action, Condition, Flags, Op, Plan, Rule, SkipReason, Skipped};
+
+/// More rules than this turn on libseccomp's binary-tree optimisation, as runc does
+/// (libseccomp <= 2.5.4 misbehaves with the tree and zero rules).
+const OPTIMIZE_ABOVE: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeccompError {
+    #[error("{field}: SCMP_ACT_NOTIFY / seccomp listeners are not supported by ferrun yet")]
+    NotifyUnsupported { field: String },
+    #[error("{field}: errnoRet {value} does not fit in 16 bits")]
+    ErrnoRetOutOfRange { field: String, value: u32 },
+    #[error("{field}: argument index {index} is out of range (syscalls take at most 6)")]
+    ArgIndexOutOfRange { field: String, index: usize },
+    #[error("{field}: empty syscall name")]
+    EmptySyscallName { field: String },
+    #[error("{step}: {source}")]
+    Libseccomp {
+        step: String,
+        #[source]
+        source: libseccomp::error::SeccompError,
+    },
+}
+
+impl SeccompError {
+    /// The errno libseccomp (or the kernel through it) reported, if any.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Self::Libseccomp { source, .. } => source.sysrawrc().map(i32::abs),
+            _ => None,
+        }
+    }
+}
+
+fn lib_err(
+    step: impl Into<String>,
+) -> impl FnOnce(libseccomp::error::SeccompError) -> SeccompError {
+    let step = step.into();
+    move |source| SeccompError::Libseccomp { step, source }
+}
+
+/// A libseccomp filter ready to load. Dropping it loads nothing.
+#[must_use = "a compiled seccomp filter does nothing until it is loaded"]
+pub struct Filter {
+    ctx: ScmpFilterContext,
+    skipped: Vec<Skipped>,
+}
+
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filter")
+            .field("skipped", &self.skipped)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Filter {
+    /// Install the filter on the calling thread (init is single-threaded; TSYNC is set
+    /// only when the config asks for it).
+    pub fn load(self) -> Result<(), SeccompError> {
+        self.ctx
+            .load()
+            .map_err(lib_err("loading the seccomp filter"))
+    }
+
+    /// Syscall entries left out of the filter and why (for a debug log line).
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// Write libseccomp's pseudo-filter-code text of the filter to `fd` (debugging, tests).
+    pub fn export_pfc(&self, fd: impl AsFd) -> Result<(), SeccompError> {
+        self.ctx
+            .export_pfc(fd)
+            .map_err(lib_err("exporting the filter"))
+    }
+}
+
+/// Build the libseccomp filter for `cfg` without loading it.
+pub fn compile(cfg: &LinuxSeccomp) -> Result<Filter, SeccompError> {
+    build(plan::plan(cfg)?)
+}
+
+/// Build a filter from an already translated plan.
+pub fn build(plan: Plan) -> Result<Filter, SeccompError> {
+    let mut ctx = ScmpFilterContext::new(scmp_action(plan.default_action))
+        .map_err(lib_err("creating the filter"))?;
+    ctx.set_ctl_nnp(false)
+        .map_err(lib_err("clearing libseccomp's no_new_privs attribute"))?;
+    for (i, arch) in plan.architectures.iter().enumerate() {
+        ctx.add_arch(*arch).map_err(lib_err(format!(
+            "linux.seccomp.architectures[{i}]: adding {arch:?} to the filter"
+        )))?;
+    }
+    set_flags(&mut ctx, plan.flags)?;
+    if plan.rules.len() > OPTIMIZE_ABOVE {
+        ctx.set_ctl_optimize(2)
+            .map_err(lib_err("enabling binary-tree optimisation"))?;
+    }
+    for rule in &plan.rules {
+        let conditions: Vec<ScmpArgCompare> = rule.conditions.iter().map(arg_compare).collect();
+        let step = || format!("adding the rule for syscall {}", rule.syscall);
+        if conditions.is_empty() {
+            ctx.add_rule(scmp_action(rule.action), rule.nr)
+                .map_err(lib_err(step()))?;
+        } else {
+            ctx.add_rule_conditional(scmp_action(rule.action), rule.nr, &conditions)
+                .map_err(lib_err(step()))?;
+        }
+    }
+    Ok(Filter {
+        ctx,
+        skipped: plan.skipped,
+    })
+}
+
+fn set_flags(ctx: &mut ScmpFilterContext, flags: Flags) -> Result<(), SeccompError> {
+    if flags.log {
+        ctx.set_ctl_log(true)
+            .map_err(lib_err("linux.seccomp.flags: SECCOMP_FILTER_FLAG_LOG"))?;
+    }
+    if flags.spec_allow {
+        ctx.set_ctl_ssb(true).map_err(lib_err(
+            "linux.seccomp.flags: SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+        ))?;
+    }
+    if flags.tsync {
+        // init is single-threaded, so TSYNC changes nothing; set it anyway so the flag is
+        // honoured rather than dropped (runc treats it as always on).
+        ctx.set_ctl_tsync(true)
+            .map_err(lib_err("linux.seccomp.flags: SECCOMP_FILTER_FLAG_TSYNC"))?;
+    }
+    if flags.wait_killable_recv {
+        // Needs libseccomp >= 2.6 and Linux >= 5.19; libseccomp's error says which.
+        ctx.set_ctl_waitkill(true).map_err(lib_err(
+            "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+        ))?;
+    }
+    Ok(())
+}
+
+fn scmp_action(action: Action) -> ScmpAction {
+    match action {
+        Action::KillThread => ScmpAction::KillThread,
+        Action::KillProcess => ScmpAction::KillProcess,
+        Action::Trap => ScmpAction::Trap,
+        Action::Errno(e) => ScmpAction::Errno(i32::from(e)),
+        Action::Trace(v) => ScmpAction::Trace(v),
+        Action::Log => ScmpAction::Log,
+        Action::Allow => ScmpAction::Allow,
+    }
+}
+
+fn arg_compare(c: &Condition) -> ScmpArgCompare {
+    let op = match c.op {
+        Op::Ne => ScmpCompareOp::NotEqual,
+        Op::Lt => ScmpCompareOp::Less,
+        Op::Le => ScmpCompareOp::LessOrEqual,
+        Op::Eq => ScmpCompareOp::Equal,
+        Op::Ge => ScmpCompareOp::GreaterEqual,
+        Op::Gt => ScmpCompareOp::Greater,
+        Op::MaskedEq { mask } => ScmpCompareOp::MaskedEqual(mask),
+    };
+    ScmpArgCompare::new(c.index, op, c.value)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+use rstest::rstest;
+use serde_json::{json, Value};
+
+use super::*;
+
+/// A config using everything other modules implement.
+fn supported() -> Value {
+    json!({
+        "ociVersion": "1.2.0",
+        "root": {"path": "rootfs", "readonly": true},
+        "hostname": "h", "domainname": "d",
+        "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+        "process": {
+            "terminal": false, "consoleSize": {"height": 24, "width": 80},
+            "user": {"uid": 1, "gid": 1, "umask": 18, "additionalGids": [5]},
+            "args": ["sh"], "env": ["PATH=/bin"], "cwd": "/",
+            "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN"]},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": true, "oomScoreAdj": 100
+        },
+        "hooks": {"prestart": [{"path": "/bin/true"}], "createRuntime": [{"path": "/bin/true"}]},
+        "annotations": {"a": "b"},
+        "linux": {
+            "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "uts"}, {"type": "ipc"},
+                           {"type": "network", "path": "/run/netns/x"}, {"type": "cgroup"},
+                           {"type": "time"}, {"type": "user"}],
+            "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+            "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+            "timeOffsets": {"monotonic": {"secs": 1}},
+            "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}],
+            "cgroupsPath": "/x", "resources": {"pids": {"limit": 10}},
+            "sysctl": {"net.ipv4.ip_forward": "1"},
+            "maskedPaths": ["/proc/kcore"], "readonlyPaths": ["/proc/sys"],
+            "rootfsPropagation": "private",
+            "seccomp": {"defaultAction": "SCMP_ACT_ERRNO", "flags": ["SECCOMP_FILTER_FLAG_LOG"],
+                        "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}
+        }
+    })
+}
+
+fn check(v: Value) -> Result<(), Unsupported> {
+    let spec: Spec = serde_json::from_value(v).expect("valid config.json");
+    check_supported(&spec)
+}
+
+fn with(pointer: &str, key: &str, value: Value) -> Value {
+    let mut v = supported();
+    v.pointer_mut(pointer)
+        .and_then(Value::as_object_mut)
+        .expect("pointer to an object")
+        .insert(key.to_string(), value);
+    v
+}
+
+#[test]
+fn everything_other_modules_implement_passes() {
+    check(supported()).expect("supported config");
+}
+
+#[rstest]
+#[case("/process", "apparmorProfile", json!("docker-default"), "process.apparmorProfile: AppArmor is not supported by ferrun yet")]
+#[case("/process", "selinuxLabel", json!("system_u:system_r:container_t:s0"), "process.selinuxLabel: ")]
+#[case("/process", "ioPriority", json!({"class": "IOPRIO_CLASS_IDLE", "priority": 0}), "process.ioPriority: ")]
+#[case("/process", "scheduler", json!({"policy": "SCHED_OTHER"}), "process.scheduler: ")]
+#[case("/process", "execCPUAffinity", json!({"initial": "0"}), "process.execCPUAffinity: ")]
+#[case("/process", "commandLine", json!("cmd.exe"), "process.commandLine: ")]
+#[case("/process/user", "username", json!("ContainerUser"), "process.user.username: ")]
+#[case("/linux", "mountLabel", json!("system_u:object_r:container_file_t:s0"), "linux.mountLabel: ")]
+#[case("/linux", "intelRdt", json!({"closID": "x"}), "linux.intelRdt: ")]
+#[case("/linux", "personality", json!({"domain": "LINUX32"}), "linux.personality: ")]
+#[case("/linux", "netDevices", json!({"eth1": {}}), "linux.netDevices: ")]
+#[case("/linux", "memoryPolicy", json!({"mode": "MPOL_BIND", "nodes": "0"}), "linux.memoryPolicy: ")]
+#[case("/linux/seccomp", "listenerPath", json!("/run/agent.sock"), "linux.seccomp.listenerPath: ")]
+#[case("/linux/seccomp", "defaultAction", json!("SCMP_ACT_NOTIFY"), "linux.seccomp.defaultAction: ")]
+#[case("", "solaris", json!({"milestone": "x"}), "solaris: ")]
+#[case("", "windows", json!({"layerFolders": []}), "windows: ")]
+#[case("", "vm", json!({"hypervisor": {"path": "/bin/true"}, "kernel": {"path": "/k"}}), "vm: ")]
+#[case("", "zos", json!({}), "zos: ")]
+fn unsupported_fields_are_named(
+    #[case] pointer: &str,
+    #[case] key: &str,
+    #[case] value: Value,
+    #[case] expected: &str,
+) {
+    let err = check(with(pointer, key, value)).expect_err("unsupported");
+    assert_eq!(err.fields.len(), 1, "{err}");
+    assert!(err.to_string().starts_with(expected), "{err}");
+}
+
+#[test]
+fn a_notify_rule_is_named_by_index() {
+    let mut v = supported();
+    v["linux"]["seccomp"]["syscalls"]
+        .as_array_mut()
+        .expect("array")
+        .push(json!({"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}));
+    let err = check(v).expect_err("notify");
+    assert!(
+        err.to_string()
+            .starts_with("linux.seccomp.syscalls[1].action: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn idmapped_mounts_are_named_by_index() {
+    let mut v = supported();
+    v["mounts"].as_array_mut().expect("array").push(json!({
+        "destination": "/data", "type": "bind", "source": "/srv",
+        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]
+    }));
+    let err = check(v).expect_err("idmap");
+    assert!(
+        err.to_string()
+            .starts_with("mounts[1].uidMappings/gidMappings: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let mut v = with("/process", "apparmorProfile", json!("p"));
+    v["linux"]["intelRdt"] = json!({"closID": "x"});
+    let err = check(v).expect_err("two");
+    let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["process.apparmorProfile", "linux.intelRdt"]);
+    assert!(err.to_string().contains("; linux.intelRdt: "), "{err}");
+}

@@ -1,0 +1,352 @@
+//! Root tests of `ferrun::security` on the real kernel. Each case forks a child (the test
+//! harness's other threads are not copied), changes the child's own seccomp filter,
+//! capabilities, credentials or rlimits, checks the result from inside and reports through
+//! its exit code; the parent asserts on the code. Nothing outside the child is changed, so
+//! there is nothing to clean up. Without root each test prints `SKIP: ...` and returns.
+
+use std::ffi::CString;
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use ferrun::security::{self, caps, rlimits, seccomp};
+use nix::sys::resource::{getrlimit, Resource};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{fork, ForkResult};
+use oci_spec::runtime::{LinuxCapabilities, LinuxSeccomp, PosixRlimit, Process};
+use serde_json::json;
+
+/// Exit code a child uses to say "this host cannot show it" (e.g. it has CAP_SYS_RESOURCE).
+const CHILD_SKIP: i32 = 77;
+
+fn skip_unless_root(test: &str) -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return false;
+    }
+    println!("SKIP: {test}: needs root (seccomp without no_new_privs, capset, setresuid)");
+    true
+}
+
+/// Write to the real stderr: the harness only captures the print macros of its own threads.
+fn say(msg: &str) {
+    let _ = std::io::stderr().write_all(format!("[child] {msg}\n").as_bytes());
+}
+
+/// Run `f` in a forked child and return its exit code (128+signal if it was killed).
+fn in_child(f: impl FnOnce() -> i32) -> i32 {
+    // SAFETY: the child only runs `f` (syscalls and glibc calls that are fork-safe with
+    // glibc's malloc) and leaves with `_exit`, never returning into the harness.
+    match unsafe { fork() }.expect("fork") {
+        ForkResult::Child => {
+            let code = catch_unwind(AssertUnwindSafe(f)).unwrap_or(101);
+            // SAFETY: _exit skips atexit handlers and the harness's state; always sound.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => match waitpid(child, None).expect("waitpid") {
+            WaitStatus::Exited(_, code) => code,
+            WaitStatus::Signaled(_, sig, _) => 128 + sig as i32,
+            other => panic!("unexpected wait status {other:?}"),
+        },
+    }
+}
+
+fn errno_of(ret: libc::c_long) -> i32 {
+    if ret == -1 {
+        nix::errno::Errno::last_raw()
+    } else {
+        0
+    }
+}
+
+/// The value of a `Key:\tvalue` line of /proc/self/status.
+fn status(key: &str) -> String {
+    let text = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}:")))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn getcwd_errno() -> i32 {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length.
+    let ret = unsafe { libc::syscall(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len()) };
+    errno_of(ret)
+}
+
+fn profile() -> LinuxSeccomp {
+    serde_json::from_value(json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": [
+            {"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"},
+            {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+            {"names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22,
+             "args": [{"index": 0, "op": "SCMP_CMP_EQ", "value": 0}]},
+            {"names": ["umask"], "action": "SCMP_ACT_ERRNO", "errnoRet": 95,
+             "args": [{"index": 0, "op": "SCMP_CMP_MASKED_EQ", "value": 448, "valueTwo": 448}]},
+            {"names": ["no_such_syscall_ferrun"], "action": "SCMP_ACT_KILL"}
+        ]
+    }))
+    .expect("valid profile")
+}
+
+#[test]
+fn seccomp_filter_denies_with_the_configured_errno() {
+    if skip_unless_root("seccomp_filter_denies_with_the_configured_errno") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ferrun-sec-mkdir-{}", std::process::id()));
+    let path = CString::new(dir.to_str().expect("utf-8 path")).expect("no NUL");
+    let code = in_child(|| {
+        let filter = match seccomp::compile(&profile()) {
+            Ok(f) => f,
+            Err(e) => return (say(&format!("compile: {e}")), 10).1,
+        };
+        if let Err(e) = filter.load() {
+            return (say(&format!("load: {e}")), 11).1;
+        }
+        if getcwd_errno() != libc::EPERM {
+            return 12;
+        }
+        // SAFETY: valid NUL-terminated path.
+        if errno_of(unsafe { libc::mkdir(path.as_ptr(), 0o700) } as libc::c_long) != libc::EACCES {
+            return 13;
+        }
+        // SAFETY: plain integer arguments.
+        let (denied, allowed) = unsafe {
+            (
+                libc::syscall(libc::SYS_getpriority, 0, 0), // PRIO_PROCESS: arg0 == 0
+                libc::syscall(libc::SYS_getpriority, 1, 0), // PRIO_PGRP
+            )
+        };
+        if errno_of(denied) != libc::EINVAL || errno_of(allowed) != 0 {
+            return 14;
+        }
+        // SAFETY: plain integer arguments.
+        let (masked_hit, masked_miss) = unsafe {
+            (
+                libc::syscall(libc::SYS_umask, 0o777), // 0o777 & 0o700 == 0o700: denied
+                libc::syscall(libc::SYS_umask, 0o022), // 0o022 & 0o700 == 0: allowed
+            )
+        };
+        if errno_of(masked_hit) != libc::EOPNOTSUPP || errno_of(masked_miss) != 0 {
+            return 15;
+        }
+        0
+    });
+    let leaked = dir.exists();
+    if leaked {
+        let _ = std::fs::remove_dir(&dir);
+    }
+    assert_eq!(code, 0, "child failed at step {code}");
+    assert!(!leaked, "mkdir was not denied");
+}
+
+#[test]
+fn seccomp_kill_process_kills_the_child() {
+    if skip_unless_root("seccomp_kill_process_kills_the_child") {
+        return;
+    }
+    let cfg: LinuxSeccomp = serde_json::from_value(json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_KILL_PROCESS"}]
+    }))
+    .expect("valid profile");
+    let code = in_child(|| {
+        let Ok(filter) = seccomp::compile(&cfg) else {
+            return 10;
+        };
+        if filter.load().is_err() {
+            return 11;
+        }
+        getcwd_errno();
+        12
+    });
+    assert_eq!(code, 128 + libc::SIGSYS, "expected death by SIGSYS");
+}
+
+fn capabilities(v: serde_json::Value) -> LinuxCapabilities {
+    serde_json::from_value(v).expect("valid capabilities")
+}
+
+#[test]
+fn caps_apply_sets_bounding_effective_and_permitted() {
+    if skip_unless_root("caps_apply_sets_bounding_effective_and_permitted") {
+        return;
+    }
+    let c = capabilities(json!({
+        "bounding": ["CAP_CHOWN", "CAP_KILL"],
+        "effective": ["CAP_CHOWN"],
+        "permitted": ["CAP_CHOWN", "CAP_KILL"],
+        "inheritable": ["CAP_KILL"],
+        "ambient": ["CAP_KILL"]
+    }));
+    let code = in_child(|| {
+        if let Err(e) = caps::apply(&c) {
+            return (say(&format!("apply: {e}")), 10).1;
+        }
+        let expect = [
+            ("CapBnd", "0000000000000021"),
+            ("CapEff", "0000000000000001"),
+            ("CapPrm", "0000000000000021"),
+            ("CapInh", "0000000000000020"),
+            ("CapAmb", "0000000000000020"),
+        ];
+        for (i, (key, want)) in expect.iter().enumerate() {
+            let got = status(key);
+            if got != *want {
+                say(&format!("{key}: got {got}, want {want}"));
+                return 20 + i as i32;
+            }
+        }
+        0
+    });
+    assert_eq!(code, 0, "child failed at step {code}");
+}
+
+fn process(v: serde_json::Value) -> Process {
+    serde_json::from_value(v).expect("valid process")
+}
+
+#[test]
+fn apply_process_switches_user_keeps_configured_caps_and_defers_seccomp_with_nnp() {
+    if skip_unless_root("apply_process_switches_user_keeps_configured_caps") {
+        return;
+    }
+    let p = process(json!({
+        "user": {"uid": 65534, "gid": 65534, "additionalGids": [1234]},
+        "args": ["sh"], "cwd": "/", "noNewPrivileges": true,
+        "capabilities": {
+            "bounding": ["CAP_NET_BIND_SERVICE"],
+            "effective": ["CAP_NET_BIND_SERVICE"],
+            "permitted": ["CAP_NET_BIND_SERVICE"]
+        },
+        "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": 0}]
+    }));
+    let cfg = profile();
+    let code = in_child(|| {
+        let pending = match security::apply_process(&p, Some(&cfg)) {
+            Ok(p) => p,
+            Err(e) => return (say(&format!("apply_process: {e}")), 10).1,
+        };
+        // NNP is set and the filter is handed back, not loaded yet.
+        if getcwd_errno() != 0 || status("NoNewPrivs") != "1" {
+            return 11;
+        }
+        let expect = [
+            ("Uid", "65534\t65534\t65534\t65534"),
+            ("Gid", "65534\t65534\t65534\t65534"),
+            ("Groups", "1234"),
+            ("CapEff", "0000000000000400"),
+            ("CapPrm", "0000000000000400"),
+            ("CapBnd", "0000000000000400"),
+            ("Umask", "0022"),
+        ];
+        for (i, (key, want)) in expect.iter().enumerate() {
+            let got = status(key);
+            if got != *want {
+                say(&format!("{key}: got {got:?}, want {want:?}"));
+                return 20 + i as i32;
+            }
+        }
+        let Some(filter) = pending else { return 12 };
+        // With no_new_privs the load needs no CAP_SYS_ADMIN, which this user lacks.
+        if let Err(e) = filter.load() {
+            return (say(&format!("late load: {e}")), 13).1;
+        }
+        if getcwd_errno() != libc::EPERM {
+            return 14;
+        }
+        0
+    });
+    assert_eq!(code, 0, "child failed at step {code}");
+}
+
+#[test]
+fn apply_process_without_nnp_loads_seccomp_before_dropping_caps() {
+    if skip_unless_root("apply_process_without_nnp_loads_seccomp_before_dropping_caps") {
+        return;
+    }
+    // No capabilities at all: the load must have happened while CAP_SYS_ADMIN was held.
+    let p = process(json!({"user": {"uid": 1000, "gid": 1000}, "args": ["sh"], "cwd": "/"}));
+    let cfg = profile();
+    let code = in_child(|| {
+        match security::apply_process(&p, Some(&cfg)) {
+            Ok(None) => {}
+            Ok(Some(_)) => return 10,
+            Err(e) => return (say(&format!("apply_process: {e}")), 11).1,
+        }
+        if status("CapEff") != "0000000000000000" || status("NoNewPrivs") != "0" {
+            return 12;
+        }
+        if getcwd_errno() != libc::EPERM {
+            return 13;
+        }
+        0
+    });
+    assert_eq!(code, 0, "child failed at step {code}");
+}
+
+fn nofile(soft: u64, hard: u64) -> PosixRlimit {
+    serde_json::from_value(json!({"type": "RLIMIT_NOFILE", "soft": soft, "hard": hard}))
+        .expect("valid rlimit")
+}
+
+#[test]
+fn rlimits_lower_and_raising_above_hard_names_the_limit() {
+    if skip_unless_root("rlimits_lower_and_raising_above_hard_names_the_limit") {
+        return;
+    }
+    let code = in_child(|| {
+        if let Err(e) = rlimits::apply(&[nofile(64, 128)]) {
+            return (say(&format!("lowering: {e}")), 10).1;
+        }
+        if getrlimit(Resource::RLIMIT_NOFILE) != Ok((64, 128)) {
+            return 11;
+        }
+        match rlimits::apply(&[nofile(64, 129)]) {
+            // The host grants CAP_SYS_RESOURCE: raising is allowed, nothing to show.
+            Ok(()) => CHILD_SKIP,
+            Err(e) => {
+                let msg = e.to_string();
+                say(&format!("raising refused as expected: {msg}"));
+                if msg.contains("RLIMIT_NOFILE") && msg.contains("EPERM") {
+                    0
+                } else {
+                    12
+                }
+            }
+        }
+    });
+    if code == CHILD_SKIP {
+        println!("SKIP: raising above the hard limit succeeded: this host has CAP_SYS_RESOURCE");
+        return;
+    }
+    assert_eq!(code, 0, "child failed at step {code}");
+}
+
+#[test]
+fn oom_score_adj_can_be_raised_and_lowering_names_the_capability() {
+    if skip_unless_root("oom_score_adj_can_be_raised_and_lowering_names_the_capability") {
+        return;
+    }
+    let code = in_child(|| {
+        if let Err(e) = security::set_oom_score_adj(500) {
+            return (say(&format!("raise: {e}")), 10).1;
+        }
+        let now = std::fs::read_to_string("/proc/self/oom_score_adj").unwrap_or_default();
+        if now.trim() != "500" {
+            return 11;
+        }
+        match security::set_oom_score_adj(-500) {
+            Ok(()) => CHILD_SKIP,
+            Err(e) if e.to_string().contains("CAP_SYS_RESOURCE") => 0,
+            Err(e) => (say(&format!("lower: {e}")), 12).1,
+        }
+    });
+    if code == CHILD_SKIP {
+        println!("SKIP: lowering oom_score_adj succeeded: this host has CAP_SYS_RESOURCE");
+        return;
+    }
+    assert_eq!(code, 0, "child failed at step {code}");
+}
