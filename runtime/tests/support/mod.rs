@@ -46,7 +46,7 @@ pub struct Rt {
 impl Rt {
     /// The runtime under test: ferrun, or `$PROOF_RUNTIME` when set.
     pub fn new() -> Self {
-        match std::env::var_os("PROOF_RUNTIME") {
+        match std::env::var_os("PROOF_RUNTIME").filter(|v| !v.is_empty()) {
             Some(bin) => Self::with_bin(PathBuf::from(bin)),
             None => Self::ferrun(),
         }
