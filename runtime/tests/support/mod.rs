@@ -267,25 +267,44 @@ pub fn mount_fields(line: &str) -> (Vec<String>, Vec<String>, String, Vec<String
     )
 }
 
-/// Give a child an extra open fd at `target` (not close-on-exec) holding `file`.
-pub fn give_fd(cmd: &mut Command, file: std::fs::File, target: i32) {
+/// Give a child extra open fds (not close-on-exec): each `file` lands on its `target`.
+pub fn give_fds(cmd: &mut Command, files: Vec<(std::fs::File, i32)>) {
     use std::os::fd::IntoRawFd;
-    let raw = file.into_raw_fd();
-    // SAFETY: dup2 is async-signal-safe; the closure runs in the forked child before exec.
+    let raws: Vec<(i32, i32)> = files
+        .into_iter()
+        .map(|(f, target)| (f.into_raw_fd(), target))
+        .collect();
+    // SAFETY: fcntl and dup2 are async-signal-safe; the closure runs in the forked child
+    // before exec. Every source is first copied above all targets, so a source that happens
+    // to sit on another entry's target number is not clobbered by that entry's dup2.
     unsafe {
         cmd.pre_exec(move || {
-            let ok = if raw == target {
-                libc::fcntl(raw, libc::F_SETFD, 0) >= 0
-            } else {
-                libc::dup2(raw, target) >= 0
-            };
-            if ok {
-                Ok(())
-            } else {
-                Err(std::io::Error::last_os_error())
+            let mut high = Vec::with_capacity(raws.len());
+            for &(raw, target) in &raws {
+                let h = libc::fcntl(raw, libc::F_DUPFD_CLOEXEC, 500);
+                if h < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                high.push((h, target));
             }
+            for (h, target) in high {
+                if libc::dup2(h, target) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
         });
     }
+}
+
+/// The open fds of a process, as numbers, seen from the host.
+pub fn fds_of(pid: i32) -> Vec<i32> {
+    let mut v: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("read /proc/<pid>/fd")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    v.sort();
+    v
 }
 
 /// Wait until the container's status is `want` (or panic after 10 s).
@@ -294,5 +313,22 @@ pub fn wait_status(rt: &Rt, id: &str, want: &str) {
     while rt.state(id)["status"] != want {
         assert!(Instant::now() < deadline, "{id} never became {want}");
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Wait until `pid` has exec'd `comm` (after `start`, the init may still be in the runtime's
+/// code for a moment).
+pub fn wait_exec(pid: i32, comm: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if now.trim() == comm {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pid {pid} never became {comm} ({now:?})"
+        );
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
