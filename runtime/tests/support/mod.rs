@@ -249,8 +249,7 @@ pub fn open_up(path: &Path) {
 pub fn mountinfo_line<'a>(mountinfo: &'a str, target: &str) -> Option<&'a str> {
     mountinfo
         .lines()
-        .filter(|l| l.split(' ').nth(4) == Some(target))
-        .last()
+        .rfind(|l| l.split(' ').nth(4) == Some(target))
 }
 
 /// (per-mount options, optional fields, fstype, super options) of a mountinfo line.
