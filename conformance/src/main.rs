@@ -1,4 +1,13 @@
+//! `oci-conform`: parse the command line, dispatch, map the outcome to an exit code
+//! (0 ok, 1 failures, 2 harness errors, 3 usage/schema errors or an empty selection).
+
+mod cli;
+mod commands;
+
+use clap::Parser;
+
 fn main() {
-    println!("oci-conform: not built yet");
-    std::process::exit(3)
+    let args = cli::Cli::parse();
+    let code = commands::dispatch(args);
+    std::process::exit(code);
 }

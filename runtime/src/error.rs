@@ -22,6 +22,8 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Exec(#[from] crate::container::exec::ExecError),
+    #[error(transparent)]
     Pause(#[from] crate::container::pause::PauseError),
     #[error("container {id:?}: {source}")]
     Cgroup {

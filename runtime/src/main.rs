@@ -14,7 +14,7 @@ fn main() {
     );
     if matches!(
         cli.command,
-        Some(Command::Create(_)) | Some(Command::Run(_))
+        Some(Command::Create(_)) | Some(Command::Run(_)) | Some(Command::Exec(_))
     ) {
         // CVE-2019-5736: re-exec from a read-only detached mount before any container
         // process exists (see sys/exe.rs). On success this does not return.

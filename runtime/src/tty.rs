@@ -1,12 +1,169 @@
-//! PLACEHOLDER until the pieces branch lands (same contract).
-use std::os::fd::OwnedFd;
+//! Terminals, as runc does them: the container's init opens a pty in the container's devpts,
+//! sends the master over `--console-socket` with SCM_RIGHTS (payload: the name "/dev/ptmx",
+//! like runc's `utils.SendFile`), and makes the slave its controlling terminal and stdio.
+
+use std::io::IoSlice;
+use std::os::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
+
+use nix::fcntl::OFlag;
+use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
+use nix::sys::socket::{
+    connect, sendmsg, socket, AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, UnixAddr,
+};
+use nix::sys::termios::{tcgetattr, tcsetattr, OutputFlags, SetArg};
+
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct TtyError(pub String);
-pub fn connect_console_socket(_p: &Path) -> Result<OwnedFd, TtyError> {
-    Err(TtyError("tty placeholder".into()))
+pub enum TtyError {
+    #[error("connect to console socket {path}: {source}")]
+    Connect {
+        path: PathBuf,
+        source: nix::errno::Errno,
+    },
+    #[error("{op}: {source}")]
+    Pty {
+        op: &'static str,
+        source: nix::errno::Errno,
+    },
 }
-pub fn setup_console(_s: OwnedFd, _b: Option<oci_spec::runtime::Box>) -> Result<PathBuf, TtyError> {
-    Err(TtyError("tty placeholder".into()))
+
+fn pty(op: &'static str) -> impl FnOnce(nix::errno::Errno) -> TtyError {
+    move |source| TtyError::Pty { op, source }
+}
+
+/// Connect to the caller's console socket (before the clone: the init inherits the fd).
+pub fn connect_console_socket(path: &Path) -> Result<OwnedFd, TtyError> {
+    let err = |source| TtyError::Connect {
+        path: path.to_path_buf(),
+        source,
+    };
+    let sock = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(err)?;
+    let addr = UnixAddr::new(path).map_err(err)?;
+    connect(sock.as_raw_fd(), &addr).map_err(err)?;
+    Ok(sock)
+}
+
+/// A new pty in the current mount namespace's /dev/ptmx: (master, slave, slave path).
+pub fn open_pty(
+    size: Option<oci_spec::runtime::Box>,
+) -> Result<(OwnedFd, OwnedFd, PathBuf), TtyError> {
+    let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
+        .map_err(pty("open /dev/ptmx"))?;
+    grantpt(&master).map_err(pty("grantpt"))?;
+    unlockpt(&master).map_err(pty("unlockpt"))?;
+    let name = ptsname_r(&master).map_err(pty("ptsname"))?;
+    // runc clears ONLCR so "\n" is not turned into "\r\n" on the way to the reader.
+    let mut t = tcgetattr(master.as_fd()).map_err(pty("tcgetattr"))?;
+    t.output_flags.remove(OutputFlags::ONLCR);
+    tcsetattr(master.as_fd(), SetArg::TCSANOW, &t).map_err(pty("tcsetattr"))?;
+    if let Some(b) = size {
+        let ws = libc::winsize {
+            ws_row: b.height() as u16,
+            ws_col: b.width() as u16,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ reads a winsize we own.
+        let r = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+        nix::errno::Errno::result(r).map_err(pty("TIOCSWINSZ"))?;
+    }
+    let slave = nix::fcntl::open(
+        name.as_str(),
+        OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(pty("open pty slave"))?;
+    Ok((OwnedFd::from(master), slave, PathBuf::from(name)))
+}
+
+/// Send `fd` over a connected unix socket with SCM_RIGHTS.
+pub fn send_fd(sock: &OwnedFd, fd: RawFd, name: &str) -> Result<(), TtyError> {
+    let iov = [IoSlice::new(name.as_bytes())];
+    let fds = [fd];
+    sendmsg::<()>(
+        sock.as_raw_fd(),
+        &iov,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .map_err(pty("send pty master"))?;
+    Ok(())
+}
+
+/// Make `slave` our controlling terminal and stdio (a new session first: TIOCSCTTY needs a
+/// session leader without a terminal).
+pub fn become_tty_owner(slave: OwnedFd) -> Result<(), TtyError> {
+    nix::unistd::setsid().map_err(pty("setsid"))?;
+    // SAFETY: TIOCSCTTY with arg 0 on a pty slave we own.
+    let r = unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) };
+    nix::errno::Errno::result(r).map_err(pty("TIOCSCTTY"))?;
+    for target in 0..3 {
+        // SAFETY: dup2 onto the stdio numbers; the old ones are replaced atomically.
+        let r = unsafe { libc::dup2(slave.as_raw_fd(), target) };
+        nix::errno::Errno::result(r).map_err(pty("dup2 pty slave"))?;
+    }
+    if slave.as_raw_fd() > 2 {
+        drop(slave);
+    } else {
+        let _ = slave.into_raw_fd();
+    }
+    Ok(())
+}
+
+/// In the container after pivot_root: create the pty, hand the master to the console socket,
+/// and make the slave our terminal. Returns the slave's path for the /dev/console bind.
+pub fn setup_console(
+    socket: OwnedFd,
+    size: Option<oci_spec::runtime::Box>,
+) -> Result<PathBuf, TtyError> {
+    let (master, slave, path) = open_pty(size)?;
+    send_fd(&socket, master.as_raw_fd(), "/dev/ptmx")?;
+    drop(master);
+    drop(socket);
+    become_tty_owner(slave)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::socket::socketpair;
+
+    #[test]
+    fn pty_master_crosses_a_socket_and_carries_data() {
+        if !Path::new("/dev/ptmx").exists() {
+            eprintln!("SKIP: no /dev/ptmx");
+            return;
+        }
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::Stream,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap();
+        let (master, slave, path) = open_pty(Some(
+            serde_json::from_value(serde_json::json!({"height": 30, "width": 100})).unwrap(),
+        ))
+        .unwrap();
+        assert!(path.starts_with("/dev/pts/"));
+        send_fd(&a, master.as_raw_fd(), "/dev/ptmx").unwrap();
+        drop(master);
+        let got = crate::process::ttyproxy::recv_master(&b).unwrap();
+        nix::unistd::write(&slave, b"hi\n").unwrap();
+        let mut buf = [0u8; 16];
+        let n = nix::unistd::read(got.as_fd(), &mut buf).unwrap();
+        // ONLCR is off: no "\r" is added.
+        assert_eq!(&buf[..n], b"hi\n");
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
+        assert_eq!((ws.ws_row, ws.ws_col), (30, 100));
+    }
 }

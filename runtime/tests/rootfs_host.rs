@@ -14,15 +14,38 @@ use nix::unistd::{fork, ForkResult};
 use oci_spec::runtime::Spec;
 use serde_json::json;
 use std::ffi::CString;
-use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt};
+use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
-/// The host's mount table as (mount id, mount point) lines, for the before/after comparison.
-fn host_mounts() -> Vec<String> {
+/// Where the container mounts things, as host paths: a leak would show up at one of these.
+const CONTAINER_TARGETS: &[&str] = &[
+    "/",
+    "/proc",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+    "/proc/timer_list",
+    "/proc/acpi",
+    "/dev",
+    "/dev/pts",
+    "/dev/mqueue",
+    "/dev/null",
+    "/sys",
+    "/sys/fs/cgroup",
+    "/tmp",
+    "/etc",
+];
+
+/// The host mounts (mount id, parent id, dev, root, mount point) that our test could have
+/// created or changed: anything under the bundle or at one of the container's targets. Other
+/// workers share this host, so the rest of the table may legitimately change meanwhile.
+fn host_mounts(bundle: &Path) -> Vec<String> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").expect("read host mountinfo");
     let mut v: Vec<String> = text
         .lines()
-        .map(|l| l.split(' ').take(5).collect::<Vec<_>>().join(" "))
+        .map(|l| l.split(' ').take(5).collect::<Vec<_>>())
+        .filter(|f| f.len() == 5)
+        .filter(|f| Path::new(f[4]).starts_with(bundle) || CONTAINER_TARGETS.contains(&f[4]))
+        .map(|f| f.join(" "))
         .collect();
     v.sort();
     v
@@ -48,6 +71,11 @@ fn config(data: &Path) -> Spec {
              "options": ["nosuid", "nodev", "size=1m"]},
             {"destination": "/data", "type": "bind", "source": data,
              "options": ["rbind", "ro", "nosuid"]},
+            // rro: read-only all the way down the cgroup tree's submounts.
+            {"destination": "/rtree", "type": "bind", "source": "/sys/fs/cgroup",
+             "options": ["rbind", "rro"]},
+            {"destination": "/opt", "type": "tmpfs", "source": "tmpfs",
+             "options": ["tmpcopyup", "ro", "nosuid", "size=1m"]},
             // /escape -> /etc in the image: must mount on <rootfs>/etc, not the host's /etc.
             {"destination": "/escape", "type": "tmpfs", "source": "tmpfs", "options": ["size=64k"]}
         ],
@@ -111,6 +139,14 @@ fn check_inside(bundle: &str, user_ns: bool) -> Result<(), (i32, String)> {
             "memory hierarchy bound ro".into(),
         ),
         (
+            has("/rtree", "tmpfs", &["ro"]) && has("/rtree/memory", "cgroup", &["ro"]),
+            "rro reaches submounts".into(),
+        ),
+        (
+            has("/opt", "tmpfs", &["ro", "nosuid"]),
+            "/opt tmpcopyup tmpfs".into(),
+        ),
+        (
             has("/tmp", "tmpfs", &["nosuid", "nodev", "rw"]),
             "/tmp tmpfs".into(),
         ),
@@ -155,6 +191,34 @@ fn check_inside(bundle: &str, user_ns: bool) -> Result<(), (i32, String)> {
             return Err((20 + i as i32, format!("{what}; mounts: {mounts:#?}")));
         }
     }
+    check_files()
+}
+
+/// /opt is a read-only tmpfs that got the image's /opt copied in (tmpcopyup).
+fn check_copy_up() -> Result<(), (i32, String)> {
+    let a = std::fs::metadata("/opt/a").map_err(|e| (60, format!("/opt/a: {e}")))?;
+    if std::fs::read("/opt/a").ok().as_deref() != Some(&b"alpha"[..]) || a.mode() & 0o7777 != 0o640
+    {
+        return Err((
+            61,
+            format!("/opt/a content or mode {:o} not copied", a.mode()),
+        ));
+    }
+    if std::fs::read("/opt/sub/b").ok().as_deref() != Some(&b"beta"[..]) {
+        return Err((62, "/opt/sub/b not copied".into()));
+    }
+    if std::fs::read_link("/opt/link").ok().as_deref() != Some(Path::new("/etc/passwd")) {
+        return Err((63, "/opt/link not copied as a symlink".into()));
+    }
+    match std::fs::write("/opt/new", b"x") {
+        Err(e) if e.raw_os_error() == Some(libc::EROFS) => Ok(()),
+        other => Err((64, format!("write to ro tmpcopyup tmpfs: {other:?}"))),
+    }
+}
+
+/// File-level checks from inside: device nodes, links, refused writes, masks, PID 1.
+fn check_files() -> Result<(), (i32, String)> {
+    check_copy_up()?;
     let null = std::fs::metadata("/dev/null").map_err(|e| (40, format!("/dev/null: {e}")))?;
     if !null.file_type().is_char_device() || null.rdev() != libc::makedev(1, 3) {
         return Err((41, "/dev/null is not 1:3".into()));
@@ -184,6 +248,14 @@ fn check_inside(bundle: &str, user_ns: bool) -> Result<(), (i32, String)> {
     Ok(())
 }
 
+/// Our open fd numbers, probed with fcntl(F_GETFD) so it works with or without a /proc.
+fn open_fds() -> Vec<i32> {
+    (0..1024)
+        // SAFETY: F_GETFD only queries the descriptor table.
+        .filter(|fd| unsafe { libc::fcntl(*fd, libc::F_GETFD) } >= 0)
+        .collect()
+}
+
 type Step<'a> = dyn Fn() -> Result<(), ferrun::rootfs::RootfsError> + 'a;
 
 /// Runs in the grandchild (PID 1 of the new pid namespace); never returns.
@@ -192,6 +264,7 @@ type Step<'a> = dyn Fn() -> Result<(), ferrun::rootfs::RootfsError> + 'a;
 struct Case {
     no_pivot: bool,
     user_ns: bool,
+    cgroup_ns: bool,
 }
 
 fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
@@ -200,10 +273,11 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
         rootfs,
         bundle,
         no_pivot: case.no_pivot,
-        cgroup_ns: false,
+        cgroup_ns: case.cgroup_ns,
         in_user_ns: case.user_ns,
     };
     let sys = real();
+    let fds_before = open_fds();
     let steps: [(&str, &Step); 3] = [
         ("prepare", &|| prepare(&sys, &ctx)),
         ("pivot", &|| pivot(&sys, &ctx)),
@@ -216,6 +290,12 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
             unsafe { libc::_exit(10 + i as i32) };
         }
     }
+    // Every handle the setup opened must be closed again (no fd may reach the container).
+    let fds_after = open_fds();
+    if fds_after != fds_before {
+        eprintln!("rootfs_host: fds before {fds_before:?}, after {fds_after:?}");
+        unsafe { libc::_exit(47) };
+    }
     if let Err((code, msg)) = check_inside(&bundle.to_string_lossy(), case.user_ns) {
         eprintln!("rootfs_host: check failed: {msg}");
         unsafe { libc::_exit(code) };
@@ -223,8 +303,8 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
     let script =
         "test -c /dev/null && test -L /dev/fd && ! touch /etc-root-ro 2>/dev/null && touch /tmp/ok";
     let args = ["busybox", "sh", "-c", script].map(|a| CString::new(a).expect("no NUL"));
-    let _ = nix::unistd::execv(&CString::new("/bin/busybox").expect("no NUL"), &args);
-    eprintln!("rootfs_host: exec busybox failed");
+    let e = nix::unistd::execv(&CString::new("/bin/busybox").expect("no NUL"), &args);
+    eprintln!("rootfs_host: exec busybox failed: {e:?}");
     unsafe { libc::_exit(50) };
 }
 
@@ -255,6 +335,9 @@ fn namespaces(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
     if case.user_ns {
         flags |= CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC;
     }
+    if case.cgroup_ns {
+        flags |= CloneFlags::CLONE_NEWCGROUP;
+    }
     if let Err(e) = unshare(flags) {
         eprintln!("rootfs_host: unshare: {e}");
         unsafe { libc::_exit(2) };
@@ -279,6 +362,16 @@ fn namespaces(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
     }
 }
 
+/// Held while a test writes its busybox copy and while it forks: a child forked while another
+/// test's copy is still open for writing would keep that fd and make its exec fail ETXTBSY.
+static FORK_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn fork_lock() -> std::sync::MutexGuard<'static, ()> {
+    FORK_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Builds the bundle, runs the container side in a forked child and checks the host after.
 fn run_case(case: Case) {
     let prefix = format!("ferrun-rootfs-{}-", std::process::id());
@@ -291,18 +384,33 @@ fn run_case(case: Case) {
     for d in ["bin", "proc", "dev", "sys", "tmp"] {
         std::fs::create_dir_all(rootfs.join(d)).expect("rootfs dirs");
     }
-    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).expect("copy busybox");
+    {
+        let _copying = fork_lock();
+        std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).expect("copy busybox");
+    }
     symlink("busybox", rootfs.join("bin/sh")).expect("sh link");
     symlink("/etc", rootfs.join("escape")).expect("escape link");
+    // Content a tmpcopyup tmpfs must carry over (the symlink copied, never followed).
+    std::fs::create_dir_all(rootfs.join("opt/sub")).expect("opt dirs");
+    std::fs::write(rootfs.join("opt/a"), b"alpha").expect("opt/a");
+    std::fs::set_permissions(rootfs.join("opt/a"), std::fs::Permissions::from_mode(0o640))
+        .expect("chmod");
+    std::fs::write(rootfs.join("opt/sub/b"), b"beta").expect("opt/sub/b");
+    symlink("/etc/passwd", rootfs.join("opt/link")).expect("opt/link");
     let data = bundle.join("data");
     std::fs::create_dir(&data).expect("data dir");
     std::fs::write(data.join("file"), b"hello").expect("data file");
     let spec = config(&data);
 
-    let before = host_mounts();
+    let before = host_mounts(&bundle);
     let host_etc = std::fs::metadata("/etc").expect("host /etc").ino();
+    let forking = fork_lock();
     // SAFETY: the child only runs namespaces(), which ends in _exit.
-    let code = match unsafe { fork() }.expect("fork") {
+    let forked = unsafe { fork() }.expect("fork");
+    if let ForkResult::Parent { .. } = forked {
+        drop(forking);
+    }
+    let code = match forked {
         ForkResult::Child => namespaces(&spec, &rootfs, &bundle, case),
         ForkResult::Parent { child } => match waitpid(child, None).expect("waitpid") {
             WaitStatus::Exited(_, c) => c,
@@ -314,7 +422,7 @@ fn run_case(case: Case) {
         "container side failed for {case:?} (5: user ns, 10-12: prepare/pivot/finalize, \
          20+: mount checks, 40+: file checks, 1: busybox script); rerun with --nocapture"
     );
-    assert_eq!(before, host_mounts(), "the host mount table changed");
+    assert_eq!(before, host_mounts(&bundle), "the host mount table changed");
     assert!(
         rootfs.join("etc").is_dir(),
         "the escape destination was created inside the rootfs"
@@ -344,16 +452,18 @@ fn prepare_pivot_finalize_on_a_busybox_rootfs() {
         run_case(Case {
             no_pivot: false,
             user_ns: false,
+            cgroup_ns: false,
         });
     }
 }
 
 #[test]
-fn no_pivot_moves_and_chroots_on_a_busybox_rootfs() {
+fn no_pivot_with_cgroupns_mounts_fresh_hierarchies() {
     if root_and_busybox() {
         run_case(Case {
             no_pivot: true,
             user_ns: false,
+            cgroup_ns: true,
         });
     }
 }
@@ -364,6 +474,7 @@ fn user_namespace_binds_devices_and_keeps_locked_flags() {
         run_case(Case {
             no_pivot: false,
             user_ns: true,
+            cgroup_ns: true,
         });
     }
 }

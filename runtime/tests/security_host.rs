@@ -350,3 +350,107 @@ fn oom_score_adj_can_be_raised_and_lowering_names_the_capability() {
     }
     assert_eq!(code, 0, "child failed at step {code}");
 }
+
+#[test]
+fn runc_spec_default_capabilities_apply_with_ambient_left_out() {
+    if skip_unless_root("runc_spec_default_capabilities_apply_with_ambient_left_out") {
+        return;
+    }
+    // The shape of `runc spec`'s process: ambient listed, inheritable absent.
+    let three = json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+    let p = process(json!({
+        "user": {"uid": 0, "gid": 0}, "args": ["sh"], "cwd": "/", "noNewPrivileges": true,
+        "capabilities": {"bounding": three, "effective": three, "permitted": three,
+                         "ambient": three},
+        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}]
+    }));
+    let code = in_child(|| {
+        match security::apply_process(&p, None) {
+            Ok(None) => {}
+            Ok(Some(_)) => return 10,
+            Err(e) => return (say(&format!("apply_process: {e}")), 11).1,
+        }
+        // AUDIT_WRITE=29, KILL=5, NET_BIND_SERVICE=10.
+        let want = format!("{:016x}", (1u64 << 29) | (1 << 5) | (1 << 10));
+        for (i, key) in ["CapEff", "CapPrm", "CapBnd"].iter().enumerate() {
+            if status(key) != want {
+                say(&format!("{key}: got {}, want {want}", status(key)));
+                return 20 + i as i32;
+            }
+        }
+        if status("CapAmb") != "0000000000000000" || status("CapInh") != "0000000000000000" {
+            return 12;
+        }
+        0
+    });
+    assert_eq!(code, 0, "child failed at step {code}");
+}
+
+fn raw_errno(nr: libc::c_long) -> i32 {
+    // SAFETY: numbers the kernel does not know (or harmless ones) with no arguments.
+    errno_of(unsafe { libc::syscall(nr) })
+}
+
+/// Default ERRNO(EPERM), allowing only what the child needs to report and exit.
+fn blocking_profile(arches: serde_json::Value) -> LinuxSeccomp {
+    serde_json::from_value(json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "architectures": arches,
+        "syscalls": [{"names": ["exit_group", "exit", "getpid", "openat2"],
+                      "action": "SCMP_ACT_ALLOW"}]
+    }))
+    .expect("valid profile")
+}
+
+#[test]
+fn syscalls_newer_than_the_profile_get_enosys_like_runc() {
+    if skip_unless_root("syscalls_newer_than_the_profile_get_enosys_like_runc") {
+        return;
+    }
+    let cfg = blocking_profile(json!([
+        "SCMP_ARCH_X86_64",
+        "SCMP_ARCH_X86",
+        "SCMP_ARCH_X32"
+    ]));
+    let code = in_child(|| {
+        let Ok(filter) = seccomp::compile(&cfg) else {
+            return 10;
+        };
+        if filter.enosys_stub().is_empty() {
+            return 11;
+        }
+        if filter.load().is_err() {
+            return 12;
+        }
+        // 1000 and 450 are above openat2 (437): ENOSYS; getppid (110) is older: EPERM.
+        if raw_errno(1000) != libc::ENOSYS || raw_errno(450) != libc::ENOSYS {
+            return 13;
+        }
+        if raw_errno(libc::SYS_getppid) != libc::EPERM || raw_errno(libc::SYS_getpid) != 0 {
+            return 14;
+        }
+        0
+    });
+    assert_eq!(code, 0, "child failed at step {code}");
+}
+
+#[test]
+fn without_listed_architectures_newer_syscalls_get_the_default_action_like_runc() {
+    if skip_unless_root("without_listed_architectures_newer_syscalls_get_the_default_action") {
+        return;
+    }
+    let cfg = blocking_profile(json!([]));
+    let code = in_child(|| {
+        let Ok(filter) = seccomp::compile(&cfg) else {
+            return 10;
+        };
+        if filter.load().is_err() {
+            return 11;
+        }
+        if raw_errno(1000) != libc::EPERM {
+            return 12;
+        }
+        0
+    });
+    assert_eq!(code, 0, "child failed at step {code}");
+}

@@ -9,17 +9,21 @@ use crate::logging::LogFormat;
 
 pub mod create;
 pub mod delete;
+pub mod exec;
 pub mod kill;
 pub mod list;
 pub mod ps;
 pub mod spec;
+pub mod update;
 
 pub use create::{CreateArgs, RunArgs};
 pub use delete::DeleteArgs;
+pub use exec::ExecArgs;
 pub use kill::KillArgs;
 pub use list::{ListArgs, ListFormat};
 pub use ps::{PsArgs, PsFormat};
 pub use spec::SpecArgs;
+pub use update::{EventsArgs, UpdateArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -81,12 +85,18 @@ pub enum Command {
     Kill(KillArgs),
     /// Delete a container and everything the runtime made for it.
     Delete(DeleteArgs),
+    /// Run a new process inside a running container.
+    Exec(ExecArgs),
     /// Freeze every process of a running container.
     Pause(IdArg),
     /// Thaw a paused container.
     Resume(IdArg),
     /// List the processes running in a container.
     Ps(PsArgs),
+    /// Change a container's cgroup resource limits.
+    Update(UpdateArgs),
+    /// Print container resource statistics (and OOM notices) as JSON lines.
+    Events(EventsArgs),
     /// Write a default config.json to the bundle.
     Spec(SpecArgs),
     /// Print the runtime-spec features document (what ferrun implements).

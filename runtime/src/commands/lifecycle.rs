@@ -71,6 +71,10 @@ pub fn run(store: &StateStore, g: &GlobalArgs, a: &RunArgs) -> Result<i32, Error
         _ => None,
     };
     let id = &a.create.id;
+    if let Some(m) = &master {
+        // Before start, so the container's first look at its terminal sees our size.
+        ttyproxy::copy_winsize(std::os::fd::AsFd::as_fd(m));
+    }
     if let Err(e) = st::start(store, id) {
         if !a.keep {
             let _ = del::delete(store, id, true);
@@ -106,4 +110,63 @@ pub fn delete(store: &StateStore, a: &DeleteArgs) -> Result<(), Error> {
 pub fn pause(store: &StateStore, id: &str, frozen: bool) -> Result<(), Error> {
     crate::container::pause::set_frozen(store, id, frozen)?;
     Ok(())
+}
+
+/// `exec`: in the foreground, wait for the process and exit with its status (runc).
+pub fn exec(store: &StateStore, a: &crate::cli::ExecArgs) -> Result<i32, Error> {
+    use crate::container::exec::{exec, ExecOptions, ExecRequest};
+    let req = ExecRequest {
+        process_file: a.process.clone(),
+        args: a.command.clone(),
+        tty: a.tty,
+        cwd: a.cwd.clone(),
+        env: a.env.clone(),
+        user: a.user.clone(),
+        additional_gids: a.additional_gids.clone(),
+        caps: a.cap.clone(),
+        no_new_privs: a.no_new_privs,
+    };
+    let mask = if a.detach {
+        current_mask()
+    } else {
+        wait::block_signals()?
+    };
+    let (console, proxy) = match (&a.console_socket, a.detach) {
+        (Some(p), _) => (
+            Some(
+                crate::tty::connect_console_socket(p)
+                    .map_err(|e| Error::Usage(format!("--console-socket {}: {e}", p.display())))?,
+            ),
+            None,
+        ),
+        (None, false) => {
+            let (ours, theirs) = ttyproxy::console_pair()?;
+            (Some(theirs), Some(ours))
+        }
+        (None, true) => (None, None),
+    };
+    let (pid, terminal) = exec(
+        store,
+        &a.id,
+        &req,
+        ExecOptions {
+            console,
+            preserve_fds: a.preserve_fds,
+            sigmask: mask,
+        },
+    )?;
+    if let Some(p) = &a.pid_file {
+        std::fs::write(p, pid.to_string()).map_err(|source| Error::Io {
+            what: format!("--pid-file {}", p.display()),
+            source,
+        })?;
+    }
+    if a.detach {
+        return Ok(0);
+    }
+    let master = match (&proxy, terminal) {
+        (Some(sock), true) => Some(ttyproxy::recv_master(sock)?),
+        _ => None,
+    };
+    Ok(wait::wait_for_exit(pid, master.as_ref())?)
 }

@@ -3,6 +3,7 @@
 mod info;
 mod lifecycle;
 mod query;
+mod resources;
 
 use std::path::PathBuf;
 
@@ -30,8 +31,11 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Run(a) => lifecycle::run(&store(g)?, g, &a),
         Command::Kill(a) => lifecycle::kill(&store(g)?, &a).map(|()| 0),
         Command::Delete(a) => lifecycle::delete(&store(g)?, &a).map(|()| 0),
+        Command::Exec(a) => lifecycle::exec(&store(g)?, &a),
         Command::Pause(a) => lifecycle::pause(&store(g)?, &a.id, true).map(|()| 0),
         Command::Resume(a) => lifecycle::pause(&store(g)?, &a.id, false).map(|()| 0),
+        Command::Update(a) => resources::update(&store(g)?, &a).map(|()| 0),
+        Command::Events(a) => resources::events(&store(g)?, &a).map(|()| 0),
         Command::Ps(a) => query::ps(&store(g)?, &a).map(|()| 0),
         Command::Other(args) => Err(Error::NotSupported(format!(
             "command {:?}",

@@ -150,7 +150,10 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
         (ConsoleSource::Proxy(fd), true) => {
             Some(fd.try_clone().map_err(|source| CreateError::Console {
                 path: PathBuf::from("(internal console socket)"),
-                source: crate::tty::TtyError(source.to_string()),
+                source: crate::tty::TtyError::Pty {
+                    op: "dup the internal console socket",
+                    source: nix::errno::Errno::from_raw(source.raw_os_error().unwrap_or(libc::EIO)),
+                },
             })?)
         }
         _ => None,

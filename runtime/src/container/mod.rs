@@ -8,6 +8,7 @@
 pub mod config;
 pub mod create;
 pub mod delete;
+pub mod exec;
 pub mod id;
 pub mod kill;
 pub mod pause;

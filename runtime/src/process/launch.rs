@@ -36,6 +36,12 @@ pub enum LaunchError {
     },
     #[error(transparent)]
     Cgroup(#[from] CgroupError),
+    #[error("process.oomScoreAdj {score}: write {path}: {source}")]
+    OomScoreAdj {
+        path: String,
+        score: i32,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Init(#[from] InitFailure),
     #[error("container init exited during setup ({0:?})")]
@@ -167,6 +173,18 @@ impl Parent<'_> {
         // the limits should cover, and before it unshares the cgroup namespace (whose root is
         // the cgroup the process is in at that moment).
         self.cgroup.add_task(pid.as_raw())?;
+        // process.oomScoreAdj from here, in the initial user namespace: lowering it needs
+        // CAP_SYS_RESOURCE there, which the init (maybe in a new user namespace) lacks.
+        if let Some(score) = self.spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
+            let path = format!("/proc/{}/oom_score_adj", pid.as_raw());
+            std::fs::write(&path, score.to_string()).map_err(|source| {
+                LaunchError::OomScoreAdj {
+                    path,
+                    score,
+                    source,
+                }
+            })?;
+        }
         // Always applied, even without linux.resources: the device policy (deny all but
         // runc's default devices) is part of it.
         let default = oci_spec::runtime::LinuxResources::default();

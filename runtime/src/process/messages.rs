@@ -50,7 +50,7 @@ impl fmt::Display for InitFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "container init failed in phase {}: {}",
+            "container setup failed in phase {}: {}",
             self.phase, self.message
         )?;
         if self.errno != 0 {

@@ -26,6 +26,7 @@
 //! kills the child and removes everything it made.
 
 pub mod channel;
+pub mod exec;
 pub mod init;
 pub mod launch;
 pub mod messages;

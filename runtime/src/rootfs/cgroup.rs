@@ -96,15 +96,14 @@ pub struct Hierarchy {
     pub name: String,
     /// Mount data for a fresh mount (`cpu,cpuacct`, `name=systemd`).
     pub subsystems: String,
-    /// Host path of our cgroup in it (bind source without a cgroup namespace).
-    pub source: PathBuf,
+    /// Host path of our cgroup in it (bind source without a cgroup namespace); None when
+    /// our cgroup is not below the mount's root, as seen from inside a cgroup namespace
+    /// (mountinfo then shows the root as `/../..`).
+    pub source: Option<PathBuf>,
 }
 
 /// The v1 hierarchies mounted on the host, each once, with our cgroup directory in it.
-pub fn v1_hierarchies(
-    mounts: &[MountInfo],
-    cgroups: &[CgroupLine],
-) -> Result<Vec<Hierarchy>, RootfsError> {
+pub fn v1_hierarchies(mounts: &[MountInfo], cgroups: &[CgroupLine]) -> Vec<Hierarchy> {
     let mut out: Vec<Hierarchy> = Vec::new();
     for m in mounts.iter().filter(|m| m.fstype == "cgroup") {
         let Some((ctrls, path)) = cgroups
@@ -117,16 +116,10 @@ pub fn v1_hierarchies(
         if out.iter().any(|h| h.subsystems == subsystems) {
             continue;
         }
-        let rel = Path::new(path)
+        let source = Path::new(path)
             .strip_prefix(&m.root)
-            .map_err(|_| RootfsError::Parse {
-                file: "/proc/self/cgroup",
-                reason: format!(
-                    "cgroup {path} is outside the mount root {} of {}",
-                    m.root,
-                    m.mount_point.display()
-                ),
-            })?;
+            .ok()
+            .map(|rel| m.mount_point.join(rel));
         let name = m
             .mount_point
             .file_name()
@@ -135,10 +128,10 @@ pub fn v1_hierarchies(
         out.push(Hierarchy {
             name,
             subsystems,
-            source: m.mount_point.join(rel),
+            source,
         });
     }
-    Ok(out)
+    out
 }
 
 fn host_cgroup_state(env: &Env) -> Result<(Vec<MountInfo>, Vec<CgroupLine>), RootfsError> {
@@ -173,13 +166,31 @@ const DEFAULT_FLAGS: MsFlags = MsFlags::MS_NOEXEC
     .union(MsFlags::MS_NOSUID)
     .union(MsFlags::MS_NODEV);
 
+/// A pure cgroup v2 host: cgroup2 is mounted at /sys/fs/cgroup itself.
+pub fn is_unified(mounts: &[MountInfo]) -> bool {
+    mounts
+        .iter()
+        .any(|m| m.fstype == "cgroup2" && m.mount_point == Path::new("/sys/fs/cgroup"))
+}
+
+/// A `cgroup` mount: the v1 emulation, or on a pure v2 host a cgroup2 mount (runc does the
+/// same, so configs written for v1 work on v2 hosts).
 pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     let (mounts, cgroups) = host_cgroup_state(env)?;
-    let hierarchies = v1_hierarchies(&mounts, &cgroups)?;
+    if is_unified(&mounts) {
+        let v2 = Entry {
+            typ: "cgroup2".into(),
+            source: Some("cgroup2".into()),
+            ..e.clone()
+        };
+        return mount_v2(env, &v2);
+    }
+    let hierarchies = v1_hierarchies(&mounts, &cgroups);
     let tmpfs = MountOptions {
         flags: DEFAULT_FLAGS,
         propagation: e.opts.propagation.clone(),
         data: "mode=755".into(),
+        ..Default::default()
     };
     fresh(
         env,
@@ -200,6 +211,7 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
                 flags,
                 propagation: vec![],
                 data: h.subsystems.clone(),
+                ..Default::default()
             };
             fresh(
                 env,
@@ -212,25 +224,16 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
                 flags,
                 propagation: e.opts.propagation.clone(),
                 data: String::new(),
+                ..Default::default()
             };
-            mount_entry(env, &entry(e.index, dest, h.source.clone(), "bind", opts))?;
+            let source = h.source.clone().ok_or_else(|| RootfsError::Parse {
+                file: "/proc/self/cgroup",
+                reason: format!("our {} cgroup is outside its host mount", h.subsystems),
+            })?;
+            mount_entry(env, &entry(e.index, dest, source, "bind", opts))?;
         }
     }
-    let dir = resolve_in_root(env.sys, env.root, &e.destination, Create::Nothing, false)?;
-    for h in hierarchies.iter().filter(|h| h.name.contains(',')) {
-        for ctrl in h.name.split(',') {
-            match env
-                .sys
-                .symlink_at(Path::new(&h.name), dir.handle(), ctrl.as_ref())
-            {
-                Err(err) if err.raw_os_error() != Some(libc::EEXIST) => {
-                    return Err(RootfsError::sys("symlink", e.destination.join(ctrl), err))
-                }
-                _ => {}
-            }
-        }
-    }
-    drop(dir);
+    link_comounted(env, &e.destination, &hierarchies)?;
     if e.opts.flags.contains(MsFlags::MS_RDONLY) {
         // runc remounts the cgroup tmpfs itself read-only once it is populated.
         remount(
@@ -238,6 +241,30 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
             &e.destination,
             MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | DEFAULT_FLAGS,
         )?;
+    }
+    Ok(())
+}
+
+/// One symlink per controller of a co-mounted hierarchy (`cpu -> cpu,cpuacct`), as runc
+/// does, so tools that look for /sys/fs/cgroup/cpu find it.
+fn link_comounted(
+    env: &Env,
+    destination: &Path,
+    hierarchies: &[Hierarchy],
+) -> Result<(), RootfsError> {
+    let dir = resolve_in_root(env.sys, env.root, destination, Create::Nothing, false)?;
+    for h in hierarchies.iter().filter(|h| h.name.contains(',')) {
+        for ctrl in h.name.split(',') {
+            match env
+                .sys
+                .symlink_at(Path::new(&h.name), dir.handle(), ctrl.as_ref())
+            {
+                Err(err) if err.raw_os_error() != Some(libc::EEXIST) => {
+                    return Err(RootfsError::sys("symlink", destination.join(ctrl), err))
+                }
+                _ => {}
+            }
+        }
     }
     Ok(())
 }
@@ -264,6 +291,7 @@ pub fn mount_v2(env: &Env, e: &Entry) -> Result<(), RootfsError> {
         flags: e.opts.flags | MsFlags::MS_BIND,
         propagation: e.opts.propagation.clone(),
         data: String::new(),
+        ..Default::default()
     };
     mount_entry(
         env,
@@ -309,21 +337,32 @@ mod tests {
         )
         .expect("parses");
         let cg = parse_proc_cgroup("4:memory:/outer/ctr\n2:cpu,cpuacct:/ctr\n0::/ctr\n");
-        let h = v1_hierarchies(&mounts, &cg).expect("found");
+        let h = v1_hierarchies(&mounts, &cg);
         assert_eq!(
             h,
             [
                 Hierarchy {
                     name: "cpu,cpuacct".into(),
                     subsystems: "cpu,cpuacct".into(),
-                    source: "/sys/fs/cgroup/cpu,cpuacct/ctr".into()
+                    source: Some("/sys/fs/cgroup/cpu,cpuacct/ctr".into())
                 },
                 Hierarchy {
                     name: "memory".into(),
                     subsystems: "memory".into(),
-                    source: "/sys/fs/cgroup/memory/ctr".into()
+                    source: Some("/sys/fs/cgroup/memory/ctr".into())
                 },
             ]
         );
+    }
+
+    #[test]
+    fn inside_a_cgroup_namespace_there_is_no_bind_source() {
+        let mounts = parse_mountinfo(
+            "35 31 0:32 /../.. /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n",
+        )
+        .expect("parses");
+        let h = v1_hierarchies(&mounts, &parse_proc_cgroup("4:memory:/\n"));
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].source, None);
     }
 }

@@ -348,6 +348,49 @@ impl MountSys for FakeSys {
         self.record(op)
     }
 
+    fn mount_detached(
+        &self,
+        source: Option<&Path>,
+        fstype: &str,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> io::Result<Handle> {
+        let src = source.map_or("-".into(), |p| p.display().to_string());
+        let op = format!(
+            "mount_detached {src} {fstype} {} {}",
+            flags_str(flags),
+            data.unwrap_or("-")
+        );
+        self.record(op)?;
+        Ok(self.handle(format!("detached:{fstype}")))
+    }
+
+    fn attach(&self, mount: Handle, target: Handle) -> io::Result<()> {
+        self.record(format!(
+            "attach @{} @{}",
+            self.label(mount),
+            self.label(target)
+        ))
+    }
+
+    fn copy_tree(&self, from: Handle, to: Handle) -> io::Result<()> {
+        self.record(format!(
+            "copy_tree @{} @{}",
+            self.label(from),
+            self.label(to)
+        ))
+    }
+
+    fn set_recursive_attrs(&self, target: Handle, set: MsFlags, clear: MsFlags) -> io::Result<()> {
+        let op = format!(
+            "setattr_rec @{} +{} -{}",
+            self.label(target),
+            flags_str(set),
+            flags_str(clear)
+        );
+        self.record(op)
+    }
+
     fn umount2(&self, target: &Path, flags: MntFlags) -> io::Result<()> {
         self.record(format!("umount2 {} {flags:?}", target.display()))
     }

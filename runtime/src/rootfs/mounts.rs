@@ -58,6 +58,13 @@ impl Entry {
 
 /// Performs one mount entry.
 pub fn mount_entry(env: &Env, e: &Entry) -> Result<(), RootfsError> {
+    if e.opts.copy_up && (e.typ != "tmpfs" || e.is_bind()) {
+        return Err(RootfsError::Option {
+            destination: e.destination.clone(),
+            option: "tmpcopyup".into(),
+            reason: "tmpcopyup is only valid for tmpfs mounts",
+        });
+    }
     if e.is_bind() {
         return bind(env, e);
     }
@@ -114,6 +121,7 @@ pub fn fresh(env: &Env, e: &Entry, no_symlinks: bool) -> Result<(), RootfsError>
         )
         .map_err(|err| RootfsError::sys("mount", &e.destination, err))?;
     drop(fd);
+    recursive_attrs(env, e)?;
     propagate(env, &e.destination, &e.opts.propagation)
 }
 
@@ -132,7 +140,42 @@ fn tmpfs(env: &Env, e: &Entry) -> Result<(), RootfsError> {
             }
         }
     }
+    if e.opts.copy_up {
+        return copy_up(env, &e);
+    }
     fresh(env, &e, false)
+}
+
+/// tmpcopyup: a detached tmpfs is filled with what the destination holds, then attached
+/// over it (runc mounts on a temp dir and MS_MOVEs; a detached mount needs no host path).
+/// `ro` is applied to the detached mount after the copy.
+fn copy_up(env: &Env, e: &Entry) -> Result<(), RootfsError> {
+    let dest = &e.destination;
+    let fd = resolve_in_root(env.sys, env.root, dest, Create::Dir, false)?;
+    check_proc_destination(env.sys, &fd, e)?;
+    let source = e.source.clone().unwrap_or_else(|| PathBuf::from("tmpfs"));
+    let rw = e.opts.flags - MsFlags::MS_RDONLY;
+    let mnt = env
+        .sys
+        .mount_detached(Some(&source), "tmpfs", rw, e.data())
+        .map_err(|err| RootfsError::sys("mount tmpfs", dest, err))?;
+    let mnt = Fd::new(env.sys, mnt);
+    env.sys
+        .copy_tree(fd.handle(), mnt.handle())
+        .map_err(|err| RootfsError::sys("tmpcopyup", dest, err))?;
+    // /dev stays writable until finalize() (devices are created after the mounts).
+    if e.opts.flags.contains(MsFlags::MS_RDONLY) && dest != Path::new("/dev") {
+        let flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | rw | MsFlags::MS_RDONLY;
+        env.sys
+            .mount(None, Loc::Handle(mnt.handle()), None, flags, None)
+            .map_err(|err| RootfsError::sys("remount", dest, err))?;
+    }
+    env.sys
+        .attach(mnt.handle(), fd.handle())
+        .map_err(|err| RootfsError::sys("attach tmpfs", dest, err))?;
+    drop(fd);
+    recursive_attrs(env, e)?;
+    propagate(env, dest, &e.opts.propagation)
 }
 
 /// The host path of a bind source: relative sources are relative to the bundle.
@@ -188,6 +231,7 @@ fn bind(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     if !(e.opts.flags - (MsFlags::MS_REC | MsFlags::MS_REMOUNT | MsFlags::MS_BIND)).is_empty() {
         remount(env, &e.destination, e.opts.flags | MsFlags::MS_REMOUNT)?;
     }
+    recursive_attrs(env, e)?;
     propagate(env, &e.destination, &e.opts.propagation)
 }
 
@@ -228,6 +272,18 @@ pub fn remount_at(
     }
     sys.mount(None, target, None, flags | locked, None)
         .map_err(|err| RootfsError::sys("remount", path, err))
+}
+
+/// `rro`, `rnosuid`, ...: mount_setattr(AT_RECURSIVE) on the new mount tree, after any
+/// remount (runtime-spec 1.1 config.md#linux-mount-options; runc setRecAttr).
+fn recursive_attrs(env: &Env, e: &Entry) -> Result<(), RootfsError> {
+    if e.opts.rec_set.is_empty() && e.opts.rec_clear.is_empty() {
+        return Ok(());
+    }
+    let fd = resolve_in_root(env.sys, env.root, &e.destination, Create::Nothing, false)?;
+    env.sys
+        .set_recursive_attrs(fd.handle(), e.opts.rec_set, e.opts.rec_clear)
+        .map_err(|err| RootfsError::sys("mount_setattr", &e.destination, err))
 }
 
 /// Applies propagation changes to the mount now at `destination`.

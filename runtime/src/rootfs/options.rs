@@ -16,6 +16,25 @@ pub struct MountOptions {
     pub propagation: Vec<MsFlags>,
     /// Everything mount(2) does not know, comma-joined, for the filesystem.
     pub data: String,
+    /// `tmpcopyup`: fill a new tmpfs with what it covers (runc's EXT_COPYUP).
+    pub copy_up: bool,
+    /// Recursive attributes (`rro`, `rnosuid`, ...; runtime-spec 1.1) to set and to clear on
+    /// the whole mount tree with mount_setattr(AT_RECURSIVE), after the mount.
+    pub rec_set: MsFlags,
+    pub rec_clear: MsFlags,
+}
+
+impl Default for MountOptions {
+    fn default() -> Self {
+        MountOptions {
+            flags: MsFlags::empty(),
+            propagation: Vec::new(),
+            data: String::new(),
+            copy_up: false,
+            rec_set: MsFlags::empty(),
+            rec_clear: MsFlags::empty(),
+        }
+    }
 }
 
 enum Opt {
@@ -23,6 +42,9 @@ enum Opt {
     Clear(MsFlags),
     Propagation(MsFlags),
     Reject(&'static str),
+    RecSet(MsFlags),
+    RecClear(MsFlags),
+    CopyUp,
     Ignore,
 }
 
@@ -73,12 +95,25 @@ fn lookup(option: &str) -> Option<Opt> {
         "unbindable" => Opt::Propagation(F::MS_UNBINDABLE),
         "runbindable" => Opt::Propagation(F::MS_UNBINDABLE | F::MS_REC),
         "idmap" | "ridmap" => Opt::Reject("id-mapped mounts are not supported yet"),
-        "tmpcopyup" => Opt::Reject("tmpcopyup is not supported yet"),
-        "rro" | "rrw" | "rnosuid" | "rsuid" | "rnodev" | "rdev" | "rnoexec" | "rexec"
-        | "rnodiratime" | "rdiratime" | "rrelatime" | "rnorelatime" | "rnoatime" | "ratime"
-        | "rstrictatime" | "rnostrictatime" | "rnosymfollow" | "rsymfollow" => Opt::Reject(
-            "recursive mount attributes (mount_setattr AT_RECURSIVE) are not supported yet",
-        ),
+        "tmpcopyup" => Opt::CopyUp,
+        "rro" => Opt::RecSet(F::MS_RDONLY),
+        "rrw" => Opt::RecClear(F::MS_RDONLY),
+        "rnosuid" => Opt::RecSet(F::MS_NOSUID),
+        "rsuid" => Opt::RecClear(F::MS_NOSUID),
+        "rnodev" => Opt::RecSet(F::MS_NODEV),
+        "rdev" => Opt::RecClear(F::MS_NODEV),
+        "rnoexec" => Opt::RecSet(F::MS_NOEXEC),
+        "rexec" => Opt::RecClear(F::MS_NOEXEC),
+        "rnodiratime" => Opt::RecSet(F::MS_NODIRATIME),
+        "rdiratime" => Opt::RecClear(F::MS_NODIRATIME),
+        "rrelatime" => Opt::RecSet(F::MS_RELATIME),
+        "rnorelatime" => Opt::RecClear(F::MS_RELATIME),
+        "rnoatime" => Opt::RecSet(F::MS_NOATIME),
+        "ratime" => Opt::RecClear(F::MS_NOATIME),
+        "rstrictatime" => Opt::RecSet(F::MS_STRICTATIME),
+        "rnostrictatime" => Opt::RecClear(F::MS_STRICTATIME),
+        "rnosymfollow" => Opt::RecSet(MS_NOSYMFOLLOW),
+        "rsymfollow" => Opt::RecClear(MS_NOSYMFOLLOW),
         _ => return None,
     };
     Some(o)
@@ -86,17 +121,22 @@ fn lookup(option: &str) -> Option<Opt> {
 
 /// Parses a mount's options. Later options win over earlier ones, as with mount(8).
 pub fn parse_options(destination: &Path, options: &[String]) -> Result<MountOptions, RootfsError> {
-    let mut out = MountOptions {
-        flags: MsFlags::empty(),
-        propagation: Vec::new(),
-        data: String::new(),
-    };
+    let mut out = MountOptions::default();
     let mut data = Vec::new();
     for option in options {
         match lookup(option) {
             Some(Opt::Set(f)) => out.flags.insert(f),
             Some(Opt::Clear(f)) => out.flags.remove(f),
             Some(Opt::Propagation(f)) => out.propagation.push(f),
+            Some(Opt::CopyUp) => out.copy_up = true,
+            Some(Opt::RecSet(f)) => {
+                out.rec_set.insert(f);
+                out.rec_clear.remove(f);
+            }
+            Some(Opt::RecClear(f)) => {
+                out.rec_clear.insert(f);
+                out.rec_set.remove(f);
+            }
             Some(Opt::Ignore) => {}
             Some(Opt::Reject(reason)) => {
                 return Err(RootfsError::Option {
@@ -179,7 +219,8 @@ mod tests {
             MountOptions {
                 flags,
                 propagation: prop.to_vec(),
-                data: data.into()
+                data: data.into(),
+                ..Default::default()
             }
         );
     }
@@ -187,15 +228,30 @@ mod tests {
     #[rstest]
     #[case("idmap")]
     #[case("ridmap")]
-    #[case("tmpcopyup")]
-    #[case("rro")]
-    #[case("rnosuid")]
     fn unsupported_options_are_errors(#[case] opt: &str) {
         let e = parse(&["nosuid", opt]).expect_err("rejected");
         assert!(
             e.to_string()
                 .starts_with(&format!("mount /m: option {opt:?}")),
             "{e}"
+        );
+    }
+
+    #[rstest]
+    #[case(&["rro"], F::MS_RDONLY, F::empty())]
+    #[case(&["rro", "rrw"], F::empty(), F::MS_RDONLY)]
+    #[case(&["rnosuid", "rnodev", "rnoexec"], F::MS_NOSUID | F::MS_NODEV | F::MS_NOEXEC, F::empty())]
+    #[case(&["rsuid", "rdev", "rexec", "rdiratime"], F::empty(), F::MS_NOSUID | F::MS_NODEV | F::MS_NOEXEC | F::MS_NODIRATIME)]
+    #[case(&["rnodiratime", "rnoatime"], F::MS_NODIRATIME | F::MS_NOATIME, F::empty())]
+    #[case(&["rrelatime", "rnostrictatime"], F::MS_RELATIME, F::MS_STRICTATIME)]
+    #[case(&["rstrictatime", "ratime", "rnorelatime"], F::MS_STRICTATIME, F::MS_NOATIME | F::MS_RELATIME)]
+    #[case(&["rnosymfollow"], MS_NOSYMFOLLOW, F::empty())]
+    #[case(&["rnosymfollow", "rsymfollow"], F::empty(), MS_NOSYMFOLLOW)]
+    fn recursive_attributes(#[case] opts: &[&str], #[case] set: MsFlags, #[case] clear: MsFlags) {
+        let got = parse(opts).expect("valid options");
+        assert_eq!(
+            (got.rec_set, got.rec_clear, got.flags),
+            (set, clear, F::empty())
         );
     }
 

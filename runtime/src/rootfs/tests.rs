@@ -379,7 +379,7 @@ fn masking_refuses_a_dev_null_symlink() {
 #[case::missing_type(json!({"destination": "/x", "source": "x"}), "mounts[0].type")]
 #[case::idmap_option(json!({"destination": "/x", "type": "bind", "source": "/", "options": ["bind", "idmap"]}), "mount /x: option \"idmap\"")]
 #[case::idmap_mappings(json!({"destination": "/x", "type": "bind", "source": "/", "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}), "mounts[0].uidMappings")]
-#[case::tmpcopyup(json!({"destination": "/x", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}), "mount /x: option \"tmpcopyup\"")]
+#[case::tmpcopyup_on_bind(json!({"destination": "/x", "type": "bind", "source": "/", "options": ["bind", "tmpcopyup"]}), "mount /x: option \"tmpcopyup\"")]
 #[case::unknown_bind_option(json!({"destination": "/x", "type": "bind", "source": "/", "options": ["bind", "z"]}), "mount /x: option \"z\"")]
 #[case::remount_fresh(json!({"destination": "/x", "type": "tmpfs", "source": "tmpfs", "options": ["remount"]}), "mount /x: option \"remount\"")]
 #[case::missing_bind_source(json!({"destination": "/x", "type": "bind", "source": "/nonexistent", "options": ["bind"]}), "open bind source /nonexistent")]
@@ -388,6 +388,48 @@ fn bad_mounts_fail_with_context(#[case] mount: serde_json::Value, #[case] prefix
     let s = spec(json!({"mounts": [mount]}));
     let e = run_prepare(&f, &s, &DEFAULT).expect_err("rejected");
     assert!(e.to_string().starts_with(prefix), "{e}");
+}
+
+#[test]
+fn tmpcopyup_fills_a_detached_tmpfs_then_attaches_it() {
+    let f = fake();
+    f.dir("/run").node("/run", FileKind::Dir, 0o1777, (0, 0));
+    let s = spec(
+        json!({"mounts": [{"destination": "/run", "type": "tmpfs", "source": "tmpfs",
+        "options": ["tmpcopyup", "ro", "nosuid", "rprivate"]}]}),
+    );
+    let ops = run_prepare(&f, &s, &DEFAULT).expect("mounted");
+    assert_eq!(
+        ops[3..8],
+        [
+            "mount_detached tmpfs tmpfs NOSUID mode=1777",
+            "copy_tree @/run @detached:tmpfs",
+            "mount - @detached:tmpfs - RDONLY|NOSUID|REMOUNT|BIND -",
+            "attach @detached:tmpfs @/run",
+            "mount - @/run - REC|PRIVATE -",
+        ]
+    );
+}
+
+#[test]
+fn recursive_attributes_follow_the_remount() {
+    let f = fake();
+    f.host_path("/srv/tree", FileKind::Dir);
+    let s = spec(
+        json!({"mounts": [{"destination": "/tree", "type": "bind", "source": "/srv/tree",
+        "options": ["rbind", "nosuid", "rro", "rnoexec", "rslave"]}]}),
+    );
+    let ops = run_prepare(&f, &s, &DEFAULT).expect("mounted");
+    assert_eq!(
+        ops[3..8],
+        [
+            "mkdir /tree 755",
+            "mount /srv/tree @/tree - BIND|REC -",
+            "mount - @/tree - NOSUID|REMOUNT|BIND|REC -",
+            "setattr_rec @/tree +RDONLY|NOEXEC -0",
+            "mount - @/tree - REC|SLAVE -",
+        ]
+    );
 }
 
 #[test]

@@ -10,16 +10,18 @@
 //! permitted and inheritable.
 //!
 //! A missing set (or a missing `capabilities` object) means the empty set, as in runc.
-//! Differences from runc 1.1, on purpose: a capability the running kernel does not know is
-//! an error naming it (runc logs a warning and ignores it), and failing to raise an ambient
-//! capability is an error (runc warns). Unknown names never get here: oci-spec refuses them
-//! when config.json is parsed, naming the string.
+//! An ambient capability that is not both permitted and inheritable in the config is left
+//! out, as runc 1.1 does (the kernel would refuse it; `runc spec`'s default config relies on
+//! this); raising one that is both and still failing is an error. Difference from runc 1.1,
+//! on purpose: a capability the running kernel does not know is an error naming it (runc
+//! logs a warning and ignores it). Unknown names never get here: oci-spec refuses them when
+//! config.json is parsed, naming the string.
 
 use std::collections::HashSet;
 
 use ::caps::errors::CapsError as LibCapsError;
 use ::caps::{CapSet, Capability as Cap, CapsHashSet};
-use oci_spec::runtime::{Capabilities, Capability as SpecCap, LinuxCapabilities};
+use oci_spec::runtime::{Capabilities, LinuxCapabilities};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CapsError {
@@ -203,7 +205,15 @@ fn set_process_sets(sys: &mut dyn CapsSys, sets: &CapSets) -> Result<(), CapsErr
     }
     sys.clear_ambient()
         .map_err(|source| CapsError::ClearAmbient { source })?;
-    let mut ambient: Vec<Cap> = sets.ambient.iter().copied().collect();
+    // The kernel only lets a capability into the ambient set when it is both permitted and
+    // inheritable. runc 1.1 skips the others, and its own `runc spec` default lists ambient
+    // capabilities without inheritable ones, so refusing them would break that config.
+    let mut ambient: Vec<Cap> = sets
+        .ambient
+        .iter()
+        .copied()
+        .filter(|c| sets.permitted.contains(c) && sets.inheritable.contains(c))
+        .collect();
     ambient.sort_by_key(|c| c.index());
     for cap in ambient {
         sys.raise_ambient(cap)
@@ -220,11 +230,6 @@ fn list(caps: &CapsHashSet) -> String {
     v.sort_by_key(|c| c.index());
     let names: Vec<String> = v.iter().map(|c| c.to_string()).collect();
     format!("[{}]", names.join(" "))
-}
-
-/// The spec name of a capability (`CAP_CHOWN`), for messages.
-pub fn spec_name(cap: SpecCap) -> String {
-    format!("CAP_{cap}")
 }
 
 #[cfg(test)]

@@ -12,12 +12,14 @@
 //!
 //! All `unsafe` of the rootfs code lives in this file.
 
+mod copy;
 mod new_api;
 
 use new_api::TmpFd;
 use nix::mount::{MntFlags, MsFlags};
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
@@ -113,6 +115,22 @@ pub trait MountSys {
         flags: MsFlags,
         data: Option<&str>,
     ) -> io::Result<()>;
+    /// A new filesystem not attached anywhere yet (fsopen + fsmount); the handle refers to
+    /// its root. Flags and data as for `mount`.
+    fn mount_detached(
+        &self,
+        source: Option<&Path>,
+        fstype: &str,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> io::Result<Handle>;
+    /// move_mount of a detached mount (from `mount_detached`) onto `target`.
+    fn attach(&self, mount: Handle, target: Handle) -> io::Result<()>;
+    /// Copies the contents of directory `from` into directory `to`, never following symlinks.
+    fn copy_tree(&self, from: Handle, to: Handle) -> io::Result<()>;
+    /// mount_setattr(AT_RECURSIVE) on the mount tree at `target`: per-mount flags (`MS_RDONLY`,
+    /// `MS_NOSUID`, ..., atime modes) to set and to clear.
+    fn set_recursive_attrs(&self, target: Handle, set: MsFlags, clear: MsFlags) -> io::Result<()>;
     fn umount2(&self, target: &Path, flags: MntFlags) -> io::Result<()>;
     fn pivot_root(&self, new_root: &Path, put_old: &Path) -> io::Result<()>;
     fn chroot(&self, path: &Path) -> io::Result<()>;
@@ -322,6 +340,36 @@ impl MountSys for RealMountSys {
                 nix::mount::mount(source, p, fstype, flags, data).map_err(io::Error::from)
             }
         }
+    }
+
+    fn mount_detached(
+        &self,
+        source: Option<&Path>,
+        fstype: &str,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> io::Result<Handle> {
+        let mnt = self.new_fs(source.map(Loc::Path), fstype, flags, data)?;
+        let h = Handle(mnt.0);
+        std::mem::forget(mnt); // ownership moves to the handle; released by close()
+        Ok(h)
+    }
+
+    fn attach(&self, mount: Handle, target: Handle) -> io::Result<()> {
+        let mnt = TmpFd(mount.0);
+        let r = self.move_onto(&mnt, target);
+        std::mem::forget(mnt); // still owned by the caller's handle
+        r
+    }
+
+    fn copy_tree(&self, from: Handle, to: Handle) -> io::Result<()> {
+        // SAFETY: both handles are open fds owned by the caller for the whole call.
+        let (from, to) = unsafe { (BorrowedFd::borrow_raw(from.0), BorrowedFd::borrow_raw(to.0)) };
+        copy::copy_dir(from, to)
+    }
+
+    fn set_recursive_attrs(&self, target: Handle, set: MsFlags, clear: MsFlags) -> io::Result<()> {
+        self.recursive_attrs(target, set, clear)
     }
 
     fn umount2(&self, target: &Path, flags: MntFlags) -> io::Result<()> {

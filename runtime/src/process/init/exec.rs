@@ -87,7 +87,7 @@ pub fn wait_and_exec(listener: OwnedFd, p: Prepared) -> ! {
         Err(_) => std::process::exit(1),
     };
     drop(listener);
-    let err = exec(&p);
+    let err = exec(p);
     let mut out = std::fs::File::from(conn);
     let _ = out.write_all(&serde_json::to_vec(&err).unwrap_or_default());
     std::process::exit(1)
@@ -108,7 +108,7 @@ fn wait_start(listener: &OwnedFd) -> Result<OwnedFd, InitFailure> {
     }
 }
 
-fn exec(p: &Prepared) -> InitFailure {
+fn exec(mut p: Prepared) -> InitFailure {
     if let Err(e) = run_hooks(HookKind::StartContainer, &p.start_hooks, &p.state_json) {
         return failure(Phase::StartContainerHooks, 0, e.to_string());
     }
@@ -118,6 +118,12 @@ fn exec(p: &Prepared) -> InitFailure {
     }
     sys::misc::reset_signal_dispositions();
     let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&p.sigmask), None);
+    // As close to execve as possible, so few syscalls run under the container's profile.
+    if let Some(filter) = p.late_seccomp.take() {
+        if let Err(e) = filter.load() {
+            return failure(Phase::Exec, 0, format!("load seccomp filter: {e}"));
+        }
+    }
     let e = nix::unistd::execve(&p.path, &p.argv, &p.envp).unwrap_err();
     failure(Phase::Exec, e as i32, format!("exec {:?}", p.path))
 }

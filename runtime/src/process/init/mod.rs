@@ -3,6 +3,7 @@
 //! the parent (before `Ready`) or to `start` (after it); then the init exits.
 
 mod exec;
+pub mod join;
 mod setup;
 
 use std::os::fd::OwnedFd;

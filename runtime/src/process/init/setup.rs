@@ -23,6 +23,8 @@ pub struct Prepared {
     pub state_json: Vec<u8>,
     pub preserve_fds: u32,
     pub sigmask: nix::sys::signal::SigSet,
+    /// With noNewPrivileges the seccomp filter is loaded last, right before execve.
+    pub late_seccomp: Option<crate::security::seccomp::Filter>,
 }
 
 pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
@@ -59,7 +61,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
         .ok_or_else(|| failure(Phase::Exec, 0, "config.json has no process"))?;
     change_dir(process.cwd())?;
     let seccomp = ctx.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
-    crate::security::apply_process(process, seccomp).phase(Phase::Security)?;
+    let late_seccomp = crate::security::apply_process(process, seccomp).phase(Phase::Security)?;
     let (path, argv, envp) = super::exec::resolve(process)?;
     Ok(Prepared {
         path,
@@ -69,6 +71,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
         state_json,
         preserve_fds: ctx.preserve_fds,
         sigmask: ctx.sigmask,
+        late_seccomp,
     })
 }
 
@@ -202,7 +205,7 @@ fn write_sysctls(ctx: &InitContext) -> Result<(), super::InitFailure> {
 
 /// process.cwd, then make sure it really is inside the container's root: getcwd(2) reports a
 /// directory outside the root as "(unreachable)" (CVE-2024-21626).
-fn change_dir(cwd: &Path) -> Result<(), super::InitFailure> {
+pub(super) fn change_dir(cwd: &Path) -> Result<(), super::InitFailure> {
     chdir(cwd).map_err(|e| {
         failure(
             Phase::Cwd,

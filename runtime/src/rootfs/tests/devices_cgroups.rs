@@ -231,3 +231,25 @@ fn dev_tmpfs_read_only_is_deferred_to_finalize() {
         Some("mount - @/dev - RDONLY|NOSUID|REMOUNT|BIND -")
     );
 }
+
+#[test]
+fn cgroup_mount_on_a_pure_v2_host_becomes_cgroup2() {
+    let f = fake();
+    let mi = "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n";
+    f.host_files
+        .borrow_mut()
+        .insert("/proc/self/mountinfo".into(), mi.into());
+    let s = spec(
+        json!({"mounts": [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "ro"]}]}),
+    );
+    let ops = run_prepare(&f, &s, &DEFAULT).expect("mounted");
+    let mounts: Vec<_> = ops
+        .iter()
+        .filter(|o| o.contains("/sys/fs/cgroup") && o.starts_with("mount"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        mounts,
+        ["mount cgroup2 @/sys/fs/cgroup cgroup2 RDONLY|NOSUID -"]
+    );
+}

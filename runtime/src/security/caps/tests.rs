@@ -123,3 +123,19 @@ fn unknown_names_fail_when_parsing_the_config() {
         .expect_err("unknown");
     assert!(err.to_string().contains("CAP_BOGUS"), "{err}");
 }
+
+#[test]
+fn ambient_caps_not_permitted_and_inheritable_are_left_out_like_runc() {
+    // `runc spec`'s default: ambient listed, inheritable empty.
+    let mut fake = Fake::new();
+    let c = caps(json!({
+        "bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        "effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        "permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+        "inheritable": ["CAP_KILL"],
+        "ambient": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    }));
+    apply_with(&mut fake, Some(&c)).expect("ok");
+    let raised: Vec<&String> = fake.log.iter().filter(|l| l.starts_with("raise")).collect();
+    assert_eq!(raised, ["raise CAP_KILL"]);
+}

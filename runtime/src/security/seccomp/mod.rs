@@ -6,9 +6,12 @@
 //! `no_new_privs` itself, in runc's order (see `security/order.rs`), so loading without
 //! `noNewPrivileges` needs CAP_SYS_ADMIN and must happen before capabilities are dropped.
 //!
-//! Not done: runc 1.1's `patchbpf` ENOSYS stub (syscalls newer than the profile return
-//! ENOSYS instead of the default action); ferrun loads libseccomp's program as is.
+//! Like runc 1.1, a syscall newer than every syscall the profile names returns ENOSYS
+//! rather than the default action (`enosys.rs`); the filter is then installed with
+//! `seccomp(2)` directly (`load.rs`), otherwise libseccomp loads it.
 
+pub mod enosys;
+mod load;
 pub mod plan;
 
 use std::os::fd::AsFd;
@@ -32,6 +35,11 @@ pub enum SeccompError {
     ArgIndexOutOfRange { field: String, index: usize },
     #[error("{field}: empty syscall name")]
     EmptySyscallName { field: String },
+    #[error("{step}: {errno}")]
+    Patch {
+        step: &'static str,
+        errno: nix::errno::Errno,
+    },
     #[error("{step}: {source}")]
     Libseccomp {
         step: String,
@@ -45,6 +53,7 @@ impl SeccompError {
     pub fn errno(&self) -> Option<i32> {
         match self {
             Self::Libseccomp { source, .. } => source.sysrawrc().map(i32::abs),
+            Self::Patch { errno, .. } => Some(*errno as i32),
             _ => None,
         }
     }
@@ -62,6 +71,9 @@ fn lib_err(
 pub struct Filter {
     ctx: ScmpFilterContext,
     skipped: Vec<Skipped>,
+    /// runc's ENOSYS stub; empty when the default action needs none.
+    enosys_stub: Vec<enosys::Insn>,
+    flags: Flags,
 }
 
 impl std::fmt::Debug for Filter {
@@ -76,9 +88,18 @@ impl Filter {
     /// Install the filter on the calling thread (init is single-threaded; TSYNC is set
     /// only when the config asks for it).
     pub fn load(self) -> Result<(), SeccompError> {
-        self.ctx
-            .load()
-            .map_err(lib_err("loading the seccomp filter"))
+        if self.enosys_stub.is_empty() {
+            return self
+                .ctx
+                .load()
+                .map_err(lib_err("loading the seccomp filter"));
+        }
+        load::load_with_stub(&self.ctx, &self.enosys_stub, self.flags)
+    }
+
+    /// The ENOSYS stub [`Filter::load`] puts in front of libseccomp's program (may be empty).
+    pub fn enosys_stub(&self) -> &[enosys::Insn] {
+        &self.enosys_stub
     }
 
     /// Syscall entries left out of the filter and why (for a debug log line).
@@ -126,9 +147,16 @@ pub fn build(plan: Plan) -> Result<Filter, SeccompError> {
                 .map_err(lib_err(step()))?;
         }
     }
+    let enosys_stub = if enosys::needed(plan.default_action) {
+        enosys::stub(&enosys::last_syscalls(&plan))
+    } else {
+        Vec::new()
+    };
     Ok(Filter {
         ctx,
         skipped: plan.skipped,
+        enosys_stub,
+        flags: plan.flags,
     })
 }
 

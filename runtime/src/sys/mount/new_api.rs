@@ -55,7 +55,50 @@ fn mount_attrs(flags: MsFlags) -> (u64, u64) {
     (set, clr)
 }
 
+/// MOUNT_ATTR_* bits for per-mount MS_* flags (atime modes: see `atime_attr`).
+fn attr_bits(flags: MsFlags) -> u64 {
+    let table = [
+        (MsFlags::MS_RDONLY, libc::MOUNT_ATTR_RDONLY),
+        (MsFlags::MS_NOSUID, libc::MOUNT_ATTR_NOSUID),
+        (MsFlags::MS_NODEV, libc::MOUNT_ATTR_NODEV),
+        (MsFlags::MS_NOEXEC, libc::MOUNT_ATTR_NOEXEC),
+        (MsFlags::MS_NODIRATIME, libc::MOUNT_ATTR_NODIRATIME),
+        (MsFlags::MS_NOATIME, libc::MOUNT_ATTR_NOATIME),
+        (MsFlags::MS_STRICTATIME, libc::MOUNT_ATTR_STRICTATIME),
+        (MS_NOSYMFOLLOW, libc::MOUNT_ATTR_NOSYMFOLLOW),
+    ];
+    table
+        .iter()
+        .filter(|(f, _)| flags.contains(*f))
+        .fold(0, |acc, (_, a)| acc | a)
+}
+
+/// (attr_set, attr_clr) for recursive attributes; setting an atime mode must also clear
+/// MOUNT_ATTR__ATIME (mount_setattr(2)), and relatime is the all-zero mode.
+fn recursive_attr(set: MsFlags, clear: MsFlags) -> (u64, u64) {
+    let atime = MsFlags::MS_NOATIME | MsFlags::MS_STRICTATIME | MsFlags::MS_RELATIME;
+    let mut clr = attr_bits(clear);
+    if set.intersects(atime) {
+        clr |= libc::MOUNT_ATTR__ATIME;
+    }
+    (attr_bits(set), clr)
+}
+
 impl RealMountSys {
+    pub(super) fn recursive_attrs(
+        &self,
+        target: Handle,
+        set: MsFlags,
+        clear: MsFlags,
+    ) -> io::Result<()> {
+        let (attr_set, attr_clr) = recursive_attr(set, clear);
+        // SAFETY: mount_attr is plain old data; all-zero is a valid value.
+        let mut attr: libc::mount_attr = unsafe { std::mem::zeroed() };
+        attr.attr_set = attr_set;
+        attr.attr_clr = attr_clr;
+        self.mount_setattr(target, true, &attr)
+    }
+
     fn mount_setattr(&self, h: Handle, recursive: bool, attr: &libc::mount_attr) -> io::Result<()> {
         let flags = libc::AT_EMPTY_PATH | if recursive { libc::AT_RECURSIVE } else { 0 };
         // SAFETY: valid fd, NUL-terminated empty path and a correctly sized mount_attr.
@@ -72,7 +115,7 @@ impl RealMountSys {
         .map(drop)
     }
 
-    fn move_onto(&self, from: &TmpFd, to: Handle) -> io::Result<()> {
+    pub(super) fn move_onto(&self, from: &TmpFd, to: Handle) -> io::Result<()> {
         let flags = libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH;
         // SAFETY: both fds are valid; empty paths with the EMPTY_PATH flags.
         cvt(unsafe { libc::syscall(libc::SYS_move_mount, from.0, empty(), to.0, empty(), flags) })
@@ -118,16 +161,15 @@ impl RealMountSys {
         cvt(unsafe { libc::syscall(libc::SYS_fsconfig, fs.0, cmd, kp, vp, 0) }).map(drop)
     }
 
-    /// A fresh filesystem onto a handle: fsopen, one fsconfig per data option, fsmount with
-    /// the per-mount flags, move_mount.
-    fn new_fs_onto(
+    /// fsopen, one fsconfig per data option, fsmount with the per-mount flags: a new
+    /// filesystem instance not attached anywhere yet.
+    pub(super) fn new_fs(
         &self,
         source: Option<Loc>,
-        target: Handle,
         fstype: &str,
         flags: MsFlags,
         data: Option<&str>,
-    ) -> io::Result<()> {
+    ) -> io::Result<TmpFd> {
         let ty = cstr(fstype.as_bytes())?;
         // SAFETY: NUL-terminated fs type name.
         let fs = TmpFd(cvt(unsafe {
@@ -168,10 +210,9 @@ impl RealMountSys {
         self.fsconfig(&fs, libc::FSCONFIG_CMD_CREATE, None, None)?;
         let (attr, _) = mount_attrs(flags);
         // SAFETY: valid fs context fd.
-        let mnt = TmpFd(cvt(unsafe {
-            libc::syscall(libc::SYS_fsmount, fs.0, libc::FSMOUNT_CLOEXEC, attr)
-        })? as i32);
-        self.move_onto(&mnt, target)
+        let mnt =
+            cvt(unsafe { libc::syscall(libc::SYS_fsmount, fs.0, libc::FSMOUNT_CLOEXEC, attr) })?;
+        Ok(TmpFd(mnt as i32))
     }
 
     pub(super) fn mount_on_handle(
@@ -209,7 +250,8 @@ impl RealMountSys {
             return self.bind_onto(source, target, recursive);
         }
         let fstype = fstype.ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
-        self.new_fs_onto(source, target, fstype, flags, data)
+        let mnt = self.new_fs(source, fstype, flags, data)?;
+        self.move_onto(&mnt, target)
     }
 }
 
@@ -230,5 +272,17 @@ mod tests {
         let (set, clr) = mount_attrs(MsFlags::MS_NOATIME);
         assert_eq!(set, libc::MOUNT_ATTR_NOATIME);
         assert_eq!(clr & libc::MOUNT_ATTR__ATIME, libc::MOUNT_ATTR__ATIME);
+    }
+
+    #[test]
+    fn recursive_atime_mode_clears_the_atime_field() {
+        let (set, clr) = recursive_attr(
+            MsFlags::MS_RDONLY | MsFlags::MS_RELATIME,
+            MsFlags::MS_NOSUID,
+        );
+        assert_eq!(set, libc::MOUNT_ATTR_RDONLY);
+        assert_eq!(clr, libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR__ATIME);
+        let (set, clr) = recursive_attr(MsFlags::empty(), MsFlags::MS_RDONLY);
+        assert_eq!((set, clr), (0, libc::MOUNT_ATTR_RDONLY));
     }
 }

@@ -1,0 +1,105 @@
+//! Bundles: a rootfs cloned from a cached base image, extra files, and the rendered
+//! config.json (kept as an artifact).
+
+pub mod config;
+pub mod patch;
+pub mod rootfs;
+
+use crate::scenario::template::Vars;
+use crate::scenario::Scenario;
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error(transparent)]
+    Rootfs(#[from] rootfs::RootfsError),
+    #[error(transparent)]
+    Render(#[from] config::RenderError),
+    #[error("bundle.files `{path}`: {message}")]
+    File { path: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub struct Prepared {
+    pub dir: PathBuf,
+    pub rootfs: PathBuf,
+    pub config: Value,
+}
+
+fn write_files(rootfs: &Path, s: &Scenario) -> Result<(), BundleError> {
+    for (path, f) in &s.bundle.files {
+        let rel = path.trim_start_matches('/');
+        if rel.is_empty() || rel.split('/').any(|c| c == "..") {
+            return Err(BundleError::File {
+                path: path.clone(),
+                message: "must be a path inside the rootfs".into(),
+            });
+        }
+        let dst = rootfs.join(rel);
+        if let Some(parent) = dst.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| BundleError::Io {
+                path: parent.into(),
+                source,
+            })?;
+        }
+        // Replace rather than write through: the file may be a hard link into the cache.
+        let _ = std::fs::remove_file(&dst);
+        std::fs::write(&dst, &f.content).map_err(|source| BundleError::Io {
+            path: dst.clone(),
+            source,
+        })?;
+        let mode = match &f.mode {
+            Some(m) => u32::from_str_radix(m.trim_start_matches("0o"), 8).map_err(|_| {
+                BundleError::File {
+                    path: path.clone(),
+                    message: format!("bad octal mode `{m}`"),
+                }
+            })?,
+            None => 0o644,
+        };
+        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode)).map_err(
+            |source| BundleError::Io {
+                path: dst.clone(),
+                source,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Builds `<dir>/rootfs` and `<dir>/config.json` for a scenario.
+pub fn prepare(
+    s: &Scenario,
+    dir: &Path,
+    image: &Path,
+    vars: &Vars,
+    cgroups_path: &str,
+) -> Result<Prepared, BundleError> {
+    let config = config::render(&s.bundle, vars, cgroups_path)?;
+    // The image always goes to <bundle>/rootfs, whatever root.path says, so scenarios about
+    // a missing or relocated root (`root.path: no-such-dir`, `"{{rootfs}}"`) stay expressible.
+    let rootfs = dir.join("rootfs");
+    let readonly = config
+        .pointer("/root/readonly")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    rootfs::clone_tree(image, &rootfs, readonly)?;
+    write_files(&rootfs, s)?;
+    let cfg_path = dir.join("config.json");
+    let text = serde_json::to_string_pretty(&config).unwrap_or_default();
+    std::fs::write(&cfg_path, text).map_err(|source| BundleError::Io {
+        path: cfg_path,
+        source,
+    })?;
+    Ok(Prepared {
+        dir: dir.to_path_buf(),
+        rootfs,
+        config,
+    })
+}

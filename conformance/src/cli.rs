@@ -1,0 +1,120 @@
+//! Command-line types (clap derive) only.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "oci-conform",
+    version,
+    about = "Declarative conformance runner for OCI runtimes"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run scenarios against one or more runtimes.
+    Run(RunArgs),
+    /// Check scenario files: schema, duplicate ids, spec references, snapshot names.
+    Lint(LintArgs),
+    /// Show what a filter selects, with host skip reasons.
+    List(ListArgs),
+    /// Side-by-side matrix of runtimes from report.json files.
+    Matrix(MatrixArgs),
+    /// Regression gate: fail when a scenario that passed in the baseline fails now.
+    Gate(GateArgs),
+    /// Print the JSON Schema of the scenario format.
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Keep {
+    Always,
+    Fail,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// NAME=PATH of a runc-compatible runtime (repeatable).
+    #[arg(long = "runtime", required = true)]
+    pub runtimes: Vec<String>,
+    /// Filter expression, e.g. `tag:cgroups !level:MAY lifecycle.*`.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Scenarios run in parallel.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Shuffle the order with this seed (the order is sorted by id without it).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Comma-separated report formats: tap, junit, json, markdown.
+    #[arg(long, default_value = "tap,junit,json,markdown")]
+    pub report: String,
+    /// Output directory for events.jsonl, reports and artifacts.
+    #[arg(long, default_value = "oci-conform-out")]
+    pub out: PathBuf,
+    /// When to keep per-scenario artifacts and bundles.
+    #[arg(long, value_enum, default_value_t = Keep::Fail)]
+    pub keep: Keep,
+    /// The static oci-probe binary (default: next to oci-conform, then target/*/oci-probe).
+    #[arg(long)]
+    pub probe: Option<PathBuf>,
+    /// Write new or changed snapshots instead of failing on them.
+    #[arg(long)]
+    pub update_snapshots: bool,
+    /// Directory holding snapshots/ and expectations/ (default: found from SCENARIOS).
+    #[arg(long)]
+    pub suite_dir: Option<PathBuf>,
+    /// Where bundles and runtime state go (default OUT/work). A tmpfs (e.g. /dev/shm/x) is
+    /// much faster on hosts where creating inodes is slow.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Default per-step deadline in seconds.
+    #[arg(long, default_value_t = 20)]
+    pub step_timeout: u64,
+    /// Scenario files or directories.
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[arg(long)]
+    pub suite_dir: Option<PathBuf>,
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// Only rows where runtimes disagree.
+    #[arg(long)]
+    pub only_diverging: bool,
+    /// Write matrix.md and matrix.json here (default: print Markdown to stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    #[arg(long)]
+    pub baseline: PathBuf,
+    pub report: PathBuf,
+}

@@ -1,0 +1,69 @@
+//! `matrix` and `gate`.
+
+use super::{EXIT_OK, EXIT_USAGE};
+use crate::cli::{GateArgs, MatrixArgs};
+use oci_conform::report::{gate, matrix, Report};
+
+pub fn matrix(a: &MatrixArgs) -> i32 {
+    let mut reports = Vec::new();
+    for p in &a.reports {
+        match Report::load(p) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                eprintln!("oci-conform: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let m = matrix::build(&reports, a.only_diverging);
+    let md = matrix::markdown(&m);
+    match &a.out {
+        None => print!("{md}"),
+        Some(dir) => {
+            let json = serde_json::to_string_pretty(&m).unwrap_or_default();
+            let r = std::fs::create_dir_all(dir)
+                .and_then(|_| std::fs::write(dir.join("matrix.md"), &md))
+                .and_then(|_| std::fs::write(dir.join("matrix.json"), json));
+            if let Err(e) = r {
+                eprintln!("oci-conform: {}: {e}", dir.display());
+                return 2;
+            }
+            eprintln!(
+                "wrote {} and {}",
+                dir.join("matrix.md").display(),
+                dir.join("matrix.json").display()
+            );
+        }
+    }
+    EXIT_OK
+}
+
+pub fn gate(a: &GateArgs) -> i32 {
+    let (base, now) = match (Report::load(&a.baseline), Report::load(&a.report)) {
+        (Ok(b), Ok(n)) => (b, n),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("oci-conform: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let g = gate::compare(&base, &now);
+    for f in &g.fixed {
+        println!("fixed: {f}");
+    }
+    for w in &g.warnings {
+        println!("warning: {w}");
+    }
+    for r in &g.regressions {
+        println!("REGRESSION: {r}");
+    }
+    if g.regressions.is_empty() {
+        println!(
+            "gate: ok ({} baseline result(s) compared)",
+            base.results.len()
+        );
+        EXIT_OK
+    } else {
+        println!("gate: {} regression(s)", g.regressions.len());
+        1
+    }
+}

@@ -1,0 +1,135 @@
+//! `run`: load and filter scenarios, run them, write the requested reports.
+
+use super::{find_suite_dir, load_inputs, EXIT_USAGE};
+use crate::cli::{Keep as CliKeep, RunArgs};
+use oci_conform::driver::RuntimeBin;
+use oci_conform::host::HostFacts;
+use oci_conform::report::{junit, markdown, tap, Report};
+use oci_conform::runner::{self, Keep, Options};
+use oci_conform::scenario::filter::Filter;
+use std::path::Path;
+use std::time::Duration;
+
+const FORMATS: &[&str] = &["tap", "junit", "json", "markdown"];
+
+pub fn write_reports(report: &Report, out: &Path, formats: &[String]) -> Result<(), String> {
+    for f in formats {
+        let (name, text) = match f.as_str() {
+            "tap" => ("report.tap", tap::render(report)),
+            "junit" => ("junit.xml", junit::render(report)),
+            "json" => (
+                "report.json",
+                serde_json::to_string_pretty(report).map_err(|e| e.to_string())?,
+            ),
+            "markdown" => ("report.md", markdown::render(report)),
+            other => return Err(format!("unknown report format `{other}`")),
+        };
+        std::fs::write(out.join(name), text)
+            .map_err(|e| format!("{}: {e}", out.join(name).display()))?;
+    }
+    Ok(())
+}
+
+pub fn run(a: &RunArgs) -> i32 {
+    let formats: Vec<String> = a
+        .report
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if let Some(bad) = formats.iter().find(|f| !FORMATS.contains(&f.as_str())) {
+        eprintln!(
+            "oci-conform: unknown report format `{bad}` (use {})",
+            FORMATS.join(",")
+        );
+        return EXIT_USAGE;
+    }
+    let mut runtimes = Vec::new();
+    for spec in &a.runtimes {
+        match RuntimeBin::parse(spec) {
+            Ok(r) => runtimes.push(r),
+            Err(e) => {
+                eprintln!("oci-conform: --runtime: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let filter = match Filter::parse(a.filter.as_deref().unwrap_or("")) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("oci-conform: --filter: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let Some((loaded, errors)) = load_inputs(&a.scenarios) else {
+        return EXIT_USAGE;
+    };
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("{e}");
+        }
+        eprintln!(
+            "oci-conform: {} scenario file(s) do not parse; fix them (see `oci-conform lint`)",
+            errors.len()
+        );
+        return EXIT_USAGE;
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    if let Some(dup) = loaded.iter().find(|l| !ids.insert(l.scenario.id.clone())) {
+        eprintln!(
+            "oci-conform: duplicate scenario id `{}` ({})",
+            dup.scenario.id,
+            dup.path.display()
+        );
+        return EXIT_USAGE;
+    }
+    let mut selected: Vec<_> = loaded
+        .into_iter()
+        .filter(|l| filter.matches(&l.scenario))
+        .collect();
+    if selected.is_empty() {
+        eprintln!("oci-conform: the selection is empty");
+        return EXIT_USAGE;
+    }
+    selected.sort_by(|x, y| x.scenario.id.cmp(&y.scenario.id));
+    let opts = Options {
+        runtimes,
+        out: a.out.clone(),
+        work_dir: a.work_dir.clone(),
+        jobs: a.jobs.max(1),
+        seed: a.seed,
+        keep: match a.keep {
+            CliKeep::Always => Keep::Always,
+            CliKeep::Fail => Keep::Fail,
+            CliKeep::Never => Keep::Never,
+        },
+        probe: a.probe.clone(),
+        update_snapshots: a.update_snapshots,
+        suite_dir: a
+            .suite_dir
+            .clone()
+            .unwrap_or_else(|| find_suite_dir(&a.scenarios)),
+        step_timeout: Duration::from_secs(a.step_timeout.max(1)),
+    };
+    let report = match runner::run(&opts, &selected, HostFacts::probe()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("oci-conform: {e}");
+            return e.exit_code();
+        }
+    };
+    if let Err(e) = write_reports(&report, &a.out, &formats) {
+        eprintln!("oci-conform: {e}");
+        return 2;
+    }
+    for (rt, counts) in &report.summary {
+        let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        eprintln!(
+            "{rt}: {} ({} ms total)",
+            parts.join(", "),
+            report.duration_ms
+        );
+    }
+    eprintln!("reports in {}", a.out.display());
+    report.exit_code()
+}

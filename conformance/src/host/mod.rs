@@ -1,0 +1,208 @@
+//! Host facts, probed once per run, and the check of a scenario's `requires` against them.
+//! An unmet requirement is a SKIP whose reason names the requirement and what the host has.
+
+mod cgroups;
+
+pub use cgroups::{CgroupMode, Hierarchy};
+
+use crate::scenario::{CgroupReq, Privilege, Requires};
+use serde::Serialize;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HostFacts {
+    pub euid: u32,
+    pub kernel: String,
+    pub cgroup_mode: CgroupMode,
+    /// Controllers usable for containers (v1 hierarchies, or the v2 root's cgroup.controllers).
+    pub controllers: Vec<String>,
+    pub hierarchies: Vec<Hierarchy>,
+    pub criu: bool,
+    pub seccomp: bool,
+    pub apparmor: bool,
+    pub selinux: bool,
+    pub userns: bool,
+    pub systemd: bool,
+}
+
+/// `"6.18.0-1-amd64"` or `"5.6"` -> (major, minor).
+pub fn parse_kernel(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+fn read_trim(p: &str) -> Option<String> {
+    std::fs::read_to_string(p)
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+fn criu_works() -> bool {
+    // `criu check` is the tool's own verdict on whether this kernel can checkpoint.
+    Command::new("criu")
+        .arg("check")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+impl HostFacts {
+    pub fn probe() -> HostFacts {
+        let kernel = nix::sys::utsname::uname()
+            .map(|u| u.release().to_string_lossy().to_string())
+            .unwrap_or_default();
+        let (mode, hierarchies) = cgroups::probe();
+        let controllers = cgroups::controllers(mode, &hierarchies);
+        HostFacts {
+            euid: nix::unistd::geteuid().as_raw(),
+            kernel,
+            cgroup_mode: mode,
+            controllers,
+            hierarchies,
+            criu: criu_works(),
+            seccomp: Path::new("/proc/sys/kernel/seccomp/actions_avail").exists(),
+            apparmor: read_trim("/sys/module/apparmor/parameters/enabled").as_deref() == Some("Y"),
+            selinux: Path::new("/sys/fs/selinux/enforce").exists(),
+            userns: read_trim("/proc/sys/user/max_user_namespaces")
+                .and_then(|s| s.parse::<u64>().ok())
+                .is_some_and(|n| n > 0),
+            systemd: Path::new("/run/systemd/system").is_dir(),
+        }
+    }
+
+    /// `None` when every requirement holds, else the reason to skip.
+    pub fn unmet(&self, r: &Requires) -> Option<String> {
+        match r.privilege {
+            Privilege::Root if self.euid != 0 => {
+                return Some(format!("needs root (euid is {})", self.euid))
+            }
+            Privilege::Rootless if self.euid == 0 => {
+                return Some("needs a non-root user (running as root)".into())
+            }
+            _ => {}
+        }
+        let mode_ok = match r.cgroup {
+            CgroupReq::Any => true,
+            CgroupReq::V1 => matches!(self.cgroup_mode, CgroupMode::V1 | CgroupMode::Hybrid),
+            CgroupReq::V2 => self.cgroup_mode == CgroupMode::V2,
+            CgroupReq::Hybrid => self.cgroup_mode == CgroupMode::Hybrid,
+        };
+        if !mode_ok {
+            return Some(
+                format!(
+                    "needs cgroup {:?}, host is {}",
+                    r.cgroup,
+                    self.cgroup_mode.as_str()
+                )
+                .to_lowercase(),
+            );
+        }
+        let missing: Vec<&String> = r
+            .cgroup_controllers
+            .iter()
+            .filter(|c| !self.controllers.contains(c))
+            .collect();
+        if !missing.is_empty() {
+            return Some(format!(
+                "needs cgroup controller(s) {} (host has {})",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                self.controllers.join(",")
+            ));
+        }
+        if let Some(want) = r.kernel.as_deref().and_then(parse_kernel) {
+            let have = parse_kernel(&self.kernel).unwrap_or((0, 0));
+            if have < want {
+                return Some(format!(
+                    "needs kernel >= {}.{} (host has {})",
+                    want.0, want.1, self.kernel
+                ));
+            }
+        }
+        let flags = [
+            (r.criu, self.criu, "criu (`criu check` fails on this host)"),
+            (r.seccomp, self.seccomp, "seccomp"),
+            (r.apparmor, self.apparmor, "AppArmor (not enabled)"),
+            (r.selinux, self.selinux, "SELinux (selinuxfs not mounted)"),
+            (r.userns, self.userns, "user namespaces"),
+            (r.systemd, self.systemd, "systemd as init"),
+        ];
+        flags
+            .iter()
+            .find(|(wanted, have, _)| *wanted && !*have)
+            .map(|(_, _, what)| format!("needs {what}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> HostFacts {
+        HostFacts {
+            euid: 0,
+            kernel: "6.18.0-1-amd64".into(),
+            cgroup_mode: CgroupMode::Hybrid,
+            controllers: vec!["pids".into(), "memory".into()],
+            hierarchies: vec![],
+            criu: false,
+            seccomp: true,
+            apparmor: false,
+            selinux: false,
+            userns: true,
+            systemd: false,
+        }
+    }
+
+    #[test]
+    fn kernel_versions() {
+        assert_eq!(parse_kernel("6.18.0-1-amd64"), Some((6, 18)));
+        assert_eq!(parse_kernel("5.6"), Some((5, 6)));
+        assert_eq!(parse_kernel("x"), None);
+    }
+
+    #[test]
+    fn unmet_requirements_give_reasons() {
+        let f = facts();
+        assert_eq!(f.unmet(&Requires::default()), None);
+        let r = Requires {
+            cgroup: CgroupReq::V2,
+            ..Default::default()
+        };
+        assert!(f.unmet(&r).unwrap().contains("v2"));
+        let r = Requires {
+            cgroup_controllers: vec!["rdma".into()],
+            ..Default::default()
+        };
+        assert!(f.unmet(&r).unwrap().contains("rdma"));
+        let r = Requires {
+            kernel: Some("7.0".into()),
+            ..Default::default()
+        };
+        assert!(f.unmet(&r).unwrap().contains(">= 7.0"));
+        let r = Requires {
+            criu: true,
+            ..Default::default()
+        };
+        assert!(f.unmet(&r).unwrap().contains("criu"));
+        let r = Requires {
+            privilege: Privilege::Rootless,
+            ..Default::default()
+        };
+        assert!(f.unmet(&r).is_some());
+        let r = Requires {
+            cgroup: CgroupReq::V1,
+            cgroup_controllers: vec!["pids".into()],
+            ..Default::default()
+        };
+        assert_eq!(f.unmet(&r), None);
+    }
+}

@@ -1,0 +1,17 @@
+//! oci-conform: a declarative conformance runner for runc-compatible OCI runtimes.
+//!
+//! Scenario YAML (scenario/) -> bundle (bundle/) -> runtime commands (driver/) and host-side
+//! observations (probe/) -> normalizers (normalize/) and matchers (expect/) / snapshots
+//! (snapshot/) -> events and reports (report/). Host requirements live in host/, and
+//! runner/ orchestrates scenarios, teardown and leak checks.
+
+pub mod bundle;
+pub mod driver;
+pub mod expect;
+pub mod host;
+pub mod normalize;
+pub mod probe;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod snapshot;

@@ -1,0 +1,82 @@
+//! JUnit XML: one <testsuite> per runtime, one <testcase> per scenario (classname =
+//! `runtime.area`). FAIL/XPASS -> <failure>, ERROR -> <error>, SKIP/UNSUPPORTED/XFAIL ->
+//! <skipped> (XFAIL is expected, so CI should not count it as broken).
+
+use super::{Report, Status};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {
+                o.push_str(&format!("&#x{:x};", c as u32))
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+pub fn render(r: &Report) -> String {
+    let mut by_rt: BTreeMap<&str, Vec<&super::ScenarioResult>> = BTreeMap::new();
+    for res in &r.results {
+        by_rt.entry(&res.runtime).or_default().push(res);
+    }
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"oci-conform\">\n",
+    );
+    for (rt, results) in by_rt {
+        let count = |f: &dyn Fn(Status) -> bool| results.iter().filter(|x| f(x.status)).count();
+        let failures = count(&|s| s.is_failure());
+        let errors = count(&|s| s == Status::Error);
+        let skipped = count(&|s| matches!(s, Status::Skip | Status::Unsupported | Status::Xfail));
+        let time: u64 = results.iter().map(|x| x.duration_ms).sum();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{:.3}\">",
+            escape(rt),
+            results.len(),
+            time as f64 / 1000.0
+        );
+        for res in results {
+            let area = res.id.split('.').next().unwrap_or("");
+            let _ = write!(
+                out,
+                "    <testcase classname=\"{}.{}\" name=\"{}\" time=\"{:.3}\"",
+                escape(rt),
+                escape(area),
+                escape(&res.id),
+                res.duration_ms as f64 / 1000.0
+            );
+            let reason = escape(res.reason.as_deref().unwrap_or(""));
+            let body = match res.status {
+                Status::Pass => None,
+                Status::Fail | Status::Xpass => Some(format!(
+                    "<failure message=\"{}: {reason}\">{reason}</failure>",
+                    res.status.as_str()
+                )),
+                Status::Error => Some(format!("<error message=\"{reason}\">{reason}</error>")),
+                Status::Skip | Status::Unsupported | Status::Xfail => Some(format!(
+                    "<skipped message=\"{}: {reason}\"/>",
+                    res.status.as_str()
+                )),
+            };
+            match body {
+                None => out.push_str("/>\n"),
+                Some(b) => {
+                    let _ = writeln!(out, ">\n      {b}\n    </testcase>");
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

@@ -1,0 +1,213 @@
+//! One scenario on one runtime: its paths, template variables and what the steps learned
+//! (the init pid, a foreground `run`'s exit), plus the helpers steps share.
+
+use crate::driver::argv::Argv;
+use crate::driver::{run_command, Evidence, Globals, RuntimeBin};
+use crate::host::HostFacts;
+use crate::normalize::{self, Normalizer};
+use crate::scenario::template::Vars;
+use crate::scenario::{Scenario, Step};
+use crate::snapshot::{self, Outcome};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Shared by every scenario of a run.
+pub struct Env {
+    pub host: HostFacts,
+    pub snapshots: snapshot::Store,
+    pub step_timeout: Duration,
+}
+
+/// Why a step did not pass.
+#[derive(Debug)]
+pub enum StepError {
+    Fail(String, Option<Box<Evidence>>),
+    Error(String, Option<Box<Evidence>>),
+}
+
+pub type StepResult = Result<(), StepError>;
+
+pub fn fail(msg: impl Into<String>) -> StepError {
+    StepError::Fail(msg.into(), None)
+}
+
+pub fn error(msg: impl Into<String>) -> StepError {
+    StepError::Error(msg.into(), None)
+}
+
+pub struct ScenarioRun<'a> {
+    pub env: &'a Env,
+    pub scenario: &'a Scenario,
+    pub bin: &'a RuntimeBin,
+    pub globals: Globals,
+    pub id: String,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub scratch: PathBuf,
+    pub artifacts: PathBuf,
+    pub cgroup_path: String,
+    pub vars: Vars,
+    pub norm: normalize::Context,
+    pub init_pid: Option<i32>,
+    pub init_reaped: bool,
+    pub foreground_exit: Option<Evidence>,
+    pub detached_pids: Vec<i32>,
+    pub deadline: Instant,
+    /// Listening when the config asks for a terminal or an exec step for a tty.
+    pub console: Option<crate::driver::console::Console>,
+    /// `process.terminal` of the rendered config.
+    pub terminal: bool,
+}
+
+impl ScenarioRun<'_> {
+    pub fn argv(&self) -> Argv<'_> {
+        Argv {
+            bin: self.bin,
+            globals: &self.globals,
+            id: &self.id,
+        }
+    }
+
+    pub fn io_prefix(&self, index: usize, step: &Step) -> PathBuf {
+        self.artifacts
+            .join(format!("{:02}-{}", index, step.op.name()))
+    }
+
+    /// The step's deadline: its own or the default, never past the scenario's.
+    pub fn time_left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    pub fn step_deadline(&self, step: &Step) -> Result<Duration, StepError> {
+        let want = step.timeout.map(|d| d.0).unwrap_or(self.env.step_timeout);
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(error("scenario deadline exceeded"));
+        }
+        Ok(want.min(left))
+    }
+
+    /// Runs a runtime command; a spawn failure or a deadline is an ERROR with evidence.
+    pub fn command(
+        &self,
+        argv: Vec<String>,
+        timeout: Duration,
+        prefix: &Path,
+    ) -> Result<Evidence, StepError> {
+        let _ = std::fs::write(
+            prefix.with_extension("argv"),
+            serde_json::to_string(&argv).unwrap_or_default(),
+        );
+        let ev = run_command(&argv, timeout, prefix).map_err(|e| error(e.to_string()))?;
+        if ev.timed_out {
+            let msg = format!(
+                "`{}` did not finish within {} ms and was killed (hung runtime)",
+                short_argv(&ev.argv),
+                timeout.as_millis()
+            );
+            return Err(StepError::Error(msg, Some(Box::new(ev))));
+        }
+        Ok(ev)
+    }
+
+    /// `state` as JSON, for steps that need the pid or status.
+    pub fn state(&self, prefix: &Path) -> Result<(Evidence, Value), StepError> {
+        let ev = self.command(self.argv().simple("state"), Duration::from_secs(10), prefix)?;
+        if ev.status != Some(0) {
+            let msg = format!("state failed: {}", ev.stderr.trim());
+            return Err(StepError::Fail(msg, Some(Box::new(ev))));
+        }
+        match serde_json::from_str::<Value>(&ev.stdout) {
+            Ok(v) => Ok((ev, v)),
+            Err(e) => Err(StepError::Fail(
+                format!("state printed something that is not JSON ({e})"),
+                Some(Box::new(ev)),
+            )),
+        }
+    }
+
+    /// Remembers the init pid and reserves it so the orphan sweep leaves its exit status to
+    /// `container_exit` (the init is re-parented to us when the runtime exits).
+    pub fn set_init(&mut self, pid: i32) {
+        if let Some(old) = self.init_pid.replace(pid) {
+            crate::driver::subreaper::release(old);
+        }
+        self.init_reaped = false;
+        crate::driver::subreaper::reserve(pid);
+    }
+
+    /// The container's init pid: remembered from create/run, else asked from `state`.
+    pub fn pid(&mut self, prefix: &Path) -> Result<i32, StepError> {
+        if let Some(p) = self.init_pid {
+            return Ok(p);
+        }
+        let (ev, v) = self.state(prefix)?;
+        match v.get("pid").and_then(Value::as_i64) {
+            Some(p) if p > 0 => {
+                self.set_init(p as i32);
+                Ok(p as i32)
+            }
+            _ => Err(StepError::Fail(
+                "state reports no running init pid".into(),
+                Some(Box::new(ev)),
+            )),
+        }
+    }
+
+    /// Compares a snapshot if the step asks for one.
+    pub fn snapshot(&self, step: &Step, raw: &str) -> StepResult {
+        let Some(snap) = &step.expect.snapshot else {
+            return Ok(());
+        };
+        let normalizer: Normalizer = snap
+            .normalize
+            .unwrap_or_else(|| step.op.default_normalizer());
+        let value = normalizer
+            .apply(raw, &self.norm)
+            .map_err(|e| fail(format!("snapshot {}: {e}", snap.name)))?;
+        match self
+            .env
+            .snapshots
+            .check(&self.scenario.id, &snap.name, &value)
+        {
+            Ok(Outcome::Matched | Outcome::Written) => Ok(()),
+            Ok(Outcome::Missing { path }) => Err(fail(format!(
+                "snapshot `{}` has no file {} (run with --update-snapshots and review it)",
+                snap.name,
+                path.display()
+            ))),
+            Ok(Outcome::Mismatch { path, diff }) => Err(fail(format!(
+                "snapshot `{}` differs from {}:\n{diff}",
+                snap.name,
+                path.display()
+            ))),
+            Err(e) => Err(error(e.to_string())),
+        }
+    }
+}
+
+/// argv without the global flags, for messages.
+pub fn short_argv(argv: &[String]) -> String {
+    let mut out = Vec::new();
+    let mut skip = false;
+    for (i, a) in argv.iter().enumerate() {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if i > 0 && matches!(a.as_str(), "--root" | "--log" | "--log-format") {
+            skip = true;
+            continue;
+        }
+        out.push(if i == 0 {
+            Path::new(a)
+                .file_name()
+                .map(|f| f.to_string_lossy().to_string())
+                .unwrap_or_else(|| a.clone())
+        } else {
+            a.clone()
+        });
+    }
+    out.join(" ")
+}

@@ -1,0 +1,327 @@
+//! Orchestration of a run: preflight (runtimes exist, versions, features, expectations, base
+//! images), scenarios x runtimes on `--jobs` worker threads, events.jsonl as results arrive,
+//! and the final report. The process becomes a child subreaper first.
+
+pub mod context;
+pub mod features;
+pub mod interrupt;
+pub mod one;
+pub mod progress;
+pub mod steps;
+pub mod teardown;
+
+use crate::bundle::rootfs;
+use crate::driver::{run_command, RuntimeBin};
+use crate::host::HostFacts;
+use crate::report::{Report, RuntimeInfo, ScenarioResult, REPORT_SCHEMA};
+use crate::scenario::expectations::Expectations;
+use crate::scenario::load::Loaded;
+use crate::scenario::Base;
+use crate::snapshot;
+use context::Env;
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    Always,
+    Fail,
+    Never,
+}
+
+pub struct Options {
+    pub runtimes: Vec<RuntimeBin>,
+    pub out: PathBuf,
+    pub work_dir: Option<PathBuf>,
+    pub jobs: usize,
+    pub seed: Option<u64>,
+    pub keep: Keep,
+    pub probe: Option<PathBuf>,
+    pub update_snapshots: bool,
+    pub suite_dir: PathBuf,
+    pub step_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("runtime `{name}`: {path} is not an executable file")]
+    NoRuntime { name: String, path: PathBuf },
+    #[error("duplicate runtime name `{0}`")]
+    DuplicateRuntime(String),
+    #[error("{0}")]
+    Expectations(String),
+    #[error("output directory {path}: {source}")]
+    Out {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl RunError {
+    /// Bad input is a usage error (3); an unwritable output directory is a harness error (2).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Out { .. } => 2,
+            _ => 3,
+        }
+    }
+}
+
+/// Base images, built once per run.
+pub struct Images {
+    busybox: Result<PathBuf, String>,
+    probe: Result<PathBuf, String>,
+}
+
+impl Images {
+    pub fn get(&self, base: Base) -> Result<PathBuf, String> {
+        match base {
+            Base::Busybox => self.busybox.clone(),
+            Base::Probe => self.probe.clone(),
+        }
+    }
+}
+
+pub struct RuntimeCtx {
+    pub bin: RuntimeBin,
+    pub version: String,
+    pub features: Option<Value>,
+    pub expectations: Expectations,
+    pub images: Arc<Images>,
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn quick(argv: Vec<String>, dir: &Path, tag: &str) -> Option<String> {
+    let ev = run_command(&argv, Duration::from_secs(5), &dir.join(tag)).ok()?;
+    (ev.status == Some(0)).then_some(ev.stdout)
+}
+
+fn build_images(cache: &Path, probe: Option<&Path>, needed: &[Base]) -> Images {
+    let busybox = rootfs::ensure_image(cache, Base::Busybox, None).map_err(|e| e.to_string());
+    let probe = if needed.contains(&Base::Probe) {
+        rootfs::find_probe(probe)
+            .and_then(|p| rootfs::ensure_image(cache, Base::Probe, Some(&p)))
+            .map_err(|e| e.to_string())
+    } else {
+        Err("not built: no selected scenario uses it".into())
+    };
+    Images { busybox, probe }
+}
+
+fn preflight(o: &Options, pre: &Path, images: Arc<Images>) -> Result<Vec<RuntimeCtx>, RunError> {
+    let mut out: Vec<RuntimeCtx> = Vec::new();
+    for bin in &o.runtimes {
+        if out.iter().any(|r| r.bin.name == bin.name) {
+            return Err(RunError::DuplicateRuntime(bin.name.clone()));
+        }
+        if !is_executable(&bin.path) {
+            return Err(RunError::NoRuntime {
+                name: bin.name.clone(),
+                path: bin.path.clone(),
+            });
+        }
+        let version = quick(
+            vec![bin.path.display().to_string(), "--version".into()],
+            pre,
+            &format!("{}-version", bin.name),
+        )
+        .map(|v| v.lines().next().unwrap_or("").to_string())
+        .unwrap_or_default();
+        let features = quick(
+            crate::driver::argv::Argv::features(bin),
+            pre,
+            &format!("{}-features", bin.name),
+        )
+        .and_then(|t| serde_json::from_str(&t).ok());
+        let expectations = Expectations::load(
+            &o.suite_dir
+                .join("expectations")
+                .join(format!("{}.yaml", bin.name)),
+        )
+        .map_err(|e| RunError::Expectations(e.to_string()))?;
+        out.push(RuntimeCtx {
+            bin: bin.clone(),
+            version,
+            features,
+            expectations,
+            images: images.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// SplitMix64: a tiny deterministic shuffle so `--seed` reproduces an order.
+fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    for i in (1..items.len()).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+fn mkdir(p: &Path) -> Result<(), RunError> {
+    std::fs::create_dir_all(p).map_err(|source| RunError::Out {
+        path: p.to_path_buf(),
+        source,
+    })
+}
+
+/// Runs every scenario on every runtime; returns the report (already written to `out`).
+pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report, RunError> {
+    let started = Instant::now();
+    let started_unix = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    if let Err(e) = crate::driver::subreaper::become_subreaper() {
+        eprintln!(
+            "oci-conform: warning: cannot become a child subreaper ({e}); container_exit will fail"
+        );
+    }
+    interrupt::install();
+    mkdir(&o.out)?;
+    let out = std::fs::canonicalize(&o.out).map_err(|source| RunError::Out {
+        path: o.out.clone(),
+        source,
+    })?;
+    let work = match &o.work_dir {
+        Some(w) => {
+            mkdir(w)?;
+            std::fs::canonicalize(w).map_err(|source| RunError::Out {
+                path: w.clone(),
+                source,
+            })?
+        }
+        None => out.join("work"),
+    };
+    let artifacts = out.join("artifacts");
+    for d in [&work, &artifacts] {
+        let _ = std::fs::remove_dir_all(d);
+        mkdir(d)?;
+    }
+    let pre = work.join("preflight");
+    mkdir(&pre)?;
+    let needed: Vec<Base> = scenarios.iter().map(|l| l.scenario.bundle.base).collect();
+    let images = Arc::new(build_images(
+        &work.join("images"),
+        o.probe.as_deref(),
+        &needed,
+    ));
+    let runtimes = preflight(o, &pre, images)?;
+    let env = Env {
+        host: host.clone(),
+        snapshots: snapshot::Store {
+            dir: o.suite_dir.join("snapshots"),
+            update: o.update_snapshots,
+        },
+        step_timeout: o.step_timeout,
+    };
+    let mut jobs: Vec<(usize, usize)> = Vec::new();
+    for si in 0..scenarios.len() {
+        for ri in 0..runtimes.len() {
+            jobs.push((ri, si));
+        }
+    }
+    if let Some(seed) = o.seed {
+        shuffle(&mut jobs, seed);
+    }
+    let total = jobs.len();
+    let queue = Mutex::new(VecDeque::from(jobs));
+    let paths = one::Paths {
+        work: work.clone(),
+        artifacts: artifacts.clone(),
+        cgroup_parent: format!("/oci-conform-{}", std::process::id()),
+    };
+    let mut events =
+        std::fs::File::create(out.join("events.jsonl")).map_err(|source| RunError::Out {
+            path: out.join("events.jsonl"),
+            source,
+        })?;
+    let host_json = serde_json::to_value(&host).unwrap_or(Value::Null);
+    let rt_info: Vec<RuntimeInfo> = runtimes
+        .iter()
+        .map(|r| RuntimeInfo {
+            name: r.bin.name.clone(),
+            path: r.bin.path.display().to_string(),
+            version: r.version.clone(),
+        })
+        .collect();
+    let _ = writeln!(
+        events,
+        "{}",
+        serde_json::json!({"event": "run_start", "seed": o.seed, "total": total, "runtimes": rt_info, "host": host_json})
+    );
+    let mut progress = progress::Progress::new(total);
+    let mut results: Vec<ScenarioResult> = Vec::with_capacity(total);
+    let (tx, rx) = mpsc::channel::<ScenarioResult>();
+    std::thread::scope(|scope| {
+        for _ in 0..o.jobs.max(1) {
+            let tx = tx.clone();
+            let (queue, env, runtimes, paths) = (&queue, &env, &runtimes, &paths);
+            scope.spawn(move || loop {
+                let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                let Some((ri, si)) = next else { break };
+                let r = if interrupt::interrupted() {
+                    one::not_run(
+                        &runtimes[ri],
+                        &scenarios[si],
+                        "interrupted before it started",
+                    )
+                } else {
+                    one::run_one(env, &runtimes[ri], &scenarios[si], paths, o.keep)
+                };
+                if tx.send(r).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for r in rx {
+            let _ = writeln!(
+                events,
+                "{}",
+                serde_json::json!({"event": "result", "result": r})
+            );
+            progress.result(&r);
+            results.push(r);
+        }
+    });
+    progress.finish();
+    teardown::remove_run_cgroup_parent(&host, &paths.cgroup_parent);
+    if o.keep != Keep::Always {
+        let _ = std::fs::remove_dir_all(work.join("images"));
+        let _ = std::fs::remove_dir_all(&pre);
+    }
+    results.sort_by(|a, b| (&a.id, &a.runtime).cmp(&(&b.id, &b.runtime)));
+    let report = Report {
+        schema: REPORT_SCHEMA.into(),
+        started_unix,
+        duration_ms: started.elapsed().as_millis() as u64,
+        seed: o.seed,
+        host: host_json,
+        runtimes: rt_info,
+        summary: Report::summarize(&results),
+        results,
+    };
+    let _ = writeln!(
+        events,
+        "{}",
+        serde_json::json!({"event": "run_end", "summary": report.summary, "duration_ms": report.duration_ms})
+    );
+    Ok(report)
+}

@@ -1,0 +1,69 @@
+//! Progress on stderr: on a terminal a status line that rewrites itself plus a line per
+//! non-passing result; elsewhere (CI logs) one plain line per result.
+
+use crate::report::{ScenarioResult, Status};
+use std::io::Write;
+
+pub struct Progress {
+    tty: bool,
+    total: usize,
+    done: usize,
+}
+
+impl Progress {
+    pub fn new(total: usize) -> Progress {
+        // SAFETY: isatty on a standard descriptor number.
+        let tty = unsafe { libc::isatty(2) } == 1;
+        Progress {
+            tty,
+            total,
+            done: 0,
+        }
+    }
+
+    pub fn result(&mut self, r: &ScenarioResult) {
+        self.done += 1;
+        let mut err = std::io::stderr().lock();
+        let line = format!(
+            "[{}/{}] {:<11} {}: {} ({} ms){}",
+            self.done,
+            self.total,
+            r.status.as_str(),
+            r.runtime,
+            r.id,
+            r.duration_ms,
+            r.reason
+                .as_deref()
+                .map(|x| format!(" - {}", first_line(x)))
+                .unwrap_or_default()
+        );
+        if self.tty {
+            let _ = write!(err, "\r\x1b[K");
+            if r.status != Status::Pass {
+                let _ = writeln!(err, "{line}");
+            }
+            let _ = write!(err, "[{}/{}] running...", self.done, self.total);
+        } else {
+            let _ = writeln!(err, "{line}");
+        }
+    }
+
+    pub fn finish(&self) {
+        if self.tty {
+            let _ = write!(std::io::stderr(), "\r\x1b[K");
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    let l = s.lines().next().unwrap_or("");
+    if l.len() > 160 {
+        let mut cut = 160;
+        while !l.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}…", &l[..cut])
+    } else {
+        l.to_string()
+    }
+}

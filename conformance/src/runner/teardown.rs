@@ -1,0 +1,145 @@
+//! Teardown (always): `kill KILL`, `delete --force`, reap what we parented; then the leak
+//! check: state dir under our --root, the scenario's cgroup in every hierarchy, mounts under
+//! the bundle, processes in the cgroup or the rootfs. Leaks are reported (ERROR) and removed,
+//! touching only what this scenario created (its unique paths).
+
+use super::context::ScenarioRun;
+use crate::driver::subreaper::{reap_orphans, reap_quietly, release, wait_exit};
+use std::path::Path;
+use std::time::Duration;
+
+/// Runs teardown and returns the leaks found (empty = clean).
+pub fn teardown(run: &mut ScenarioRun) -> Vec<String> {
+    let dir = run.artifacts.join("teardown");
+    let _ = std::fs::create_dir_all(&dir);
+    let t = Duration::from_secs(10);
+    let _ = crate::driver::run_command(&run.argv().kill("KILL", false), t, &dir.join("kill"));
+    // Reap first: the init cannot finish dying while zombies of its pid namespace wait for us.
+    reap_orphans();
+    if let Some(pid) = run.init_pid.filter(|_| !run.init_reaped) {
+        let _ = wait_exit(pid, Duration::from_secs(2));
+        run.init_reaped = true;
+    }
+    let _ = crate::driver::run_command(&run.argv().delete(true), t, &dir.join("delete"));
+    if let Some(pid) = run.init_pid {
+        reap_quietly(pid);
+        release(pid);
+    }
+    for pid in &run.detached_pids {
+        reap_quietly(*pid);
+    }
+    reap_orphans();
+    leak_check(run)
+}
+
+fn leak_check(run: &ScenarioRun) -> Vec<String> {
+    let mut leaks = Vec::new();
+    let state_dir = run.globals.root.join(&run.id);
+    if state_dir.exists() {
+        leaks.push(format!(
+            "state directory {} remains after delete --force",
+            state_dir.display()
+        ));
+        let _ = std::fs::remove_dir_all(&state_dir);
+    }
+    let procs = processes_of(run);
+    if !procs.is_empty() {
+        leaks.push(format!("processes remain: {procs:?}"));
+        for p in &procs {
+            // SAFETY: kill(2) on pids found in this scenario's unique cgroup or rootfs.
+            unsafe { libc::kill(*p, libc::SIGKILL) };
+            reap_quietly(*p);
+        }
+    }
+    if !run.cgroup_path.contains(':') {
+        for h in &run.env.host.hierarchies {
+            let d = format!("{}/{}", h.mount, run.cgroup_path.trim_start_matches('/'));
+            if Path::new(&d).is_dir() {
+                leaks.push(format!("cgroup {d} remains"));
+                remove_cgroup(Path::new(&d));
+            }
+        }
+    }
+    let bundle = run.bundle.to_string_lossy().to_string();
+    let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut mounts: Vec<String> = crate::normalize::mountinfo::parse(&mi)
+        .into_iter()
+        .map(|m| m.target)
+        .filter(|t| t.starts_with(&format!("{bundle}/")) || *t == bundle)
+        .collect();
+    if !mounts.is_empty() {
+        leaks.push(format!("mounts remain under the bundle: {mounts:?}"));
+        mounts.reverse();
+        for m in mounts {
+            let _ = nix::mount::umount2(m.as_str(), nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+    leaks
+}
+
+/// Processes whose cgroup is this scenario's or whose root is this scenario's rootfs.
+fn processes_of(run: &ScenarioRun) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let cg = run.cgroup_path.trim_end_matches('/').to_string();
+    let rootfs = run.rootfs.to_string_lossy().to_string();
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+        {
+            continue;
+        }
+        let in_cgroup = !cg.is_empty()
+            && std::fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|t| {
+                t.lines().any(|l| {
+                    let path = l.splitn(3, ':').nth(2).unwrap_or("");
+                    path == cg || path.starts_with(&format!("{cg}/"))
+                })
+            });
+        let in_rootfs = std::fs::read_link(format!("/proc/{pid}/root"))
+            .is_ok_and(|r| r.to_string_lossy().starts_with(&rootfs));
+        if in_cgroup || in_rootfs {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// rmdir children first; retried briefly because the kernel frees a cgroup asynchronously.
+fn remove_cgroup(dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_cgroup(&e.path());
+            }
+        }
+    }
+    for _ in 0..20 {
+        if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// At the end of a run: remove the per-run parent cgroup `/oci-conform-<pid>` (empty by now).
+pub fn remove_run_cgroup_parent(host: &crate::host::HostFacts, parent: &str) {
+    for h in &host.hierarchies {
+        let d = format!("{}/{}", h.mount, parent.trim_start_matches('/'));
+        if Path::new(&d).is_dir() {
+            remove_cgroup(Path::new(&d));
+        }
+    }
+}

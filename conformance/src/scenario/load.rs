@@ -1,0 +1,455 @@
+//! Loading scenario files: discovery, duplicate-key rejection, typed parsing and the semantic
+//! checks that serde cannot express. Every error names the file, and the line and column
+//! where serde_yaml knows them.
+
+use super::{Scenario, SCHEMA_V1};
+use crate::scenario::step::Op;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.path.display(), self.message),
+            (Some(l), None) => write!(f, "{}:{l}: {}", self.path.display(), self.message),
+            _ => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub scenario: Scenario,
+}
+
+/// Directories under a suite that hold other YAML (not scenarios).
+const NOT_SCENARIO_DIRS: &[&str] = &["snapshots", "expectations"];
+
+/// Expands files and directories (recursively, `*.yaml`/`*.yml`) into a sorted file list.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            walk(input, &mut out)?;
+        } else if input.is_file() {
+            out.push(input.clone());
+        } else {
+            return Err(LoadError {
+                path: input.clone(),
+                line: None,
+                column: None,
+                message: "no such file or directory".to_string(),
+            });
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| LoadError {
+        path: dir.to_path_buf(),
+        line: None,
+        column: None,
+        message: format!("cannot read directory: {e}"),
+    })?;
+    for entry in entries.flatten() {
+        let p = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if p.is_dir() {
+            if !NOT_SCENARIO_DIRS.contains(&name.as_str()) && !name.starts_with('.') {
+                walk(&p, out)?;
+            }
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn yaml_error(path: &Path, e: &serde_yaml::Error) -> LoadError {
+    let loc = e.location();
+    let mut message = e.to_string();
+    // serde_yaml appends " at line L column C"; the prefix already says it.
+    if let Some(i) = message.rfind(" at line ") {
+        message.truncate(i);
+    }
+    LoadError {
+        path: path.to_path_buf(),
+        line: loc.as_ref().map(|l| l.line()),
+        column: loc.as_ref().map(|l| l.column()),
+        message,
+    }
+}
+
+/// Parses one scenario from text.
+pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
+    // serde_yaml 0.9 rejects duplicate keys when building a Value; typed structs catch duplicate
+    // fields, but free-form maps (config patches, matchers) would silently keep the last one.
+    serde_yaml::from_str::<serde_yaml::Value>(text).map_err(|e| yaml_error(path, &e))?;
+    let scenario: Scenario = serde_yaml::from_str(text).map_err(|e| yaml_error(path, &e))?;
+    let problems = validate(&scenario);
+    if let Some(first) = problems.into_iter().next() {
+        let line = find_key_line(text, &first.0);
+        return Err(LoadError {
+            path: path.to_path_buf(),
+            line,
+            column: line.map(|_| 1),
+            message: first.1,
+        });
+    }
+    Ok(scenario)
+}
+
+pub fn load_file(path: &Path) -> Result<Loaded, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
+        path: path.to_path_buf(),
+        line: None,
+        column: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        scenario: parse(path, &text)?,
+    })
+}
+
+/// Loads every file; returns the scenarios that parsed and the errors of those that did not.
+pub fn load_all(files: &[PathBuf]) -> (Vec<Loaded>, Vec<LoadError>) {
+    let mut ok = Vec::new();
+    let mut errs = Vec::new();
+    for f in files {
+        match load_file(f) {
+            Ok(l) => ok.push(l),
+            Err(e) => errs.push(e),
+        }
+    }
+    (ok, errs)
+}
+
+/// Line of the first top-level `key:` in the text, for semantic errors.
+fn find_key_line(text: &str, key: &str) -> Option<usize> {
+    let prefix = format!("{key}:");
+    text.lines()
+        .position(|l| l.starts_with(&prefix))
+        .map(|i| i + 1)
+}
+
+pub fn is_valid_id(id: &str) -> bool {
+    let parts: Vec<&str> = id.split('.').collect();
+    parts.len() >= 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        })
+}
+
+fn valid_snapshot_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Documents of the runtime-spec a scenario may cite.
+pub const SPEC_FILES: &[&str] = &[
+    "bundle.md",
+    "config.md",
+    "config-linux.md",
+    "features.md",
+    "features-linux.md",
+    "glossary.md",
+    "principles.md",
+    "runtime.md",
+    "runtime-linux.md",
+    "spec.md",
+];
+
+/// `file.md#anchor` with a known file and a GitHub-style anchor (lowercase, digits, `-`).
+pub fn check_spec_ref(r: &str) -> Result<(), String> {
+    let (file, anchor) = r.split_once('#').ok_or("must be file.md#anchor")?;
+    if !SPEC_FILES.contains(&file) {
+        return Err(format!(
+            "unknown spec document `{file}` (known: {})",
+            SPEC_FILES.join(", ")
+        ));
+    }
+    let ok = !anchor.is_empty()
+        && anchor
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "anchor `{anchor}` must be a heading slug (lowercase words joined by -)"
+        ))
+    }
+}
+
+/// Semantic checks; each problem is (top-level key, message).
+pub fn validate(s: &Scenario) -> Vec<(String, String)> {
+    let mut p = Vec::new();
+    if s.schema != SCHEMA_V1 {
+        p.push((
+            "schema".into(),
+            format!("schema must be `{SCHEMA_V1}`, got `{}`", s.schema),
+        ));
+    }
+    if !is_valid_id(&s.id) {
+        p.push((
+            "id".into(),
+            format!("id `{}` must be dotted lowercase words (area.name)", s.id),
+        ));
+    }
+    if s.spec.is_empty() {
+        p.push((
+            "spec".into(),
+            "spec: at least one spec reference is required".into(),
+        ));
+    }
+    for r in s
+        .spec
+        .iter()
+        .chain(s.steps.iter().filter_map(|st| st.spec.as_ref()))
+    {
+        if let Err(why) = check_spec_ref(&r.reference) {
+            p.push(("spec".into(), format!("spec ref `{}`: {why}", r.reference)));
+        }
+    }
+    if s.steps.is_empty() {
+        p.push((
+            "steps".into(),
+            "steps: at least one step is required".into(),
+        ));
+    }
+    if let Some(k) = &s.requires.kernel {
+        if crate::host::parse_kernel(k).is_none() {
+            p.push((
+                "requires".into(),
+                format!("requires.kernel `{k}` must be major.minor"),
+            ));
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, st) in s.steps.iter().enumerate() {
+        if let Some(snap) = &st.expect.snapshot {
+            if !valid_snapshot_name(&snap.name) {
+                p.push((
+                    "steps".into(),
+                    format!(
+                        "steps[{i}]: snapshot name `{}` may only hold [A-Za-z0-9_-]",
+                        snap.name
+                    ),
+                ));
+            }
+            if !names.insert(snap.name.clone()) {
+                p.push((
+                    "steps".into(),
+                    format!("steps[{i}]: snapshot name `{}` is used twice", snap.name),
+                ));
+            }
+        }
+        // `kill`'s signal is passed through as written: rejecting a bad name is the runtime's
+        // job, and scenarios test exactly that. Expected signals must be real ones.
+        for sig in st.expect.signal.iter() {
+            if crate::driver::signal::parse(sig).is_none() {
+                p.push((
+                    "steps".into(),
+                    format!("steps[{i}]: unknown signal `{sig}`"),
+                ));
+            }
+        }
+        if let Op::Exec {
+            tty: true,
+            detach: false,
+            ..
+        } = st.op
+        {
+            p.push(("steps".into(), format!("steps[{i}]: exec tty: true needs detach: true (the runner has no terminal of its own; the pty arrives over the console socket and its output in {{{{console}}}})")));
+        }
+        if let Op::Events { stats: false } = st.op {
+            p.push(("steps".into(), format!("steps[{i}]: events without stats would stream forever; only stats: true is supported")));
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    const GOOD: &str = "\
+schema: oci-conform/v1
+id: lifecycle.basic
+title: create and delete
+spec: [{ ref: runtime.md#lifecycle, level: MUST }]
+tags: [lifecycle]
+requires: { privilege: root, cgroup: any, cgroup_controllers: [pids] }
+bundle:
+  base: busybox
+  config:
+    process: { args: [sleep, '300'] }
+  patch:
+    - { op: add, path: /mounts/-, value: { destination: /scratch, type: tmpfs, source: tmpfs } }
+steps:
+  - { op: create, expect: { exit: 0 } }
+  - op: state
+    expect:
+      json: { match: subset, value: { status: created, pid: { gt: 0 } } }
+      snapshot: { name: state-created, normalize: oci-state }
+  - { op: kill, signal: KILL }
+  - { op: wait_for, status: stopped, within: 10s }
+  - { op: container_exit, expect: { signal: KILL } }
+  - { op: delete }
+  - { op: state, expect: { exit: { not: 0 } } }
+";
+
+    fn p(text: &str) -> Result<Scenario, LoadError> {
+        parse(Path::new("t.yaml"), text)
+    }
+
+    #[test]
+    fn parses_the_design_example_shape() {
+        let s = p(GOOD).unwrap();
+        assert_eq!(s.steps.len(), 7);
+        assert_eq!(s.steps[0].op.name(), "create");
+        assert!(s.steps[1].expect.snapshot.is_some());
+    }
+
+    #[rstest]
+    // unknown top-level field
+    #[case("bogus: 1\n", "unknown field `bogus`", Some(24))]
+    // unknown field inside a step
+    #[case(
+        "  - { op: start, signal: KILL }\n",
+        "unknown field `signal`",
+        Some(24)
+    )]
+    // expect key not valid for the op
+    #[case(
+        "  - { op: wait_for, status: stopped, within: 1s, expect: { exit: 0 } }\n",
+        "expect.exit is not valid for op `wait_for`",
+        Some(24)
+    )]
+    // empty matcher
+    #[case(
+        "  - { op: state, expect: { stdout: {} } }\n",
+        "empty matcher",
+        Some(24)
+    )]
+    // unknown matcher keyword
+    #[case(
+        "  - { op: state, expect: { stdout: { equal: x } } }\n",
+        "unknown matcher key `equal`",
+        Some(24)
+    )]
+    // unknown op
+    #[case("  - { op: frobnicate }\n", "unknown variant `frobnicate`", Some(24))]
+    // duplicate key inside a step
+    #[case(
+        "  - { op: kill, signal: KILL, signal: TERM }\n",
+        "duplicate entry with key \"signal\"",
+        Some(24)
+    )]
+    // bad regex
+    #[case(
+        "  - { op: state, expect: { stdout: { regex: '(' } } }\n",
+        "regex",
+        Some(24)
+    )]
+    // bad expected signal
+    #[case(
+        "  - { op: container_exit, expect: { signal: NOPE } }\n",
+        "unknown signal `NOPE`",
+        None
+    )]
+    fn rejects_appended(#[case] extra: &str, #[case] needle: &str, #[case] line: Option<usize>) {
+        let text = format!("{GOOD}{extra}");
+        let e = p(&text).unwrap_err();
+        assert!(e.message.contains(needle), "{e}");
+        if line.is_some() {
+            assert_eq!(e.line, line, "{e}");
+            assert!(e.column.is_some());
+        }
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected_everywhere() {
+        // A top-level duplicate.
+        let e = p(&GOOD.replace("title: create and delete\n", "title: a\ntitle: b\n")).unwrap_err();
+        assert!(e.message.contains("duplicate"), "{e}");
+        // A duplicate inside a free-form config patch (serde_json::Value would keep the last).
+        let e =
+            p(&GOOD.replace("  base: busybox\n", "  base: busybox\n  config2: 1\n")).unwrap_err();
+        assert!(e.message.contains("unknown field `config2`"), "{e}");
+        let dup = GOOD.replace(
+            "    process: { args: [sleep, '300'] }\n",
+            "    hostname: a\n    hostname: b\n",
+        );
+        let e = p(&dup).unwrap_err();
+        assert!(
+            e.message.contains("duplicate entry with key \"hostname\""),
+            "{e}"
+        );
+        assert_eq!(e.line, Some(10));
+    }
+
+    #[rstest]
+    #[case(
+        "schema: oci-conform/v1\n",
+        "schema: oci-conform/v2\n",
+        "schema must be"
+    )]
+    #[case("id: lifecycle.basic\n", "id: Lifecycle\n", "id `Lifecycle`")]
+    #[case(
+        "spec: [{ ref: runtime.md#lifecycle, level: MUST }]\n",
+        "spec: []\n",
+        "at least one spec"
+    )]
+    fn semantic_errors(#[case] from: &str, #[case] to: &str, #[case] needle: &str) {
+        let e = p(&GOOD.replace(from, to)).unwrap_err();
+        assert!(e.message.contains(needle), "{e}");
+        assert!(e.line.is_some(), "{e}");
+    }
+
+    #[rstest]
+    #[case("runtime.md#lifecycle", true)]
+    #[case("config-linux.md#rootfs-mount-propagation", true)]
+    #[case("runtime.md", false)]
+    #[case("runtim.md#lifecycle", false)]
+    #[case("config.md#Mounts", false)]
+    #[case("config.md#", false)]
+    fn spec_refs(#[case] r: &str, #[case] ok: bool) {
+        assert_eq!(check_spec_ref(r).is_ok(), ok, "{r}");
+    }
+
+    #[test]
+    fn bad_level_is_rejected() {
+        let e = p(&GOOD.replace("level: MUST", "level: MUSTNT")).unwrap_err();
+        assert!(e.message.contains("unknown variant `MUSTNT`"), "{e}");
+    }
+
+    #[test]
+    fn display_has_file_line_column() {
+        let e = p(&format!("{GOOD}bogus: 1\n")).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("t.yaml:24:1: unknown field `bogus`"),
+            "{e}"
+        );
+    }
+}

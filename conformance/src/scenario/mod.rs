@@ -1,0 +1,222 @@
+//! Scenario schema (`oci-conform/v1`): one YAML file = one scenario = one container lifecycle.
+//!
+//! Owns the serde types (every struct denies unknown fields), loading with file:line:column
+//! errors, linting, the filter language and the hand-written JSON Schema for editors.
+
+pub mod duration;
+pub mod expectations;
+pub mod filter;
+pub mod lint;
+pub mod load;
+pub mod schema;
+pub mod step;
+pub mod template;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub use duration::Dur;
+pub use step::{Expect, Op, SnapshotRef, Step};
+
+/// The only schema version this runner understands.
+pub const SCHEMA_V1: &str = "oci-conform/v1";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Must be `oci-conform/v1`.
+    pub schema: String,
+    /// Stable dotted id, unique across the pack (`area.short-name`).
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The spec sections this scenario proves; at least one.
+    pub spec: Vec<SpecRef>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub requires: Requires,
+    pub bundle: BundleSpec,
+    pub steps: Vec<Step>,
+    #[serde(default)]
+    pub teardown: Teardown,
+    /// Deadline for the whole scenario (default 60s).
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SpecRef {
+    /// `file.md#anchor` in the runtime-spec, e.g. `runtime.md#lifecycle`.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub level: Level,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "MAY")]
+    May,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+            Level::May => "MAY",
+        }
+    }
+}
+
+/// Host and runtime requirements. Unmet host requirements give SKIP with the reason;
+/// unmet `features` (from `<runtime> features`) give UNSUPPORTED.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requires {
+    #[serde(default)]
+    pub privilege: Privilege,
+    #[serde(default)]
+    pub cgroup: CgroupReq,
+    #[serde(default)]
+    pub cgroup_controllers: Vec<String>,
+    /// Minimum kernel version, `major.minor`.
+    #[serde(default)]
+    pub kernel: Option<String>,
+    #[serde(default)]
+    pub criu: bool,
+    #[serde(default)]
+    pub seccomp: bool,
+    #[serde(default)]
+    pub apparmor: bool,
+    #[serde(default)]
+    pub selinux: bool,
+    #[serde(default)]
+    pub userns: bool,
+    #[serde(default)]
+    pub systemd: bool,
+    /// Feature paths in `<runtime> features` JSON: `a.b` must be true, `a.b:item` must be an
+    /// array containing `item` (e.g. `linux.namespaces:cgroup`, `hooks:createRuntime`).
+    #[serde(default)]
+    pub features: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Privilege {
+    /// Runs as whoever runs the suite.
+    #[default]
+    Any,
+    /// Needs euid 0.
+    Root,
+    /// Needs a non-root euid.
+    Rootless,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CgroupReq {
+    #[default]
+    Any,
+    /// Controllers on cgroup v1 hierarchies (a pure v1 or a hybrid host).
+    V1,
+    /// A pure cgroup v2 (unified) host.
+    V2,
+    /// v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified.
+    Hybrid,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Base {
+    /// /bin/busybox (static) plus its applet symlinks.
+    Busybox,
+    /// busybox plus the static oci-probe helper at /probe.
+    #[default]
+    Probe,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleSpec {
+    #[serde(default)]
+    pub base: Base,
+    /// JSON merge patch (RFC 7396) over the base config.json.
+    #[serde(default)]
+    pub config: Option<serde_json::Value>,
+    /// JSON Patch (RFC 6902) applied after the merge patch.
+    #[serde(default)]
+    pub patch: Vec<PatchOp>,
+    /// Extra files written into the rootfs (path inside the rootfs -> file).
+    #[serde(default)]
+    pub files: BTreeMap<String, FileSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    #[serde(default)]
+    pub content: String,
+    /// Octal mode as a string (`"0755"`); default 0644.
+    #[serde(default)]
+    pub mode: Option<String>,
+}
+
+/// One RFC 6902 operation.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "op", rename_all = "lowercase", deny_unknown_fields)]
+pub enum PatchOp {
+    Add {
+        path: String,
+        value: serde_json::Value,
+    },
+    Remove {
+        path: String,
+    },
+    Replace {
+        path: String,
+        value: serde_json::Value,
+    },
+    Move {
+        from: String,
+        path: String,
+    },
+    Copy {
+        from: String,
+        path: String,
+    },
+    Test {
+        path: String,
+        value: serde_json::Value,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Teardown {
+    /// kill, delete --force, then the leak check. The only mode: teardown always runs.
+    #[default]
+    Auto,
+}
+
+impl Scenario {
+    /// The first spec level, used for per-level pass counts.
+    pub fn level(&self) -> Level {
+        self.spec
+            .iter()
+            .map(|s| s.level)
+            .min()
+            .unwrap_or(Level::May)
+    }
+
+    /// The area is the first dotted component of the id (`lifecycle.exec` -> `lifecycle`).
+    pub fn area(&self) -> &str {
+        self.id.split('.').next().unwrap_or(&self.id)
+    }
+}

@@ -1,0 +1,250 @@
+//! A JSON Schema (draft 2020-12) of the scenario format for editors (yaml-language-server).
+//! Hand-written beside the serde types; `tests::schema_covers_every_op` keeps the op list in
+//! step with `Op`.
+
+use serde_json::{json, Map, Value};
+
+fn matcher() -> Value {
+    json!({"$ref": "#/$defs/matcher"})
+}
+
+fn command_expect() -> Value {
+    json!({"type": "object", "additionalProperties": false, "properties": {
+        "exit": matcher(), "stdout": matcher(), "stderr": matcher(), "json": matcher(),
+        "snapshot": {"$ref": "#/$defs/snapshot"}}})
+}
+
+fn strings() -> Value {
+    json!({"type": "array", "items": {"type": "string"}})
+}
+
+/// (op, op-specific properties, required, expect schema)
+fn ops() -> Vec<(&'static str, Value, Vec<&'static str>, Value)> {
+    let files = json!({"type": "object", "additionalProperties": matcher()});
+    let none = json!({"type": "object", "additionalProperties": false, "properties": {}});
+    vec![
+        (
+            "create",
+            json!({"args": strings(), "pid_file": {"type": "boolean"}}),
+            vec![],
+            command_expect(),
+        ),
+        ("start", json!({}), vec![], command_expect()),
+        (
+            "run",
+            json!({"detach": {"type": "boolean"}, "args": strings()}),
+            vec![],
+            command_expect(),
+        ),
+        ("state", json!({}), vec![], command_expect()),
+        (
+            "list",
+            json!({"format": {"enum": ["json", "table"]}, "quiet": {"type": "boolean"}}),
+            vec![],
+            command_expect(),
+        ),
+        (
+            "kill",
+            json!({"signal": {"type": ["string", "integer"]}, "all": {"type": "boolean"}}),
+            vec![],
+            command_expect(),
+        ),
+        (
+            "delete",
+            json!({"force": {"type": "boolean"}}),
+            vec![],
+            command_expect(),
+        ),
+        (
+            "exec",
+            json!({"args": strings(), "env": strings(), "cwd": {"type": "string"},
+            "user": {"type": "string"}, "cap": strings(), "no_new_privs": {"type": "boolean"},
+            "detach": {"type": "boolean"}, "tty": {"type": "boolean"}, "process": {"type": "object"}, "flags": strings()}),
+            vec!["args"],
+            command_expect(),
+        ),
+        ("pause", json!({}), vec![], command_expect()),
+        ("resume", json!({}), vec![], command_expect()),
+        (
+            "ps",
+            json!({"format": {"enum": ["json", "table"]}}),
+            vec![],
+            command_expect(),
+        ),
+        (
+            "events",
+            json!({"stats": {"const": true}}),
+            vec![],
+            command_expect(),
+        ),
+        (
+            "update",
+            json!({"resources": {"type": "object"}, "args": strings()}),
+            vec![],
+            command_expect(),
+        ),
+        (
+            "wait_for",
+            json!({"status": {"enum": ["creating", "created", "running", "paused", "stopped", "gone"]},
+            "within": {"$ref": "#/$defs/duration"}}),
+            vec!["status", "within"],
+            none.clone(),
+        ),
+        (
+            "container_exit",
+            json!({"within": {"$ref": "#/$defs/duration"}}),
+            vec![],
+            json!({"type": "object", "additionalProperties": false, "properties": {
+                "code": matcher(), "signal": {"type": ["string", "integer"]}}}),
+        ),
+        (
+            "inspect_mounts",
+            json!({}),
+            vec![],
+            json!({"type": "object", "additionalProperties": false,
+            "properties": {"mounts": matcher(), "snapshot": {"$ref": "#/$defs/snapshot"}}}),
+        ),
+        (
+            "inspect_cgroup",
+            json!({}),
+            vec![],
+            json!({"type": "object", "additionalProperties": false,
+            "properties": {"files": files.clone(), "snapshot": {"$ref": "#/$defs/snapshot"}}}),
+        ),
+        (
+            "inspect_proc",
+            json!({"file": {"type": "string"}}),
+            vec![],
+            json!({"type": "object",
+            "additionalProperties": false, "properties": {"fields": files, "content": matcher(),
+            "snapshot": {"$ref": "#/$defs/snapshot"}}}),
+        ),
+        (
+            "read_file",
+            json!({"path": {"type": "string"}}),
+            vec!["path"],
+            json!({"type": "object",
+            "additionalProperties": false, "properties": {"exists": {"type": "boolean"},
+            "content": matcher(), "json": matcher(), "snapshot": {"$ref": "#/$defs/snapshot"}}}),
+        ),
+        (
+            "raw",
+            json!({"args": strings(), "global_flags": {"type": "boolean"}}),
+            vec!["args"],
+            command_expect(),
+        ),
+        (
+            "sleep",
+            json!({"for": {"$ref": "#/$defs/duration"}}),
+            vec!["for"],
+            none,
+        ),
+    ]
+}
+
+pub fn op_names() -> Vec<&'static str> {
+    ops().into_iter().map(|o| o.0).collect()
+}
+
+fn step_schema() -> Value {
+    let variants: Vec<Value> = ops()
+        .into_iter()
+        .map(|(name, props, required, expect)| {
+            let mut p: Map<String, Value> = props.as_object().cloned().unwrap_or_default();
+            p.insert("op".into(), json!({"const": name}));
+            p.insert("name".into(), json!({"type": "string"}));
+            p.insert("spec".into(), json!({"$ref": "#/$defs/specRef"}));
+            p.insert("timeout".into(), json!({"$ref": "#/$defs/duration"}));
+            p.insert("expect".into(), expect);
+            let mut req = vec!["op"];
+            req.extend(required);
+            json!({"if": {"properties": {"op": {"const": name}}}, "then": {
+                "type": "object", "additionalProperties": false, "properties": p, "required": req}})
+        })
+        .collect();
+    json!({"type": "object", "required": ["op"],
+        "properties": {"op": {"enum": op_names()}}, "allOf": variants})
+}
+
+pub fn json_schema() -> Value {
+    let keywords: Map<String, Value> = crate::expect::KEYWORDS
+        .iter()
+        .map(|k| ((*k).to_string(), json!({})))
+        .collect();
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://ferrun.invalid/oci-conform/v1/scenario.schema.json",
+        "title": "oci-conform scenario (oci-conform/v1)",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["schema", "id", "title", "spec", "bundle", "steps"],
+        "properties": {
+            "schema": {"const": "oci-conform/v1"},
+            "id": {"type": "string", "pattern": "^[a-z0-9_-]+(\\.[a-z0-9_-]+)+$"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "spec": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/specRef"}},
+            "tags": strings(),
+            "requires": {"type": "object", "additionalProperties": false, "properties": {
+                "privilege": {"enum": ["any", "root", "rootless"]},
+                "cgroup": {"enum": ["any", "v1", "v2", "hybrid"]},
+                "cgroup_controllers": strings(),
+                "kernel": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+$"},
+                "criu": {"type": "boolean"}, "seccomp": {"type": "boolean"},
+                "apparmor": {"type": "boolean"}, "selinux": {"type": "boolean"},
+                "userns": {"type": "boolean"}, "systemd": {"type": "boolean"},
+                "features": strings()}},
+            "bundle": {"type": "object", "additionalProperties": false, "properties": {
+                "base": {"enum": ["busybox", "probe"]},
+                "config": {"type": "object", "description": "JSON merge patch (RFC 7396) over the base config.json"},
+                "patch": {"type": "array", "items": {"$ref": "#/$defs/patchOp"}},
+                "files": {"type": "object", "additionalProperties": {"type": "object",
+                    "additionalProperties": false, "properties": {
+                        "content": {"type": "string"}, "mode": {"type": "string", "pattern": "^0?[0-7]{3,4}$"}}}}}},
+            "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
+            "teardown": {"const": "auto"},
+            "timeout": {"$ref": "#/$defs/duration"}
+        },
+        "$defs": {
+            "specRef": {"type": "object", "additionalProperties": false, "required": ["ref", "level"],
+                "properties": {"ref": {"type": "string"}, "level": {"enum": ["MUST", "SHOULD", "MAY"]}}},
+            "duration": {"type": ["string", "number"], "pattern": "^[0-9.]+(ms|s|m)?$"},
+            "snapshot": {"type": "object", "additionalProperties": false, "required": ["name"],
+                "properties": {"name": {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+                    "normalize": {"enum": ["oci-state", "mountinfo", "cgroup", "json", "text"]}}},
+            "patchOp": {"type": "object", "required": ["op", "path"], "properties": {
+                "op": {"enum": ["add", "remove", "replace", "move", "copy", "test"]},
+                "path": {"type": "string"}, "from": {"type": "string"}, "value": {}}},
+            "matcher": {"description": "A scalar or list means equals; a mapping uses matcher keywords (all must hold) or {match: KEYWORD, value: X}",
+                "anyOf": [
+                    {"type": ["string", "number", "boolean", "null", "array"]},
+                    {"type": "object", "minProperties": 1, "additionalProperties": false, "properties": keywords},
+                    {"type": "object", "additionalProperties": false, "required": ["match"],
+                        "properties": {"match": {"enum": crate::expect::KEYWORDS}, "value": {}}}
+                ]},
+            "step": step_schema()
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_covers_every_op() {
+        // Every op name in the schema must deserialize, so the two lists cannot drift apart.
+        for name in op_names() {
+            let yaml = match name {
+                "exec" | "raw" => format!("{{op: {name}, args: [x]}}"),
+                "wait_for" => "{op: wait_for, status: stopped, within: 1s}".to_string(),
+                "read_file" => "{op: read_file, path: /x}".to_string(),
+                "sleep" => "{op: sleep, for: 1s}".to_string(),
+                _ => format!("{{op: {name}}}"),
+            };
+            let step: crate::scenario::Step = serde_yaml::from_str(&yaml).unwrap();
+            assert_eq!(step.op.name(), name);
+        }
+        assert_eq!(op_names().len(), 21);
+    }
+}

@@ -1,0 +1,48 @@
+//! `exec [flags] ID [COMMAND [ARGS...]]` (runc's flags).
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExecArgs {
+    /// A process.json (runtime-spec `process` object) to run instead of COMMAND.
+    #[arg(short = 'p', long)]
+    pub process: Option<PathBuf>,
+    /// Allocate a pseudo-TTY.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Detach from the process (return once it runs).
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Unix socket that receives the pty master (with --tty).
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
+    /// File to write the process's host pid to.
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    /// Working directory in the container.
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// Environment variables (KEY=VALUE), added to the container's.
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// UID[:GID] to run as.
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Additional gids.
+    #[arg(short = 'g', long = "additional-gids")]
+    pub additional_gids: Vec<u32>,
+    /// Add a capability to the bounding, effective, permitted and inheritable sets.
+    #[arg(short = 'c', long = "cap")]
+    pub cap: Vec<String>,
+    /// Set no_new_privs for the process.
+    #[arg(long = "no-new-privs")]
+    pub no_new_privs: bool,
+    /// Pass N extra fds (3 .. 3+N-1) to the process.
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Container id.
+    pub id: String,
+    /// Command and arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}

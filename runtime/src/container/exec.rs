@@ -1,0 +1,306 @@
+//! `exec`: run another process in a created or running container.
+
+use std::fs::File;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use nix::sys::signal::SigSet;
+use nix::unistd::Pid;
+use oci_spec::runtime::{Capability, LinuxCapabilities, LinuxNamespaceType, Process, Spec};
+
+use super::config::{load_bundle, ConfigError};
+use super::state::ContainerState;
+use super::status::Status;
+use super::store::{StateStore, StoreError};
+use crate::cgroups::{manager_from_path, CgroupError};
+use crate::namespaces::{kind_name, JoinNs};
+use crate::process::exec::{spawn, ExecConfig};
+use crate::process::LaunchError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot exec in container {id:?}: it is {status}")]
+    NotRunning { id: String, status: Status },
+    #[error("--process {path}: {msg}")]
+    ProcessFile { path: PathBuf, msg: String },
+    #[error("{0}")]
+    Usage(String),
+    #[error("container {id:?}: open {path}: {source}")]
+    Namespace {
+        id: String,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cgroup of container {id:?}: {source}")]
+    Cgroup { id: String, source: CgroupError },
+    #[error("exec in container {id:?}: {source}")]
+    Spawn { id: String, source: LaunchError },
+}
+
+/// What the command line asks for, besides the container id.
+#[derive(Debug, Default)]
+pub struct ExecRequest {
+    pub process_file: Option<PathBuf>,
+    pub args: Vec<String>,
+    pub tty: bool,
+    pub cwd: Option<PathBuf>,
+    pub env: Vec<String>,
+    pub user: Option<String>,
+    pub additional_gids: Vec<u32>,
+    pub caps: Vec<String>,
+    pub no_new_privs: bool,
+}
+
+pub struct ExecOptions {
+    pub console: Option<OwnedFd>,
+    pub preserve_fds: u32,
+    pub sigmask: SigSet,
+}
+
+/// Start the process; returns its host pid and whether it has a terminal.
+pub fn exec(
+    store: &StateStore,
+    id: &str,
+    req: &ExecRequest,
+    opts: ExecOptions,
+) -> Result<(Pid, bool), ExecError> {
+    let state = store.peek(id)?;
+    let status = state.effective_status();
+    if !matches!(status, Status::Created | Status::Running) {
+        return Err(ExecError::NotRunning {
+            id: id.to_string(),
+            status,
+        });
+    }
+    let bundle = load_bundle(&state.bundle)?;
+    let process = build_process(&bundle.spec, req)?;
+    let terminal = process.terminal().unwrap_or(false);
+    if terminal && opts.console.is_none() {
+        return Err(ExecError::Usage(
+            "--tty needs a console (--console-socket when detached)".into(),
+        ));
+    }
+    let (join, join_pid) = container_namespaces(id, &bundle.spec, &state)?;
+    let cg_err = |source| ExecError::Cgroup {
+        id: id.to_string(),
+        source,
+    };
+    let cgroup = state
+        .cgroup_path
+        .as_deref()
+        .map(manager_from_path)
+        .transpose()
+        .map_err(cg_err)?;
+    let seccomp = bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.seccomp().clone());
+    let pid = spawn(ExecConfig {
+        process: &process,
+        seccomp: seccomp.as_ref(),
+        join,
+        join_pid,
+        cgroup: cgroup.as_deref(),
+        console: if terminal { opts.console } else { None },
+        preserve_fds: opts.preserve_fds,
+        sigmask: opts.sigmask,
+    })
+    .map_err(|source| ExecError::Spawn {
+        id: id.to_string(),
+        source,
+    })?;
+    Ok((pid, terminal))
+}
+
+/// The container's process with the command line's changes, or a --process file.
+pub fn build_process(spec: &Spec, req: &ExecRequest) -> Result<Process, ExecError> {
+    if let Some(path) = &req.process_file {
+        return read_process_file(path);
+    }
+    if req.args.is_empty() {
+        return Err(ExecError::Usage(
+            "exec needs a command (or --process FILE)".into(),
+        ));
+    }
+    let mut p = spec.process().clone().unwrap_or_default();
+    p.set_args(Some(req.args.clone()));
+    p.set_terminal(Some(req.tty));
+    let mut env = p.env().clone().unwrap_or_default();
+    for kv in &req.env {
+        let key = kv.split('=').next().unwrap_or_default();
+        env.retain(|e| e.split('=').next() != Some(key));
+        env.push(kv.clone());
+    }
+    p.set_env(Some(env));
+    if let Some(cwd) = &req.cwd {
+        p.set_cwd(cwd.clone());
+    }
+    let mut user = p.user().clone();
+    if let Some(u) = &req.user {
+        let (uid, gid) = parse_user(u)?;
+        user.set_uid(uid);
+        user.set_gid(gid.unwrap_or(user.gid()));
+    }
+    if !req.additional_gids.is_empty() {
+        user.set_additional_gids(Some(req.additional_gids.clone()));
+    }
+    p.set_user(user);
+    if !req.caps.is_empty() {
+        p.set_capabilities(Some(add_caps(
+            p.capabilities().clone().unwrap_or_default(),
+            &req.caps,
+        )?));
+    }
+    if req.no_new_privs {
+        p.set_no_new_privileges(Some(true));
+    }
+    Ok(p)
+}
+
+fn read_process_file(path: &Path) -> Result<Process, ExecError> {
+    let err = |msg: String| ExecError::ProcessFile {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let text = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    serde_json::from_slice(&text).map_err(|e| err(e.to_string()))
+}
+
+/// `--user UID[:GID]`.
+fn parse_user(s: &str) -> Result<(u32, Option<u32>), ExecError> {
+    let bad = || ExecError::Usage(format!("--user {s:?}: expected UID[:GID] (numbers)"));
+    let mut it = s.splitn(2, ':');
+    let uid = it.next().unwrap_or_default().parse().map_err(|_| bad())?;
+    let gid = it
+        .next()
+        .map(|g| g.parse().map_err(|_| bad()))
+        .transpose()?;
+    Ok((uid, gid))
+}
+
+/// runc's `--cap`: added to the bounding, effective and permitted sets.
+fn add_caps(mut caps: LinuxCapabilities, names: &[String]) -> Result<LinuxCapabilities, ExecError> {
+    for name in names {
+        let cap: Capability = serde_json::from_value(serde_json::Value::String(name.clone()))
+            .map_err(|_| ExecError::Usage(format!("--cap {name:?}: unknown capability")))?;
+        for set in [
+            caps.bounding().clone(),
+            caps.effective().clone(),
+            caps.permitted().clone(),
+        ]
+        .iter_mut()
+        .enumerate()
+        {
+            let mut s = set.1.clone().unwrap_or_default();
+            s.insert(cap);
+            match set.0 {
+                0 => caps.set_bounding(Some(s)),
+                1 => caps.set_effective(Some(s)),
+                _ => caps.set_permitted(Some(s)),
+            };
+        }
+    }
+    Ok(caps)
+}
+
+/// Every namespace the container has (new or joined), through its init's /proc/<pid>/ns.
+fn container_namespaces(
+    id: &str,
+    spec: &Spec,
+    state: &ContainerState,
+) -> Result<(Vec<JoinNs>, Option<OwnedFd>), ExecError> {
+    let mut join = Vec::new();
+    let mut join_pid = None;
+    let namespaces = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().clone())
+        .unwrap_or_default();
+    for ns in namespaces {
+        let name = match ns.typ() {
+            LinuxNamespaceType::Mount => "mnt",
+            LinuxNamespaceType::Network => "net",
+            k => kind_name(k),
+        };
+        let path = format!("/proc/{}/ns/{name}", state.pid);
+        let file = File::open(&path).map_err(|source| ExecError::Namespace {
+            id: id.to_string(),
+            path: path.clone(),
+            source,
+        })?;
+        if ns.typ() == LinuxNamespaceType::Pid {
+            join_pid = Some(file.into());
+        } else {
+            join.push(JoinNs {
+                kind: ns.typ(),
+                file: file.into(),
+            });
+        }
+    }
+    // User first (capabilities for the rest), mount last (after it, paths change meaning).
+    join.sort_by_key(|j| match j.kind {
+        LinuxNamespaceType::User => 0,
+        LinuxNamespaceType::Mount => 2,
+        _ => 1,
+    });
+    Ok((join, join_pid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> Spec {
+        serde_json::from_value(serde_json::json!({"ociVersion":"1.2.0","process":{
+            "user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/","env":["PATH=/bin","A=1"]}}))
+        .unwrap()
+    }
+
+    #[test]
+    fn command_line_overrides_the_container_process() {
+        let req = ExecRequest {
+            args: vec!["id".into()],
+            env: vec!["A=2".into(), "B=3".into()],
+            user: Some("1000:100".into()),
+            cwd: Some("/tmp".into()),
+            caps: vec!["CAP_NET_ADMIN".into()],
+            ..Default::default()
+        };
+        let p = build_process(&spec(), &req).unwrap();
+        assert_eq!(p.args().as_deref().unwrap(), ["id"]);
+        assert_eq!(p.env().as_deref().unwrap(), ["PATH=/bin", "A=2", "B=3"]);
+        assert_eq!((p.user().uid(), p.user().gid()), (1000, 100));
+        assert_eq!(p.cwd(), Path::new("/tmp"));
+        assert!(p
+            .capabilities()
+            .as_ref()
+            .unwrap()
+            .bounding()
+            .as_ref()
+            .unwrap()
+            .contains(&Capability::NetAdmin));
+    }
+
+    #[test]
+    fn bad_user_and_cap_and_missing_command_are_errors() {
+        let mut req = ExecRequest::default();
+        assert!(matches!(
+            build_process(&spec(), &req),
+            Err(ExecError::Usage(_))
+        ));
+        req.args = vec!["id".into()];
+        req.user = Some("bob".into());
+        assert!(build_process(&spec(), &req).is_err());
+        req.user = None;
+        req.caps = vec!["CAP_NOPE".into()];
+        assert!(build_process(&spec(), &req)
+            .unwrap_err()
+            .to_string()
+            .contains("CAP_NOPE"));
+    }
+}

@@ -1,0 +1,79 @@
+//! The child of `exec`: join the container's namespaces, then the same process phases as the
+//! init (console, cwd, security, exec). No rootfs work: setns into the container's mount
+//! namespace puts us at its root already (setns(2): root and cwd move to the namespace's).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use nix::sched::setns;
+use nix::sys::signal::SigSet;
+use oci_spec::runtime::{LinuxSeccomp, Process};
+
+use super::{failure, PhaseExt};
+use crate::namespaces::{clone_flag, JoinNs};
+use crate::process::channel::Channel;
+use crate::process::messages::{ChildMsg, InitFailure, ParentMsg, Phase};
+use crate::sys;
+
+pub struct ExecContext<'a> {
+    pub process: &'a Process,
+    pub seccomp: Option<&'a LinuxSeccomp>,
+    pub join: &'a [JoinNs],
+    pub channel: Channel,
+    pub console: Option<OwnedFd>,
+    pub preserve_fds: u32,
+    pub sigmask: SigSet,
+}
+
+/// Entry point of the cloned exec child. Never returns: it execs or reports and exits. The
+/// channel is close-on-exec, so the parent reads EOF once the exec happened.
+pub fn run(ctx: ExecContext) -> ! {
+    let err = match steps(&ctx) {
+        Ok(never) => match never {},
+        Err(f) => f,
+    };
+    let _ = ctx.channel.send(&ChildMsg::Failed(err));
+    std::process::exit(1)
+}
+
+fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
+    let mut keep: Vec<i32> = (0..3 + ctx.preserve_fds as i32).collect();
+    keep.push(ctx.channel.raw());
+    keep.extend(ctx.console.as_ref().map(|c| c.as_raw_fd()));
+    keep.extend(ctx.join.iter().map(|j| j.file.as_raw_fd()));
+    sys::fd::close_all_except(&keep).phase(Phase::WaitParent)?;
+    match ctx.channel.recv::<ParentMsg>().phase(Phase::WaitParent)? {
+        Some(ParentMsg::Go { .. }) => {}
+        other => {
+            return Err(failure(
+                Phase::WaitParent,
+                0,
+                format!("unexpected message from parent: {other:?}"),
+            ))
+        }
+    }
+    // The user namespace comes first in `join` (namespaces::plan sorts it so): it decides
+    // which capabilities we hold for every setns after it.
+    for j in ctx.join {
+        setns(&j.file, clone_flag(j.kind)).phase(Phase::JoinNamespaces)?;
+    }
+    if let Some(console) = &ctx.console {
+        let sock = console.try_clone().phase(Phase::Console)?;
+        crate::tty::setup_console(sock, ctx.process.console_size()).phase(Phase::Console)?;
+    }
+    super::setup::change_dir(ctx.process.cwd())?;
+    let late_seccomp =
+        crate::security::apply_process(ctx.process, ctx.seccomp).phase(Phase::Security)?;
+    let (path, argv, envp) = super::exec::resolve(ctx.process)?;
+    sys::fd::cloexec_from(3 + ctx.preserve_fds as i32).phase(Phase::Exec)?;
+    sys::misc::reset_signal_dispositions();
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&ctx.sigmask),
+        None,
+    );
+    if let Some(filter) = late_seccomp {
+        filter.load().phase(Phase::Exec)?;
+    }
+    let e = nix::unistd::execve(&path, &argv, &envp).unwrap_err();
+    Err(failure(Phase::Exec, e as i32, format!("exec {path:?}")))
+}

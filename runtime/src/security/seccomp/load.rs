@@ -1,0 +1,161 @@
+//! Loading a filter with the ENOSYS stub in front: export libseccomp's BPF into a memfd,
+//! prepend the stub and install the whole program with `seccomp(2)` ourselves, since
+//! libseccomp cannot load a program it did not generate. The flags mirror what libseccomp
+//! would pass for the same attributes.
+//!
+//! The one `unsafe` block is the raw `seccomp(SECCOMP_SET_MODE_FILTER)` call; it could move
+//! to `sys/` with the other raw syscalls.
+
+use std::io::{Read, Seek};
+
+use libseccomp::ScmpFilterContext;
+use nix::errno::Errno;
+use nix::sys::memfd::{memfd_create, MFdFlags};
+
+use super::enosys::Insn;
+use super::{Flags, SeccompError};
+
+/// The kernel's limit on a classic-BPF program (BPF_MAXINSNS).
+const MAX_INSNS: usize = 4096;
+/// `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV` (Linux 5.19), missing from older libc crates.
+const FLAG_WAIT_KILLABLE_RECV: libc::c_ulong = 1 << 5;
+
+fn io_err(step: &'static str) -> impl FnOnce(std::io::Error) -> SeccompError {
+    move |source| SeccompError::Patch {
+        step,
+        errno: source.raw_os_error().map_or(Errno::EIO, Errno::from_raw),
+    }
+}
+
+/// Decode the host-endian `struct sock_filter` array libseccomp exports.
+pub fn parse_program(bytes: &[u8]) -> Result<Vec<Insn>, SeccompError> {
+    if bytes.len() % 8 != 0 {
+        return Err(SeccompError::Patch {
+            step: "parsing libseccomp's BPF (not a whole number of instructions)",
+            errno: Errno::EINVAL,
+        });
+    }
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| Insn {
+            code: u16::from_ne_bytes([c[0], c[1]]),
+            jt: c[2],
+            jf: c[3],
+            k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
+        })
+        .collect())
+}
+
+fn export(ctx: &ScmpFilterContext) -> Result<Vec<Insn>, SeccompError> {
+    let fd = memfd_create("ferrun-seccomp", MFdFlags::MFD_CLOEXEC).map_err(|errno| {
+        SeccompError::Patch {
+            step: "creating a memfd for the BPF program",
+            errno,
+        }
+    })?;
+    ctx.export_bpf(&fd)
+        .map_err(super::lib_err("exporting libseccomp's BPF program"))?;
+    let mut file = std::fs::File::from(fd);
+    file.rewind().map_err(io_err("rewinding the BPF memfd"))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(io_err("reading the BPF memfd"))?;
+    parse_program(&bytes)
+}
+
+fn kernel_flags(flags: Flags) -> libc::c_ulong {
+    let mut bits = 0;
+    if flags.tsync {
+        bits |= libc::SECCOMP_FILTER_FLAG_TSYNC;
+    }
+    if flags.log {
+        bits |= libc::SECCOMP_FILTER_FLAG_LOG;
+    }
+    if flags.spec_allow {
+        bits |= libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    }
+    if flags.wait_killable_recv {
+        bits |= FLAG_WAIT_KILLABLE_RECV;
+    }
+    bits
+}
+
+/// Install `stub` followed by `ctx`'s program on the calling thread.
+pub fn load_with_stub(
+    ctx: &ScmpFilterContext,
+    stub: &[Insn],
+    flags: Flags,
+) -> Result<(), SeccompError> {
+    let mut program: Vec<libc::sock_filter> = stub
+        .iter()
+        .chain(export(ctx)?.iter())
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect();
+    if program.len() > MAX_INSNS {
+        return Err(SeccompError::Patch {
+            step: "the patched program exceeds BPF_MAXINSNS (4096)",
+            errno: Errno::E2BIG,
+        });
+    }
+    let prog = libc::sock_fprog {
+        len: program.len() as libc::c_ushort,
+        filter: program.as_mut_ptr(),
+    };
+    // SAFETY: `prog` points at `program`, which outlives the call; the kernel copies it.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            kernel_flags(flags),
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    if ret != 0 {
+        return Err(SeccompError::Patch {
+            step: "seccomp(SECCOMP_SET_MODE_FILTER) with the ENOSYS stub",
+            errno: Errno::last(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libseccomp::ScmpAction;
+
+    #[test]
+    fn exported_program_parses_and_starts_with_the_arch_check() {
+        let ctx = ScmpFilterContext::new(ScmpAction::Allow).expect("filter");
+        let program = export(&ctx).expect("exports");
+        assert_eq!(program.first().map(|i| (i.code, i.k)), Some((0x20, 4)));
+        assert_eq!(
+            program.last().map(|i| i.code),
+            Some(0x06),
+            "ends with a ret"
+        );
+    }
+
+    #[test]
+    fn a_truncated_program_is_refused() {
+        assert!(parse_program(&[0u8; 12]).is_err());
+        assert_eq!(parse_program(&[]).expect("empty is fine").len(), 0);
+    }
+
+    #[test]
+    fn flags_map_to_the_kernel_bits() {
+        let all = Flags {
+            log: true,
+            spec_allow: true,
+            tsync: true,
+            wait_killable_recv: true,
+        };
+        assert_eq!(kernel_flags(all), 0b10_0111);
+        assert_eq!(kernel_flags(Flags::default()), 0);
+    }
+}
