@@ -6,7 +6,7 @@
 # Usage: FERRUN=target/release/ferrun scripts/clients/podman.sh   (root; prints PASS/FAIL)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-. scripts/clients/lib.sh
+. scripts/clients/lib.bash
 
 [ "$(id -u)" = 0 ] || { skip "podman client test needs root"; exit 0; }
 FERRUN=$(ferrun_binary)

@@ -1,4 +1,5 @@
-# lib.sh: shared bits of the client scripts (sourced, not run).
+# lib.bash: shared bits of the client scripts (sourced, not run; not named *.sh so that
+# scripts/test.sh, which runs every scripts/clients/*.sh, skips it).
 # Prints "PASS: what" / "FAIL: what"; `finish` exits 1 when anything failed.
 
 FAILED=0
