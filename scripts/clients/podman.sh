@@ -46,6 +46,10 @@ check "--memory and --pids-limit reach the container's cgroup" "67108864 50 " "$
 out=$("${P[@]}" run --rm "${R[@]}" --user 65534:65534 --workdir /tmp -e FOO=bar "$IMG" sh -c 'echo $(id -u):$(id -g):$(pwd):$FOO' 2>"$T/err")
 check "--user, --workdir and -e" "65534:65534:/tmp:bar" "$out"
 
+# -t: conmon hands ferrun a --console-socket and receives the pty master over it.
+out=$("${P[@]}" run --rm -t "${R[@]}" "$IMG" sh -c 'tty; stty size' 2>"$T/err" </dev/null | tr -d '\r' | head -1)
+case "$out" in /dev/pts/*) pass "run -t gives the container a pty ($out)";; *) fail "run -t: got $(printf %q "$out"): $(cat "$T/err")";; esac
+
 cid=$("${P[@]}" run -d "${R[@]}" "$IMG" sleep 300 2>"$T/err")
 if [ -n "$cid" ]; then
   pass "run -d started $cid"
