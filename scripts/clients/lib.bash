@@ -1,0 +1,51 @@
+# lib.bash: shared bits of the client scripts (sourced, not run; not named *.sh so that
+# scripts/test.sh, which runs every scripts/clients/*.sh, skips it).
+# Prints "PASS: what" / "FAIL: what"; `finish` exits 1 when anything failed.
+
+FAILED=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; FAILED=1; }
+skip() { echo "SKIP: $*"; }
+
+# check WHAT EXPECTED ACTUAL
+check() {
+  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (expected $(printf %q "$2"), got $(printf %q "$3"))"; fi
+}
+
+finish() {
+  if [ "$FAILED" -ne 0 ]; then echo "RESULT: FAIL"; exit 1; fi
+  echo "RESULT: PASS"
+}
+
+# ferrun_binary: absolute path of the runtime under test ($FERRUN or target/release/ferrun).
+ferrun_binary() {
+  local f=${FERRUN:-target/release/ferrun}
+  [ -x "$f" ] || { echo "FAIL: runtime binary $f not found (cargo build --release -p ferrun)" >&2; exit 2; }
+  readlink -f "$f"
+}
+
+# need_pkg CMD PKG: install PKG with apt-get when CMD is missing.
+need_pkg() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  echo "installing $2 (apt-get)" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y "$2" >/dev/null \
+    || { echo "FAIL: cannot install $2" >&2; exit 2; }
+}
+
+# busybox_rootfs_tar OUT.tar: a busybox-static rootfs (the same as scripts/busybox-bundle.sh).
+busybox_rootfs_tar() {
+  local r; r=$(mktemp -d "${TMPDIR:-/tmp}/ferrun-rootfs.XXXXXX")
+  mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/root" "$r/proc" "$r/sys" "$r/dev"
+  cp /bin/busybox "$r/bin/busybox"
+  for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$r/etc/passwd"
+  printf 'root:x:0:\nnobody:x:65534:\n' > "$r/etc/group"
+  tar -C "$r" -cf "$1" .
+  rm -rf "$r"
+}
+
+# unmount_under DIR: lazily unmount everything mounted below DIR, deepest first.
+unmount_under() {
+  awk -v d="$1" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo \
+    | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+}
