@@ -13,7 +13,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
 stage "unit and root integration tests"
-cargo test --workspace -- --test-threads=2
+FERRUN_MANY_RUNS=1000 cargo test --workspace -- --test-threads=2
 
 stage "conformance pack: ferrun and runc side by side"
 OUT=$(mktemp -d /tmp/oci-conform-ci.XXXXXX)
