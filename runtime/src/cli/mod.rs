@@ -60,8 +60,9 @@ pub struct GlobalArgs {
     /// Use systemd for cgroups (not supported yet: a clear error).
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
-    /// Rootless mode: true, false or auto (runc's values).
-    #[arg(long, global = true, default_value = "auto", value_parser = ["true", "false", "auto"])]
+    /// Rootless mode: true, false or auto (runc's values). Not global: it goes before the
+    /// command, as with runc, so `spec --rootless` keeps its own flag.
+    #[arg(long, default_value = "auto", value_parser = ["true", "false", "auto"])]
     pub rootless: String,
     /// Path to criu (accepted for compatibility; checkpoint/restore is not implemented yet).
     #[arg(long, global = true, hide = true)]
@@ -110,4 +111,39 @@ pub enum Command {
 pub struct IdArg {
     /// Container id.
     pub id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+    use rstest::rstest;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Command lines as podman, containerd and scripts write them.
+    #[rstest]
+    #[case(&["ferrun", "spec", "--rootless"])]
+    #[case(&["ferrun", "--rootless", "false", "list", "-q"])]
+    #[case(&["ferrun", "--root", "/r", "--log", "/l.json", "--log-format", "json", "create", "--bundle", "/b", "--pid-file", "/p", "c1"])]
+    #[case(&["ferrun", "kill", "--all", "c1", "KILL"])]
+    #[case(&["ferrun", "delete", "--force", "c1"])]
+    #[case(&["ferrun", "exec", "-t", "--console-socket", "/s", "c1", "sh", "-c", "ls -l"])]
+    #[case(&["ferrun", "run", "-d", "--keep", "-b", "/b", "c1"])]
+    #[case(&["ferrun", "update", "--memory", "-1", "c1"])]
+    fn runc_command_lines_parse(#[case] argv: &[&str]) {
+        Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    }
+
+    #[test]
+    fn exec_keeps_the_command_flags_for_the_command() {
+        let cli = Cli::try_parse_from(["ferrun", "exec", "c1", "ls", "-la"]).unwrap();
+        let Some(Command::Exec(a)) = cli.command else {
+            panic!("not exec")
+        };
+        assert_eq!(a.command, ["ls", "-la"]);
+    }
 }
