@@ -5,13 +5,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 stage() { echo; echo "=== $* ==="; }
 
-stage "build (release) and lint"
+stage "build (release), the static probe, and lint"
 cargo build --release --workspace
+# oci-probe runs inside test containers: static, on the gnu target with crt-static.
+RUSTFLAGS="-C target-feature=+crt-static" cargo build -p oci-probe --release --target x86_64-unknown-linux-gnu
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
 stage "unit and root integration tests"
-cargo test --workspace -- --test-threads=2
+FERRUN_MANY_RUNS=1000 cargo test --workspace -- --test-threads=2
+
+stage "conformance pack: ferrun and runc side by side"
+OUT=$(mktemp -d /tmp/oci-conform-ci.XXXXXX)
+target/release/oci-conform run --runtime runc=/usr/sbin/runc --runtime "ferrun=$PWD/target/release/ferrun" \
+  --jobs 2 --report tap,junit,json,markdown --out "$OUT" scenarios/
+target/release/oci-conform matrix --only-diverging "$OUT/report.json" | head -60
 
 if [ -d scripts/clients ]; then
   for s in scripts/clients/*.sh; do

@@ -28,6 +28,8 @@ pub enum Cmd {
     Gate(GateArgs),
     /// Print the JSON Schema of the scenario format.
     Schema,
+    /// Regenerate reports from an events.jsonl (e.g. after a run was killed).
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -96,6 +98,9 @@ pub struct ListArgs {
     /// Print JSON lines instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// NAME=PATH: also show what this runtime's `features` make UNSUPPORTED (repeatable).
+    #[arg(long = "runtime")]
+    pub runtimes: Vec<String>,
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
 }
@@ -110,6 +115,17 @@ pub struct MatrixArgs {
     pub out: Option<PathBuf>,
     #[arg(required = true)]
     pub reports: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Comma-separated report formats: tap, junit, json, markdown.
+    #[arg(long, default_value = "tap,junit,json,markdown")]
+    pub report: String,
+    /// Where to write the reports (default: the directory of EVENTS).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    pub events: PathBuf,
 }
 
 #[derive(Debug, Args)]

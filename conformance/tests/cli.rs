@@ -65,6 +65,7 @@ fn fixtures_pass_on_runc_and_reports_say_so_or_skip() {
             "lifecycle.basic",
             "lifecycle.hook-prestart",
             "lifecycle.pause-update-ps-events",
+            "lifecycle.run-detached-quick-exit",
             "lifecycle.run-exit-code",
             "process.terminal-console-socket"
         ]
@@ -80,15 +81,15 @@ fn fixtures_pass_on_runc_and_reports_say_so_or_skip() {
         .unwrap()
         .iter()
         .all(|s| s["outcome"] == "pass"));
-    assert_eq!(r["summary"]["runc"]["PASS"], 5);
+    assert_eq!(r["summary"]["runc"]["PASS"], 6);
     let tap = std::fs::read_to_string(tmp.path().join("report.tap")).unwrap();
     assert!(
-        tap.starts_with("TAP version 14\n1..5\nok 1 - runc: lifecycle.basic"),
+        tap.starts_with("TAP version 14\n1..6\nok 1 - runc: lifecycle.basic"),
         "{tap}"
     );
     let junit = std::fs::read_to_string(tmp.path().join("junit.xml")).unwrap();
     assert!(
-        junit.contains("<testsuite name=\"runc\" tests=\"5\" failures=\"0\" errors=\"0\""),
+        junit.contains("<testsuite name=\"runc\" tests=\"6\" failures=\"0\" errors=\"0\""),
         "{junit}"
     );
     let events = std::fs::read_to_string(tmp.path().join("events.jsonl")).unwrap();
@@ -102,7 +103,7 @@ fn fixtures_pass_on_runc_and_reports_say_so_or_skip() {
         })
         .collect();
     assert_eq!(kinds.first().map(String::as_str), Some("run_start"));
-    assert_eq!(kinds.iter().filter(|k| *k == "result").count(), 5);
+    assert_eq!(kinds.iter().filter(|k| *k == "result").count(), 6);
     assert_eq!(kinds.last().map(String::as_str), Some("run_end"));
     // --keep fail: passing scenarios leave no artifacts or bundles behind.
     assert!(!tmp.path().join("artifacts/runc/lifecycle.basic").exists());
@@ -379,4 +380,116 @@ fn whole_pack_against_runc_or_skip() {
         assert!(x["reason"].as_str().is_some_and(|s| !s.is_empty()), "{x}");
     }
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn snapshots_are_compared_and_written_only_when_asked_or_skip() {
+    if skip_unless_root_and_runc("snapshots_are_compared_and_written_only_when_asked_or_skip") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("scenarios");
+    copy_dir(&fixtures().join("suite"), &suite);
+    let snap = suite.join("snapshots/lifecycle.basic__state-created.snap");
+    let reviewed = std::fs::read_to_string(&snap).unwrap();
+    let filter = ["--filter", "lifecycle.basic"];
+    // Missing snapshot: FAIL, and nothing is written.
+    std::fs::remove_file(&snap).unwrap();
+    let o = run_suite(&suite, &tmp.path().join("o1"), &filter);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(report(&tmp.path().join("o1"))["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("has no file"));
+    assert!(!snap.exists());
+    // --update-snapshots writes it, and it is the reviewed content.
+    let mut args = filter.to_vec();
+    args.push("--update-snapshots");
+    let o = run_suite(&suite, &tmp.path().join("o2"), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&snap).unwrap(), reviewed);
+    // A changed snapshot fails with a diff and is left alone.
+    let tampered = reviewed.replace("status: created", "status: running");
+    std::fs::write(&snap, &tampered).unwrap();
+    let o = run_suite(&suite, &tmp.path().join("o3"), &filter);
+    assert_eq!(o.status.code(), Some(1));
+    let reason = report(&tmp.path().join("o3"))["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("-status: running") && reason.contains("+status: created"),
+        "{reason}"
+    );
+    assert_eq!(std::fs::read_to_string(&snap).unwrap(), tampered);
+}
+
+#[test]
+fn matrix_puts_runtimes_side_by_side() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rep = |rt: &str, st: &str| {
+        serde_json::json!({
+            "schema": "oci-conform/report/v1", "started_unix": 0, "duration_ms": 1, "host": null,
+            "runtimes": [{"name": rt, "path": "/x", "version": "v"}],
+            "results": [
+                {"runtime": rt, "id": "a.same", "title": "", "path": "", "spec": [], "level": "MUST",
+                 "tags": [], "status": "PASS", "duration_ms": 1},
+                {"runtime": rt, "id": "a.differs", "title": "", "path": "", "spec": [], "level": "SHOULD",
+                 "tags": [], "status": st, "duration_ms": 1}
+            ],
+            "summary": {}
+        })
+    };
+    let (a, b) = (tmp.path().join("a.json"), tmp.path().join("b.json"));
+    std::fs::write(&a, rep("runc", "PASS").to_string()).unwrap();
+    std::fs::write(&b, rep("crun", "FAIL").to_string()).unwrap();
+    let o = bin()
+        .args(["matrix", "--only-diverging"])
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = String::from_utf8_lossy(&o.stdout);
+    assert!(md.contains("| level | runc | crun |"), "{md}");
+    assert!(
+        md.contains("| MUST | 1/1 | 1/1 |") && md.contains("| SHOULD | 1/1 | 0/1 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `a.differs` | SHOULD | PASS | FAIL |") && !md.contains("a.same"),
+        "{md}"
+    );
+    let out = tmp.path().join("m");
+    let o = bin()
+        .args(["matrix", "--out"])
+        .arg(&out)
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("matrix.json")).unwrap()).unwrap();
+    assert_eq!(m["runtimes"], serde_json::json!(["runc", "crun"]));
+    assert_eq!(m["rows"].as_array().unwrap().len(), 2);
+    // Not a report: usage error.
+    let o = bin()
+        .arg("matrix")
+        .arg(tmp.path().join("nope.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
 }

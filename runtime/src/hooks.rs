@@ -86,6 +86,15 @@ pub fn run_hooks(kind: HookKind, hooks: &[Hook], state_json: &[u8]) -> Result<()
     Ok(())
 }
 
+/// Run every hook even when some fail, returning the failures: poststart and poststop hook
+/// failures are warnings, "the remaining hooks and lifecycle continue" (config.md#poststart).
+pub fn run_hooks_all(kind: HookKind, hooks: &[Hook], state_json: &[u8]) -> Vec<HookError> {
+    hooks
+        .iter()
+        .filter_map(|h| run_one(kind, h, state_json).err())
+        .collect()
+}
+
 fn memfd(name: &std::ffi::CStr) -> std::io::Result<File> {
     let fd = nix::sys::memfd::memfd_create(name, nix::sys::memfd::MFdFlags::MFD_CLOEXEC)?;
     Ok(File::from(fd))
@@ -242,6 +251,19 @@ mod tests {
             "{msg}"
         );
         assert!(!marker.exists());
+    }
+
+    #[test]
+    fn warning_kinds_run_every_hook_and_collect_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("second-ran");
+        let hooks = [
+            hook("exit 1", None, &[]),
+            hook(&format!("touch {}", marker.display()), None, &[]),
+        ];
+        let errs = run_hooks_all(HookKind::Poststop, &hooks, b"{}");
+        assert_eq!(errs.len(), 1);
+        assert!(marker.exists());
     }
 
     #[test]

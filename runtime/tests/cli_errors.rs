@@ -94,7 +94,11 @@ fn duplicate_id_fails_and_leaves_the_first_intact() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).1.contains("already exists"), "{}", text(&out).1);
     assert_eq!(f.state(&id)["status"], "created");
-    f.ok(&["delete", &id]);
+    // runtime.md#delete: a container that is not stopped is not deleted without --force.
+    let out = f.run(&["delete", &id]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(f.state(&id)["status"], "created");
+    f.ok(&["delete", "--force", &id]);
     assert!(cgroup_leaked(&id).is_empty());
 }
 

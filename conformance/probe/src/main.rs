@@ -26,6 +26,7 @@ use error::ProbeError;
 use json::Json;
 
 /// What a subcommand produced: bytes for stdout and the exit status.
+#[derive(Debug)]
 struct Outcome {
     stdout: Vec<u8>,
     exit: i32,
@@ -134,4 +135,58 @@ fn main() {
 fn report(err: &ProbeError) -> i32 {
     eprintln!("oci-probe: {err}");
     err.exit_code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[test]
+    fn exit_status_is_the_requested_one_with_no_output() {
+        let out = execute(Command::Exit(42)).unwrap();
+        assert_eq!((out.exit, out.stdout.len()), (42, 0));
+    }
+
+    #[test]
+    fn sysctl_reads_proc_sys() {
+        let out = execute(Command::Sysctl("kernel.ostype".into())).unwrap();
+        assert_eq!(out.stdout, b"Linux\n");
+    }
+
+    #[test]
+    fn json_reports_end_with_a_newline() {
+        let out = execute(Command::Tty).unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.starts_with("{\"stdin\":") && text.ends_with("}\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn failures_keep_their_exit_code() {
+        let err = execute(Command::Cat("/nonexistent/oci-probe".into())).unwrap_err();
+        assert_eq!(err.exit_code(), error::EXIT_READ);
+    }
+
+    #[rstest]
+    #[case("sleep")]
+    #[case("exit")]
+    #[case("domainname")]
+    #[case("caps")]
+    #[case("mountinfo")]
+    #[case("seccomp")]
+    #[case("syscall")]
+    #[case("rlimits")]
+    #[case("write")]
+    #[case("stat")]
+    #[case("sysctl")]
+    #[case("fds")]
+    #[case("ns")]
+    #[case("signals")]
+    #[case("tty")]
+    fn usage_documents_each_subcommand(#[case] name: &str) {
+        assert!(cli::USAGE.contains(name), "{name} missing from USAGE");
+    }
 }

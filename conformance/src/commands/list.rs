@@ -2,7 +2,9 @@
 
 use super::{load_inputs, EXIT_OK, EXIT_USAGE};
 use crate::cli::ListArgs;
+use oci_conform::driver::RuntimeBin;
 use oci_conform::host::HostFacts;
+use oci_conform::runner;
 use oci_conform::scenario::filter::Filter;
 
 pub fn run(a: &ListArgs) -> i32 {
@@ -20,6 +22,22 @@ pub fn run(a: &ListArgs) -> i32 {
         eprintln!("{e}");
     }
     let host = HostFacts::probe();
+    let mut features = Vec::new();
+    let scratch = std::env::temp_dir().join(format!("oci-conform-list-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&scratch);
+    for spec in &a.runtimes {
+        match RuntimeBin::parse(spec) {
+            Ok(bin) => {
+                let f = runner::runtime_features(&bin, &scratch);
+                features.push((bin.name, f));
+            }
+            Err(e) => {
+                eprintln!("oci-conform: --runtime: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
     let mut selected: Vec<_> = loaded
         .iter()
         .filter(|l| filter.matches(&l.scenario))
@@ -27,13 +45,23 @@ pub fn run(a: &ListArgs) -> i32 {
     selected.sort_by(|x, y| x.scenario.id.cmp(&y.scenario.id));
     for l in &selected {
         let s = &l.scenario;
-        let skip = host.unmet(&s.requires);
+        let mut skip = host.unmet(&s.requires);
+        if skip.is_none() {
+            skip = features.iter().find_map(|(name, f)| {
+                let why = runner::features::missing(f.as_ref()?, &s.requires.features)?;
+                Some(format!("UNSUPPORTED on {name}: {why}"))
+            });
+        }
         if a.json {
             let line = serde_json::json!({"id": s.id, "title": s.title, "level": s.level().as_str(),
                 "tags": s.tags, "path": l.path, "skip": skip});
             println!("{line}");
         } else {
-            let note = skip.map(|r| format!("  SKIP: {r}")).unwrap_or_default();
+            let note = match skip {
+                Some(r) if r.starts_with("UNSUPPORTED") => format!("  {r}"),
+                Some(r) => format!("  SKIP: {r}"),
+                None => String::new(),
+            };
             println!(
                 "{:<48} {:<6} [{}]{note}",
                 s.id,

@@ -27,6 +27,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Cmd::Run(a) => run::run(&a),
         Cmd::Matrix(a) => matrix::matrix(&a),
         Cmd::Gate(a) => matrix::gate(&a),
+        Cmd::Report(a) => run::report(&a),
     }
 }
 

@@ -1,10 +1,10 @@
 //! `run`: load and filter scenarios, run them, write the requested reports.
 
 use super::{find_suite_dir, load_inputs, EXIT_USAGE};
-use crate::cli::{Keep as CliKeep, RunArgs};
+use crate::cli::{Keep as CliKeep, ReportArgs, RunArgs};
 use oci_conform::driver::RuntimeBin;
 use oci_conform::host::HostFacts;
-use oci_conform::report::{junit, markdown, tap, Report};
+use oci_conform::report::{events, junit, markdown, tap, Report};
 use oci_conform::runner::{self, Keep, Options};
 use oci_conform::scenario::filter::Filter;
 use std::path::Path;
@@ -30,20 +30,69 @@ pub fn write_reports(report: &Report, out: &Path, formats: &[String]) -> Result<
     Ok(())
 }
 
-pub fn run(a: &RunArgs) -> i32 {
-    let formats: Vec<String> = a
-        .report
+fn formats(spec: &str) -> Result<Vec<String>, String> {
+    let f: Vec<String> = spec
         .split(',')
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
-    if let Some(bad) = formats.iter().find(|f| !FORMATS.contains(&f.as_str())) {
-        eprintln!(
-            "oci-conform: unknown report format `{bad}` (use {})",
+    match f.iter().find(|x| !FORMATS.contains(&x.as_str())) {
+        Some(bad) => Err(format!(
+            "unknown report format `{bad}` (use {})",
             FORMATS.join(",")
-        );
-        return EXIT_USAGE;
+        )),
+        None => Ok(f),
     }
+}
+
+/// `report`: events.jsonl -> the report files; exit code as `run` would have given.
+pub fn report(a: &ReportArgs) -> i32 {
+    let fmts = match formats(&a.report) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("oci-conform: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let rebuilt = std::fs::read_to_string(&a.events)
+        .map_err(|e| format!("{}: {e}", a.events.display()))
+        .and_then(|t| events::rebuild(&t).map_err(|e| format!("{}: {e}", a.events.display())));
+    let report = match rebuilt {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("oci-conform: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let out = a.out.clone().unwrap_or_else(|| {
+        a.events
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| ".".into())
+    });
+    if let Err(e) = std::fs::create_dir_all(&out)
+        .map_err(|e| e.to_string())
+        .and_then(|_| write_reports(&report, &out, &fmts))
+    {
+        eprintln!("oci-conform: {e}");
+        return 2;
+    }
+    eprintln!(
+        "{} result(s); reports in {}",
+        report.results.len(),
+        out.display()
+    );
+    report.exit_code()
+}
+
+pub fn run(a: &RunArgs) -> i32 {
+    let formats = match formats(&a.report) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("oci-conform: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let mut runtimes = Vec::new();
     for spec in &a.runtimes {
         match RuntimeBin::parse(spec) {

@@ -90,6 +90,20 @@ pub fn release(pid: i32) {
     reserved().remove(&pid);
 }
 
+/// True for pid 1 of a pid namespace (`NSpid: <host pid> 1` in /proc/<pid>/status): a
+/// container init, whose status `container_exit` may still want even before its pid is
+/// reserved. Its zombie holds nothing up, unlike the zombies of other namespace members.
+fn is_pidns_init(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| {
+        s.lines()
+            .find(|l| l.starts_with("NSpid:"))
+            .is_some_and(|l| {
+                let ids: Vec<&str> = l.split_whitespace().skip(1).collect();
+                ids.len() > 1 && ids.last() == Some(&"1")
+            })
+    })
+}
+
 /// Reaps zombie children nobody reserved: processes re-parented to us (a detached `exec`'s
 /// process, helpers a runtime left behind). This matters beyond tidiness: a pid namespace's
 /// init cannot finish exiting while a process of its namespace is an unreaped zombie of ours
@@ -118,7 +132,7 @@ pub fn reap_orphans() {
             .unwrap_or("")
             .split_whitespace()
             .collect();
-        if rest.first() == Some(&"Z") && rest.get(1) == Some(&me.as_str()) {
+        if rest.first() == Some(&"Z") && rest.get(1) == Some(&me.as_str()) && !is_pidns_init(pid) {
             reap_quietly(pid);
         }
     }

@@ -28,7 +28,24 @@ pub fn compare(baseline: &Report, current: &Report) -> GateResult {
         warnings: vec![],
         fixed: vec![],
     };
+    // A runtime absent from the current report was not run: say so once instead of calling
+    // every one of its scenarios a regression.
+    let present: std::collections::BTreeSet<&str> =
+        current.results.iter().map(|r| r.runtime.as_str()).collect();
+    let mut absent: Vec<&str> = before
+        .keys()
+        .map(|(rt, _)| *rt)
+        .filter(|rt| !present.contains(rt))
+        .collect();
+    absent.dedup();
+    for rt in &absent {
+        g.warnings
+            .push(format!("{rt}: not in this report (not compared)"));
+    }
     for ((rt, id), old) in &before {
+        if absent.contains(rt) {
+            continue;
+        }
         let new = now.get(&(*rt, *id)).copied();
         let label = format!("{rt}: {id}");
         match (old, new) {
@@ -110,5 +127,17 @@ mod tests {
         );
         assert_eq!(g.warnings, vec!["runc: a.d: PASS -> SKIP"]);
         assert_eq!(g.fixed, vec!["runc: a.c: FAIL -> PASS"]);
+    }
+
+    #[test]
+    fn a_runtime_missing_from_the_report_is_a_warning_not_regressions() {
+        let base = rep(&[("a.a", Status::Pass)]);
+        let mut now = rep(&[("a.a", Status::Pass)]);
+        for r in &mut now.results {
+            r.runtime = "crun".into();
+        }
+        let g = compare(&base, &now);
+        assert!(g.regressions.is_empty());
+        assert_eq!(g.warnings, vec!["runc: not in this report (not compared)"]);
     }
 }

@@ -56,13 +56,17 @@ pub fn render(r: &Report) -> String {
                 res.duration_ms as f64 / 1000.0
             );
             let reason = escape(res.reason.as_deref().unwrap_or(""));
+            let detail = match res.failed_evidence() {
+                Some(e) => format!("{reason}\n{}", escape(&super::evidence_text(e))),
+                None => reason.clone(),
+            };
             let body = match res.status {
                 Status::Pass => None,
                 Status::Fail | Status::Xpass => Some(format!(
-                    "<failure message=\"{}: {reason}\">{reason}</failure>",
+                    "<failure message=\"{}: {reason}\">{detail}</failure>",
                     res.status.as_str()
                 )),
-                Status::Error => Some(format!("<error message=\"{reason}\">{reason}</error>")),
+                Status::Error => Some(format!("<error message=\"{reason}\">{detail}</error>")),
                 Status::Skip | Status::Unsupported | Status::Xfail => Some(format!(
                     "<skipped message=\"{}: {reason}\"/>",
                     res.status.as_str()
@@ -79,4 +83,30 @@ pub fn render(r: &Report) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_classifies() {
+        assert_eq!(escape("a<b>&\"'\u{1}"), "a&lt;b&gt;&amp;&quot;&apos;&#x1;");
+        let x = render(&crate::report::tap::tests::sample());
+        assert!(
+            x.contains(
+                "<testsuite name=\"runc\" tests=\"4\" failures=\"1\" errors=\"0\" skipped=\"2\""
+            ),
+            "{x}"
+        );
+        assert!(
+            x.contains("<testcase classname=\"runc.a\" name=\"a.pass\" time=\"0.005\"/>"),
+            "{x}"
+        );
+        assert!(x.contains("<skipped message=\"XFAIL: known\"/>"), "{x}");
+        assert!(
+            x.contains("stderr: boom &amp; &lt;bang&gt;</failure>"),
+            "{x}"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! Results and reports: the result model, events.jsonl, TAP 14, JUnit XML, report.json,
 //! Markdown, the runtime matrix and the regression gate.
 
+pub mod events;
 pub mod gate;
 pub mod junit;
 pub mod markdown;
@@ -145,6 +146,37 @@ impl Report {
             0
         }
     }
+}
+
+impl ScenarioResult {
+    /// The evidence of the step that did not pass, if it ran a command.
+    pub fn failed_evidence(&self) -> Option<&Evidence> {
+        self.steps
+            .iter()
+            .rev()
+            .find(|s| s.outcome != "pass")
+            .and_then(|s| s.evidence.as_ref())
+    }
+}
+
+/// A short, multi-line account of a failed command for CI logs.
+pub fn evidence_text(e: &Evidence) -> String {
+    let tail = |s: &str| -> String {
+        let lines: Vec<&str> = s.lines().collect();
+        lines[lines.len().saturating_sub(10)..].join("\n")
+    };
+    format!(
+        "argv: {}\nstatus: {}{}\nstdout: {}\nstderr: {}",
+        e.argv.join(" "),
+        e.status
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into()),
+        e.signal
+            .map(|s| format!(" (signal {s})"))
+            .unwrap_or_default(),
+        tail(&e.stdout),
+        tail(&e.stderr)
+    )
 }
 
 /// XML/TAP-safe one-line text.

@@ -33,6 +33,21 @@ pub fn render(r: &Report) -> String {
                     "  message: {}",
                     serde_json::Value::String(reason.clone())
                 );
+                if let Some(e) = res.failed_evidence() {
+                    let _ = writeln!(out, "  argv: {}", serde_json::Value::from(e.argv.clone()));
+                    let _ = writeln!(
+                        out,
+                        "  exit: {}",
+                        e.status
+                            .map(|c| c.to_string())
+                            .unwrap_or_else(|| "null".into())
+                    );
+                    let _ = writeln!(
+                        out,
+                        "  stderr: {}",
+                        serde_json::Value::String(e.stderr.clone())
+                    );
+                }
                 if let Some(a) = &res.artifacts {
                     let _ = writeln!(out, "  artifacts: {}", serde_json::Value::String(a.clone()));
                 }
@@ -41,4 +56,83 @@ pub fn render(r: &Report) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::report::{ScenarioResult, StepRecord};
+
+    pub fn sample() -> Report {
+        let mk = |id: &str, st: Status, reason: Option<&str>| ScenarioResult {
+            runtime: "runc".into(),
+            id: id.into(),
+            title: "t <x>".into(),
+            path: String::new(),
+            spec: vec![],
+            level: "MUST".into(),
+            tags: vec![],
+            status: st,
+            reason: reason.map(String::from),
+            duration_ms: 5,
+            setup_ms: 0,
+            teardown_ms: 0,
+            steps: vec![],
+            artifacts: None,
+        };
+        let mut failed = mk(
+            "a.fail",
+            Status::Fail,
+            Some("step 0 create: exit: expected 0 but got 1"),
+        );
+        failed.steps.push(StepRecord {
+            index: 0,
+            op: "create".into(),
+            name: None,
+            outcome: "fail".into(),
+            message: None,
+            spec: None,
+            evidence: Some(crate::driver::Evidence {
+                argv: vec!["runc".into(), "create".into()],
+                status: Some(1),
+                stderr: "boom & <bang>".into(),
+                ..Default::default()
+            }),
+            duration_ms: 1,
+        });
+        let results = vec![
+            mk("a.pass", Status::Pass, None),
+            mk("a.skip", Status::Skip, Some("needs criu")),
+            mk("a.xfail", Status::Xfail, Some("known")),
+            failed,
+        ];
+        Report {
+            schema: crate::report::REPORT_SCHEMA.into(),
+            started_unix: 0,
+            duration_ms: 0,
+            seed: None,
+            host: serde_json::Value::Null,
+            runtimes: vec![],
+            summary: Report::summarize(&results),
+            results,
+        }
+    }
+
+    #[test]
+    fn tap14_directives_and_yaml_block() {
+        let t = render(&sample());
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "TAP version 14");
+        assert_eq!(lines[1], "1..4");
+        assert_eq!(lines[2], "ok 1 - runc: a.pass - t <x>");
+        assert_eq!(lines[3], "ok 2 - runc: a.skip - t <x> # SKIP needs criu");
+        assert_eq!(lines[4], "not ok 3 - runc: a.xfail - t <x> # TODO known");
+        assert_eq!(lines[5], "not ok 4 - runc: a.fail - t <x>");
+        assert_eq!(lines[6], "  ---");
+        assert!(
+            t.contains("  argv: [\"runc\",\"create\"]\n  exit: 1\n  stderr: \"boom & <bang>\"\n"),
+            "{t}"
+        );
+        assert!(t.ends_with("  ...\n"));
+    }
 }

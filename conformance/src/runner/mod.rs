@@ -104,6 +104,16 @@ fn quick(argv: Vec<String>, dir: &Path, tag: &str) -> Option<String> {
     (ev.status == Some(0)).then_some(ev.stdout)
 }
 
+/// `<runtime> features` as JSON, or None when the runtime has no such command.
+pub fn runtime_features(bin: &RuntimeBin, scratch: &Path) -> Option<Value> {
+    quick(
+        crate::driver::argv::Argv::features(bin),
+        scratch,
+        &format!("{}-features", bin.name),
+    )
+    .and_then(|t| serde_json::from_str(&t).ok())
+}
+
 fn build_images(cache: &Path, probe: Option<&Path>, needed: &[Base]) -> Images {
     let busybox = rootfs::ensure_image(cache, Base::Busybox, None).map_err(|e| e.to_string());
     let probe = if needed.contains(&Base::Probe) {
@@ -135,12 +145,7 @@ fn preflight(o: &Options, pre: &Path, images: Arc<Images>) -> Result<Vec<Runtime
         )
         .map(|v| v.lines().next().unwrap_or("").to_string())
         .unwrap_or_default();
-        let features = quick(
-            crate::driver::argv::Argv::features(bin),
-            pre,
-            &format!("{}-features", bin.name),
-        )
-        .and_then(|t| serde_json::from_str(&t).ok());
+        let features = runtime_features(bin, pre);
         let expectations = Expectations::load(
             &o.suite_dir
                 .join("expectations")
@@ -181,7 +186,100 @@ fn mkdir(p: &Path) -> Result<(), RunError> {
     })
 }
 
-/// Runs every scenario on every runtime; returns the report (already written to `out`).
+struct Dirs {
+    out: PathBuf,
+    work: PathBuf,
+    artifacts: PathBuf,
+    preflight: PathBuf,
+}
+
+/// Output, work and artifact directories, emptied of a previous run's leftovers.
+fn prepare_dirs(o: &Options) -> Result<Dirs, RunError> {
+    let canon = |p: &PathBuf| -> Result<PathBuf, RunError> {
+        mkdir(p)?;
+        std::fs::canonicalize(p).map_err(|source| RunError::Out {
+            path: p.clone(),
+            source,
+        })
+    };
+    let out = canon(&o.out)?;
+    let work = match &o.work_dir {
+        Some(w) => canon(w)?,
+        None => out.join("work"),
+    };
+    let artifacts = out.join("artifacts");
+    for d in [&work, &artifacts] {
+        let _ = std::fs::remove_dir_all(d);
+        mkdir(d)?;
+    }
+    let preflight = work.join("preflight");
+    mkdir(&preflight)?;
+    Ok(Dirs {
+        out,
+        work,
+        artifacts,
+        preflight,
+    })
+}
+
+/// (runtime, scenario) pairs, sorted by scenario or shuffled by the seed.
+fn job_list(runtimes: usize, scenarios: usize, seed: Option<u64>) -> Vec<(usize, usize)> {
+    let mut jobs: Vec<(usize, usize)> = (0..scenarios)
+        .flat_map(|si| (0..runtimes).map(move |ri| (ri, si)))
+        .collect();
+    if let Some(seed) = seed {
+        shuffle(&mut jobs, seed);
+    }
+    jobs
+}
+
+fn event(events: &mut std::fs::File, v: Value) {
+    let _ = writeln!(events, "{v}");
+}
+
+/// Runs the jobs on `o.jobs` worker threads; results are logged and reported as they arrive.
+fn execute(
+    o: &Options,
+    env: &Env,
+    runtimes: &[RuntimeCtx],
+    scenarios: &[Loaded],
+    paths: &one::Paths,
+    jobs: Vec<(usize, usize)>,
+    events: &mut std::fs::File,
+) -> Vec<ScenarioResult> {
+    let mut progress = progress::Progress::new(jobs.len());
+    let mut results = Vec::with_capacity(jobs.len());
+    let queue = Mutex::new(VecDeque::from(jobs));
+    let (tx, rx) = mpsc::channel::<ScenarioResult>();
+    std::thread::scope(|scope| {
+        for _ in 0..o.jobs.max(1) {
+            let (tx, queue) = (tx.clone(), &queue);
+            scope.spawn(move || loop {
+                let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                let Some((ri, si)) = next else { break };
+                let (rt, l) = (&runtimes[ri], &scenarios[si]);
+                let r = if interrupt::interrupted() {
+                    one::not_run(rt, l, "interrupted before it started")
+                } else {
+                    one::run_one(env, rt, l, paths, o.keep)
+                };
+                if tx.send(r).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for r in rx {
+            event(events, serde_json::json!({"event": "result", "result": r}));
+            progress.result(&r);
+            results.push(r);
+        }
+    });
+    progress.finish();
+    results
+}
+
+/// Runs every scenario on every runtime and returns the report (the caller writes it).
 pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report, RunError> {
     let started = Instant::now();
     let started_unix = SystemTime::now()
@@ -194,35 +292,14 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
         );
     }
     interrupt::install();
-    mkdir(&o.out)?;
-    let out = std::fs::canonicalize(&o.out).map_err(|source| RunError::Out {
-        path: o.out.clone(),
-        source,
-    })?;
-    let work = match &o.work_dir {
-        Some(w) => {
-            mkdir(w)?;
-            std::fs::canonicalize(w).map_err(|source| RunError::Out {
-                path: w.clone(),
-                source,
-            })?
-        }
-        None => out.join("work"),
-    };
-    let artifacts = out.join("artifacts");
-    for d in [&work, &artifacts] {
-        let _ = std::fs::remove_dir_all(d);
-        mkdir(d)?;
-    }
-    let pre = work.join("preflight");
-    mkdir(&pre)?;
+    let dirs = prepare_dirs(o)?;
     let needed: Vec<Base> = scenarios.iter().map(|l| l.scenario.bundle.base).collect();
     let images = Arc::new(build_images(
-        &work.join("images"),
+        &dirs.work.join("images"),
         o.probe.as_deref(),
         &needed,
     ));
-    let runtimes = preflight(o, &pre, images)?;
+    let runtimes = preflight(o, &dirs.preflight, images)?;
     let env = Env {
         host: host.clone(),
         snapshots: snapshot::Store {
@@ -231,27 +308,17 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
         },
         step_timeout: o.step_timeout,
     };
-    let mut jobs: Vec<(usize, usize)> = Vec::new();
-    for si in 0..scenarios.len() {
-        for ri in 0..runtimes.len() {
-            jobs.push((ri, si));
-        }
-    }
-    if let Some(seed) = o.seed {
-        shuffle(&mut jobs, seed);
-    }
-    let total = jobs.len();
-    let queue = Mutex::new(VecDeque::from(jobs));
+    let jobs = job_list(runtimes.len(), scenarios.len(), o.seed);
     let paths = one::Paths {
-        work: work.clone(),
-        artifacts: artifacts.clone(),
+        work: dirs.work.clone(),
+        artifacts: dirs.artifacts.clone(),
         cgroup_parent: format!("/oci-conform-{}", std::process::id()),
     };
-    let mut events =
-        std::fs::File::create(out.join("events.jsonl")).map_err(|source| RunError::Out {
-            path: out.join("events.jsonl"),
-            source,
-        })?;
+    let events_path = dirs.out.join("events.jsonl");
+    let mut events = std::fs::File::create(&events_path).map_err(|source| RunError::Out {
+        path: events_path,
+        source,
+    })?;
     let host_json = serde_json::to_value(&host).unwrap_or(Value::Null);
     let rt_info: Vec<RuntimeInfo> = runtimes
         .iter()
@@ -261,51 +328,15 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
             version: r.version.clone(),
         })
         .collect();
-    let _ = writeln!(
-        events,
-        "{}",
-        serde_json::json!({"event": "run_start", "seed": o.seed, "total": total, "runtimes": rt_info, "host": host_json})
+    event(
+        &mut events,
+        serde_json::json!({"event": "run_start", "seed": o.seed, "total": jobs.len(), "runtimes": rt_info, "host": host_json}),
     );
-    let mut progress = progress::Progress::new(total);
-    let mut results: Vec<ScenarioResult> = Vec::with_capacity(total);
-    let (tx, rx) = mpsc::channel::<ScenarioResult>();
-    std::thread::scope(|scope| {
-        for _ in 0..o.jobs.max(1) {
-            let tx = tx.clone();
-            let (queue, env, runtimes, paths) = (&queue, &env, &runtimes, &paths);
-            scope.spawn(move || loop {
-                let next = queue.lock().ok().and_then(|mut q| q.pop_front());
-                let Some((ri, si)) = next else { break };
-                let r = if interrupt::interrupted() {
-                    one::not_run(
-                        &runtimes[ri],
-                        &scenarios[si],
-                        "interrupted before it started",
-                    )
-                } else {
-                    one::run_one(env, &runtimes[ri], &scenarios[si], paths, o.keep)
-                };
-                if tx.send(r).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(tx);
-        for r in rx {
-            let _ = writeln!(
-                events,
-                "{}",
-                serde_json::json!({"event": "result", "result": r})
-            );
-            progress.result(&r);
-            results.push(r);
-        }
-    });
-    progress.finish();
+    let mut results = execute(o, &env, &runtimes, scenarios, &paths, jobs, &mut events);
     teardown::remove_run_cgroup_parent(&host, &paths.cgroup_parent);
     if o.keep != Keep::Always {
-        let _ = std::fs::remove_dir_all(work.join("images"));
-        let _ = std::fs::remove_dir_all(&pre);
+        let _ = std::fs::remove_dir_all(dirs.work.join("images"));
+        let _ = std::fs::remove_dir_all(&dirs.preflight);
     }
     results.sort_by(|a, b| (&a.id, &a.runtime).cmp(&(&b.id, &b.runtime)));
     let report = Report {
@@ -318,10 +349,28 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
         summary: Report::summarize(&results),
         results,
     };
-    let _ = writeln!(
-        events,
-        "{}",
-        serde_json::json!({"event": "run_end", "summary": report.summary, "duration_ms": report.duration_ms})
+    event(
+        &mut events,
+        serde_json::json!({"event": "run_end", "summary": report.summary, "duration_ms": report.duration_ms}),
     );
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_sorted_without_a_seed_and_reproducible_with_one() {
+        assert_eq!(job_list(2, 2, None), vec![(0, 0), (1, 0), (0, 1), (1, 1)]);
+        let a = job_list(3, 20, Some(7));
+        assert_eq!(a, job_list(3, 20, Some(7)));
+        assert_ne!(a, job_list(3, 20, None));
+        assert_ne!(a, job_list(3, 20, Some(8)));
+        let mut sorted = a.clone();
+        sorted.sort();
+        let mut all = job_list(3, 20, None);
+        all.sort();
+        assert_eq!(sorted, all, "a shuffle keeps every job exactly once");
+    }
 }

@@ -4,11 +4,13 @@
 use super::context::{Env, ScenarioRun, StepError};
 use super::{steps, teardown, Keep, RuntimeCtx};
 use crate::bundle;
+use crate::driver::console::{self, Console};
 use crate::driver::Globals;
 use crate::normalize;
 use crate::report::{ScenarioResult, Status, StepRecord};
 use crate::scenario::load::Loaded;
 use crate::scenario::template::Vars;
+use crate::scenario::Op;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -83,77 +85,92 @@ fn run_steps(run: &mut ScenarioRun, records: &mut Vec<StepRecord>) -> Result<(),
     Ok(())
 }
 
-pub fn run_one(
-    env: &Env,
-    rt: &RuntimeCtx,
-    l: &Loaded,
-    paths: &Paths,
-    keep: Keep,
-) -> ScenarioResult {
-    let start = Instant::now();
+/// Per-scenario directories and names.
+struct Layout {
+    slug: String,
+    bundle: PathBuf,
+    artifacts: PathBuf,
+    root: PathBuf,
+    scratch: PathBuf,
+    cgroup_path: String,
+}
+
+impl Layout {
+    fn new(rt: &RuntimeCtx, id: &str, paths: &Paths) -> Layout {
+        // The slug is the bundle's last path component: unique per run, so normalizers can
+        // find the bundle even where a mount shows it relative to its filesystem.
+        let slug = format!("{}__{id}", rt.bin.name);
+        Layout {
+            bundle: paths.work.join(&slug),
+            artifacts: paths.artifacts.join(&rt.bin.name).join(id),
+            root: paths.work.join(format!("{slug}.root")),
+            scratch: paths.work.join(format!("{slug}.scratch")),
+            cgroup_path: format!("{}/{}-{id}", paths.cgroup_parent, rt.bin.name),
+            slug,
+        }
+    }
+
+    fn dirs(&self) -> [&PathBuf; 4] {
+        [&self.bundle, &self.artifacts, &self.root, &self.scratch]
+    }
+
+    fn vars(&self, id: &str) -> Vars {
+        let mut vars = Vars::default();
+        vars.set("id", id);
+        vars.set("bundle", self.bundle.to_string_lossy());
+        vars.set("rootfs", self.bundle.join("rootfs").to_string_lossy());
+        vars.set("root", self.root.to_string_lossy());
+        vars.set("scratch", self.scratch.to_string_lossy());
+        vars.set("cgroup_path", &self.cgroup_path);
+        vars.set(
+            "console",
+            self.scratch.join("console.log").to_string_lossy(),
+        );
+        vars
+    }
+}
+
+/// Phase 1: host requirements (SKIP) and runtime features (UNSUPPORTED).
+fn requirement_gate(env: &Env, rt: &RuntimeCtx, l: &Loaded) -> Option<ScenarioResult> {
     let s = &l.scenario;
     if let Some(reason) = env.host.unmet(&s.requires) {
-        return result(rt, l, Status::Skip, Some(reason));
+        return Some(result(rt, l, Status::Skip, Some(reason)));
     }
-    if let Some(f) = &rt.features {
-        if let Some(reason) = super::features::missing(f, &s.requires.features) {
-            return result(rt, l, Status::Unsupported, Some(reason));
-        }
+    let f = rt.features.as_ref()?;
+    let reason = super::features::missing(f, &s.requires.features)?;
+    Some(result(rt, l, Status::Unsupported, Some(reason)))
+}
+
+/// Phase 2: directories, bundle, console socket -> a ready ScenarioRun.
+fn setup<'a>(
+    env: &'a Env,
+    rt: &'a RuntimeCtx,
+    l: &'a Loaded,
+    lay: &Layout,
+) -> Result<ScenarioRun<'a>, String> {
+    let s = &l.scenario;
+    let image = rt.images.get(s.bundle.base)?;
+    for d in lay.dirs() {
+        std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
     }
-    let slug = format!("{}__{}", rt.bin.name, s.id);
-    let bundle_dir = paths.work.join(&slug);
-    let artifacts = paths.artifacts.join(&rt.bin.name).join(&s.id);
-    let root = paths.work.join(format!("{slug}.root"));
-    let scratch = paths.work.join(format!("{slug}.scratch"));
-    let cgroup_path = format!("{}/{}-{}", paths.cgroup_parent, rt.bin.name, s.id);
-    let mut res = result(rt, l, Status::Pass, None);
-    let image = match rt.images.get(s.bundle.base) {
-        Ok(p) => p,
-        Err(e) => return finish(res, Status::Error, Some(e), start),
-    };
-    for d in [&bundle_dir, &artifacts, &root, &scratch] {
-        if let Err(e) = std::fs::create_dir_all(d) {
-            return finish(
-                res,
-                Status::Error,
-                Some(format!("{}: {e}", d.display())),
-                start,
-            );
-        }
-    }
-    let mut vars = Vars::default();
-    vars.set("id", &s.id);
-    vars.set("bundle", bundle_dir.to_string_lossy());
-    vars.set("rootfs", bundle_dir.join("rootfs").to_string_lossy());
-    vars.set("root", root.to_string_lossy());
-    vars.set("scratch", scratch.to_string_lossy());
-    vars.set("cgroup_path", &cgroup_path);
-    let console_log = scratch.join("console.log");
-    vars.set("console", console_log.to_string_lossy());
-    let prepared = match bundle::prepare(s, &bundle_dir, &image, &vars, &cgroup_path) {
-        Ok(p) => p,
-        Err(e) => return finish(res, Status::Error, Some(format!("bundle: {e}")), start),
-    };
+    let vars = lay.vars(&s.id);
+    let prepared = bundle::prepare(s, &lay.bundle, &image, &vars, &lay.cgroup_path)
+        .map_err(|e| format!("bundle: {e}"))?;
     let _ = std::fs::write(
-        artifacts.join("config.json"),
+        lay.artifacts.join("config.json"),
         serde_json::to_string_pretty(&prepared.config).unwrap_or_default(),
     );
-    let effective_cgroup = prepared
-        .config
+    let cfg = &prepared.config;
+    let cgroup_path = cfg
         .pointer("/linux/cgroupsPath")
         .and_then(|v| v.as_str())
-        .unwrap_or(&cgroup_path)
+        .unwrap_or(&lay.cgroup_path)
         .to_string();
-    let timeout = s.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(60));
-    let terminal = prepared
-        .config
-        .pointer("/process/terminal")
-        .and_then(|v| v.as_bool())
-        == Some(true);
+    let terminal = cfg.pointer("/process/terminal").and_then(|v| v.as_bool()) == Some(true);
     let wants_tty = s.steps.iter().any(|st| {
         matches!(
             st.op,
-            crate::scenario::Op::Exec {
+            Op::Exec {
                 tty: true,
                 detach: true,
                 ..
@@ -161,36 +178,32 @@ pub fn run_one(
         )
     });
     let console = if terminal || wants_tty {
-        match crate::driver::console::Console::start(
-            crate::driver::console::socket_path(),
-            console_log,
-        ) {
-            Ok(c) => Some(c),
-            Err(e) => return finish(res, Status::Error, Some(e.to_string()), start),
-        }
+        let log = lay.scratch.join("console.log");
+        Some(Console::start(console::socket_path(), log).map_err(|e| e.to_string())?)
     } else {
         None
     };
-    let mut run = ScenarioRun {
+    let timeout = s.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(60));
+    Ok(ScenarioRun {
         env,
         scenario: s,
         bin: &rt.bin,
         globals: Globals {
-            root: root.clone(),
-            log: Some(artifacts.join("runtime-log.json")),
+            root: lay.root.clone(),
+            log: Some(lay.artifacts.join("runtime-log.json")),
         },
         id: s.id.clone(),
-        bundle: bundle_dir.clone(),
+        bundle: lay.bundle.clone(),
         rootfs: prepared.rootfs.clone(),
-        scratch: scratch.clone(),
-        artifacts: artifacts.clone(),
-        cgroup_path: effective_cgroup.clone(),
+        scratch: lay.scratch.clone(),
+        artifacts: lay.artifacts.clone(),
+        cgroup_path: cgroup_path.clone(),
         vars,
         norm: normalize::Context {
-            bundle: bundle_dir.to_string_lossy().to_string(),
-            bundle_marker: slug.clone(),
+            bundle: lay.bundle.to_string_lossy().to_string(),
+            bundle_marker: lay.slug.clone(),
             container_id: s.id.clone(),
-            cgroup_path: effective_cgroup,
+            cgroup_path,
         },
         init_pid: None,
         init_reaped: false,
@@ -199,12 +212,16 @@ pub fn run_one(
         deadline: Instant::now() + timeout,
         console,
         terminal,
-    };
-    res.setup_ms = start.elapsed().as_millis() as u64;
-    let outcome = run_steps(&mut run, &mut res.steps);
-    let t0 = Instant::now();
-    let leaks = teardown::teardown(&mut run);
-    res.teardown_ms = t0.elapsed().as_millis() as u64;
+    })
+}
+
+/// Phase 4: steps outcome + leaks + the runtime's expectations -> final status.
+fn classify(
+    rt: &RuntimeCtx,
+    id: &str,
+    outcome: Result<(), (Status, String)>,
+    leaks: &[String],
+) -> (Status, Option<String>) {
     let (mut status, mut reason) = match outcome {
         Ok(()) => (Status::Pass, None),
         Err((st, msg)) => (st, Some(msg)),
@@ -217,29 +234,61 @@ pub fn run_one(
         });
         status = Status::Error;
     }
-    if let Some(why) = rt.expectations.xfail_reason(&s.id) {
-        match status {
-            Status::Fail => {
-                status = Status::Xfail;
-                reason = Some(format!("{why} [{}]", reason.unwrap_or_default()));
-            }
-            Status::Pass => {
-                status = Status::Xpass;
-                reason = Some(format!("listed as a known divergence ({why}) but passed: remove it from expectations/{}.yaml", rt.bin.name));
-            }
-            _ => {}
-        }
+    match (rt.expectations.xfail_reason(id), status) {
+        (Some(why), Status::Fail) => (Status::Xfail, Some(format!("{why} [{}]", reason.unwrap_or_default()))),
+        (Some(why), Status::Pass) => (
+            Status::Xpass,
+            Some(format!(
+                "listed as a known divergence ({why}) but passed: remove it from expectations/{}.yaml",
+                rt.bin.name
+            )),
+        ),
+        _ => (status, reason),
     }
+}
+
+/// Runs one scenario on one runtime: requirements, setup, steps, teardown (always once
+/// set up), classification, artifacts kept or removed per `keep`.
+pub fn run_one(
+    env: &Env,
+    rt: &RuntimeCtx,
+    l: &Loaded,
+    paths: &Paths,
+    keep: Keep,
+) -> ScenarioResult {
+    let start = Instant::now();
+    if let Some(r) = requirement_gate(env, rt, l) {
+        return r;
+    }
+    let lay = Layout::new(rt, &l.scenario.id, paths);
+    let mut res = result(rt, l, Status::Pass, None);
+    let mut run = match setup(env, rt, l, &lay) {
+        Ok(r) => r,
+        Err(e) => {
+            for d in lay.dirs() {
+                if keep == Keep::Never {
+                    remove_quietly(d);
+                }
+            }
+            return finish(res, Status::Error, Some(e), start);
+        }
+    };
+    res.setup_ms = start.elapsed().as_millis() as u64;
+    let outcome = run_steps(&mut run, &mut res.steps);
+    let t0 = Instant::now();
+    let leaks = teardown::teardown(&mut run);
+    drop(run);
+    res.teardown_ms = t0.elapsed().as_millis() as u64;
+    let (status, reason) = classify(rt, &l.scenario.id, outcome, &leaks);
     let keep_it = match keep {
         Keep::Always => true,
         Keep::Never => false,
         Keep::Fail => matches!(status, Status::Fail | Status::Error | Status::Xpass),
     };
     if keep_it {
-        res.artifacts = Some(artifacts.display().to_string());
+        res.artifacts = Some(lay.artifacts.display().to_string());
     } else {
-        remove_quietly(&artifacts);
-        for d in [&bundle_dir, &root, &scratch] {
+        for d in lay.dirs() {
             remove_quietly(d);
         }
     }

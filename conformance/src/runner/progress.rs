@@ -8,6 +8,8 @@ pub struct Progress {
     tty: bool,
     total: usize,
     done: usize,
+    passed: usize,
+    failed: usize,
 }
 
 impl Progress {
@@ -18,11 +20,18 @@ impl Progress {
             tty,
             total,
             done: 0,
+            passed: 0,
+            failed: 0,
         }
     }
 
     pub fn result(&mut self, r: &ScenarioResult) {
         self.done += 1;
+        match r.status {
+            Status::Pass => self.passed += 1,
+            s if s.is_failure() || s == Status::Error => self.failed += 1,
+            _ => {}
+        }
         let mut err = std::io::stderr().lock();
         let line = format!(
             "[{}/{}] {:<11} {}: {} ({} ms){}",
@@ -42,7 +51,11 @@ impl Progress {
             if r.status != Status::Pass {
                 let _ = writeln!(err, "{line}");
             }
-            let _ = write!(err, "[{}/{}] running...", self.done, self.total);
+            let _ = write!(
+                err,
+                "[{}/{}] {} passed, {} failed; last: {} {}",
+                self.done, self.total, self.passed, self.failed, r.runtime, r.id
+            );
         } else {
             let _ = writeln!(err, "{line}");
         }

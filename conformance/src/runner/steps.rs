@@ -84,7 +84,7 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
     let render = |v: &[String]| run.vars.render_all(v).map_err(|e| error(e.to_string()));
     let argv = match &step.op {
         Op::Create { args, pid_file } => {
-            let pf = pid_file.then(|| run.scratch.join("create.pid"));
+            let pf = pid_file.then(|| run.scratch.join("init.pid"));
             let args = with_console(run, render(args)?);
             run.argv().create(&run.bundle, pf.as_deref(), &args)
         }
@@ -93,12 +93,17 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
         Op::Pause {} => run.argv().simple("pause"),
         Op::Resume {} => run.argv().simple("resume"),
         Op::Run { detach, args } => {
-            let args = if *detach {
-                with_console(run, render(args)?)
+            if *detach {
+                // --pid-file, like create: the pid is known even if the init exits at once.
+                let mut args = with_console(run, render(args)?);
+                args.extend([
+                    "--pid-file".to_string(),
+                    run.scratch.join("init.pid").display().to_string(),
+                ]);
+                run.argv().run(&run.bundle, true, &args)
             } else {
-                render(args)?
-            };
-            run.argv().run(&run.bundle, *detach, &args)
+                run.argv().run(&run.bundle, false, &render(args)?)
+            }
         }
         Op::List { format, quiet } => run.argv().list(*format == ListFormat::Json, *quiet),
         Op::Kill { signal, all } => run.argv().kill(signal, *all),
@@ -159,9 +164,16 @@ fn after_command(
     match &step.op {
         Op::Create { .. } | Op::Run { detach: true, .. } => {
             run.init_pid = None;
-            // A runtime whose state fails right after a successful create is reported by the
-            // step that needs the pid; here we only remember it when we can.
-            if let Ok((_, v)) = run.state(&prefix.with_extension("state")) {
+            // The pid file first (written before the runtime returns, so it is there even when
+            // the init has already exited), else `state`. A runtime whose state fails right
+            // after a successful create is reported by the step that needs the pid.
+            let from_file = std::fs::read_to_string(run.scratch.join("init.pid"))
+                .ok()
+                .and_then(|t| t.trim().parse::<i32>().ok())
+                .filter(|p| *p > 0);
+            if let Some(p) = from_file {
+                run.set_init(p);
+            } else if let Ok((_, v)) = run.state(&prefix.with_extension("state")) {
                 if let Some(p) = v.get("pid").and_then(Value::as_i64).filter(|p| *p > 0) {
                     run.set_init(p as i32);
                 }

@@ -13,6 +13,15 @@ pub fn teardown(run: &mut ScenarioRun) -> Vec<String> {
     let dir = run.artifacts.join("teardown");
     let _ = std::fs::create_dir_all(&dir);
     let t = Duration::from_secs(10);
+    if run.init_pid.is_none() {
+        // e.g. a foreground `run` killed at its deadline left an init re-parented to us:
+        // learn its pid so it is reaped below rather than lingering as a zombie.
+        if let Ok((_, v)) = run.state(&dir.join("state")) {
+            if let Some(p) = v.get("pid").and_then(|p| p.as_i64()).filter(|p| *p > 0) {
+                run.set_init(p as i32);
+            }
+        }
+    }
     let _ = crate::driver::run_command(&run.argv().kill("KILL", false), t, &dir.join("kill"));
     // Reap first: the init cannot finish dying while zombies of its pid namespace wait for us.
     reap_orphans();

@@ -357,6 +357,12 @@ steps:
         "unknown matcher key `equal`",
         Some(24)
     )]
+    // an empty map of matchers
+    #[case(
+        "  - { op: inspect_cgroup, expect: { files: {} } }\n",
+        "expect.files is empty",
+        Some(24)
+    )]
     // unknown op
     #[case("  - { op: frobnicate }\n", "unknown variant `frobnicate`", Some(24))]
     // duplicate key inside a step

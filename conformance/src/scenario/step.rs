@@ -28,7 +28,9 @@ pub enum Op {
         /// Extra flags after `create` (e.g. `--no-pivot`).
         #[serde(default)]
         args: Vec<String>,
-        #[serde(default)]
+        /// Pass `--pid-file {{scratch}}/init.pid` (default): the runner learns the init's pid
+        /// even when it exits before `state` could be asked.
+        #[serde(default = "yes")]
         pid_file: bool,
     },
     Start {},
@@ -340,6 +342,12 @@ fn split_step(map: serde_yaml::Mapping) -> Result<Step, String> {
                     allowed.join(", ")
                 }
             ));
+        }
+    }
+    // An empty map checks nothing: the same trap as an empty matcher.
+    for (key, map) in [("files", &expect.files), ("fields", &expect.fields)] {
+        if map.as_ref().is_some_and(|m| m.is_empty()) {
+            return Err(format!("expect.{key} is empty: name what to check"));
         }
     }
     Ok(Step {

@@ -124,7 +124,12 @@ impl Store {
 }
 
 pub fn diff(old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
+    // Both sides end in exactly one newline so the diff shows content, not file endings.
+    let (old, new) = (
+        format!("{}\n", trim_end(old)),
+        format!("{}\n", trim_end(new)),
+    );
+    similar::TextDiff::from_lines(&old, &new)
         .unified_diff()
         .context_radius(3)
         .header("snapshot", "actual")

@@ -15,7 +15,9 @@ fn out_err(e: std::io::Error) -> Error {
 
 /// runc prints the state indented by two spaces.
 pub fn state(store: &StateStore, id: &str) -> Result<(), Error> {
-    let st = store.peek(id)?.oci_state();
+    let mut st = store.peek(id)?.oci_state();
+    // runc's `state` leaves owner empty (only `list` fills it in); scripts compare the two.
+    st.owner.clear();
     let text = serde_json::to_string_pretty(&st).map_err(|e| out_err(e.into()))?;
     println!("{text}");
     Ok(())

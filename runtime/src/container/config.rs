@@ -50,12 +50,30 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle, ConfigError> {
         source,
     })?;
     // serde_json reports line and column of the offending field or type.
-    let spec: Spec = serde_json::from_slice(&text).map_err(|source| ConfigError::Parse {
+    let parse_err = |source| ConfigError::Parse {
         path: path.clone(),
         source,
-    })?;
+    };
+    let mut raw: serde_json::Value = serde_json::from_slice(&text).map_err(parse_err)?;
+    let warnings = drop_ungrantable_capabilities(&mut raw);
+    for warning in &warnings {
+        crate::logging::warn(warning);
+    }
+    // Parse the text itself when nothing was dropped, so type errors keep their line/column.
+    let spec: Spec = match serde_json::from_slice(&text) {
+        Ok(spec) if warnings.is_empty() => spec,
+        Ok(_) => serde_json::from_value(raw).map_err(parse_err)?,
+        Err(e) => serde_json::from_value(raw).map_err(|_| parse_err(e))?,
+    };
     validate(&spec)?;
     crate::security::check_supported(&spec)?;
+    // Checks that change nothing (the seccomp profile compiles, capabilities exist, rlimit
+    // types are unique): failing here beats failing halfway through the init.
+    if let Some(p) = spec.process() {
+        let seccomp = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
+        crate::security::validate_process(p, seccomp)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+    }
     let root = spec
         .root()
         .as_ref()
@@ -66,6 +84,43 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle, ConfigError> {
         source,
     })?;
     Ok(Bundle { dir, spec, rootfs })
+}
+
+/// config.md#linux-process: capabilities that "cannot be mapped to a relevant kernel interface,
+/// or cannot be granted otherwise MUST be logged as a warning" and runtimes "SHOULD NOT fail".
+/// Unknown names and names outside our own bounding set are removed from every set, each with
+/// a warning (runc does the same).
+pub fn drop_ungrantable_capabilities(raw: &mut serde_json::Value) -> Vec<String> {
+    let bounding = caps::read(None, caps::CapSet::Bounding).unwrap_or_default();
+    let grantable = |name: &str| {
+        serde_json::from_value::<oci_spec::runtime::Capability>(serde_json::Value::String(
+            name.to_string(),
+        ))
+        .is_ok()
+            && name
+                .parse::<caps::Capability>()
+                .is_ok_and(|c| bounding.contains(&c))
+    };
+    let mut warnings = Vec::new();
+    let Some(sets) = raw
+        .pointer_mut("/process/capabilities")
+        .and_then(|c| c.as_object_mut())
+    else {
+        return warnings;
+    };
+    for (set, names) in sets.iter_mut() {
+        let Some(list) = names.as_array_mut() else {
+            continue;
+        };
+        list.retain(|n| match n.as_str() {
+            Some(name) if !grantable(name) => {
+                warnings.push(format!("process.capabilities.{set}: {name} cannot be granted here (unknown, or not in the runtime's bounding set); skipped"));
+                false
+            }
+            _ => true,
+        });
+    }
+    warnings
 }
 
 /// Checks of the config as a whole that no single module owns.
@@ -151,6 +206,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("process.cwd"));
+    }
+
+    #[test]
+    fn unknown_capabilities_are_dropped_with_a_warning() {
+        let mut raw = serde_json::json!({"process": {"capabilities": {
+            "bounding": ["CAP_KILL", "CAP_NOT_REAL"], "effective": ["CAP_KILL"]}}});
+        let w = drop_ungrantable_capabilities(&mut raw);
+        assert_eq!(
+            raw["process"]["capabilities"]["bounding"],
+            serde_json::json!(["CAP_KILL"])
+        );
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].contains("CAP_NOT_REAL") && w[0].contains("bounding"),
+            "{w:?}"
+        );
     }
 
     #[test]

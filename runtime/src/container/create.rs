@@ -12,7 +12,7 @@ use super::status::{read_proc_stat, Status};
 use super::store::{ContainerDir, StateStore, StoreError};
 use super::time::rfc3339_now;
 use crate::cgroups::{self, CgroupError, CgroupManager, CgroupSpec};
-use crate::hooks::{run_hooks, HookKind};
+use crate::hooks::{run_hooks, run_hooks_all, HookKind};
 use crate::logging;
 use crate::namespaces::{self, NamespaceError};
 use crate::process::start::{bind_exec_listener, StartError};
@@ -272,7 +272,7 @@ fn run_poststop_after_failure(state: &ContainerState) {
     };
     let mut s = state.clone();
     s.status = Status::Stopped;
-    if let Err(e) = run_hooks(
+    for e in run_hooks_all(
         HookKind::Poststop,
         &hooks,
         s.oci_state_unchecked().hook_json_string().as_bytes(),

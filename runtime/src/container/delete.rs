@@ -6,7 +6,7 @@ use super::state::ContainerState;
 use super::status::{process_alive, Status};
 use super::store::{StateStore, StoreError};
 use crate::cgroups::{manager_from_path, CgroupError};
-use crate::hooks::{run_hooks, HookKind};
+use crate::hooks::{run_hooks_all, HookKind};
 use crate::logging;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,7 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), DeleteErr
         // config.md#poststop: after the container is deleted, before delete returns; a
         // failure is only a warning.
         let json = state.oci_state_unchecked().hook_json_string();
-        if let Err(e) = run_hooks(HookKind::Poststop, &hooks, json.as_bytes()) {
+        for e in run_hooks_all(HookKind::Poststop, &hooks, json.as_bytes()) {
             logging::warn(&format!("poststop hook of container {id:?}: {e}"));
         }
     }

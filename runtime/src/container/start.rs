@@ -2,7 +2,7 @@
 
 use super::status::Status;
 use super::store::{StateStore, StoreError};
-use crate::hooks::{run_hooks, HookKind};
+use crate::hooks::{run_hooks_all, HookKind};
 use crate::logging;
 use crate::process::start::{start_init, StartError};
 
@@ -43,7 +43,7 @@ pub fn start(store: &StateStore, id: &str) -> Result<(), StartVerbError> {
     // failure is only a warning.
     if let Some(hooks) = state.hooks.as_ref().and_then(|h| h.poststart().clone()) {
         let json = state.oci_state_unchecked().hook_json_string();
-        if let Err(e) = run_hooks(HookKind::Poststart, &hooks, json.as_bytes()) {
+        for e in run_hooks_all(HookKind::Poststart, &hooks, json.as_bytes()) {
             logging::warn(&format!("poststart hook of container {id:?}: {e}"));
         }
     }

@@ -32,10 +32,10 @@ impl Status {
     }
 
     /// runtime.md#delete: "attempting to delete a container that is not stopped MUST have no
-    /// effect on the container and MUST generate an error". runc also deletes a `created`
-    /// container (it kills the blocked init), which podman and containerd rely on.
+    /// effect on the container and MUST generate an error". runc 1.1 deletes a `created`
+    /// container anyway; we follow the spec (clients use `delete --force` for that).
     pub fn can_delete(self) -> bool {
-        matches!(self, Status::Stopped | Status::Created)
+        self == Status::Stopped
     }
 
     pub fn as_str(self) -> &'static str {

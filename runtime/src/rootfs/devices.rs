@@ -5,7 +5,7 @@
 
 use super::resolve::{parent_and_name, resolve_in_root, Create};
 use super::{Env, RootfsError};
-use crate::sys::mount::{Loc, NodeKind};
+use crate::sys::mount::{FileKind, Loc, NodeKind};
 use nix::mount::MsFlags;
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceType};
 use std::path::{Path, PathBuf};
@@ -113,14 +113,44 @@ fn create_node(env: &Env, n: &Node) -> Result<(), RootfsError> {
         .sys
         .mknod_at(dir.handle(), &name, n.kind, n.mode, n.major, n.minor)
     {
-        // An existing node (e.g. in a rootfs without a /dev tmpfs) is kept, like runc.
-        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(()),
+        // An existing node of the same type and number (a rootfs without a /dev tmpfs) is
+        // kept; anything else there is an error (config-linux.md#devices: the runtime MUST
+        // NOT silently replace a different file). runc 1.1 keeps whatever is there.
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => check_existing(env, n),
         Err(e) => Err(RootfsError::sys("mknod", &n.path, e)),
         Ok(()) => env
             .sys
             .chown_at(dir.handle(), &name, n.uid, n.gid)
             .map_err(|e| RootfsError::sys("chown", &n.path, e)),
     }
+}
+
+fn check_existing(env: &Env, n: &Node) -> Result<(), RootfsError> {
+    let fd = resolve_in_root(env.sys, env.root, &n.path, Create::Nothing, true)?;
+    let st = env
+        .sys
+        .stat(fd.handle())
+        .map_err(|e| RootfsError::sys("stat", &n.path, e))?;
+    let want = match n.kind {
+        NodeKind::Char => FileKind::CharDev,
+        NodeKind::Block => FileKind::BlockDev,
+        NodeKind::Fifo => FileKind::Fifo,
+    };
+    let same_number =
+        n.kind == NodeKind::Fifo || (st.rdev_major, st.rdev_minor) == (n.major, n.minor);
+    if st.kind == want && same_number {
+        return Ok(());
+    }
+    Err(RootfsError::config(
+        "linux.devices",
+        format!(
+            "{} already exists and is not the requested device ({:?} {}:{})",
+            n.path.display(),
+            n.kind,
+            n.major,
+            n.minor
+        ),
+    ))
 }
 
 /// Creates the device nodes, /dev/ptmx and the /dev symlinks (runc: createDevices,

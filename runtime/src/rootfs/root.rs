@@ -49,7 +49,13 @@ fn containing_mount(
 /// a mount point pivot_root can use.
 pub fn prepare_root(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
     let root = Path::new("/");
-    let flags = configured_propagation(ctx)?.unwrap_or(MsFlags::MS_SLAVE | MsFlags::MS_REC);
+    // An unbindable tree cannot be bind-mounted onto itself (EINVAL, runc 1.1's bug): start
+    // with rprivate and let switch_root apply `unbindable` to the new root after pivot_root.
+    let flags = match configured_propagation(ctx)? {
+        Some(f) if f.contains(MsFlags::MS_UNBINDABLE) => MsFlags::MS_PRIVATE | MsFlags::MS_REC,
+        Some(f) => f,
+        None => MsFlags::MS_SLAVE | MsFlags::MS_REC,
+    };
     sys.mount(None, Loc::Path(root), None, flags, None)
         .map_err(sys_err("set propagation", root))?;
     let mountinfo = sys

@@ -141,10 +141,14 @@ fn check_linux(l: &Linux, found: &mut Found) {
     if l.intel_rdt().is_some() {
         found.add("linux.intelRdt", "Intel RDT is not supported by ferrun yet");
     }
-    if l.personality().is_some() {
+    if l.personality()
+        .as_ref()
+        .and_then(|p| p.flags().as_ref())
+        .is_some_and(|f| !f.is_empty())
+    {
         found.add(
-            "linux.personality",
-            "personality is not supported by ferrun yet",
+            "linux.personality.flags",
+            "personality flags are not supported by ferrun yet (the domain is)",
         );
     }
     if l.net_devices().is_some() {

@@ -34,3 +34,10 @@ pub fn reset_signal_dispositions() {
         }
     }
 }
+
+/// personality(2): the execution domain the container process runs under.
+pub fn set_personality(persona: libc::c_ulong) -> Result<(), Errno> {
+    // SAFETY: personality only changes this process's execution domain.
+    let r = unsafe { libc::personality(persona) };
+    Errno::result(r).map(drop)
+}

@@ -62,6 +62,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
     change_dir(process.cwd())?;
     let seccomp = ctx.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
     let late_seccomp = crate::security::apply_process(process, seccomp).phase(Phase::Security)?;
+    set_personality(ctx)?;
     let (path, argv, envp) = super::exec::resolve(process)?;
     Ok(Prepared {
         path,
@@ -233,4 +234,22 @@ pub(super) fn change_dir(cwd: &Path) -> Result<(), super::InitFailure> {
             ),
         )),
     }
+}
+
+/// linux.personality (config-linux.md#personality): LINUX or LINUX32.
+fn set_personality(ctx: &InitContext) -> Result<(), super::InitFailure> {
+    use oci_spec::runtime::LinuxPersonalityDomain;
+    let Some(p) = ctx
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.personality().as_ref())
+    else {
+        return Ok(());
+    };
+    let persona = match p.domain() {
+        LinuxPersonalityDomain::PerLinux => 0x0000,
+        LinuxPersonalityDomain::PerLinux32 => 0x0008,
+    };
+    sys::misc::set_personality(persona).phase(Phase::Security)
 }

@@ -31,6 +31,8 @@ pub enum SeccompError {
     NotifyUnsupported { field: String },
     #[error("{field}: errnoRet {value} does not fit in 16 bits")]
     ErrnoRetOutOfRange { field: String, value: u32 },
+    #[error("{field}: errnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE")]
+    ErrnoRetWithoutErrno { field: String },
     #[error("{field}: argument index {index} is out of range (syscalls take at most 6)")]
     ArgIndexOutOfRange { field: String, index: usize },
     #[error("{field}: empty syscall name")]

@@ -199,6 +199,18 @@ pub fn action(
             }),
         }
     };
+    // config-linux.md#seccomp: errnoRet is "the errno return code to use" for actions that
+    // return one; on any other action it means nothing, and silently dropping it would hide
+    // a profile mistake.
+    let takes_errno = matches!(
+        act,
+        LinuxSeccompAction::ScmpActErrno | LinuxSeccompAction::ScmpActTrace
+    );
+    if errno_ret.is_some() && !takes_errno {
+        return Err(SeccompError::ErrnoRetWithoutErrno {
+            field: field.to_string(),
+        });
+    }
     Ok(match act {
         LinuxSeccompAction::ScmpActKill | LinuxSeccompAction::ScmpActKillThread => {
             Action::KillThread

@@ -67,7 +67,7 @@ fn everything_other_modules_implement_passes() {
 #[case("/process/user", "username", json!("ContainerUser"), "process.user.username: ")]
 #[case("/linux", "mountLabel", json!("system_u:object_r:container_file_t:s0"), "linux.mountLabel: ")]
 #[case("/linux", "intelRdt", json!({"closID": "x"}), "linux.intelRdt: ")]
-#[case("/linux", "personality", json!({"domain": "LINUX32"}), "linux.personality: ")]
+#[case("/linux", "personality", json!({"domain": "LINUX32", "flags": ["X"]}), "linux.personality.flags: ")]
 #[case("/linux", "netDevices", json!({"eth1": {}}), "linux.netDevices: ")]
 #[case("/linux", "memoryPolicy", json!({"mode": "MPOL_BIND", "nodes": "0"}), "linux.memoryPolicy: ")]
 #[case("/linux/seccomp", "listenerPath", json!("/run/agent.sock"), "linux.seccomp.listenerPath: ")]

@@ -1,0 +1,90 @@
+# What this machine is and where the binaries are. POSIX sh.
+# Sets: CGROUP_MODE (v2|hybrid|v1), ROOTLESS (0|1), REQUIRE_APPARMOR (0|1).
+
+cgroup_mode() {
+	if grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts; then
+		echo v2
+	elif grep -q ' /sys/fs/cgroup/unified cgroup2 ' /proc/mounts; then
+		echo hybrid
+	else
+		echo v1
+	fi
+}
+
+apparmor_state() { cat /sys/module/apparmor/parameters/enabled 2>/dev/null || echo absent; }
+
+describe_machine() {
+	CGROUP_MODE=$(cgroup_mode)
+	ROOTLESS=0
+	[ "$(id -u)" = 0 ] || ROOTLESS=1
+	REQUIRE_APPARMOR=0
+	[ "$VMT_PROFILE" = apparmor ] && REQUIRE_APPARMOR=1
+	echo "--- machine: profile=$VMT_PROFILE kernel=$(uname -r) cgroup=$CGROUP_MODE euid=$(id -u) apparmor=$(apparmor_state) cpus=$(nproc)"
+	if [ "$CGROUP_MODE" = v2 ]; then
+		echo "--- cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+	else
+		echo "--- cgroup v1 hierarchies: $(grep ' cgroup ' /proc/mounts | awk '{print $2}' | tr '\n' ' ')"
+	fi
+}
+
+# AppArmor profiles the smoke test attaches; loaded only where AppArmor is on and we are root.
+# A failure to load counts as a suite error (the apparmor check then fails, not skips).
+load_apparmor_profiles() {
+	[ "$(apparmor_state)" = Y ] || return 0
+	[ "$ROOTLESS" = 0 ] || return 0
+	if ! command -v apparmor_parser >/dev/null 2>&1; then
+		echo "SKIP: AppArmor is on but apparmor_parser is missing: profiles not loaded"
+		[ "$REQUIRE_APPARMOR" = 1 ] && return 1
+		return 0
+	fi
+	for p in "$SUITE_DIR"/apparmor/*; do
+		if ! apparmor_parser -r "$p"; then
+			echo "ERROR: apparmor_parser -r $p failed"
+			return 1
+		fi
+		echo "--- apparmor: loaded $(basename "$p")"
+	done
+}
+
+# find_bin NAME: VMT_<NAME> if set (empty = absent), else PATH, else (outside the vm-tests
+# initramfs, e.g. Vagrant) the newest target/{debug,release}/NAME of the source tree.
+find_bin() {
+	_var=VMT_$(echo "$1" | tr 'a-z-' 'A-Z_')
+	eval "_set=\${$_var+x} _val=\${$_var:-}"
+	if [ -n "$_set" ]; then
+		[ -n "$_val" ] && [ -x "$_val" ] && { echo "$_val"; return 0; }
+		return 1
+	fi
+	command -v "$1" 2>/dev/null && return 0
+	[ -e /opt/vmt/manifest ] && return 1
+	# shellcheck disable=SC2012 # names are ours, newest first is what ls -t is for
+	_p=$(ls -1t "$VMT_SRC"/target/*/release/"$1" "$VMT_SRC"/target/*/debug/"$1" \
+		"$VMT_SRC"/target/release/"$1" "$VMT_SRC"/target/debug/"$1" 2>/dev/null | head -1)
+	[ -n "$_p" ] && echo "$_p"
+}
+
+find_busybox() {
+	for b in "${VMT_BUSYBOX:-}" /bin/busybox /usr/bin/busybox /usr/sbin/busybox; do
+		[ -n "$b" ] && [ -x "$b" ] && { echo "$b"; return 0; }
+	done
+	return 1
+}
+
+runtime_version() { "$1" --version 2>/dev/null | head -1 | tr -d '"\134'; }
+
+# write_summary FILE CONFORM_RC
+write_summary() {
+	{
+		printf '{\n  "profile": "%s",\n  "kernel": "%s",\n  "cgroup": "%s",\n' "$VMT_PROFILE" "$(uname -r)" "$CGROUP_MODE"
+		printf '  "apparmor": "%s",\n  "rootless": %s,\n  "runtimes": {' "$(apparmor_state)" "$([ "$ROOTLESS" = 1 ] && echo true || echo false)"
+		_sep=""
+		for _n in runc crun ferrun oci-conform; do
+			_b=$(find_bin "$_n") || continue
+			printf '%s\n    "%s": {"path": "%s", "version": "%s"}' "$_sep" "$_n" "$_b" "$(runtime_version "$_b")"
+			_sep=","
+		done
+		printf '\n  },\n  "smoke": {"pass": %s, "fail": %s, "skip": %s},\n' \
+			"$(count_status pass)" "$(count_status fail)" "$(count_status skip)"
+		printf '  "oci_conform_rc": %s,\n  "rc": %s\n}\n' "$2" "$SUITE_RC"
+	} >"$1"
+}
