@@ -334,3 +334,16 @@ fn home_comes_from_the_containers_passwd_when_env_has_none() {
     let out = sh_ok(&rt, "home", "echo $HOME", patch);
     assert_eq!(out, "/tmp\n");
 }
+
+/// `linux.personality` LINUX32: `uname -m` reports a 32-bit machine (runc 1.2 behaviour;
+/// runc 1.1.5 has no personality support).
+#[test]
+fn personality_linux32_changes_uname() {
+    require_root!();
+    let rt = Rt::new();
+    let patch = json!({"linux": {"personality": {"domain": "LINUX32"}}});
+    let out = sh_ok(&rt, "pers", "uname -m", patch);
+    assert_eq!(out, "i686\n");
+    let out = sh_ok(&rt, "pers", "uname -m", json!({}));
+    assert_eq!(out, "x86_64\n");
+}
