@@ -11,12 +11,22 @@
 # Each pair runs both runtimes back to back, alternating who goes first, so load drift on
 # this shared machine hits both sides alike; ratios are medians of the per-pair ratios.
 # Env: FERRUN (default: target/release/ferrun, built here), RUNC (default /usr/sbin/runc),
-#      BENCH_MD=FILE to also write the table as Markdown.
+#      BENCH_MD=FILE to also write the table as Markdown,
+#      FERRUN_STATIC=1 to build and measure a static-pie ferrun with opt-level "s" instead
+#      (glibc and libseccomp linked in, no shared-library pages, less text: the build that
+#      brings peak RSS under 4 MiB; see docs/proof.md), in its own target dir target/static.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200}
 RUNC=${RUNC:-/usr/sbin/runc}
-if [ -z "${FERRUN:-}" ]; then
+if [ -z "${FERRUN:-}" ] && [ "${FERRUN_STATIC:-0}" = 1 ]; then
+  # --target keeps build scripts and proc macros dynamic; only the final binary is static.
+  CARGO_TARGET_DIR=target/static CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
+    RUSTFLAGS="-C target-feature=+crt-static" LIBSECCOMP_LINK_TYPE=static \
+    LIBSECCOMP_LIB_PATH=/usr/lib/x86_64-linux-gnu \
+    cargo build --release -p ferrun --target x86_64-unknown-linux-gnu >&2
+  FERRUN=target/static/x86_64-unknown-linux-gnu/release/ferrun
+elif [ -z "${FERRUN:-}" ]; then
   cargo build --release -p ferrun >&2
   FERRUN=target/release/ferrun
 fi

@@ -317,3 +317,33 @@ fn preserve_fds_passes_exactly_the_next_n() {
     assert_eq!(out, "three\n");
     assert_eq!(std::fs::read_to_string(&four).unwrap(), "four\n");
 }
+
+/// runc sets HOME from the container's /etc/passwd when process.env has none ("/" for a uid
+/// that is not listed); programs and shells rely on it.
+#[test]
+fn home_comes_from_the_containers_passwd_when_env_has_none() {
+    require_root!();
+    let rt = Rt::new();
+    for (uid, want) in [(0, "HOME=/root"), (1000, "HOME=/")] {
+        let patch = json!({"process": {"env": ["PATH=/bin"], "user": {"uid": uid, "gid": uid}}});
+        let out = sh_ok(&rt, "home", "env | grep '^HOME=' || echo no-HOME", patch);
+        assert_eq!(out.trim(), want, "uid {uid}");
+    }
+    // An explicit HOME is kept.
+    let patch = json!({"process": {"env": ["PATH=/bin", "HOME=/tmp"]}});
+    let out = sh_ok(&rt, "home", "echo $HOME", patch);
+    assert_eq!(out, "/tmp\n");
+}
+
+/// `linux.personality` LINUX32: `uname -m` reports a 32-bit machine (runc 1.2 behaviour;
+/// runc 1.1.5 has no personality support).
+#[test]
+fn personality_linux32_changes_uname() {
+    require_root!();
+    let rt = Rt::new();
+    let patch = json!({"linux": {"personality": {"domain": "LINUX32"}}});
+    let out = sh_ok(&rt, "pers", "uname -m", patch);
+    assert_eq!(out, "i686\n");
+    let out = sh_ok(&rt, "pers", "uname -m", json!({}));
+    assert_eq!(out, "x86_64\n");
+}

@@ -93,6 +93,8 @@ fn relative_cgroups_path_is_under_the_runtimes_own_cgroup() {
     }
     // Each hierarchy has its own "own cgroup" (here memory differs from the rest), so the
     // expected directory is computed per controller below.
+    let parent = format!("ferrun-rel-{}", std::process::id());
+    let _cleanup = RemoveEverywhere(parent.clone());
     for ctrl in V1 {
         let own = own_cgroup(ctrl);
         let rt = Rt::new();
@@ -100,11 +102,11 @@ fn relative_cgroups_path_is_under_the_runtimes_own_cgroup() {
         let mut cfg = common::base_config(&["sleep", "60"]);
         common::merge(
             &mut cfg,
-            &json!({"linux": {"cgroupsPath": format!("ferrun-rel/{id}")}}),
+            &json!({"linux": {"cgroupsPath": format!("{parent}/{id}")}}),
         );
         let b = common::Bundle::new(&cfg);
         rt.ok(&["create", "-b", b.path().to_str().unwrap(), &id]);
-        let dir = host_dir(ctrl, &format!("{own}/ferrun-rel/{id}"));
+        let dir = host_dir(ctrl, &format!("{own}/{parent}/{id}"));
         assert!(
             dir.join("cgroup.procs").exists(),
             "{ctrl}: {}",
@@ -112,7 +114,29 @@ fn relative_cgroups_path_is_under_the_runtimes_own_cgroup() {
         );
         rt.ok(&["delete", "--force", &id]);
         assert!(!dir.exists(), "{} left behind", dir.display());
-        let _ = std::fs::remove_dir(dir.parent().unwrap());
+    }
+}
+
+/// Removes the (empty) directory `.0` under the runtime's own cgroup in every hierarchy: the
+/// runtime creates a relative path's parents everywhere, and leaves them, as runc does.
+struct RemoveEverywhere(String);
+
+impl Drop for RemoveEverywhere {
+    fn drop(&mut self) {
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        for line in own.lines() {
+            let mut parts = line.splitn(3, ':');
+            let (_, ctrls, path) = (parts.next(), parts.next(), parts.next());
+            let (Some(ctrls), Some(path)) = (ctrls, path) else {
+                continue;
+            };
+            let mount = if ctrls.is_empty() {
+                "unified"
+            } else {
+                ctrls.trim_start_matches("name=")
+            };
+            let _ = std::fs::remove_dir(host_dir(mount, path).join(&self.0));
+        }
     }
 }
 

@@ -14,7 +14,6 @@ use support::{sh_bundle, Rt};
 #[case::selinux("process.selinuxLabel", json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}))]
 #[case::mount_label("linux.mountLabel", json!({"linux": {"mountLabel": "system_u:object_r:container_file_t:s0"}}))]
 #[case::intel_rdt("linux.intelRdt", json!({"linux": {"intelRdt": {"closID": "x"}}}))]
-#[case::personality_flags("linux.personality.flags", json!({"linux": {"personality": {"domain": "LINUX32", "flags": ["ADDR_NO_RANDOMIZE"]}}}))]
 #[case::io_priority("process.ioPriority", json!({"process": {"ioPriority": {"class": "IOPRIO_CLASS_IDLE", "priority": 0}}}))]
 #[case::scheduler("process.scheduler", json!({"process": {"scheduler": {"policy": "SCHED_IDLE"}}}))]
 #[case::seccomp_notify("linux.seccomp.listenerPath", json!({"linux": {"seccomp": {

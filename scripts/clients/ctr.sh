@@ -17,9 +17,9 @@ need_pkg podman podman
 T=$(mktemp -d /tmp/ferrun-ctr.XXXXXX)
 NS=ferrun-proof-$$
 SOCK=$T/containerd.sock
-C=(ctr -a "$SOCK" -n "$NS")
+C=(timeout 120 ctr -a "$SOCK" -n "$NS")   # bounded: a hung runtime fails, not hangs
 RUN=(--runtime io.containerd.runc.v2 --runc-binary "$FERRUN")
-P=(podman --root "$T/podman/root" --runroot "$T/podman/run" --tmpdir "$T/podman/tmp"
+P=(timeout 180 podman --root "$T/podman/root" --runroot "$T/podman/run" --tmpdir "$T/podman/tmp"
    --cgroup-manager=cgroupfs --events-backend=file)
 IMG=localhost/ferrun-bb:latest
 CTRD_PID=

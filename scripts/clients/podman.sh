@@ -13,7 +13,8 @@ FERRUN=$(ferrun_binary)
 need_pkg podman podman
 
 T=$(mktemp -d /tmp/ferrun-podman.XXXXXX)
-P=(podman --root "$T/root" --runroot "$T/run" --tmpdir "$T/tmp" --runtime "$FERRUN"
+# Every podman call is bounded: a hung runtime must fail the script, not hang CI.
+P=(timeout 180 podman --root "$T/root" --runroot "$T/run" --tmpdir "$T/tmp" --runtime "$FERRUN"
    --cgroup-manager=cgroupfs --events-backend=file)
 R=(--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 IMG=localhost/ferrun-bb:latest
