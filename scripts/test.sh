@@ -17,6 +17,7 @@ FERRUN_MANY_RUNS=1000 cargo test --workspace -- --test-threads=2
 
 stage "conformance pack: ferrun and runc side by side"
 OUT=$(mktemp -d /tmp/oci-conform-ci.XXXXXX)
+chmod 0755 "$OUT"   # user-namespaced containers (uid 100000) must reach their bundles
 target/release/oci-conform run --runtime runc=/usr/sbin/runc --runtime "ferrun=$PWD/target/release/ferrun" \
   --jobs 2 --report tap,junit,json,markdown --out "$OUT" scenarios/
 target/release/oci-conform matrix --only-diverging "$OUT/report.json" | head -60

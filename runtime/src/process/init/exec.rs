@@ -31,7 +31,13 @@ pub fn resolve(process: &Process) -> Result<(CString, Vec<CString>, Vec<CString>
             "process.args must not be empty",
         ));
     };
-    let env = process.env().clone().unwrap_or_default();
+    let mut env = process.env().clone().unwrap_or_default();
+    // runc sets HOME from the container's /etc/passwd when the config does not (and "/" when
+    // the uid has no entry); shells and many programs expect it.
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        env.push(format!("HOME={}", home_of(&passwd, process.user().uid())));
+    }
     let path_var = env
         .iter()
         .find_map(|e| e.strip_prefix("PATH="))
@@ -62,6 +68,17 @@ pub fn resolve(process: &Process) -> Result<(CString, Vec<CString>, Vec<CString>
         .map(|e| cstr(e.as_bytes()))
         .collect::<Result<_, _>>()?;
     Ok((path, argv, envp))
+}
+
+/// The home directory of `uid` in passwd(5) text, "/" when it has none.
+fn home_of(passwd: &str, uid: u32) -> String {
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 6 && f[2].parse::<u32>() == Ok(uid))
+        .map(|f| f[5].to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "/".to_string())
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -131,6 +148,16 @@ fn exec(mut p: Prepared) -> InitFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn home_comes_from_passwd_or_is_root() {
+        let passwd =
+            "root:x:0:0:root:/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\nnohome:x:7:7::::\n";
+        assert_eq!(home_of(passwd, 0), "/root");
+        assert_eq!(home_of(passwd, 1000), "/home/bob");
+        assert_eq!(home_of(passwd, 7), "/");
+        assert_eq!(home_of(passwd, 42), "/");
+    }
 
     #[test]
     fn look_path_searches_path_and_accepts_slashes() {
