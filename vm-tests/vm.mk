@@ -41,5 +41,6 @@ vm-selftest:
 	vm-tests/selftest.sh
 
 vm-lint:
-	shellcheck vm-tests/run.sh vm-tests/ci.sh vm-tests/selftest.sh vm-tests/lib/*.sh vm-tests/profiles/*.sh
-	shellcheck -s sh vm-tests/guest/suite.sh vm-tests/guest/init vm-tests/guest/lib/*.sh vm-tests/guest/container/*.sh vm-tests/selftest/*
+	shellcheck vm-tests/run.sh vm-tests/ci.sh vm-tests/selftest.sh vm-tests/lib/*.sh vm-tests/profiles/*.sh vm-tests/vagrant/*.sh
+	shellcheck -s sh vm-tests/guest/suite.sh vm-tests/guest/init vm-tests/guest/lib/*.sh vm-tests/guest/container/*.sh \
+		vm-tests/selftest/* vm-tests/systemd/vmt-runner

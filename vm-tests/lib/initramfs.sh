@@ -10,7 +10,10 @@
 
 # Modules the guest loads (cgroups, namespaces, seccomp, overlay's deps are built in).
 # dummy/macvlan/ipvlan/tun: network scenarios this host's kernel cannot run (no dummy here).
-VMT_MODULES="virtio_pci virtio_blk virtio_rng 9pnet_virtio 9p overlay veth bridge dummy tun macvlan ipvlan crc32c_generic ext4"
+# loop + bfq: blkio throttling needs a real block device (7:0) and blkio.bfq.weight only
+# exists with the BFQ scheduler loaded. ext4 asks for crc32c through the crypto API, a
+# request_module this initramfs cannot serve, so crc32c_generic comes first.
+VMT_MODULES="virtio_pci virtio_blk virtio_rng 9pnet_virtio 9p overlay veth bridge dummy tun macvlan ipvlan loop bfq crc32c_generic ext4"
 
 # What apparmor_parser reads besides its binary: parser.conf names the kernel feature ABI file
 # (without it every load fails), profiles may include tunables/abstractions/abi.
@@ -91,6 +94,8 @@ vmt_initramfs_populate() {
 	printf 'root:x:0:0:root:/root:/bin/sh\nvmt:x:1000:1000:vmt:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$w/etc/passwd"
 	printf 'root:x:0:\nvmt:x:1000:\nnogroup:x:65534:\n' >"$w/etc/group"
 	printf '%s\n' "${!VMT_BINS[@]}" | sort >"$w/opt/vmt/manifest"
+	# shellcheck disable=SC2086 # one module per line
+	printf '%s\n' $VMT_MODULES >"$w/etc/vmt-modules"
 }
 
 vmt_initramfs_build() {
@@ -99,7 +104,7 @@ vmt_initramfs_build() {
 	VMT_MODULE_FILES=$(vmt_module_files) || exit 125
 	mapfile -t inputs < <(vmt_initramfs_inputs)
 	[ "${#inputs[@]}" -gt 0 ] || vmt_die "no initramfs inputs"
-	key=$(printf '%s\n' "$VMT_KVER" "${!VMT_BINS[@]}" | sha256sum | cut -c1-8)-$(vmt_hash "${inputs[@]}")
+	key=$(printf '%s\n' "$VMT_KVER" "${!VMT_BINS[@]}" "$VMT_MODULES" | sha256sum | cut -c1-8)-$(vmt_hash "${inputs[@]}")
 	out=$VMT_CACHE/initramfs/$key.cpio.gz
 	if [ ! -s "$out" ]; then
 		vmt_log "building initramfs $key"
