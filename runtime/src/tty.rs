@@ -63,15 +63,8 @@ pub fn open_pty(
     t.output_flags.remove(OutputFlags::ONLCR);
     tcsetattr(master.as_fd(), SetArg::TCSANOW, &t).map_err(pty("tcsetattr"))?;
     if let Some(b) = size {
-        let ws = libc::winsize {
-            ws_row: b.height() as u16,
-            ws_col: b.width() as u16,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: TIOCSWINSZ reads a winsize we own.
-        let r = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
-        nix::errno::Errno::result(r).map_err(pty("TIOCSWINSZ"))?;
+        crate::sys::term::set_window_size(master.as_fd(), b.height() as u16, b.width() as u16)
+            .map_err(pty("TIOCSWINSZ"))?;
     }
     let slave = nix::fcntl::open(
         name.as_str(),
@@ -101,13 +94,9 @@ pub fn send_fd(sock: &OwnedFd, fd: RawFd, name: &str) -> Result<(), TtyError> {
 /// session leader without a terminal).
 pub fn become_tty_owner(slave: OwnedFd) -> Result<(), TtyError> {
     nix::unistd::setsid().map_err(pty("setsid"))?;
-    // SAFETY: TIOCSCTTY with arg 0 on a pty slave we own.
-    let r = unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) };
-    nix::errno::Errno::result(r).map_err(pty("TIOCSCTTY"))?;
+    crate::sys::term::set_controlling_terminal(slave.as_fd()).map_err(pty("TIOCSCTTY"))?;
     for target in 0..3 {
-        // SAFETY: dup2 onto the stdio numbers; the old ones are replaced atomically.
-        let r = unsafe { libc::dup2(slave.as_raw_fd(), target) };
-        nix::errno::Errno::result(r).map_err(pty("dup2 pty slave"))?;
+        crate::sys::term::dup_onto(slave.as_fd(), target).map_err(pty("dup2 pty slave"))?;
     }
     if slave.as_raw_fd() > 2 {
         drop(slave);
@@ -162,8 +151,9 @@ mod tests {
         let n = nix::unistd::read(got.as_fd(), &mut buf).unwrap();
         // ONLCR is off: no "\r" is added.
         assert_eq!(&buf[..n], b"hi\n");
-        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-        unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
-        assert_eq!((ws.ws_row, ws.ws_col), (30, 100));
+        assert_eq!(
+            crate::sys::term::window_size(slave.as_fd()).unwrap(),
+            (30, 100)
+        );
     }
 }

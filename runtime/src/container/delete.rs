@@ -65,13 +65,11 @@ fn stop_everything(state: &ContainerState) -> Result<(), DeleteError> {
     {
         let _ = cg.freeze(false);
         for pid in cg.pids().unwrap_or_default() {
-            // SAFETY: kill(2) with a pid read from the container's own cgroup.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let _ = crate::sys::proc::kill(pid, libc::SIGKILL);
         }
     }
     if state.pid > 0 && process_alive(state.pid, state.pid_start_time) {
-        // SAFETY: kill(2) on the init we recorded (start time checked just above).
-        unsafe { libc::kill(state.pid, libc::SIGKILL) };
+        let _ = crate::sys::proc::kill(state.pid, libc::SIGKILL);
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     while state.pid > 0 && process_alive(state.pid, state.pid_start_time) {

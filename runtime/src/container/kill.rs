@@ -1,7 +1,5 @@
 //! `kill [--all] ID SIGNAL`.
 
-use nix::unistd::Pid;
-
 use super::status::Status;
 use super::store::{StateStore, StoreError};
 use crate::cgroups::{manager_from_path, CgroupError};
@@ -23,9 +21,7 @@ pub enum KillError {
 }
 
 pub fn send(pid: i32, sig: Sig) -> Result<(), nix::errno::Errno> {
-    // SAFETY: kill(2) with a plain pid and signal number (real-time signals included).
-    let r = unsafe { libc::kill(Pid::from_raw(pid).as_raw(), sig.0) };
-    nix::errno::Errno::result(r).map(drop)
+    crate::sys::proc::kill(pid, sig.0)
 }
 
 pub fn kill(store: &StateStore, id: &str, sig: Sig, all: bool) -> Result<(), KillError> {

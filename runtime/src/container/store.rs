@@ -6,7 +6,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -174,11 +174,8 @@ impl ContainerDir {
             .custom_flags(libc::O_CLOEXEC)
             .open(&lock_path)
             .map_err(io_err("open", &lock_path))?;
-        // SAFETY: flock(2) on a descriptor we own; released when `lock` is closed.
-        let r = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) };
-        if r != 0 {
-            return Err(io_err("flock", &lock_path)(io::Error::last_os_error()));
-        }
+        crate::sys::proc::flock_exclusive(lock.as_fd())
+            .map_err(|e| io_err("flock", &lock_path)(e.into()))?;
         Ok(Self {
             id: id.to_string(),
             path: path.to_path_buf(),

@@ -3,7 +3,7 @@
 //! terminal in raw mode and window-size changes (SIGWINCH) passed on.
 
 use std::io::IoSliceMut;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use nix::sys::socket::{
     recvmsg, socketpair, AddressFamily, ControlMessageOwned, MsgFlags, SockFlag, SockType,
@@ -46,8 +46,7 @@ pub fn recv_master(sock: &OwnedFd) -> Result<OwnedFd, ProxyError> {
     for c in msg.cmsgs().map_err(ProxyError::Recv)? {
         if let ControlMessageOwned::ScmRights(fds) = c {
             if let Some(&fd) = fds.first() {
-                // SAFETY: the kernel just installed this fd in our table for us.
-                return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+                return Ok(crate::sys::fd::adopt(fd));
             }
         }
     }
@@ -82,12 +81,8 @@ impl Drop for RawMode {
 
 /// Copy the local window size to the container's pty.
 pub fn copy_winsize(master: BorrowedFd) {
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: TIOCGWINSZ/TIOCSWINSZ read and write a winsize struct we own.
-    unsafe {
-        if libc::ioctl(libc::STDIN_FILENO, libc::TIOCGWINSZ, &mut ws) == 0 {
-            libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws);
-        }
+    if let Ok((rows, cols)) = crate::sys::term::window_size(std::io::stdin().as_fd()) {
+        let _ = crate::sys::term::set_window_size(master, rows, cols);
     }
 }
 

@@ -116,8 +116,7 @@ pub fn wait_for_exit(init: Pid, tty: Option<&OwnedFd>) -> Result<i32, WaitError>
             let _ = kill(init, sig);
         } else {
             // Real-time signals have no `Signal` variant.
-            // SAFETY: kill(2) with a plain pid and signal number.
-            unsafe { libc::kill(init.as_raw(), signo) };
+            let _ = crate::sys::proc::kill(init.as_raw(), signo);
         }
     }
 }

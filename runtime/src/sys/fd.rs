@@ -60,3 +60,9 @@ pub fn cloexec_from(first: RawFd) -> Result<(), Errno> {
     }
     Ok(())
 }
+
+/// Take ownership of a descriptor the kernel just installed for us (e.g. from SCM_RIGHTS).
+pub fn adopt(fd: RawFd) -> std::os::fd::OwnedFd {
+    // SAFETY: the caller got `fd` fresh from the kernel; nothing else owns it.
+    unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) }
+}

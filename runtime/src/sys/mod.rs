@@ -7,3 +7,6 @@ pub mod exe;
 pub mod fd;
 pub mod misc;
 pub mod mount;
+pub mod proc;
+pub mod seccomp;
+pub mod term;

@@ -3,8 +3,8 @@
 //! libseccomp cannot load a program it did not generate. The flags mirror what libseccomp
 //! would pass for the same attributes.
 //!
-//! The one `unsafe` block is the raw `seccomp(SECCOMP_SET_MODE_FILTER)` call; it could move
-//! to `sys/` with the other raw syscalls.
+//! The raw `seccomp(SECCOMP_SET_MODE_FILTER)` call lives in `sys/seccomp.rs` with the other
+//! raw syscalls.
 
 use std::io::{Read, Seek};
 
@@ -102,23 +102,11 @@ pub fn load_with_stub(
             errno: Errno::E2BIG,
         });
     }
-    let prog = libc::sock_fprog {
-        len: program.len() as libc::c_ushort,
-        filter: program.as_mut_ptr(),
-    };
-    // SAFETY: `prog` points at `program`, which outlives the call; the kernel copies it.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            libc::SECCOMP_SET_MODE_FILTER,
-            kernel_flags(flags),
-            &prog as *const libc::sock_fprog,
-        )
-    };
-    if ret != 0 {
+    let ret = crate::sys::seccomp::set_mode_filter(&mut program, kernel_flags(flags));
+    if let Err(errno) = ret {
         return Err(SeccompError::Patch {
             step: "seccomp(SECCOMP_SET_MODE_FILTER) with the ENOSYS stub",
-            errno: Errno::last(),
+            errno,
         });
     }
     Ok(())
