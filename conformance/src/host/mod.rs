@@ -1,6 +1,7 @@
 //! Host facts, probed once per run, and the check of a scenario's `requires` against them.
 //! An unmet requirement is a SKIP whose reason names the requirement and what the host has.
 
+mod caps;
 mod cgroups;
 
 pub use cgroups::{CgroupMode, Hierarchy};
@@ -24,6 +25,8 @@ pub struct HostFacts {
     pub selinux: bool,
     pub userns: bool,
     pub systemd: bool,
+    /// The runner's bounding set (capability names).
+    pub capabilities: Vec<String>,
 }
 
 /// `"6.18.0-1-amd64"` or `"5.6"` -> (major, minor).
@@ -72,6 +75,7 @@ impl HostFacts {
                 .and_then(|s| s.parse::<u64>().ok())
                 .is_some_and(|n| n > 0),
             systemd: Path::new("/run/systemd/system").is_dir(),
+            capabilities: caps::bounding(),
         }
     }
 
@@ -127,6 +131,24 @@ impl HostFacts {
                 ));
             }
         }
+        if let Some(c) = r
+            .capabilities
+            .iter()
+            .find(|c| !self.capabilities.contains(c))
+        {
+            return Some(format!(
+                "needs {c} in the runner's bounding set (this host lacks it)"
+            ));
+        }
+        if let Some(c) = r
+            .without_capabilities
+            .iter()
+            .find(|c| self.capabilities.contains(c))
+        {
+            return Some(format!(
+                "needs a host without {c} (the scenario is about an ungrantable capability)"
+            ));
+        }
         let flags = [
             (r.criu, self.criu, "criu (`criu check` fails on this host)"),
             (r.seccomp, self.seccomp, "seccomp"),
@@ -159,6 +181,7 @@ mod tests {
             selinux: false,
             userns: true,
             systemd: false,
+            capabilities: vec!["CAP_SYS_ADMIN".into()],
         }
     }
 

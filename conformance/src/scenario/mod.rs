@@ -105,6 +105,14 @@ pub struct Requires {
     /// array containing `item` (e.g. `linux.namespaces:cgroup`, `hooks:createRuntime`).
     #[serde(default)]
     pub features: Vec<String>,
+    /// Capabilities the runner must hold in its bounding set (the runtime it starts can only
+    /// grant those), e.g. CAP_SYS_RESOURCE to raise an rlimit.
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// Capabilities the runner must NOT hold: scenarios about capabilities that cannot be
+    /// granted.
+    #[serde(default)]
+    pub without_capabilities: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]

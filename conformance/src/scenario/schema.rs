@@ -193,7 +193,8 @@ pub fn json_schema() -> Value {
                 "criu": {"type": "boolean"}, "seccomp": {"type": "boolean"},
                 "apparmor": {"type": "boolean"}, "selinux": {"type": "boolean"},
                 "userns": {"type": "boolean"}, "systemd": {"type": "boolean"},
-                "features": strings()}},
+                "features": strings(),
+                "capabilities": strings(), "without_capabilities": strings()}},
             "bundle": {"type": "object", "additionalProperties": false, "properties": {
                 "base": {"enum": ["busybox", "probe"]},
                 "config": {"type": "object", "description": "JSON merge patch (RFC 7396) over the base config.json"},
