@@ -12,8 +12,7 @@ use super::status::{read_proc_stat, Status};
 use super::store::{ContainerDir, StateStore, StoreError};
 use super::time::rfc3339_now;
 use crate::cgroups::{self, CgroupError, CgroupManager, CgroupSpec};
-use crate::hooks::{run_hooks, run_hooks_all, HookKind};
-use crate::logging;
+use crate::hooks::{run_hooks, HookKind};
 use crate::namespaces::{self, NamespaceError};
 use crate::process::start::{bind_exec_listener, StartError};
 use crate::process::{launch, LaunchConfig, LaunchError};
@@ -267,21 +266,9 @@ fn connect_console(path: Option<&Path>) -> Result<Option<OwnedFd>, CreateError> 
 /// runtime.md#lifecycle: when a create-time hook fails the runtime stops the container and
 /// continues at "delete", whose last step runs the poststop hooks. Their failures only warn.
 fn run_poststop_after_failure(state: &ContainerState) {
-    let Some(hooks) = state.hooks.as_ref().and_then(|h| h.poststop().clone()) else {
-        return;
-    };
     let mut s = state.clone();
     s.status = Status::Stopped;
-    for e in run_hooks_all(
-        HookKind::Poststop,
-        &hooks,
-        s.oci_state_unchecked().hook_json_string().as_bytes(),
-    ) {
-        logging::warn(&format!(
-            "poststop hook after failed create of {:?}: {e}",
-            state.id
-        ));
-    }
+    s.run_warning_hooks(HookKind::Poststop);
 }
 
 /// runc writes the pid file atomically (temp file + rename): conmon and containerd poll it.

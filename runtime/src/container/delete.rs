@@ -6,8 +6,7 @@ use super::state::ContainerState;
 use super::status::{process_alive, Status};
 use super::store::{StateStore, StoreError};
 use crate::cgroups::{manager_from_path, CgroupError};
-use crate::hooks::{run_hooks_all, HookKind};
-use crate::logging;
+use crate::hooks::HookKind;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteError {
@@ -35,14 +34,8 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), DeleteErr
         stop_everything(&state)?;
     }
     state.status = Status::Stopped;
-    if let Some(hooks) = state.hooks.as_ref().and_then(|h| h.poststop().clone()) {
-        // config.md#poststop: after the container is deleted, before delete returns; a
-        // failure is only a warning.
-        let json = state.oci_state_unchecked().hook_json_string();
-        for e in run_hooks_all(HookKind::Poststop, &hooks, json.as_bytes()) {
-            logging::warn(&format!("poststop hook of container {id:?}: {e}"));
-        }
-    }
+    // config.md#poststop: after the container is deleted, before delete returns.
+    state.run_warning_hooks(HookKind::Poststop);
     if let Some(path) = &state.cgroup_path {
         let cg_err = |source| DeleteError::Cgroup {
             id: id.to_string(),

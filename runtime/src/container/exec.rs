@@ -188,22 +188,14 @@ fn add_caps(mut caps: LinuxCapabilities, names: &[String]) -> Result<LinuxCapabi
     for name in names {
         let cap: Capability = serde_json::from_value(serde_json::Value::String(name.clone()))
             .map_err(|_| ExecError::Usage(format!("--cap {name:?}: unknown capability")))?;
-        for set in [
-            caps.bounding().clone(),
-            caps.effective().clone(),
-            caps.permitted().clone(),
-        ]
-        .iter_mut()
-        .enumerate()
-        {
-            let mut s = set.1.clone().unwrap_or_default();
+        let with = |set: &Option<std::collections::HashSet<Capability>>| {
+            let mut s = set.clone().unwrap_or_default();
             s.insert(cap);
-            match set.0 {
-                0 => caps.set_bounding(Some(s)),
-                1 => caps.set_effective(Some(s)),
-                _ => caps.set_permitted(Some(s)),
-            };
-        }
+            Some(s)
+        };
+        caps.set_bounding(with(caps.bounding()));
+        caps.set_effective(with(caps.effective()));
+        caps.set_permitted(with(caps.permitted()));
     }
     Ok(caps)
 }

@@ -2,8 +2,7 @@
 
 use super::status::Status;
 use super::store::{StateStore, StoreError};
-use crate::hooks::{run_hooks_all, HookKind};
-use crate::logging;
+use crate::hooks::HookKind;
 use crate::process::start::{start_init, StartError};
 
 #[derive(Debug, thiserror::Error)]
@@ -39,13 +38,7 @@ pub fn start(store: &StateStore, id: &str) -> Result<(), StartVerbError> {
     }
     state.status = Status::Running;
     dir.save(&state)?;
-    // config.md#poststart: called after the user process starts, before start returns; a
-    // failure is only a warning.
-    if let Some(hooks) = state.hooks.as_ref().and_then(|h| h.poststart().clone()) {
-        let json = state.oci_state_unchecked().hook_json_string();
-        for e in run_hooks_all(HookKind::Poststart, &hooks, json.as_bytes()) {
-            logging::warn(&format!("poststart hook of container {id:?}: {e}"));
-        }
-    }
+    // config.md#poststart: after the user process started, before start returns.
+    state.run_warning_hooks(HookKind::Poststart);
     Ok(())
 }

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::status::{process_alive, Status};
+use crate::hooks::{run_hooks_all, HookKind};
+use crate::logging;
 
 /// The runtime-spec level ferrun implements; printed as `ociVersion`.
 pub const OCI_VERSION: &str = "1.2.0";
@@ -36,6 +38,26 @@ pub struct ContainerState {
 }
 
 impl ContainerState {
+    /// Run the poststart or poststop hooks with this state on stdin. Their failures are only
+    /// warnings, and every hook runs (config.md#poststart, #poststop: "the remaining hooks and
+    /// lifecycle continue").
+    pub fn run_warning_hooks(&self, kind: HookKind) {
+        let hooks = self.hooks.as_ref().and_then(|h| match kind {
+            HookKind::Poststart => h.poststart().clone(),
+            HookKind::Poststop => h.poststop().clone(),
+            _ => None,
+        });
+        let Some(hooks) = hooks else { return };
+        let json = self.oci_state_unchecked().hook_json_string();
+        for e in run_hooks_all(kind, &hooks, json.as_bytes()) {
+            logging::warn(&format!(
+                "{} hook of container {:?}: {e}",
+                kind.name(),
+                self.id
+            ));
+        }
+    }
+
     /// The status as of now: a recorded created/running/paused container whose init is gone
     /// is stopped (runtime.md#state: "stopped: the container process has exited").
     pub fn effective_status(&self) -> Status {
