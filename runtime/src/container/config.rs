@@ -59,11 +59,14 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle, ConfigError> {
     for warning in &warnings {
         crate::logging::warn(warning);
     }
-    // Parse the text itself when nothing was dropped, so type errors keep their line/column.
-    let spec: Spec = match serde_json::from_slice(&text) {
-        Ok(spec) if warnings.is_empty() => spec,
-        Ok(_) => serde_json::from_value(raw).map_err(parse_err)?,
-        Err(e) => serde_json::from_value(raw).map_err(|_| parse_err(e))?,
+    // One parse of the text on the good path. A type error found in the value has no
+    // position, so only then is the text parsed again for its line and column.
+    let spec: Spec = match serde_json::from_value(raw) {
+        Ok(spec) => spec,
+        Err(e) => {
+            let positioned = serde_json::from_slice::<Spec>(&text).err().unwrap_or(e);
+            return Err(parse_err(positioned));
+        }
     };
     validate(&spec)?;
     crate::security::check_supported(&spec)?;
