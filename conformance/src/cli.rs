@@ -113,8 +113,10 @@ pub struct MatrixArgs {
     /// Write matrix.md and matrix.json here (default: print Markdown to stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    #[arg(required = true)]
-    pub reports: Vec<PathBuf>,
+    /// report.json files; `LABEL=report.json` names that report's columns `LABEL/runtime`
+    /// (needed when two reports hold the same runtime, e.g. one per VM profile).
+    #[arg(required = true, value_name = "[LABEL=]REPORT")]
+    pub reports: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -492,4 +492,23 @@ fn matrix_puts_runtimes_side_by_side() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(3));
+    // The same runtime from two reports (say, two VM profiles) needs labels ...
+    let o = bin().arg("matrix").arg(&a).arg(&a).output().unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("column `runc`") && stderr(&o).contains("LABEL=report.json"),
+        "{}",
+        stderr(&o)
+    );
+    // ... and with them each report gets its own columns.
+    let o = bin()
+        .arg("matrix")
+        .arg(format!("v2={}", a.display()))
+        .arg(format!("v1={}", a.display()))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = String::from_utf8_lossy(&o.stdout);
+    assert!(md.contains("| level | v2/runc | v1/runc |"), "{md}");
+    assert!(md.contains("| PASS | 2 | 2 |"), "{md}");
 }

@@ -5,17 +5,33 @@ use crate::cli::{GateArgs, MatrixArgs};
 use oci_conform::report::{gate, matrix, Report};
 
 pub fn matrix(a: &MatrixArgs) -> i32 {
-    let mut reports = Vec::new();
-    for p in &a.reports {
-        match Report::load(p) {
-            Ok(r) => reports.push(r),
+    let mut sources = Vec::new();
+    for arg in &a.reports {
+        let loaded = matrix::parse_source_arg(arg)
+            .map_err(|e| e.to_string())
+            .and_then(|(label, path)| {
+                let report = Report::load(std::path::Path::new(&path))?;
+                Ok(matrix::Source {
+                    label,
+                    origin: path,
+                    report,
+                })
+            });
+        match loaded {
+            Ok(s) => sources.push(s),
             Err(e) => {
                 eprintln!("oci-conform: {e}");
                 return EXIT_USAGE;
             }
         }
     }
-    let m = matrix::build(&reports, a.only_diverging);
+    let m = match matrix::build(&sources, a.only_diverging) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("oci-conform: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let md = matrix::markdown(&m);
     match &a.out {
         None => print!("{md}"),
