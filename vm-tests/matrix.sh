@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# vm-tests/matrix.sh [--out FILE] [PROFILE_DIR...]: one Markdown page with the conformance
+# matrix of every VM profile side by side (columns `profile/runtime`), after the facts of each
+# run (kernel, cgroup layout, boot and suite time, smoke counts). `make vm-matrix` runs the
+# whole pack in every profile first and then calls this.
+#
+# PROFILE_DIR defaults to target/vm-tests/<profile> for each profile that has a result; a
+# directory whose run did not produce conform/report.json is listed with its rc and left out
+# of the matrix (never shown as if it had passed). Default FILE: docs/matrix-vm.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=vm-tests/lib/common.sh
+. "$ROOT/vm-tests/lib/common.sh"
+# shellcheck source=vm-tests/lib/bins.sh
+. "$ROOT/vm-tests/lib/bins.sh"
+VMT_ROOT=$ROOT
+PROFILES="cgroup-v2 cgroup-v1 apparmor systemd rootless"
+
+OUT=$ROOT/docs/matrix-vm.md
+DIRS=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--out) OUT=$2; shift 2 ;;
+	-h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+	*) DIRS+=("$1"); shift ;;
+	esac
+done
+if [ ${#DIRS[@]} -eq 0 ]; then
+	for p in $PROFILES; do
+		[ -d "$ROOT/target/vm-tests/$p" ] && DIRS+=("$ROOT/target/vm-tests/$p")
+	done
+fi
+[ ${#DIRS[@]} -gt 0 ] || vmt_die "no VM results under target/vm-tests/ (run make vm-matrix or vm-tests/run.sh PROFILE)" 2
+OC=${VMT_OCI_CONFORM-$(vmt_find_in_target oci-conform)}
+[ -n "$OC" ] || vmt_die "oci-conform is not built (cargo build --release -p oci-conform)" 2
+
+# json_field FILE KEY: the value of "KEY": in one of our own line-per-field JSON files
+# (vm.json, summary.json are written by report.sh and suite.sh, one key per line).
+json_field() {
+	sed -n "s/^ *\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$1" 2>/dev/null | head -1
+}
+
+facts_row() {
+	local d=$1 profile kernel cgroup aa rootless boot suite smoke rc
+	profile=$(json_field "$d/vm.json" profile)
+	kernel=$(json_field "$d/vm.json" kernel)
+	boot=$(json_field "$d/vm.json" guest_boot_s)
+	suite=$(json_field "$d/vm.json" guest_suite_s)
+	rc=$(cat "$d/rc" 2>/dev/null || echo "none")
+	cgroup=$(json_field "$d/summary.json" cgroup)
+	aa=$(json_field "$d/summary.json" apparmor)
+	rootless=$(json_field "$d/summary.json" rootless)
+	smoke=$(sed -n 's/.*"summary": {"pass": \([0-9]*\), "fail": \([0-9]*\), "skip": \([0-9]*\)}.*/\1 \/ \2 \/ \3/p' \
+		"$d/smoke.json" 2>/dev/null | head -1)
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${profile:-$(basename "$d")}" \
+		"${kernel:-?}" "${cgroup:-?}" "${aa:-?}" "${rootless:-?}" "${boot:-?}" "${suite:-?}" \
+		"${smoke:-none}" "$rc"
+}
+
+sources=()
+{
+	echo "# Conformance matrix in the VM profiles"
+	echo
+	echo "Written by \`vm-tests/matrix.sh\` (\`make vm-matrix\`) from commit" \
+		"\`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`, $(date -u +%Y-%m-%d)."
+	echo "Each profile is one qemu TCG guest running the whole scenario pack against runc and"
+	echo "ferrun (see [vm-tests.md](vm-tests.md)); columns are \`profile/runtime\`. Times are seconds"
+	echo "under TCG emulation on a 2-core host; smoke is pass / fail / skip over both runtimes."
+	echo
+	echo "| profile | kernel | cgroup | AppArmor | rootless | boot s | suite s | smoke | rc |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	for d in "${DIRS[@]}"; do
+		facts_row "$d"
+		if [ -s "$d/conform/report.json" ]; then
+			sources+=("$(basename "$d")=$d/conform/report.json")
+		fi
+	done
+	echo
+	if [ ${#sources[@]} -gt 0 ]; then
+		"$OC" matrix "${sources[@]}"
+	else
+		echo "No profile produced a conform/report.json."
+	fi
+} >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+vmt_log "wrote $OUT (${#sources[@]} profile report(s))"
