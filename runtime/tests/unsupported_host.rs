@@ -1,6 +1,7 @@
 //! A config.json field ferrun does not implement fails `create` with an error naming the
 //! field, before anything is made: no state directory, no cgroup, no process. Silently
-//! ignoring, say, an AppArmor profile would make a container look confined while it is not.
+//! ignoring, say, an SELinux label would make a container look confined while it is not.
+//! The same holds for an AppArmor profile on a host without AppArmor.
 
 mod common;
 mod support;
@@ -10,7 +11,6 @@ use serde_json::{json, Value};
 use support::{sh_bundle, Rt};
 
 #[rstest]
-#[case::apparmor("process.apparmorProfile", json!({"process": {"apparmorProfile": "docker-default"}}))]
 #[case::selinux("process.selinuxLabel", json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}))]
 #[case::mount_label("linux.mountLabel", json!({"linux": {"mountLabel": "system_u:object_r:container_file_t:s0"}}))]
 #[case::intel_rdt("linux.intelRdt", json!({"linux": {"intelRdt": {"closID": "x"}}}))]
@@ -37,6 +37,34 @@ fn unsupported_field_fails_create_naming_it(#[case] field: &str, #[case] patch: 
     assert!(!rt.state_dir_exists(&id), "state left behind");
     assert!(common::cgroup_leaked(&id).is_empty(), "cgroup left behind");
     assert_eq!(rt.ok(&["list", "-q"]), "");
+}
+
+/// ferrun applies AppArmor profiles, but on a host where AppArmor is off a profile would be
+/// silently meaningless: create refuses it up front, naming the field and the profile. (The
+/// apparmor VM profile proves the other half: the profile confines the process.)
+#[test]
+fn apparmor_profile_without_apparmor_fails_create() {
+    require_root!();
+    if ferrun::security::apparmor::host_enabled() {
+        eprintln!("SKIP: AppArmor is enabled on this host; vm-tests' apparmor profile covers it");
+        return;
+    }
+    let rt = Rt::ferrun();
+    let id = common::unique_id("aa");
+    let b = sh_bundle(
+        &id,
+        "true",
+        json!({"process": {"apparmorProfile": "docker-default"}}),
+    );
+    let done = rt.run(&["create", "-b", b.path().to_str().unwrap(), &id]);
+    assert_eq!(done.code, Some(1), "{done:?}");
+    assert!(
+        done.err
+            .contains("process.apparmorProfile \"docker-default\": AppArmor is not enabled"),
+        "{done:?}"
+    );
+    assert!(!rt.state_dir_exists(&id), "state left behind");
+    assert!(common::cgroup_leaked(&id).is_empty(), "cgroup left behind");
 }
 
 /// A field of the right name but the wrong type is a parse error naming it (serde's message

@@ -37,6 +37,9 @@ pub struct ExecArgs {
     /// Set no_new_privs for the process.
     #[arg(long = "no-new-privs")]
     pub no_new_privs: bool,
+    /// AppArmor profile for the process (default: the container's process.apparmorProfile).
+    #[arg(long)]
+    pub apparmor: Option<String>,
     /// Pass N extra fds (3 .. 3+N-1) to the process.
     #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: u32,

@@ -125,6 +125,7 @@ pub fn exec(store: &StateStore, a: &crate::cli::ExecArgs) -> Result<i32, Error> 
         additional_gids: a.additional_gids.clone(),
         caps: a.cap.clone(),
         no_new_privs: a.no_new_privs,
+        apparmor: a.apparmor.clone(),
     };
     let mask = if a.detach {
         current_mask()

@@ -16,6 +16,7 @@ use crate::cgroups::{manager_from_path, CgroupError};
 use crate::namespaces::{kind_name, JoinNs};
 use crate::process::exec::{spawn, ExecConfig};
 use crate::process::LaunchError;
+use crate::security::{validate_process, SecurityError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
@@ -39,6 +40,8 @@ pub enum ExecError {
     Cgroup { id: String, source: CgroupError },
     #[error("exec in container {id:?}: {source}")]
     Spawn { id: String, source: LaunchError },
+    #[error("exec in container {id:?}: {source}")]
+    Security { id: String, source: SecurityError },
 }
 
 /// What the command line asks for, besides the container id.
@@ -53,6 +56,8 @@ pub struct ExecRequest {
     pub additional_gids: Vec<u32>,
     pub caps: Vec<String>,
     pub no_new_privs: bool,
+    /// `--apparmor PROFILE`: instead of the container's process.apparmorProfile.
+    pub apparmor: Option<String>,
 }
 
 pub struct ExecOptions {
@@ -78,6 +83,17 @@ pub fn exec(
     }
     let bundle = load_bundle(&state.bundle)?;
     let process = build_process(&bundle.spec, req)?;
+    let seccomp = bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.seccomp().clone());
+    // The same checks as create, before anything is spawned: a --process file with a
+    // repeated rlimit, or a profile on a host without AppArmor, fails here with its field.
+    validate_process(&process, seccomp.as_ref()).map_err(|source| ExecError::Security {
+        id: id.to_string(),
+        source,
+    })?;
     let terminal = process.terminal().unwrap_or(false);
     if terminal && opts.console.is_none() {
         return Err(ExecError::Usage(
@@ -95,11 +111,6 @@ pub fn exec(
         .map(manager_from_path)
         .transpose()
         .map_err(cg_err)?;
-    let seccomp = bundle
-        .spec
-        .linux()
-        .as_ref()
-        .and_then(|l| l.seccomp().clone());
     let pid = spawn(ExecConfig {
         process: &process,
         seccomp: seccomp.as_ref(),
@@ -158,6 +169,9 @@ pub fn build_process(spec: &Spec, req: &ExecRequest) -> Result<Process, ExecErro
     }
     if req.no_new_privs {
         p.set_no_new_privileges(Some(true));
+    }
+    if let Some(profile) = &req.apparmor {
+        p.set_apparmor_profile(Some(profile.clone()));
     }
     Ok(p)
 }
@@ -261,9 +275,11 @@ mod tests {
             user: Some("1000:100".into()),
             cwd: Some("/tmp".into()),
             caps: vec!["CAP_NET_ADMIN".into()],
+            apparmor: Some("vmt-exec".into()),
             ..Default::default()
         };
         let p = build_process(&spec(), &req).unwrap();
+        assert_eq!(p.apparmor_profile().as_deref(), Some("vmt-exec"));
         assert_eq!(p.args().as_deref().unwrap(), ["id"]);
         assert_eq!(p.env().as_deref().unwrap(), ["PATH=/bin", "A=2", "B=3"]);
         assert_eq!((p.user().uid(), p.user().gid()), (1000, 100));

@@ -103,10 +103,11 @@ pub fn capabilities() -> Vec<String> {
     caps.iter().map(ToString::to_string).collect()
 }
 
-/// AppArmor profiles are refused by `check_supported`.
+/// `process.apparmorProfile` is applied (security/apparmor.rs). As with runc, this says what
+/// ferrun supports, not whether this host has AppArmor on.
 pub fn apparmor() -> Apparmor {
     let mut a = Apparmor::default();
-    a.set_enabled(Some(false));
+    a.set_enabled(Some(true));
     a
 }
 

@@ -1,6 +1,6 @@
 //! Security settings of the container process: what ferrun refuses (`check_supported`),
-//! seccomp (libseccomp), rlimits, the user/group switch, capabilities (caps),
-//! `no_new_privs` and `oom_score_adj`.
+//! the AppArmor profile, seccomp (libseccomp), rlimits, the user/group switch, capabilities
+//! (caps), `no_new_privs` and `oom_score_adj`.
 //!
 //! `apply_process` runs the per-process steps in runc's order (see `order.rs` for why each
 //! step sits where it does). The init process calls it single-threaded, after the rootfs is
@@ -14,13 +14,14 @@
 //!    │ set_oom_score_adj(n)           ← before a user namespace is entered (lowering needs
 //!    │                                  CAP_SYS_RESOURCE in the initial user namespace)
 //!    │ let pending = apply_process(&process, linux.seccomp.as_ref())?
-//!    │     rlimits → [seccomp if !noNewPrivileges] → bounding → keepcaps+setgroups/
+//!    │     [apparmor exec attr] → rlimits → [seccomp if !noNewPrivileges] → bounding → keepcaps+setgroups/
 //!    │     setresgid/setresuid+umask → caps → [no_new_privs]
 //!    │ ...report ready, wait for `start`...
 //!    │ if let Some(filter) = pending { filter.load()? }   ← only when noNewPrivileges
 //!    ▼ execve
 //! ```
 
+pub mod apparmor;
 pub mod caps;
 pub mod features;
 pub mod identity;
@@ -43,6 +44,8 @@ pub use unsupported::{check_supported, Unsupported, UnsupportedField};
 /// context of the step that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SecurityError {
+    #[error("apparmor: {0}")]
+    AppArmor(#[from] apparmor::AppArmorError),
     #[error("seccomp: {0}")]
     Seccomp(#[from] seccomp::SeccompError),
     #[error("rlimits: {0}")]
@@ -63,6 +66,7 @@ impl SecurityError {
     /// failure came from a syscall.
     pub fn errno(&self) -> Option<i32> {
         match self {
+            Self::AppArmor(e) => e.errno(),
             Self::Seccomp(e) => e.errno(),
             Self::Rlimit(e) => Some(e.errno() as i32),
             Self::Identity(e) => e.errno().map(|e| e as i32),
@@ -87,14 +91,19 @@ pub fn apply_process(
     apply_process_with(&mut HostSteps, process, seccomp)
 }
 
-/// Every check of [`apply_process`] that changes nothing: the seccomp profile compiles,
-/// the capabilities are known to this kernel, no rlimit type repeats, the umask is a mode.
+/// Every check of [`apply_process`] that changes nothing: an AppArmor profile has AppArmor
+/// to go to, the seccomp profile compiles, the capabilities are known to this kernel, no
+/// rlimit type repeats, the umask is a mode.
 /// Call it in `create` (and `exec`) before anything is made, so a bad config fails there
 /// and not half-way through init.
 pub fn validate_process(
     process: &Process,
     seccomp: Option<&LinuxSeccomp>,
 ) -> Result<(), SecurityError> {
+    apparmor::check(
+        process.apparmor_profile().as_deref(),
+        apparmor::host_enabled(),
+    )?;
     if let Some(cfg) = seccomp {
         drop(seccomp::compile(cfg)?);
     }

@@ -1,7 +1,11 @@
 //! The order of the per-process security steps, in one place (runc 1.1's
 //! `standard_init_linux.go` + `finalizeNamespace`), with the reason for each position:
 //!
-//! 1. rlimits: first, while the process still has every capability, and before
+//! 0. AppArmor: `exec <profile>` is written to the task's own attribute first, as runc's
+//!    init does; it only takes effect at execve, and written later it would depend on the
+//!    seccomp profile allowing open/write and on /proc/thread-self staying writable for us
+//!    after the user switch (step 4).
+//! 1. rlimits: first of the rest, while the process still has every capability, and before
 //!    anything else might need the raised limits (runc sets them before init runs).
 //! 2. seccomp, when `noNewPrivileges` is false: loading a filter without no_new_privs
 //!    needs CAP_SYS_ADMIN, which step 5 may drop. The profile must then allow the rest of
@@ -22,10 +26,11 @@
 
 use oci_spec::runtime::{LinuxCapabilities, LinuxSeccomp, PosixRlimit, Process, User};
 
-use super::{caps, identity, rlimits, seccomp, SecurityError};
+use super::{apparmor, caps, identity, rlimits, seccomp, SecurityError};
 
 /// The steps of [`super::apply_process`], injectable so the order is unit-testable.
 pub trait ProcessSteps {
+    fn apparmor(&mut self, profile: &str) -> Result<(), SecurityError>;
     fn rlimits(&mut self, limits: &[PosixRlimit]) -> Result<(), SecurityError>;
     fn load_seccomp(&mut self, filter: seccomp::Filter) -> Result<(), SecurityError>;
     fn drop_bounding(&mut self, c: Option<&LinuxCapabilities>) -> Result<(), SecurityError>;
@@ -38,6 +43,9 @@ pub trait ProcessSteps {
 pub struct HostSteps;
 
 impl ProcessSteps for HostSteps {
+    fn apparmor(&mut self, profile: &str) -> Result<(), SecurityError> {
+        Ok(apparmor::change_on_exec(profile)?)
+    }
     fn rlimits(&mut self, limits: &[PosixRlimit]) -> Result<(), SecurityError> {
         Ok(rlimits::apply(limits)?)
     }
@@ -68,6 +76,13 @@ pub fn apply_process_with(
     let nnp = process.no_new_privileges().unwrap_or(false);
     let caps = process.capabilities().as_ref();
 
+    if let Some(profile) = process
+        .apparmor_profile()
+        .as_deref()
+        .filter(|p| !p.is_empty())
+    {
+        steps.apparmor(profile)?;
+    }
     steps.rlimits(process.rlimits().as_deref().unwrap_or(&[]))?;
     if !nnp {
         if let Some(f) = filter.take() {
@@ -106,6 +121,9 @@ mod tests {
     }
 
     impl ProcessSteps for Recorder {
+        fn apparmor(&mut self, _: &str) -> Result<(), SecurityError> {
+            self.step("apparmor")
+        }
         fn rlimits(&mut self, _: &[PosixRlimit]) -> Result<(), SecurityError> {
             self.step("rlimits")
         }
@@ -161,6 +179,22 @@ mod tests {
             .expect("recorder never fails");
         assert_eq!(rec.log, expected);
         assert_eq!(pending.is_some(), filter_returned);
+    }
+
+    #[test]
+    fn apparmor_comes_first_and_only_with_a_profile() {
+        let mut p = process(true);
+        p.set_apparmor_profile(Some("vmt-smoke".into()));
+        let mut rec = Recorder::default();
+        apply_process_with(&mut rec, &p, None).expect("recorder never fails");
+        assert_eq!(
+            rec.log,
+            ["apparmor", "rlimits", "bounding", "user", "caps", "nnp"]
+        );
+        p.set_apparmor_profile(Some(String::new()));
+        let mut rec = Recorder::default();
+        apply_process_with(&mut rec, &p, None).expect("recorder never fails");
+        assert_eq!(rec.log[0], "rlimits", "an empty profile means none");
     }
 
     #[test]

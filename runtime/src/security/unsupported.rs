@@ -1,13 +1,13 @@
 //! `check_supported`: refuse, at `create` time and before anything is made, every
 //! config.json field (runtime-spec 1.2) that ferrun does not implement, naming it in JSON
 //! path style. A field that is silently ignored would make a container look confined while
-//! it is not (an AppArmor profile, an SELinux label), so each unimplemented field is an
+//! it is not (an SELinux label, an I/O priority), so each unimplemented field is an
 //! error, never a no-op.
 //!
 //! What other modules implement, and so passes here: namespaces (with path, time offsets,
 //! id mappings), root, mounts (without idmapped-mount mappings), devices, maskedPaths,
 //! readonlyPaths, rootfsPropagation, hostname, domainname, sysctl, process args/env/cwd/
-//! user (uid, gid, umask, additionalGids)/rlimits/noNewPrivileges/oomScoreAdj/
+//! user (uid, gid, umask, additionalGids)/rlimits/noNewPrivileges/oomScoreAdj/apparmorProfile/
 //! capabilities/terminal/consoleSize, seccomp (all but notify), hooks, cgroupsPath and
 //! resources, annotations.
 
@@ -87,12 +87,6 @@ impl Found {
 }
 
 fn check_process(p: &Process, found: &mut Found) {
-    if p.apparmor_profile().is_some() {
-        found.add(
-            "process.apparmorProfile",
-            "AppArmor is not supported by ferrun yet",
-        );
-    }
     if p.selinux_label().is_some() {
         found.add(
             "process.selinuxLabel",

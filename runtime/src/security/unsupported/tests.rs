@@ -58,7 +58,6 @@ fn everything_other_modules_implement_passes() {
 }
 
 #[rstest]
-#[case("/process", "apparmorProfile", json!("docker-default"), "process.apparmorProfile: AppArmor is not supported by ferrun yet")]
 #[case("/process", "selinuxLabel", json!("system_u:system_r:container_t:s0"), "process.selinuxLabel: ")]
 #[case("/process", "ioPriority", json!({"class": "IOPRIO_CLASS_IDLE", "priority": 0}), "process.ioPriority: ")]
 #[case("/process", "scheduler", json!({"policy": "SCHED_OTHER"}), "process.scheduler: ")]
@@ -119,10 +118,10 @@ fn idmapped_mounts_are_named_by_index() {
 
 #[test]
 fn all_problems_are_reported_at_once() {
-    let mut v = with("/process", "apparmorProfile", json!("p"));
+    let mut v = with("/process", "selinuxLabel", json!("p"));
     v["linux"]["intelRdt"] = json!({"closID": "x"});
     let err = check(v).expect_err("two");
     let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
-    assert_eq!(fields, ["process.apparmorProfile", "linux.intelRdt"]);
+    assert_eq!(fields, ["process.selinuxLabel", "linux.intelRdt"]);
     assert!(err.to_string().contains("; linux.intelRdt: "), "{err}");
 }
