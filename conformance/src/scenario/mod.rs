@@ -86,6 +86,11 @@ pub struct Requires {
     pub cgroup: CgroupReq,
     #[serde(default)]
     pub cgroup_controllers: Vec<String>,
+    /// Interface files that must exist in a hierarchy's root, for what a kernel option
+    /// decides (`cpu.rt_runtime_us` needs CONFIG_RT_GROUP_SCHED). Only files the kernel
+    /// shows in the root cgroup can be required this way.
+    #[serde(default)]
+    pub cgroup_files: Vec<String>,
     /// Minimum kernel version, `major.minor`.
     #[serde(default)]
     pub kernel: Option<String>,

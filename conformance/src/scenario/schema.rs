@@ -188,7 +188,7 @@ pub fn json_schema() -> Value {
             "requires": {"type": "object", "additionalProperties": false, "properties": {
                 "privilege": {"enum": ["any", "root", "rootless"]},
                 "cgroup": {"enum": ["any", "v1", "v2", "hybrid"]},
-                "cgroup_controllers": strings(),
+                "cgroup_controllers": strings(), "cgroup_files": strings(),
                 "kernel": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+$"},
                 "criu": {"type": "boolean"}, "seccomp": {"type": "boolean"},
                 "apparmor": {"type": "boolean"}, "selinux": {"type": "boolean"},
