@@ -42,8 +42,9 @@ json_field() {
 }
 
 facts_row() {
-	local d=$1 profile kernel cgroup aa rootless boot suite smoke rc
+	local d=$1 profile commit kernel cgroup aa rootless boot suite smoke rc
 	profile=$(json_field "$d/vm.json" profile)
+	commit=$(json_field "$d/vm.json" commit)
 	kernel=$(json_field "$d/vm.json" kernel)
 	boot=$(json_field "$d/vm.json" guest_boot_s)
 	suite=$(json_field "$d/vm.json" guest_suite_s)
@@ -53,8 +54,8 @@ facts_row() {
 	rootless=$(json_field "$d/summary.json" rootless)
 	smoke=$(sed -n 's/.*"summary": {"pass": \([0-9]*\), "fail": \([0-9]*\), "skip": \([0-9]*\)}.*/\1 \/ \2 \/ \3/p' \
 		"$d/smoke.json" 2>/dev/null | head -1)
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${profile:-$(basename "$d")}" \
-		"${kernel:-?}" "${cgroup:-?}" "${aa:-?}" "${rootless:-?}" "${boot:-?}" "${suite:-?}" \
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "${profile:-$(basename "$d")}" \
+		"${commit:-?}" "${kernel:-?}" "${cgroup:-?}" "${aa:-?}" "${rootless:-?}" "${boot:-?}" "${suite:-?}" \
 		"${smoke:-none}" "$rc"
 }
 
@@ -62,14 +63,14 @@ sources=()
 {
 	echo "# Conformance matrix in the VM profiles"
 	echo
-	echo "Written by \`vm-tests/matrix.sh\` (\`make vm-matrix\`) from commit" \
-		"\`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`, $(date -u +%Y-%m-%d)."
+	echo "Written by \`vm-tests/matrix.sh\` (\`make vm-matrix\`) on $(date -u +%Y-%m-%d); each run's commit is"
+	echo "in its row (\`-dirty\`: built from a tree with uncommitted changes)."
 	echo "Each profile is one qemu TCG guest running the whole scenario pack against runc and"
 	echo "ferrun (see [vm-tests.md](vm-tests.md)); columns are \`profile/runtime\`. Times are seconds"
 	echo "under TCG emulation on a 2-core host; smoke is pass / fail / skip over both runtimes."
 	echo
-	echo "| profile | kernel | cgroup | AppArmor | rootless | boot s | suite s | smoke | rc |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| profile | commit | kernel | cgroup | AppArmor | rootless | boot s | suite s | smoke | rc |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	for d in "${DIRS[@]}"; do
 		facts_row "$d"
 		if [ -s "$d/conform/report.json" ]; then
