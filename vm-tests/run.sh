@@ -78,6 +78,8 @@ OUT=$(cd "$OUT" && pwd)
 touch "$OUT/.vmt-out"
 
 t_prep=$(vmt_now_ms)
+# Taken before the guest starts reading the tree; vm.json reports it.
+VMT_COMMIT=$(git -C "$VMT_ROOT" describe --always --dirty 2>/dev/null || echo unknown)
 vmt_kernel_prepare
 vmt_bins_collect
 VMT_APPARMOR_DIR="" VMT_DISK=""

@@ -10,9 +10,10 @@ vmt_write_vm_json() {
 	if [ "$g_start" != null ] && [ "$g_end" != null ]; then
 		suite=$(awk -v a="$g_start" -v b="$g_end" 'BEGIN {printf "%.2f", b - a}')
 	fi
-	# The commit of the tree the guest read its scenarios and scripts from (the binaries are
-	# listed under "binaries"), so a matrix of several runs says what each one judged.
-	commit=$(git -C "$VMT_ROOT" describe --always --dirty 2>/dev/null || echo unknown)
+	# The commit of the tree the guest read its scenarios and scripts from (run.sh takes it
+	# before the boot; the binaries are listed under "binaries"), so a matrix of several runs
+	# says what each one judged.
+	commit=${VMT_COMMIT:-unknown}
 	bins=$(for n in $(printf '%s\n' "${!VMT_BINS[@]}" | sort); do
 		printf '"%s": "%s", ' "$n" "${VMT_BINS[$n]}"
 	done)
