@@ -3,7 +3,7 @@
 PREFIX ?= /usr/local
 CARGO ?= cargo
 
-.PHONY: all build demo test install uninstall bench setup clean
+.PHONY: all build demo test install uninstall bench matrix-host setup clean
 
 all: build
 
@@ -37,6 +37,11 @@ uninstall:
 
 bench: setup build
 	FERRUN=$(STATIC_FERRUN) scripts/bench.sh
+
+# The pack on this host for runc, the shipped ferrun and crun -> docs/matrix-host.md.
+matrix-host: build
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build -p oci-probe --release --target x86_64-unknown-linux-gnu
+	FERRUN=$(CURDIR)/$(STATIC_FERRUN) scripts/matrix-host.sh
 
 clean:
 	$(CARGO) clean

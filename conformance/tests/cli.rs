@@ -512,3 +512,51 @@ fn matrix_puts_runtimes_side_by_side() {
     assert!(md.contains("| level | v2/runc | v1/runc |"), "{md}");
     assert!(md.contains("| PASS | 2 | 2 |"), "{md}");
 }
+
+/// `read_file` with `within` re-reads until the expectation holds; without it, one look.
+/// The fake runtime writes the file half a second after `raw later PATH` returns, as a
+/// runtime's asynchronous hook would.
+#[test]
+fn read_file_within_waits_for_late_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = tmp.path().join("late-runtime");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\ncase \"$1\" in\n  later) (sleep 0.5; echo done > \"$2\") & exit 0;;\n  \
+         features|--version) echo '{}'; exit 0;;\nesac\nexit 0\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let suite = tmp.path().join("suite");
+    std::fs::create_dir_all(&suite).unwrap();
+    let steps = |within: &str| {
+        format!(
+            "  - {{ op: raw, global_flags: false, args: [later, \"{{{{scratch}}}}/f\"] }}\n  \
+             - {{ op: read_file, path: \"{{{{scratch}}}}/f\",{within} expect: {{ content: \"done\\n\" }} }}\n"
+        )
+    };
+    for (name, within, code) in [("waits.yaml", " within: 10s,", 0), ("once.yaml", "", 1)] {
+        let sc = write_scenario(&suite, name, &steps(within));
+        let out = tmp.path().join(name);
+        let o = bin()
+            .args(["run", "--runtime"])
+            .arg(format!("late={}", fake.display()))
+            .arg("--out")
+            .arg(&out)
+            .arg(&sc)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(code), "{name}: {}", stderr(&o));
+        if code == 1 {
+            let r = report(&out);
+            assert!(
+                r["results"][0]["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("cannot read"),
+                "{}",
+                r["results"][0]
+            );
+        }
+    }
+}

@@ -135,7 +135,10 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
         Op::InspectMounts {} => return inspect_mounts(run, step, &prefix),
         Op::InspectCgroup {} => return inspect_cgroup(run, step, &prefix),
         Op::InspectProc { file } => return inspect_proc(run, step, &prefix, file),
-        Op::ReadFile { path } => return read_file(run, step, path),
+        Op::ReadFile { path, within } => {
+            let within = within.map(|d| d.0.min(run.time_left()));
+            return read_file(run, step, path, within);
+        }
         Op::Sleep { duration } => {
             std::thread::sleep(duration.0.min(timeout));
             return Ok(());
@@ -406,14 +409,37 @@ fn inspect_proc(run: &mut ScenarioRun, step: &Step, prefix: &Path, file: &str) -
     run.snapshot(step, &text)
 }
 
-fn read_file(run: &mut ScenarioRun, step: &Step, path: &str) -> StepResult {
+fn read_file(
+    run: &mut ScenarioRun,
+    step: &Step,
+    path: &str,
+    within: Option<Duration>,
+) -> StepResult {
     let path = run.vars.render(path).map_err(|e| error(e.to_string()))?;
-    let text = std::fs::read_to_string(&path);
+    let deadline = Instant::now() + within.unwrap_or_default();
+    let text = loop {
+        match check_file(step, &path) {
+            Ok(text) => break text,
+            Err(StepError::Fail(..)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    match text {
+        Some(text) => run.snapshot(step, &text),
+        None => Ok(()),
+    }
+}
+
+/// One look at the file: `Ok(None)` when it is expected to be absent and is.
+fn check_file(step: &Step, path: &str) -> Result<Option<String>, StepError> {
+    let text = std::fs::read_to_string(path);
     let e = &step.expect;
     match (&text, e.exists) {
         (Ok(_), Some(false)) => return Err(fail(format!("{path} exists but should not"))),
         (Err(err), Some(true) | None) => return Err(fail(format!("cannot read {path}: {err}"))),
-        (Err(_), Some(false)) => return Ok(()),
+        (Err(_), Some(false)) => return Ok(None),
         _ => {}
     }
     let text = text.unwrap_or_default();
@@ -425,5 +451,5 @@ fn read_file(run: &mut ScenarioRun, step: &Step, path: &str) -> StepResult {
             .map_err(|err| fail(format!("{path} is not JSON: {err}")))?;
         check("json", m, &v)?;
     }
-    run.snapshot(step, &text)
+    Ok(Some(text))
 }

@@ -121,7 +121,7 @@ fn ops() -> Vec<(&'static str, Value, Vec<&'static str>, Value)> {
         ),
         (
             "read_file",
-            json!({"path": {"type": "string"}}),
+            json!({"path": {"type": "string"}, "within": {"$ref": "#/$defs/duration"}}),
             vec!["path"],
             json!({"type": "object",
             "additionalProperties": false, "properties": {"exists": {"type": "boolean"},

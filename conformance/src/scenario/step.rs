@@ -117,6 +117,11 @@ pub enum Op {
     /// Read a file on the host (templated path), e.g. what a hook wrote.
     ReadFile {
         path: String,
+        /// Re-read until the expectation holds or this much time has passed: for what a
+        /// runtime may still be finishing when its command returns (a startContainer hook,
+        /// runc's async poststart), instead of a fixed sleep that is flaky under load.
+        #[serde(default)]
+        within: Option<Dur>,
     },
     /// Any runtime command line; `{{id}}`, `{{bundle}}`... are expanded.
     Raw {
