@@ -64,6 +64,11 @@ impl NamespacePlan {
         self.clone_flags.contains(CloneFlags::CLONE_NEWUSER)
     }
 
+    /// A user namespace, new or joined by path (what rootless mode requires).
+    pub fn has_user(&self) -> bool {
+        self.new_user() || self.join.iter().any(|j| j.kind == LinuxNamespaceType::User)
+    }
+
     pub fn new_pid(&self) -> bool {
         self.clone_flags.contains(CloneFlags::CLONE_NEWPID)
     }
