@@ -300,6 +300,21 @@ fn limits_without_a_writable_cgroup_fail_naming_the_field() {
     assert!(procs_mentioning(&id).is_empty(), "no process left");
 }
 
+/// runc ignores an unwritable cgroup only when no linux.cgroupsPath was asked for.
+#[test]
+fn an_explicit_cgroups_path_that_cannot_be_made_is_an_error() {
+    require_rootless_host!();
+    let user = User::new();
+    let id = common::unique_id("rl-cgpath");
+    let patch = json!({"linux": {"cgroupsPath": format!("/ferrun-test/{id}")}});
+    let b = user.bundle(&["true"], patch);
+    let done = user.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
+    assert_eq!(done.code, Some(1), "{done:#?}");
+    assert!(done.err.contains("linux.cgroupsPath"), "{}", done.err);
+    assert!(!user.state_dir(&id).exists(), "no state dir left");
+    assert!(common::cgroup_leaked(&id).is_empty(), "no cgroup left");
+}
+
 #[test]
 fn the_container_cannot_write_what_the_user_cannot() {
     require_rootless_host!();

@@ -30,6 +30,12 @@ pub enum CreateError {
     Store(#[from] StoreError),
     #[error("cgroup for container {id:?}: {source}")]
     Cgroup { id: String, source: CgroupError },
+    #[error("container {id:?}: linux.cgroupsPath {path:?} cannot be created rootless (delegate it to this user, or leave linux.cgroupsPath unset to run without cgroups): {source}")]
+    RootlessCgroupsPath {
+        id: String,
+        path: String,
+        source: Box<CgroupError>,
+    },
     #[error(transparent)]
     ExecSocket(#[from] StartError),
     #[error("--console-socket {path}: {source}")]
@@ -146,10 +152,19 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
         id: &opts.id,
         cgroups_path: cgroups_path.as_deref(),
         systemd: opts.systemd_cgroup,
-        rootless: opts.rootless.cgroups,
+        // runc (cgroups/fs Apply): permission errors are ignored only when no explicit
+        // linux.cgroupsPath was asked for; a requested cgroup that cannot be made is an error.
+        rootless: opts.rootless.cgroups && cgroups_path.is_none(),
     })
     .map_err(cg_err)?;
-    cgroup.create().map_err(cg_err)?;
+    cgroup.create().map_err(|source| match &cgroups_path {
+        Some(path) if opts.rootless.cgroups => CreateError::RootlessCgroupsPath {
+            id: opts.id.clone(),
+            path: path.clone(),
+            source: Box::new(source),
+        },
+        _ => cg_err(source),
+    })?;
     // Rootless: only the hierarchies actually made are persisted, so later commands do not
     // read cgroups the container never joined (none at all without delegation).
     state.cgroup_path = cgroup.persisted_path();
