@@ -254,6 +254,26 @@ mod tests {
     }
 
     #[test]
+    fn has_user_counts_new_and_joined_user_namespaces() {
+        let none = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[
+            {"type":"pid"},{"type":"mount"}]}}),
+        );
+        assert!(!plan(&none).unwrap().has_user());
+        let joined = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[
+            {"type":"user","path":"/proc/self/ns/user"}]}}),
+        );
+        assert!(plan(&joined).unwrap().has_user());
+        let new = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[{"type":"user"}],
+            "uidMappings":[{"containerID":0,"hostID":1000,"size":1}],
+            "gidMappings":[{"containerID":0,"hostID":1000,"size":1}]}}),
+        );
+        assert!(plan(&new).unwrap().has_user());
+    }
+
+    #[test]
     fn time_offsets_render_and_need_a_time_namespace() {
         let s = spec(
             serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[{"type":"time"}],
