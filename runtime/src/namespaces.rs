@@ -64,6 +64,11 @@ impl NamespacePlan {
         self.clone_flags.contains(CloneFlags::CLONE_NEWUSER)
     }
 
+    /// A user namespace, new or joined by path (what rootless mode requires).
+    pub fn has_user(&self) -> bool {
+        self.new_user() || self.join.iter().any(|j| j.kind == LinuxNamespaceType::User)
+    }
+
     pub fn new_pid(&self) -> bool {
         self.clone_flags.contains(CloneFlags::CLONE_NEWPID)
     }
@@ -246,6 +251,26 @@ mod tests {
         );
         let p = plan(&s).unwrap();
         assert_eq!(render_id_map(&p.uid_mappings), "0 1000 1\n");
+    }
+
+    #[test]
+    fn has_user_counts_new_and_joined_user_namespaces() {
+        let none = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[
+            {"type":"pid"},{"type":"mount"}]}}),
+        );
+        assert!(!plan(&none).unwrap().has_user());
+        let joined = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[
+            {"type":"user","path":"/proc/self/ns/user"}]}}),
+        );
+        assert!(plan(&joined).unwrap().has_user());
+        let new = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[{"type":"user"}],
+            "uidMappings":[{"containerID":0,"hostID":1000,"size":1}],
+            "gidMappings":[{"containerID":0,"hostID":1000,"size":1}]}}),
+        );
+        assert!(plan(&new).unwrap().has_user());
     }
 
     #[test]

@@ -53,6 +53,34 @@ pub fn base_config() -> Value {
     })
 }
 
+/// What `runc spec --rootless` (runc 1.1.5, specconv.ToRootless) writes for a caller with
+/// this euid/egid: a user namespace mapping that single id to 0 and no network namespace,
+/// /sys bind-mounted (sysfs needs the network namespace's owner), no `uid=`/`gid=` mount
+/// options (those ids are unmapped) and no linux.resources (no cgroup to apply them to).
+pub fn rootless_config(euid: u32, egid: u32) -> Value {
+    let mut cfg = base_config();
+    let linux = &mut cfg["linux"];
+    linux.as_object_mut().map(|l| l.remove("resources"));
+    linux["uidMappings"] = json!([{"containerID": 0, "hostID": euid, "size": 1}]);
+    linux["gidMappings"] = json!([{"containerID": 0, "hostID": egid, "size": 1}]);
+    if let Some(ns) = linux["namespaces"].as_array_mut() {
+        ns.retain(|n| n["type"] != "network" && n["type"] != "user");
+        ns.push(json!({"type": "user"}));
+    }
+    for m in cfg["mounts"].as_array_mut().into_iter().flatten() {
+        if m["destination"] == "/sys" {
+            *m = json!({"destination": "/sys", "type": "none", "source": "/sys",
+                        "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
+        } else if let Some(opts) = m["options"].as_array_mut() {
+            opts.retain(|o| {
+                let o = o.as_str().unwrap_or_default();
+                !o.starts_with("gid=") && !o.starts_with("uid=")
+            });
+        }
+    }
+    cfg
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("bundle.patch: {0}")]
@@ -61,9 +89,19 @@ pub enum RenderError {
     Template(#[from] TemplateError),
 }
 
-/// Renders the scenario's config.json.
+/// Renders the scenario's config.json over [`base_config`].
 pub fn render(spec: &BundleSpec, vars: &Vars, cgroups_path: &str) -> Result<Value, RenderError> {
-    let mut cfg = base_config();
+    render_over(base_config(), spec, vars, Some(cgroups_path))
+}
+
+/// Renders the scenario's config.json over `base` ([`base_config`] or [`rootless_config`]);
+/// `cgroups_path` is the default linux.cgroupsPath, if any.
+pub fn render_over(
+    mut cfg: Value,
+    spec: &BundleSpec,
+    vars: &Vars,
+    cgroups_path: Option<&str>,
+) -> Result<Value, RenderError> {
     if let Some(m) = &spec.config {
         patch::merge(&mut cfg, m);
     }
@@ -71,10 +109,13 @@ pub fn render(spec: &BundleSpec, vars: &Vars, cgroups_path: &str) -> Result<Valu
     let mut cfg = vars.render_value(&cfg)?;
     // A unique cgroupsPath per scenario keeps parallel scenarios apart and makes cgroup leaks
     // attributable; a scenario that sets its own keeps it.
-    if let Some(linux) = cfg.get_mut("linux").and_then(Value::as_object_mut) {
+    if let (Some(linux), Some(path)) = (
+        cfg.get_mut("linux").and_then(Value::as_object_mut),
+        cgroups_path,
+    ) {
         linux
             .entry("cgroupsPath")
-            .or_insert_with(|| Value::String(cgroups_path.to_string()));
+            .or_insert_with(|| Value::String(path.to_string()));
     }
     Ok(cfg)
 }
@@ -112,6 +153,31 @@ mod tests {
         let cfg = render(&spec, &Vars::default(), "/x").unwrap();
         assert_eq!(cfg["linux"]["cgroupsPath"], "/mine");
         assert!(cfg.get("hostname").is_none());
+    }
+
+    #[test]
+    fn rootless_base_is_runc_spec_rootless() {
+        let cfg = rootless_config(1000, 1001);
+        assert_eq!(
+            cfg["linux"]["uidMappings"],
+            json!([{"containerID": 0, "hostID": 1000, "size": 1}])
+        );
+        assert_eq!(
+            cfg["linux"]["gidMappings"],
+            json!([{"containerID": 0, "hostID": 1001, "size": 1}])
+        );
+        let ns: Vec<&str> = cfg["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(ns, ["pid", "ipc", "uts", "mount", "user"]);
+        assert!(cfg["linux"].get("resources").is_none());
+        assert_eq!(cfg["mounts"][2]["options"].as_array().unwrap().len(), 5);
+        assert_eq!(cfg["mounts"][5]["type"], "none");
+        assert_eq!(cfg["mounts"][5]["options"][0], "rbind");
+        assert_eq!(cfg["mounts"][6]["destination"], "/sys/fs/cgroup");
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub mod patch;
 pub mod rootfs;
 
 use crate::scenario::template::Vars;
-use crate::scenario::Scenario;
+use crate::scenario::{Privilege, Scenario};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -81,7 +81,17 @@ pub fn prepare(
     vars: &Vars,
     cgroups_path: &str,
 ) -> Result<Prepared, BundleError> {
-    let config = config::render(&s.bundle, vars, cgroups_path)?;
+    // A rootless scenario runs only when the runner is not root; its base is what that user
+    // gets from `runc spec --rootless`, without a default cgroupsPath: runc's rootless cgroup
+    // manager tolerates an unwritable cgroup only when no explicit path was asked for.
+    let (base, cgroups_path) = if s.requires.privilege == Privilege::Rootless {
+        let euid = nix::unistd::geteuid().as_raw();
+        let egid = nix::unistd::getegid().as_raw();
+        (config::rootless_config(euid, egid), None)
+    } else {
+        (config::base_config(), Some(cgroups_path))
+    };
+    let config = config::render_over(base, &s.bundle, vars, cgroups_path)?;
     // The image always goes to <bundle>/rootfs, whatever root.path says, so scenarios about
     // a missing or relocated root (`root.path: no-such-dir`, `"{{rootfs}}"`) stay expressible.
     let rootfs = dir.join("rootfs");

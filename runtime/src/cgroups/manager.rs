@@ -71,6 +71,27 @@ impl FsManager {
         &self.encoded
     }
 
+    /// [`FsManager::path`] without the hierarchies `create` skipped (rootless); `None` when
+    /// nothing is left.
+    pub fn persisted_path(&self) -> Option<String> {
+        if self.unavailable.borrow().is_empty() {
+            return Some(self.encoded.clone());
+        }
+        let mut layout = self.layout.clone();
+        layout.v1.retain(|h| self.usable(&h.dir));
+        if layout
+            .unified
+            .as_ref()
+            .is_some_and(|u| !self.usable(&u.dir))
+        {
+            layout.unified = None;
+        }
+        if layout.v1.is_empty() && layout.unified.is_none() {
+            return None;
+        }
+        Some(layout.encode())
+    }
+
     /// mkdir -p that records each level it made.
     fn make_dir(&self, dir: &Path) -> io::Result<()> {
         let mut missing = Vec::new();

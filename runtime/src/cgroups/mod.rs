@@ -61,6 +61,11 @@ pub trait CgroupManager {
     /// [`manager_from_path`]. A JSON object like runc's `cgroup_paths`: hierarchy key
     /// (controllers joined by ",", `name=systemd`, "" for cgroup2) → absolute directory.
     fn path(&self) -> &str;
+    /// What state.json keeps after `create`: [`CgroupManager::path`] minus the hierarchies a
+    /// rootless create skipped; `None` when it joined none (rootless without delegation).
+    fn persisted_path(&self) -> Option<String> {
+        Some(self.path().to_string())
+    }
     /// mkdir in every hierarchy, remembering what it made so `destroy` can undo it.
     fn create(&self) -> Result<(), CgroupError>;
     /// Move `pid` into the cgroup in every hierarchy.
@@ -81,6 +86,9 @@ pub trait CgroupManager {
 impl CgroupManager for FsManager {
     fn path(&self) -> &str {
         FsManager::path(self)
+    }
+    fn persisted_path(&self) -> Option<String> {
+        FsManager::persisted_path(self)
     }
     fn create(&self) -> Result<(), CgroupError> {
         FsManager::create(self)

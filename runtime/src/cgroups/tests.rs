@@ -388,6 +388,13 @@ fn rootless_skips_unwritable_hierarchies_and_names_the_field() {
     };
     let m = f.manager_fs(&s, fs).expect("manager");
     m.create().expect("rootless create tolerates EACCES");
+    let kept = m.persisted_path().expect("other hierarchies were made");
+    assert!(m.path().contains("memory"), "{}", m.path());
+    assert!(
+        !kept.contains("memory"),
+        "state.json drops the skipped one: {kept}"
+    );
+    assert!(kept.contains("pids"), "{kept}");
     m.add_task(1).expect("add_task skips the missing hierarchy");
     let err = m
         .update(&resources(r#"{"memory":{"limit":1000}}"#))
@@ -399,6 +406,27 @@ fn rootless_skips_unwritable_hierarchies_and_names_the_field() {
     m.update(&resources(r#"{"pids":{"limit":3}}"#))
         .expect("pids still fine");
     m.destroy().expect("destroy");
+}
+
+#[test]
+fn rootless_without_any_writable_hierarchy_persists_no_cgroup() {
+    let f = Fake::hybrid();
+    let s = CgroupSpec {
+        rootless: true,
+        ..spec(Some("/c"))
+    };
+    let probe = f.manager_fs(&s, TempFs::default()).expect("manager");
+    let deny_mkdir = probe.layout().all().map(|h| h.dir.clone()).collect();
+    let fs = TempFs {
+        deny_mkdir,
+        ..TempFs::default()
+    };
+    let m = f.manager_fs(&s, fs).expect("manager");
+    m.create()
+        .expect("rootless create tolerates EACCES everywhere");
+    assert_eq!(m.persisted_path(), None);
+    m.apply(&resources("{}"))
+        .expect("no limits asked: nothing to refuse");
 }
 
 #[test]

@@ -28,6 +28,7 @@ fn options(
         no_new_keyring: a.no_new_keyring,
         preserve_fds: a.preserve_fds,
         systemd_cgroup: g.systemd_cgroup,
+        rootless: super::rootless(g),
         sigmask,
     }
 }

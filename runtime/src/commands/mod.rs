@@ -5,8 +5,6 @@ mod lifecycle;
 mod query;
 mod resources;
 
-use std::path::PathBuf;
-
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::container::StateStore;
 use crate::error::Error;
@@ -44,17 +42,20 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
     }
 }
 
-/// The state root: `--root`, else /run/ferrun for root and $XDG_RUNTIME_DIR/ferrun otherwise.
+/// The state root: `--root`, else /run/ferrun for root and $XDG_RUNTIME_DIR/ferrun otherwise
+/// (runc's rule: [`crate::rootless::default_root`]).
 fn store(g: &GlobalArgs) -> Result<StateStore, Error> {
-    if g.rootless == "true" || !nix::unistd::geteuid().is_root() {
-        return Err(Error::NotSupported("rootless mode".into()));
-    }
     let root = match &g.root {
         Some(r) => r.clone(),
-        None if nix::unistd::geteuid().is_root() => PathBuf::from("/run/ferrun"),
-        None => std::env::var_os("XDG_RUNTIME_DIR")
-            .map(|d| PathBuf::from(d).join("ferrun"))
-            .ok_or_else(|| Error::Usage("XDG_RUNTIME_DIR is not set; pass --root".into()))?,
+        None => crate::rootless::default_root(
+            nix::unistd::geteuid().as_raw(),
+            std::env::var_os("XDG_RUNTIME_DIR"),
+        ),
     };
     Ok(StateStore::new(root))
+}
+
+/// `--rootless` combined with the caller's euid.
+pub(crate) fn rootless(g: &GlobalArgs) -> crate::rootless::Rootless {
+    crate::rootless::Rootless::decide(&g.rootless, nix::unistd::geteuid().as_raw())
 }

@@ -57,7 +57,14 @@ pub fn ps(store: &StateStore, a: &PsArgs) -> Result<(), Error> {
             .map_err(cg_err)?
             .pids()
             .map_err(cg_err)?,
-        None => Vec::new(),
+        // Rootless without a delegated cgroup: no list of the container's processes exists.
+        // runc fails here too ("unable to get all container pids"); an empty table would lie.
+        None => {
+            return Err(Error::Usage(format!(
+                "container {:?} has no cgroup (rootless without cgroup delegation): ps cannot list its processes",
+                a.id
+            )))
+        }
     };
     let mut out = std::io::stdout().lock();
     if a.format == PsFormat::Json {

@@ -23,10 +23,19 @@ pub enum CreateError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Namespaces(#[from] NamespaceError),
+    /// runc 1.1.5 (validate/rootless.go): "rootless container requires user namespaces".
+    #[error("container {id:?}: rootless container (euid {euid}) requires a user namespace: add {{\"type\": \"user\"}} to linux.namespaces, with linux.uidMappings and linux.gidMappings (see `ferrun spec --rootless`)")]
+    RootlessWithoutUserns { id: String, euid: u32 },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cgroup for container {id:?}: {source}")]
     Cgroup { id: String, source: CgroupError },
+    #[error("container {id:?}: linux.cgroupsPath {path:?} cannot be created rootless (delegate it to this user, or leave linux.cgroupsPath unset to run without cgroups): {source}")]
+    RootlessCgroupsPath {
+        id: String,
+        path: String,
+        source: Box<CgroupError>,
+    },
     #[error(transparent)]
     ExecSocket(#[from] StartError),
     #[error("--console-socket {path}: {source}")]
@@ -66,6 +75,8 @@ pub struct CreateOptions {
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
     pub systemd_cgroup: bool,
+    /// `--rootless` and the caller's euid (see [`crate::rootless`]).
+    pub rootless: crate::rootless::Rootless,
     /// The mask the container process gets (the caller may have blocked signals).
     pub sigmask: SigSet,
 }
@@ -111,6 +122,12 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
         _ => {}
     }
     let plan = namespaces::plan(&bundle.spec)?;
+    if opts.rootless.euid && !plan.has_user() {
+        return Err(CreateError::RootlessWithoutUserns {
+            id: opts.id.clone(),
+            euid: nix::unistd::geteuid().as_raw(),
+        });
+    }
     let dir = store.create(&opts.id)?;
     let mut rollback = Rollback {
         dir: None,
@@ -135,11 +152,22 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
         id: &opts.id,
         cgroups_path: cgroups_path.as_deref(),
         systemd: opts.systemd_cgroup,
-        rootless: false,
+        // runc (cgroups/fs Apply): permission errors are ignored only when no explicit
+        // linux.cgroupsPath was asked for; a requested cgroup that cannot be made is an error.
+        rootless: opts.rootless.cgroups && cgroups_path.is_none(),
     })
     .map_err(cg_err)?;
-    cgroup.create().map_err(cg_err)?;
-    state.cgroup_path = Some(cgroup.path().to_string());
+    cgroup.create().map_err(|source| match &cgroups_path {
+        Some(path) if opts.rootless.cgroups => CreateError::RootlessCgroupsPath {
+            id: opts.id.clone(),
+            path: path.clone(),
+            source: Box::new(source),
+        },
+        _ => cg_err(source),
+    })?;
+    // Rootless: only the hierarchies actually made are persisted, so later commands do not
+    // read cgroups the container never joined (none at all without delegation).
+    state.cgroup_path = cgroup.persisted_path();
     rollback.cgroup = Some(cgroup);
     let cgroup = rollback.cgroup.as_deref().expect("just set");
 

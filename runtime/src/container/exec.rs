@@ -116,6 +116,7 @@ pub fn exec(
         seccomp: seccomp.as_ref(),
         join,
         join_pid,
+        user_in_parent: !nix::unistd::geteuid().is_root(),
         cgroup: cgroup.as_deref(),
         console: if terminal { opts.console } else { None },
         preserve_fds: opts.preserve_fds,

@@ -22,15 +22,38 @@ pub struct ExecConfig<'a> {
     /// The container's namespaces, user first; the pid namespace separately.
     pub join: Vec<JoinNs>,
     pub join_pid: Option<OwnedFd>,
+    /// Unprivileged caller: join the user namespace here, before the pid namespace (see
+    /// [`join_user_in_parent`]).
+    pub user_in_parent: bool,
     pub cgroup: Option<&'a dyn CgroupManager>,
     pub console: Option<OwnedFd>,
     pub preserve_fds: u32,
     pub sigmask: SigSet,
 }
 
+/// setns(CLONE_NEWPID) needs CAP_SYS_ADMIN in the user namespace owning the pid namespace;
+/// an unprivileged caller only has it after joining the container's user namespace, which
+/// runc's nsexec also joins first. Root must not do this: it would trade its host
+/// capabilities for the container's, and then could not write the host cgroup files. The
+/// user namespace is taken out of `join`, since setns into one's own user namespace is EINVAL.
+fn join_user_in_parent(join: &mut Vec<JoinNs>) -> Result<(), LaunchError> {
+    let Some(i) = join
+        .iter()
+        .position(|j| j.kind == oci_spec::runtime::LinuxNamespaceType::User)
+    else {
+        return Ok(());
+    };
+    let user = join.remove(i);
+    nix::sched::setns(&user.file, nix::sched::CloneFlags::CLONE_NEWUSER)
+        .map_err(LaunchError::JoinUser)
+}
+
 /// Start the process; returns its host pid once it has exec'd.
-pub fn spawn(cfg: ExecConfig) -> Result<Pid, LaunchError> {
+pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, LaunchError> {
     let (parent_end, child_end) = channel::pair().map_err(LaunchError::Channel)?;
+    if cfg.user_in_parent && cfg.join_pid.is_some() {
+        join_user_in_parent(&mut cfg.join)?;
+    }
     if let Some(fd) = &cfg.join_pid {
         // setns on a pid namespace only affects children: do it here, before the clone.
         nix::sched::setns(fd, nix::sched::CloneFlags::CLONE_NEWPID)

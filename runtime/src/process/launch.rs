@@ -9,10 +9,11 @@ use nix::unistd::Pid;
 use oci_spec::runtime::Spec;
 
 use super::channel::{self, Channel};
+use super::idmap::{IdMapError, Writer};
 use super::init::{self, InitContext};
 use super::messages::{ChildMsg, InitFailure, ParentMsg};
 use crate::cgroups::{CgroupError, CgroupManager};
-use crate::namespaces::{render_id_map, NamespacePlan};
+use crate::namespaces::NamespacePlan;
 use crate::sys::clone::{clone_fork, Forked};
 
 pub type HookResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -25,15 +26,14 @@ pub enum LaunchError {
     ChannelIo(#[source] std::io::Error),
     #[error("clone of the container init failed: {0}")]
     Clone(#[source] nix::errno::Errno),
+    #[error("cannot join the container's user namespace (before its pid namespace): {0}")]
+    JoinUser(#[source] nix::errno::Errno),
     #[error("cannot join the pid namespace from linux.namespaces: {0}")]
     JoinPid(#[source] nix::errno::Errno),
     #[error("cannot create the time namespace: {0}")]
     TimeNs(#[source] std::io::Error),
-    #[error("cannot write {path}: {source}")]
-    IdMap {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    IdMap(#[from] IdMapError),
     #[error(transparent)]
     Cgroup(#[from] CgroupError),
     #[error("process.oomScoreAdj {score}: write {path}: {source}")]
@@ -167,7 +167,19 @@ impl Parent<'_> {
         on_create_hooks: &mut dyn FnMut(Pid) -> HookResult,
     ) -> Result<(), LaunchError> {
         if self.plan.new_user() {
-            write_id_maps(pid, self.plan)?;
+            let euid = nix::unistd::geteuid().as_raw();
+            let who = Writer {
+                privileged: euid == 0,
+                euid,
+                egid: nix::unistd::getegid().as_raw(),
+            };
+            super::idmap::write_id_maps(
+                &mut crate::sys::idmap::RealIdMapSys,
+                pid.as_raw(),
+                &self.plan.uid_mappings,
+                &self.plan.gid_mappings,
+                who,
+            )?;
         }
         // runc puts the init into its cgroup before it does anything that allocates resources
         // the limits should cover, and before it unshares the cgroup namespace (whose root is
@@ -214,16 +226,4 @@ impl Parent<'_> {
             }
         }
     }
-}
-
-fn write_id_maps(pid: Pid, plan: &NamespacePlan) -> Result<(), LaunchError> {
-    for (file, maps) in [
-        ("uid_map", &plan.uid_mappings),
-        ("gid_map", &plan.gid_mappings),
-    ] {
-        let path = format!("/proc/{}/{file}", pid.as_raw());
-        std::fs::write(&path, render_id_map(maps))
-            .map_err(|source| LaunchError::IdMap { path, source })?;
-    }
-    Ok(())
 }

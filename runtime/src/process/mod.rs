@@ -27,6 +27,7 @@
 
 pub mod channel;
 pub mod exec;
+pub mod idmap;
 pub mod init;
 pub mod launch;
 pub mod messages;

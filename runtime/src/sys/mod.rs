@@ -5,6 +5,7 @@ pub mod bpf;
 pub mod clone;
 pub mod exe;
 pub mod fd;
+pub mod idmap;
 pub mod misc;
 pub mod mount;
 pub mod proc;
