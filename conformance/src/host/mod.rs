@@ -46,6 +46,14 @@ fn read_trim(p: &str) -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 
+/// SELinux labels can be applied: selinuxfs is mounted and a policy is loaded. Without a
+/// policy every task is labelled `kernel` (what go-selinux, and so runc, check): Debian's
+/// kernel with `apparmor=0` makes SELinux the major LSM, and systemd mounts selinuxfs, yet
+/// there is nothing to label with.
+fn selinux_usable(selinuxfs: bool, current_label: Option<&str>) -> bool {
+    selinuxfs && !matches!(current_label, None | Some("") | Some("kernel"))
+}
+
 fn criu_works() -> bool {
     // `criu check` is the tool's own verdict on whether this kernel can checkpoint.
     Command::new("criu")
@@ -75,7 +83,10 @@ impl HostFacts {
             criu: criu_works(),
             seccomp: Path::new("/proc/sys/kernel/seccomp/actions_avail").exists(),
             apparmor: read_trim("/sys/module/apparmor/parameters/enabled").as_deref() == Some("Y"),
-            selinux: Path::new("/sys/fs/selinux/enforce").exists(),
+            selinux: selinux_usable(
+                Path::new("/sys/fs/selinux/enforce").exists(),
+                read_trim("/proc/self/attr/current").as_deref(),
+            ),
             userns: read_trim("/proc/sys/user/max_user_namespaces")
                 .and_then(|s| s.parse::<u64>().ok())
                 .is_some_and(|n| n > 0),
@@ -198,6 +209,23 @@ mod tests {
             systemd: false,
             capabilities: vec!["CAP_SYS_ADMIN".into()],
         }
+    }
+
+    #[test]
+    fn selinux_needs_a_policy_not_just_selinuxfs() {
+        assert!(!selinux_usable(
+            false,
+            Some("system_u:system_r:unconfined_t:s0")
+        ));
+        assert!(!selinux_usable(true, Some("kernel")), "no policy loaded");
+        assert!(
+            !selinux_usable(true, None),
+            "attr/current unreadable: LSM not active"
+        );
+        assert!(selinux_usable(
+            true,
+            Some("system_u:system_r:unconfined_t:s0")
+        ));
     }
 
     #[test]
