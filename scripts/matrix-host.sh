@@ -16,6 +16,9 @@ for f in "$OC" "$FERRUN" "$PROBE"; do
 	[ -x "$f" ] || { echo "matrix-host: $f is not built (make build, then the static probe)" >&2; exit 2; }
 done
 WORK=$(mktemp -d /tmp/matrix-host.XXXXXX)
+# mktemp makes it 0700; a container whose root is mapped to another uid (user namespace
+# scenarios) must still reach its rootfs below it.
+chmod 0755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
 # A FAIL (rc 1) or a runtime's ERROR (rc 2: crun leaks a cgroup in one scenario) still leaves
