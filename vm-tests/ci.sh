@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# vm-tests/ci.sh: the CI step (.ci/run calls it). Boots the cgroup-v2 profile, then gates
-# the oci-conform report against vm-tests/baselines/cgroup-v2.json: CI fails when a scenario
-# that passed in the baseline fails now (`oci-conform gate`), when the runc smoke test fails
-# (it proves the VM itself works), or when the VM/suite errors or times out.
+# vm-tests/ci.sh: the CI step (.ci/run calls it). Boots each CI profile (VMT_CI_PROFILES,
+# default cgroup-v2 and rootless), then gates its oci-conform report against
+# vm-tests/baselines/<profile>.json: CI fails when a scenario that passed in the baseline fails
+# now (`oci-conform gate`), when the runc smoke test fails (it proves the VM itself works), or
+# when the VM/suite errors or times out.
 #
-# Budget: the whole pack, runc and ferrun, takes 7-8 min of TCG on an idle 2-core host
-# (VMT_CI_TIMEOUT, default 1500 s, kills the VM); VMT_CI_FILTER (an `oci-conform --filter`
-# expression) narrows it when a machine is too slow.
-# Results: target/vm-tests/ci-cgroup-v2/ (VMT_CI_OUT).
+# Budget: the whole pack, runc and ferrun, takes 8-9 min of TCG on cgroup-v2 on a 2-core host
+# and under a minute rootless (most scenarios need root there) (VMT_CI_TIMEOUT per VM,
+# default 1500 s); VMT_CI_FILTER (an `oci-conform --filter` expression) narrows the pack when
+# a machine is too slow. Results: target/vm-tests/ci-<profile>/ (under VMT_CI_OUT_BASE).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT=${VMT_CI_OUT:-$ROOT/target/vm-tests/ci-cgroup-v2}
-BASELINE=$ROOT/vm-tests/baselines/cgroup-v2.json
+OUT_BASE=${VMT_CI_OUT_BASE:-$ROOT/target/vm-tests}
+PROFILES=${VMT_CI_PROFILES:-cgroup-v2 rootless}
+TIMEOUT=${VMT_CI_TIMEOUT:-1500}
 # shellcheck source=vm-tests/lib/common.sh
 . "$ROOT/vm-tests/lib/common.sh"
 # shellcheck source=vm-tests/lib/bins.sh
@@ -45,40 +47,43 @@ if command -v cargo >/dev/null && [ -d "$ROOT/conformance/probe" ]; then
 		{ echo "vm-tests ci: FAIL: static oci-probe build"; exit 1; }
 fi
 
-t0=$(date +%s)
-rc=0
-"$ROOT/vm-tests/run.sh" --out "$OUT" --timeout "${VMT_CI_TIMEOUT:-1500}" cgroup-v2 || rc=$?
-echo "vm-tests ci: cgroup-v2 suite rc=$rc after $(($(date +%s) - t0)) s"
-
-case "$rc" in
-0 | 1) ;;
-124) echo "vm-tests ci: FAIL: the VM hit the ${VMT_CI_TIMEOUT:-1500} s timeout"; exit 1 ;;
-*) echo "vm-tests ci: FAIL: suite/harness error (rc=$rc); see $OUT/suite.log and serial.log"; exit 1 ;;
-esac
-
-smoke_fail=$(sed -n 's/.*"summary": {"pass": [0-9]*, "fail": \([0-9]*\).*/\1/p' "$OUT/smoke.json" 2>/dev/null)
-if [ "${smoke_fail:-x}" != 0 ]; then
-	echo "vm-tests ci: FAIL: runc smoke test in the VM: ${smoke_fail:-no smoke.json} failure(s) ($OUT/smoke.json)"
-	exit 1
-fi
-
 OC=${VMT_OCI_CONFORM-$(vmt_find_in_target oci-conform)}
-if [ -z "$OC" ] || [ ! -s "$OUT/conform/report.json" ]; then
-	echo "************************************************************************"
-	echo "SKIP: oci-conform gate: $([ -z "$OC" ] && echo "oci-conform is not built" || echo "no conform/report.json from the VM")"
-	echo "      only the runc smoke test gated this run"
-	echo "************************************************************************"
-	exit "$rc"
-fi
-if [ ! -s "$BASELINE" ]; then
-	echo "************************************************************************"
-	echo "SKIP: oci-conform gate: no baseline at vm-tests/baselines/cgroup-v2.json"
-	echo "      review $OUT/conform/report.json and check it in as the baseline"
-	echo "************************************************************************"
-	exit "$rc"
-fi
-# Failures the baseline already had are accepted (rc 1 of the suite); regressions are not.
-"$OC" gate --baseline "$BASELINE" "$OUT/conform/report.json"
-grc=$?
-echo "vm-tests ci: oci-conform gate rc=$grc"
-exit "$grc"
+
+# ci_profile PROFILE: boot it, check the runc smoke test, gate the report. Returns 0 or 1.
+ci_profile() {
+	local profile=$1 out=$OUT_BASE/ci-$1 baseline=$ROOT/vm-tests/baselines/$1.json t0 rc=0 smoke_fail grc
+	t0=$(date +%s)
+	"$ROOT/vm-tests/run.sh" --out "$out" --timeout "$TIMEOUT" "$profile" || rc=$?
+	echo "vm-tests ci: $profile suite rc=$rc after $(($(date +%s) - t0)) s"
+	case "$rc" in
+	0 | 1) ;;
+	124) echo "vm-tests ci: FAIL: $profile: the VM hit the $TIMEOUT s timeout"; return 1 ;;
+	*) echo "vm-tests ci: FAIL: $profile: suite/harness error (rc=$rc); see $out/suite.log and serial.log"; return 1 ;;
+	esac
+	smoke_fail=$(sed -n 's/.*"summary": {"pass": [0-9]*, "fail": \([0-9]*\).*/\1/p' "$out/smoke.json" 2>/dev/null)
+	if [ "${smoke_fail:-x}" != 0 ]; then
+		echo "vm-tests ci: FAIL: $profile: runc smoke test: ${smoke_fail:-no smoke.json} failure(s) ($out/smoke.json)"
+		return 1
+	fi
+	if [ -z "$OC" ] || [ ! -s "$out/conform/report.json" ] || [ ! -s "$baseline" ]; then
+		echo "************************************************************************"
+		echo "SKIP: oci-conform gate for $profile: $(
+			if [ -z "$OC" ]; then echo "oci-conform is not built"
+			elif [ ! -s "$out/conform/report.json" ]; then echo "no conform/report.json from the VM"
+			else echo "no baseline at vm-tests/baselines/$profile.json (review $out/conform/report.json and check it in)"; fi)"
+		echo "      only the runc smoke test gated this profile"
+		echo "************************************************************************"
+		return "$rc"
+	fi
+	# Failures the baseline already had are accepted (rc 1 of the suite); regressions are not.
+	"$OC" gate --baseline "$baseline" "$out/conform/report.json"
+	grc=$?
+	echo "vm-tests ci: $profile: oci-conform gate rc=$grc"
+	return "$grc"
+}
+
+status=0
+for p in $PROFILES; do
+	ci_profile "$p" || status=1
+done
+exit "$status"
