@@ -7,8 +7,11 @@ RES_LIMITS='{"memory":{"limit":67108864},"pids":{"limit":32},"cpu":{"quota":5000
 
 # RT_FLAGS: extra global flags (--systemd-cgroup), one word, empty for most checks.
 RT_FLAGS=""
+# A foreground `run` forwards timeout's SIGTERM to the container's PID 1, which ignores it
+# (no handler): without -k a hung container held one systemd guest for 7 minutes. KILL
+# after 10 more seconds bounds every runtime command to 130 s.
 # shellcheck disable=SC2086 # RT_FLAGS is zero or one word
-rt() { timeout 120 "$RT_BIN" --root "$RT_ROOT" $RT_FLAGS "$@"; }
+rt() { timeout -k 10 120 "$RT_BIN" --root "$RT_ROOT" $RT_FLAGS "$@"; }
 
 # rt_field ID KEY: a scalar from `RUNTIME state ID` (status, pid); empty when state fails.
 rt_field() {
