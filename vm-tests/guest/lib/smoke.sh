@@ -8,7 +8,8 @@ RES_LIMITS='{"memory":{"limit":67108864},"pids":{"limit":32},"cpu":{"quota":5000
 # RT_FLAGS: extra global flags (--systemd-cgroup), one word, empty for most checks.
 RT_FLAGS=""
 # A foreground `run` forwards timeout's SIGTERM to the container's PID 1, which ignores it
-# (no handler): without -k a hung container held one systemd guest for 7 minutes. KILL
+# (no handler), so without -k a hung container outlives the timeout. (One systemd guest sat
+# 7 minutes without output in runc's cgroup_limits check; the cause was not found.) KILL
 # after 10 more seconds bounds every runtime command to 130 s.
 # shellcheck disable=SC2086 # RT_FLAGS is zero or one word
 rt() { timeout -k 10 120 "$RT_BIN" --root "$RT_ROOT" $RT_FLAGS "$@"; }
