@@ -49,9 +49,10 @@ fn read_trim(p: &str) -> Option<String> {
 /// SELinux labels can be applied: selinuxfs is mounted and a policy is loaded. Without a
 /// policy every task is labelled `kernel` (what go-selinux, and so runc, check): Debian's
 /// kernel with `apparmor=0` makes SELinux the major LSM, and systemd mounts selinuxfs, yet
-/// there is nothing to label with.
+/// there is nothing to label with. SELinux ends the label with a NUL byte.
 fn selinux_usable(selinuxfs: bool, current_label: Option<&str>) -> bool {
-    selinuxfs && !matches!(current_label, None | Some("") | Some("kernel"))
+    let label = current_label.map(|l| l.trim_end_matches('\0'));
+    selinuxfs && !matches!(label, None | Some("") | Some("kernel"))
 }
 
 fn criu_works() -> bool {
@@ -218,6 +219,7 @@ mod tests {
             Some("system_u:system_r:unconfined_t:s0")
         ));
         assert!(!selinux_usable(true, Some("kernel")), "no policy loaded");
+        assert!(!selinux_usable(true, Some("kernel\0")), "as /proc shows it");
         assert!(
             !selinux_usable(true, None),
             "attr/current unreadable: LSM not active"
