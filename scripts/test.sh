@@ -30,7 +30,7 @@ if [ -d scripts/clients ]; then
 fi
 
 if [ -x vm-tests/ci.sh ]; then
-  stage "vm-tests: cgroup v2 guest"
+  stage "vm-tests: cgroup-v2 and rootless guests, gated against their baselines"
   vm-tests/ci.sh
 fi
 echo; echo "test.sh: all stages passed"
