@@ -6,13 +6,10 @@
 //!   (libcontainer/configs/validate/rootless.go: "rootless container requires user
 //!   namespaces"), id maps are written as an unprivileged process may (or through
 //!   newuidmap/newgidmap), and the state root defaults to `$XDG_RUNTIME_DIR`.
-//! - *rootless cgroups* (`--rootless true`, or `auto` with euid != 0): the cgroup manager skips
-//!   hierarchies it may not write and fails only when a limit needs one
-//!   (runc's `shouldUseRootlessCgroupManager`).
-//!
-//! Not done: runc also treats "euid 0 inside a user namespace" as rootless for cgroups
-//! (`userns.RunningInUserNS()`); ferrun looks at the euid only, so a root-in-userns caller
-//! passes `--rootless true` explicitly.
+//! - *rootless cgroups* (`--rootless true`, or `auto` with euid != 0 or when running inside a
+//!   user namespace, e.g. root in a rootless podman or a nested container): the cgroup
+//!   manager skips hierarchies it may not write and fails only when a limit needs one
+//!   (runc's `shouldUseRootlessCgroupManager` and `userns.RunningInUserNS`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -27,18 +24,30 @@ pub struct Rootless {
 }
 
 impl Rootless {
-    /// `flag` is the validated `--rootless` value (`true`, `false` or `auto`).
-    pub fn decide(flag: &str, euid: u32) -> Rootless {
+    /// `flag` is the validated `--rootless` value (`true`, `false` or `auto`); `in_userns`
+    /// says whether the caller runs inside a user namespace ([`in_user_namespace`]).
+    pub fn decide(flag: &str, euid: u32, in_userns: bool) -> Rootless {
         let unprivileged = euid != 0;
         Rootless {
             euid: unprivileged,
             cgroups: match flag {
                 "true" => true,
                 "false" => false,
-                _ => unprivileged,
+                _ => unprivileged || in_userns,
             },
         }
     }
+}
+
+/// Whether a `/proc/self/uid_map` text belongs to a process inside a user namespace: the
+/// initial namespace maps the whole id range onto itself (`0 0 4294967295`), every other one
+/// maps less (runc's `userns.RunningInUserNS`). An unreadable map counts as the initial one.
+pub fn in_user_namespace(uid_map: Option<&str>) -> bool {
+    let Some(text) = uid_map else {
+        return false;
+    };
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    fields != ["0", "0", "4294967295"]
 }
 
 /// The default `--root`: runc uses `$XDG_RUNTIME_DIR/runc` for a non-root caller when the
@@ -58,20 +67,32 @@ mod tests {
     use rstest::rstest;
 
     #[rstest]
-    #[case("auto", 0, false, false)]
-    #[case("auto", 1000, true, true)]
-    #[case("true", 0, false, true)]
-    #[case("true", 1000, true, true)]
-    #[case("false", 0, false, false)]
-    #[case("false", 1000, true, false)]
+    #[case(Some("         0          0 4294967295\n"), false)]
+    #[case(Some("         0       1000          1\n"), true)]
+    #[case(Some("         0     100000      65536\n"), true)]
+    #[case(Some(""), true)]
+    #[case(None, false)]
+    fn user_namespace_from_uid_map(#[case] map: Option<&str>, #[case] inside: bool) {
+        assert_eq!(in_user_namespace(map), inside);
+    }
+
+    #[rstest]
+    #[case("auto", 0, false, false, false)]
+    #[case("auto", 0, true, false, true)]
+    #[case("auto", 1000, false, true, true)]
+    #[case("true", 0, false, false, true)]
+    #[case("true", 1000, false, true, true)]
+    #[case("false", 0, true, false, false)]
+    #[case("false", 1000, false, true, false)]
     fn decide_follows_runc(
         #[case] flag: &str,
         #[case] euid: u32,
+        #[case] in_userns: bool,
         #[case] want_euid: bool,
         #[case] want_cgroups: bool,
     ) {
         assert_eq!(
-            Rootless::decide(flag, euid),
+            Rootless::decide(flag, euid, in_userns),
             Rootless {
                 euid: want_euid,
                 cgroups: want_cgroups

@@ -60,9 +60,10 @@ pub struct GlobalArgs {
     /// Use systemd for cgroups (not supported yet: a clear error).
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
-    /// Rootless cgroup handling: true, false or auto (runc's values; auto = euid != 0). A
-    /// non-root caller always needs a user namespace (see `ferrun::rootless`). Not global: it
-    /// goes before the command, as with runc, so `spec --rootless` keeps its own flag.
+    /// Rootless cgroup handling: true, false or auto (runc's values; auto = euid != 0 or inside a
+    /// user namespace). A non-root caller always needs a user namespace (see `ferrun::rootless`).
+    /// Not global: it goes before the command, as with runc, so `spec --rootless` keeps its own
+    /// flag.
     #[arg(long, default_value = "auto", value_parser = ["true", "false", "auto"])]
     pub rootless: String,
     /// Path to criu (accepted for compatibility; checkpoint/restore is not implemented yet).

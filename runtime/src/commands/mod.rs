@@ -55,7 +55,12 @@ fn store(g: &GlobalArgs) -> Result<StateStore, Error> {
     Ok(StateStore::new(root))
 }
 
-/// `--rootless` combined with the caller's euid.
+/// `--rootless` combined with the caller's euid and whether it runs in a user namespace.
 pub(crate) fn rootless(g: &GlobalArgs) -> crate::rootless::Rootless {
-    crate::rootless::Rootless::decide(&g.rootless, nix::unistd::geteuid().as_raw())
+    let uid_map = std::fs::read_to_string("/proc/self/uid_map").ok();
+    crate::rootless::Rootless::decide(
+        &g.rootless,
+        nix::unistd::geteuid().as_raw(),
+        crate::rootless::in_user_namespace(uid_map.as_deref()),
+    )
 }
