@@ -223,10 +223,14 @@ fn create_start_exec_kill_delete_as_the_user() {
     let list = user.ok(&["list", "-q"]);
     assert!(list.lines().any(|l| l == id), "{list}");
     // No cgroup was delegated: ps and pause must say so, not print an empty answer.
-    for verb in ["ps", "pause"] {
-        let done = user.run(&[verb, &id]);
-        assert_eq!(done.code, Some(1), "{verb}: {done:#?}");
-        assert!(done.err.contains("no cgroup"), "{verb}: {}", done.err);
+    for verb in [
+        &["ps", &id][..],
+        &["pause", &id],
+        &["kill", "--all", &id, "KILL"],
+    ] {
+        let done = user.run(verb);
+        assert_eq!(done.code, Some(1), "{verb:?}: {done:#?}");
+        assert!(done.err.contains("no cgroup"), "{verb:?}: {}", done.err);
     }
 
     user.ok(&["kill", &id, "KILL"]);

@@ -18,6 +18,8 @@ pub enum KillError {
     },
     #[error("kill --all on container {id:?}: {source}")]
     Cgroup { id: String, source: CgroupError },
+    #[error("kill --all on container {id:?}: it has no cgroup (rootless without cgroup delegation), so its processes cannot be listed; kill without --all signals its init")]
+    NoCgroup { id: String },
 }
 
 pub fn send(pid: i32, sig: Sig) -> Result<(), nix::errno::Errno> {
@@ -55,6 +57,9 @@ pub fn kill(store: &StateStore, id: &str, sig: Sig, all: bool) -> Result<(), Kil
             }
             return Ok(());
         }
+        // Signalling only the init would look like success while other processes (an exec,
+        // a daemon the init forked) keep running: refuse, as runc 1.1.5 does.
+        return Err(KillError::NoCgroup { id: id.to_string() });
     }
     send(state.pid, sig).map_err(|source| KillError::Signal {
         id: id.to_string(),
