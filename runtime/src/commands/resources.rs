@@ -74,34 +74,14 @@ fn resources_from_flags(a: &UpdateArgs) -> Result<Value, Error> {
     put(&mut cpu, "realtimePeriod", a.cpu_rt_period.map(Value::from));
     put(&mut cpu, "cpus", a.cpuset_cpus.clone().map(Value::from));
     put(&mut cpu, "mems", a.cpuset_mems.clone().map(Value::from));
+    // Sizes accept runc's suffixes (`64m`, `1g`); a bad one fails the whole update.
+    let bytes = |s: &Option<String>| -> Result<Option<Value>, Error> {
+        Ok(s.as_deref().map(parse_bytes).transpose()?.map(Value::from))
+    };
     let mut mem = Map::new();
-    put(
-        &mut mem,
-        "limit",
-        a.memory
-            .as_deref()
-            .map(parse_bytes)
-            .transpose()?
-            .map(Value::from),
-    );
-    put(
-        &mut mem,
-        "reservation",
-        a.memory_reservation
-            .as_deref()
-            .map(parse_bytes)
-            .transpose()?
-            .map(Value::from),
-    );
-    put(
-        &mut mem,
-        "swap",
-        a.memory_swap
-            .as_deref()
-            .map(parse_bytes)
-            .transpose()?
-            .map(Value::from),
-    );
+    put(&mut mem, "limit", bytes(&a.memory)?);
+    put(&mut mem, "reservation", bytes(&a.memory_reservation)?);
+    put(&mut mem, "swap", bytes(&a.memory_swap)?);
     let mut res = Map::new();
     if !cpu.is_empty() {
         res.insert("cpu".into(), Value::Object(cpu));
