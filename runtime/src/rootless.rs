@@ -25,15 +25,16 @@ pub struct Rootless {
 
 impl Rootless {
     /// `flag` is the validated `--rootless` value (`true`, `false` or `auto`); `in_userns`
-    /// says whether the caller runs inside a user namespace ([`in_user_namespace`]).
-    pub fn decide(flag: &str, euid: u32, in_userns: bool) -> Rootless {
+    /// says whether the caller runs inside a user namespace ([`in_user_namespace`]); it is
+    /// asked only for `auto` with euid 0, the one case it decides.
+    pub fn decide(flag: &str, euid: u32, in_userns: impl FnOnce() -> bool) -> Rootless {
         let unprivileged = euid != 0;
         Rootless {
             euid: unprivileged,
             cgroups: match flag {
                 "true" => true,
                 "false" => false,
-                _ => unprivileged || in_userns,
+                _ => unprivileged || in_userns(),
             },
         }
     }
@@ -66,6 +67,14 @@ mod tests {
     use super::*;
     use rstest::rstest;
 
+    #[test]
+    fn uid_map_is_read_only_when_it_decides() {
+        let never = || -> bool { panic!("uid_map read although the answer was known") };
+        assert!(Rootless::decide("true", 0, never).cgroups);
+        assert!(!Rootless::decide("false", 0, never).cgroups);
+        assert!(Rootless::decide("auto", 1000, never).cgroups);
+    }
+
     #[rstest]
     #[case(Some("         0          0 4294967295\n"), false)]
     #[case(Some("         0       1000          1\n"), true)]
@@ -92,7 +101,7 @@ mod tests {
         #[case] want_cgroups: bool,
     ) {
         assert_eq!(
-            Rootless::decide(flag, euid, in_userns),
+            Rootless::decide(flag, euid, || in_userns),
             Rootless {
                 euid: want_euid,
                 cgroups: want_cgroups

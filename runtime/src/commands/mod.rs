@@ -57,10 +57,8 @@ fn store(g: &GlobalArgs) -> Result<StateStore, Error> {
 
 /// `--rootless` combined with the caller's euid and whether it runs in a user namespace.
 pub(crate) fn rootless(g: &GlobalArgs) -> crate::rootless::Rootless {
-    let uid_map = std::fs::read_to_string("/proc/self/uid_map").ok();
-    crate::rootless::Rootless::decide(
-        &g.rootless,
-        nix::unistd::geteuid().as_raw(),
-        crate::rootless::in_user_namespace(uid_map.as_deref()),
-    )
+    crate::rootless::Rootless::decide(&g.rootless, nix::unistd::geteuid().as_raw(), || {
+        let uid_map = std::fs::read_to_string("/proc/self/uid_map").ok();
+        crate::rootless::in_user_namespace(uid_map.as_deref())
+    })
 }

@@ -102,7 +102,7 @@ pub fn validate_process(
 ) -> Result<(), SecurityError> {
     apparmor::check(
         process.apparmor_profile().as_deref(),
-        apparmor::host_enabled(),
+        apparmor::host_enabled,
     )?;
     if let Some(cfg) = seccomp {
         drop(seccomp::compile(cfg)?);
