@@ -127,10 +127,6 @@ mod tests {
 
     #[test]
     fn pty_master_crosses_a_socket_and_carries_data() {
-        if !Path::new("/dev/ptmx").exists() {
-            eprintln!("SKIP: no /dev/ptmx");
-            return;
-        }
         let (a, b) = socketpair(
             AddressFamily::Unix,
             SockType::Stream,

@@ -1,8 +1,9 @@
 //! Root integration tests for the cgroups module on the real host.
 //!
 //! Each test makes a uniquely named cgroup (pid + nanos), and a Drop guard kills its child and
-//! destroys the cgroup even when an assertion fails. Without root (or without the needed
-//! kernel feature) a test prints `SKIP: reason` and returns; it does not count as proof.
+//! destroys the cgroup even when an assertion fails. The tests are `#[ignore]`d unless
+//! requested (see `support::require`); where v1 and v2 differ, each checks what is right for
+//! the host it runs on.
 //!
 //! The same binary runs unchanged on a pure cgroup v2 host. It was run in a qemu TCG guest
 //! (Debian 6.1 kernel, `cgroup_no_v1=all`, busybox initramfs holding this test binary plus its
@@ -19,20 +20,14 @@ use ferrun::cgroups::devices::loader::{BpfInstaller, DeviceFilterInstaller};
 use ferrun::cgroups::devices::{effective_rules, program, Policy};
 use ferrun::cgroups::{manager, CgroupManager, CgroupSpec};
 
+mod support;
+
 fn unique(prefix: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     format!("{prefix}-{}-{nanos}", std::process::id())
-}
-
-fn skip_unless_root(test: &str) -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return false;
-    }
-    println!("SKIP: {test} needs root to create cgroups");
-    true
 }
 
 /// Kills the child and destroys the cgroup however the test ends.
@@ -61,10 +56,9 @@ fn read(dir: &Path, file: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn limits_tasks_and_cleanup_on_this_host() {
-    if skip_unless_root("limits_tasks_and_cleanup_on_this_host") {
-        return;
-    }
+    support::require_root();
     let name = format!("/{}", unique("ferrun-test"));
     let spec = CgroupSpec {
         id: "unused",
@@ -227,29 +221,20 @@ impl Drop for DirGuard {
 /// joining the cgroup and fails after; mknod stays allowed for any char device (runc default
 /// `c *:* m`) and opening 1:3 (/dev/null) stays allowed.
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn ebpf_device_filter_enforces_on_cgroup2() {
-    if skip_unless_root("ebpf_device_filter_enforces_on_cgroup2") {
-        return;
-    }
-    let Some(mount) = cgroup2_mount() else {
-        println!("SKIP: ebpf_device_filter_enforces_on_cgroup2: no cgroup2 mount on this host");
-        return;
-    };
+    support::require_root();
+    // Hybrid and pure v2 hosts (all this project supports) both mount cgroup2 somewhere.
+    let mount = cgroup2_mount().expect("no cgroup2 mount on this host");
     let dir = mount.join(unique("ferrun-bpf"));
     std::fs::create_dir(&dir).expect("mkdir cgroup2 dir");
     let _dir_guard = DirGuard(dir.clone());
     let cfg: Vec<oci_spec::runtime::LinuxDeviceCgroup> =
         serde_json::from_str(r#"[{"allow":false,"access":"rwm"}]"#).expect("rules");
     let policy = Policy::fold(&effective_rules(Some(&cfg)).expect("rules"));
-    match BpfInstaller.install(&dir, &program::compile(&policy)) {
-        Ok(()) => {}
-        // Only a kernel without bpf(2) is a reason to skip; a verifier rejection is a bug.
-        Err(e) if e.to_string().contains("ENOSYS") => {
-            println!("SKIP: ebpf_device_filter_enforces_on_cgroup2: kernel refused: {e}");
-            return;
-        }
-        Err(e) => panic!("install: {e}"),
-    }
+    BpfInstaller
+        .install(&dir, &program::compile(&policy))
+        .expect("install the device filter");
     let tmp = tempfile::tempdir().expect("tempdir");
     let script = format!(
         "mknod {t}/null c 1 3 || exit 91
@@ -287,10 +272,9 @@ fn ebpf_device_filter_enforces_on_cgroup2() {
 
 /// The kernel clamps cpu.shares silently (2..262144); like runc we read it back and fail.
 #[test]
+#[ignore = "needs root"]
 fn out_of_range_cpu_shares_is_an_error_naming_the_field() {
-    if skip_unless_root("out_of_range_cpu_shares_is_an_error_naming_the_field") {
-        return;
-    }
+    support::require(&[support::Need::Root]);
     let name = format!("/{}", unique("ferrun-test-shares"));
     let spec = CgroupSpec {
         id: "unused",
@@ -303,14 +287,14 @@ fn out_of_range_cpu_shares_is_an_error_naming_the_field() {
         child: None,
     };
     let dirs: BTreeMap<String, PathBuf> = serde_json::from_str(g.mgr.path()).expect("json");
-    if dirs.keys().all(String::is_empty) {
-        println!(
-            "SKIP: out_of_range_cpu_shares_is_an_error_naming_the_field: v2 has no cpu.shares"
-        );
-        return;
-    }
     g.mgr.create().expect("create");
     let r = serde_json::from_str(r#"{"cpu":{"shares":1}}"#).expect("resources");
+    if dirs.keys().all(String::is_empty) {
+        // v2 has no cpu.shares: shares convert to cpu.weight, and 1 saturates to weight 1.
+        g.mgr.update(&r).expect("shares 1 on v2");
+        assert_eq!(read(&dirs[""], "cpu.weight"), "1");
+        return;
+    }
     let err = g.mgr.update(&r).expect_err("clamped");
     let msg = err.to_string();
     assert!(
@@ -322,10 +306,9 @@ fn out_of_range_cpu_shares_is_an_error_naming_the_field() {
 /// hugetlb and `unified` work on a pure-v2 host and are clear errors (naming the field) on a
 /// v1/hybrid host, where nothing may be half-applied.
 #[test]
+#[ignore = "needs root"]
 fn hugetlb_and_unified_follow_the_host_mode() {
-    if skip_unless_root("hugetlb_and_unified_follow_the_host_mode") {
-        return;
-    }
+    support::require(&[support::Need::Root]);
     let name = format!("/{}", unique("ferrun-test-v2only"));
     let spec = CgroupSpec {
         id: "unused",
@@ -353,13 +336,17 @@ fn hugetlb_and_unified_follow_the_host_mode() {
         g.mgr.update(&unified).expect("unified on v2");
         assert_eq!(read(d, "memory.high"), "52428800");
     } else {
-        let err = g.mgr.update(&huge).expect_err("no v1 hugetlb here");
-        let msg = err.to_string();
-        // A v1 host with a hugetlb hierarchy would accept it; this one (and the design's
-        // hybrid host) has none.
-        if dirs.keys().any(|k| k.split(',').any(|c| c == "hugetlb")) {
-            println!("SKIP: hugetlb part: this v1 host has a hugetlb hierarchy");
+        let hugetlb = dirs
+            .iter()
+            .find(|(k, _)| k.split(',').any(|c| c == "hugetlb"));
+        if let Some((_, d)) = hugetlb {
+            // A v1 host with a hugetlb hierarchy takes the limit there.
+            g.mgr.update(&huge).expect("hugetlb on v1");
+            assert_eq!(read(d, "hugetlb.2MB.limit_in_bytes"), "4194304");
         } else {
+            // This project's hybrid host has none: an error, and nothing half-applied.
+            let err = g.mgr.update(&huge).expect_err("no v1 hugetlb here");
+            let msg = err.to_string();
             assert!(
                 msg.starts_with(
                     "linux.resources.hugepageLimits[0]: hugetlb controller not available"

@@ -3,7 +3,6 @@
 //! failing or hanging create-time hook fails `create` and leaves nothing; a failing poststop
 //! hook does not stop `delete`.
 
-mod common;
 mod support;
 
 use std::path::Path;
@@ -40,12 +39,13 @@ fn read(dir: &Path, name: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn every_hook_runs_in_order_with_state_and_namespace() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let log = tempfile::tempdir().unwrap();
     let d = log.path().to_str().unwrap();
-    let id = common::unique_id("hooks");
+    let id = support::unique_id("hooks");
     // startContainer runs after pivot_root: it sees the log directory at /hooklog.
     let hooks: serde_json::Map<String, Value> = KINDS
         .iter()
@@ -117,17 +117,18 @@ fn every_hook_runs_in_order_with_state_and_namespace() {
 fn assert_nothing_left(rt: &Rt, id: &str) {
     assert!(!rt.state_dir_exists(id), "state of {id} left behind");
     assert!(
-        common::cgroup_leaked(id).is_empty(),
+        support::cgroup_leaked(id).is_empty(),
         "cgroup of {id} left behind"
     );
     assert_eq!(rt.ok(&["list", "-q"]), "");
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn failing_prestart_hook_fails_create_and_leaves_nothing() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
-    let id = common::unique_id("hookfail");
+    let id = support::unique_id("hookfail");
     let patch = json!({"hooks": {"prestart": [
         {"path": "/bin/sh", "args": ["sh", "-c", "echo hook-said-no >&2; exit 3"]}]}});
     let b = sh_bundle(&id, "true", patch);
@@ -141,10 +142,11 @@ fn failing_prestart_hook_fails_create_and_leaves_nothing() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn hook_timeout_fails_create_and_leaves_nothing() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
-    let id = common::unique_id("hooktmo");
+    let id = support::unique_id("hooktmo");
     let patch = json!({"hooks": {"createRuntime": [
         {"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}});
     let b = sh_bundle(&id, "true", patch);
@@ -159,10 +161,11 @@ fn hook_timeout_fails_create_and_leaves_nothing() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn failing_poststop_hook_does_not_stop_delete() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
-    let id = common::unique_id("hookpost");
+    let id = support::unique_id("hookpost");
     let patch = json!({"hooks": {"poststop": [{"path": "/bin/false", "args": ["false"]}]}});
     let b = sh_bundle(&id, "true", patch);
     rt.ok(&["create", "-b", b.path().to_str().unwrap(), &id]);

@@ -1,49 +1,51 @@
 //! The lifecycle as runc users drive it, observed from the host and from inside.
 
-mod common;
+mod support;
 
-use common::{cgroup_leaked, text, unique_id, Bundle, Ferrun};
 use serde_json::json;
-
-fn cg(id: &str) -> serde_json::Value {
-    json!({"linux": {"cgroupsPath": format!("/ferrun-test/{id}")}})
-}
+use support::{cgroup_leaked, unique_id, Bundle, Rt};
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn run_exits_with_the_container_status() {
-    require_root!();
-    let f = Ferrun::new();
+    support::require_root();
+    let f = Rt::ferrun();
     let id = unique_id("exit");
-    let b = Bundle::with_args(&["sh", "-c", "echo out; echo err >&2; exit 3"], cg(&id));
+    let b = Bundle::with_args(
+        &["sh", "-c", "echo out; echo err >&2; exit 3"],
+        support::cg(&id),
+    );
     let out = f.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
-    assert_eq!(out.status.code(), Some(3), "{:?}", text(&out));
-    assert_eq!(text(&out).0, "out\n");
-    assert_eq!(text(&out).1, "err\n");
+    assert_eq!(out.code, Some(3), "{out:?}");
+    assert_eq!(out.out, "out\n");
+    assert_eq!(out.err, "err\n");
     assert!(!f.state_dir_exists(&id), "run without --keep deletes");
     assert!(cgroup_leaked(&id).is_empty());
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn run_reports_death_by_signal_as_128_plus_n() {
-    require_root!();
-    let f = Ferrun::new();
+    support::require_root();
+    let f = Rt::ferrun();
     let id = unique_id("sig");
     // PID 1 of a pid namespace is immune to SIGKILL sent from inside it, so this container
     // shares the host's pid namespace and kills itself.
-    let mut patch = cg(&id);
+    let mut patch = support::cg(&id);
     patch["linux"]["namespaces"] =
         json!([{"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]);
     let b = Bundle::with_args(&["sh", "-c", "kill -KILL $$"], patch);
     let out = f.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
-    assert_eq!(out.status.code(), Some(137), "{:?}", text(&out));
+    assert_eq!(out.code, Some(137), "{out:?}");
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn create_start_kill_delete_walks_the_states() {
-    require_root!();
-    let f = Ferrun::new();
+    support::require_root();
+    let f = Rt::ferrun();
     let id = unique_id("walk");
-    let b = Bundle::with_args(&["sleep", "60"], cg(&id));
+    let b = Bundle::with_args(&["sleep", "60"], support::cg(&id));
     let pidfile = b.path().join("init.pid");
     f.ok(&[
         "create",
@@ -76,46 +78,45 @@ fn create_start_kill_delete_walks_the_states() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let out = f.run(&["kill", &id, "TERM"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "kill of a stopped container is an error"
-    );
+    assert_eq!(out.code, Some(1), "kill of a stopped container is an error");
     f.ok(&["delete", &id]);
-    assert!(f.run(&["state", &id]).status.code() == Some(1));
+    assert_eq!(f.run(&["state", &id]).code, Some(1));
     assert!(cgroup_leaked(&id).is_empty());
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn hostname_and_pid_namespace_seen_from_inside() {
-    require_root!();
-    let f = Ferrun::new();
+    support::require_root();
+    let f = Rt::ferrun();
     let id = unique_id("uts");
-    let b = Bundle::with_args(&["sh", "-c", "hostname; echo $$"], cg(&id));
+    let b = Bundle::with_args(&["sh", "-c", "hostname; echo $$"], support::cg(&id));
     let out = f.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
-    assert_eq!(text(&out).0, "ferrun-test\n1\n", "{:?}", text(&out));
+    assert_eq!(out.out, "ferrun-test\n1\n", "{out:?}");
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn runtime_binary_is_not_writable_through_proc_exe() {
     // CVE-2019-5736: after the container's init is gone, reopening its /proc/<pid>/exe for
     // writing must not reach the host's ferrun binary.
-    require_root!();
+    support::require_root();
     // A private copy of the binary: while any other process executes the same inode, a write
     // open fails with ETXTBSY before the read-only mount is even consulted.
-    let f = Ferrun::new();
+    let f = Rt::ferrun();
     let private = f.root.path().join("ferrun-copy");
-    std::fs::copy(Ferrun::bin(), &private).unwrap();
+    std::fs::copy(support::ferrun_bin(), &private).unwrap();
     let id = unique_id("cve5736");
-    let b = Bundle::with_args(&["sleep", "60"], cg(&id));
-    let out = common::run_to_files(
+    let b = Bundle::with_args(&["sleep", "60"], support::cg(&id));
+    let out = support::run_watched(
         std::process::Command::new(&private)
             .arg("--root")
             .arg(f.root.path())
             .args(["create", "-b", b.path().to_str().unwrap(), &id]),
+        support::WATCHDOG,
     );
     f.track(&id);
-    assert!(out.status.success(), "{:?}", text(&out));
+    assert_eq!(out.code, Some(0), "{out:?}");
     let pid = f.state(&id)["pid"].as_i64().unwrap();
     let exe = std::fs::File::options()
         .read(true)

@@ -7,7 +7,6 @@
 //! `cargo test`: the default is 100 runs, and `.ci/run` sets FERRUN_MANY_RUNS=1000 for the
 //! full count (any number works).
 
-mod common;
 mod support;
 
 use std::time::{Duration, Instant};
@@ -16,8 +15,9 @@ use serde_json::json;
 use support::{run_watched, Rt};
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn a_thousand_sequential_runs_all_succeed() {
-    require_root!();
+    support::require_root();
     let n: usize = std::env::var("FERRUN_MANY_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -26,7 +26,7 @@ fn a_thousand_sequential_runs_all_succeed() {
     let tag = format!("many-{}", std::process::id());
     // No cgroupsPath: each run gets the default cgroup named after its id, so a leak shows
     // up as a directory per run.
-    let b = common::Bundle::with_args(&["/bin/true"], json!({}));
+    let b = support::Bundle::with_args(&["/bin/true"], json!({}));
     let bundle = b.path().to_str().unwrap().to_string();
     let started = Instant::now();
     let mut ok = 0;

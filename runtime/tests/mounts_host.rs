@@ -2,7 +2,6 @@
 //! propagation, #masked-paths, #readonly-paths, #default-devices, #devices) and the uts/sysctl
 //! settings, observed through the container's own /proc/self/mountinfo and shell.
 
-mod common;
 mod support;
 
 use std::path::Path;
@@ -11,8 +10,9 @@ use serde_json::json;
 use support::{mount_fields, mountinfo_line, mounts_plus, sh, sh_bundle, sh_ok, Rt};
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn readonly_root_refuses_writes() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let out = sh(
         &rt,
@@ -28,10 +28,11 @@ fn readonly_root_refuses_writes() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn writable_root_writes_through_to_the_bundle() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
-    let id = common::unique_id("rootrw");
+    let id = support::unique_id("rootrw");
     let b = sh_bundle(
         &id,
         "echo hi > /marker",
@@ -43,8 +44,9 @@ fn writable_root_writes_through_to_the_bundle() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn mounts_get_their_types_and_options() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let data = tempfile::tempdir().unwrap();
     std::fs::write(data.path().join("f"), "host data\n").unwrap();
@@ -112,8 +114,9 @@ fn mounts_get_their_types_and_options() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn mount_propagation_flags_show_in_mountinfo() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let data = tempfile::tempdir().unwrap();
     let src = data.path().to_str().unwrap();
@@ -157,13 +160,14 @@ impl Drop for SharedMount {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn slave_mount_receives_host_mounts_made_after_start() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let shared = SharedMount::new();
     let src = shared.0.path();
     std::fs::create_dir(src.join("sub")).unwrap();
-    let id = common::unique_id("mslave");
+    let id = support::unique_id("mslave");
     let patch = json!({"mounts": mounts_plus(json!([
         {"destination": "/hostshare", "type": "bind", "source": src, "options": ["rbind", "rslave"]}
     ]))});
@@ -196,8 +200,9 @@ fn slave_mount_receives_host_mounts_made_after_start() {
 /// any (runc 1.1.5 leaves the root unshared even for `shared`: it never re-applies the flag
 /// after pivot_root; the spec's "sets the rootfs's mount propagation" is what is checked).
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn rootfs_propagation_sets_the_root_mount() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     for (prop, shared) in [("shared", true), ("private", false)] {
         let patch = json!({"linux": {"rootfsPropagation": prop}});
@@ -218,8 +223,9 @@ fn rootfs_propagation_sets_the_root_mount() {
 /// create with EINVAL here: it makes the tree unbindable before bind-mounting the rootfs onto
 /// itself; ferrun starts rprivate and applies unbindable after pivot_root.)
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn unbindable_rootfs_propagation_applies_to_the_new_root() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let patch = json!({"linux": {"rootfsPropagation": "unbindable"}});
     let done = sh(
@@ -234,10 +240,11 @@ fn unbindable_rootfs_propagation_applies_to_the_new_root() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn no_pivot_runs_in_the_rootfs_with_its_mounts() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
-    let id = common::unique_id("nopivot");
+    let id = support::unique_id("nopivot");
     let b = sh_bundle(
         &id,
         "cat /marker; hostname; grep -c . /proc/self/mountinfo >/dev/null && echo proc; \
@@ -255,8 +262,9 @@ fn no_pivot_runs_in_the_rootfs_with_its_mounts() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn dev_has_the_default_devices_and_links() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let out = sh_ok(
         &rt,
@@ -278,8 +286,9 @@ fn dev_has_the_default_devices_and_links() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn linux_devices_are_created_and_the_device_cgroup_guards_them() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let patch = json!({"linux": {
         "devices": [
@@ -306,10 +315,11 @@ fn linux_devices_are_created_and_the_device_cgroup_guards_them() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn masked_and_readonly_paths() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
-    let id = common::unique_id("mask");
+    let id = support::unique_id("mask");
     let patch = json!({"root": {"readonly": false}, "linux": {
         "maskedPaths": ["/proc/timer_list", "/sys/firmware", "/secret.txt", "/secretdir", "/nonexistent"],
         "readonlyPaths": ["/proc/sys", "/rodir"]
@@ -350,8 +360,9 @@ fn masked_and_readonly_paths() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn hostname_domainname_and_sysctl() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let host_fwd = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
     let host_msgmax = std::fs::read_to_string("/proc/sys/kernel/msgmax").unwrap();

@@ -2,18 +2,18 @@
 //! noNewPrivileges, oomScoreAdj, capabilities, and which file descriptors reach the
 //! container (CVE-2024-21626; `--preserve-fds`), read back from /proc/self inside.
 
-mod common;
 mod support;
 
 use serde_json::json;
 use support::{fds_of, give_fds, sh, sh_bundle, sh_ok, status_field, Rt};
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn args_env_and_cwd() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
-    let id = common::unique_id("args");
-    let mut cfg = common::base_config(&[
+    let id = support::unique_id("args");
+    let mut cfg = support::base_config(&[
         "/bin/sh",
         "-c",
         "printf '%s|' \"$0\" \"$@\"; echo; echo \"$FOO\"; pwd; env | sort | grep -v -e '^PWD=' -e '^SHLVL=' -e '^HOME='",
@@ -21,12 +21,12 @@ fn args_env_and_cwd() {
         "one two",
         "three",
     ]);
-    common::merge(
+    support::merge(
         &mut cfg,
         &json!({"process": {"cwd": "/tmp", "env": ["PATH=/bin", "FOO=bar baz", "EMPTY="]},
-                "linux": {"cgroupsPath": format!("/ferrun-test/{id}")}}),
+                "linux": {"cgroupsPath": support::cg_path(&id)}}),
     );
-    let b = common::Bundle::new(&cfg);
+    let b = support::Bundle::new(&cfg);
     let out = rt
         .run_with(&["run", "-b", b.path().to_str().unwrap(), &id], |c| {
             c.env("FERRUN_PROOF_HOST_ONLY", "leak");
@@ -40,8 +40,9 @@ fn args_env_and_cwd() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn user_uid_gid_umask_and_additional_gids() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let patch = json!({"process": {"user": {"uid": 1000, "gid": 1001, "umask": 63,
                                              "additionalGids": [10, 20]}}});
@@ -72,8 +73,9 @@ fn user_uid_gid_umask_and_additional_gids() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn rlimits_are_lowered() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let patch = json!({"process": {"rlimits": [
         {"type": "RLIMIT_NOFILE", "soft": 256, "hard": 512},
@@ -101,35 +103,37 @@ fn rlimits_are_lowered() {
     );
 }
 
-/// This host's root lacks CAP_SYS_RESOURCE: raising a hard limit must fail create, naming the
-/// limit, and leave nothing behind (podman needs `--ulimit` here for exactly this reason).
+/// Raising a hard limit needs CAP_SYS_RESOURCE. Without it (this project's host: root lacks
+/// it) create fails naming the limit and leaves nothing behind (podman needs `--ulimit` here
+/// for exactly this reason); with it the container gets the raised limit.
 #[test]
-fn raising_an_rlimit_without_cap_sys_resource_fails_create() {
-    require_root!();
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let bnd = u64::from_str_radix(&status_field(&status, "CapBnd").unwrap(), 16).unwrap();
-    if bnd & (1u64 << 24) /* CAP_SYS_RESOURCE */ != 0 {
-        eprintln!("SKIP: this host has CAP_SYS_RESOURCE, raising rlimits succeeds");
-        return;
-    }
+#[ignore = "needs root and busybox-static"]
+fn raising_an_rlimit_above_the_hard_limit_needs_cap_sys_resource() {
+    support::require_root();
     let rt = Rt::ferrun();
-    let id = common::unique_id("rlimup");
+    let id = support::unique_id("rlimup");
     let hard = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
         .unwrap()
         .1;
     let patch = json!({"process": {"rlimits": [
         {"type": "RLIMIT_NOFILE", "soft": hard + 1, "hard": hard + 1}]}});
+    if support::has_effective_cap(support::CAP_SYS_RESOURCE) {
+        let out = sh_ok(&rt, "rlimup", "ulimit -Hn", patch);
+        assert_eq!(out.trim(), (hard + 1).to_string());
+        return;
+    }
     let b = sh_bundle(&id, "true", patch);
     let done = rt.run(&["create", "-b", b.path().to_str().unwrap(), &id]);
     assert_eq!(done.code, Some(1), "{done:?}");
     assert!(done.err.contains("RLIMIT_NOFILE"), "{done:?}");
     assert!(!rt.state_dir_exists(&id));
-    assert!(common::cgroup_leaked(&id).is_empty());
+    assert!(support::cgroup_leaked(&id).is_empty());
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn no_new_privileges_both_ways() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     for (nnp, want) in [(true, "1"), (false, "0")] {
         let patch = json!({"process": {"noNewPrivileges": nnp}});
@@ -143,8 +147,9 @@ fn no_new_privileges_both_ways() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn oom_score_adj_is_set() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     // Raising needs no privilege; lowering needs CAP_SYS_RESOURCE, which this host lacks.
     let patch = json!({"process": {"oomScoreAdj": 500}});
@@ -159,8 +164,9 @@ fn cap_mask(caps: &[u32]) -> String {
 /// For uid 0 the kernel grants the bounding set on execve (root's file caps are "all"), so
 /// the effective set ends up as runc's users know it; CAP_CHOWN decides whether chown works.
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn capabilities_decide_what_root_may_do() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let with_chown = ["CAP_CHOWN", "CAP_KILL"];
     let without = ["CAP_KILL"];
@@ -187,8 +193,9 @@ fn capabilities_decide_what_root_may_do() {
 /// For a non-root user all five sets are visible separately: inheritable and bounding as
 /// given, permitted = effective = ambient after execve of a file without file caps.
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn all_five_capability_sets_for_a_non_root_user() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let patch = json!({"process": {"user": {"uid": 1000, "gid": 1000}, "capabilities": {
         "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID"],
@@ -228,8 +235,9 @@ fn all_five_capability_sets_for_a_non_root_user() {
 /// `runc spec` writes ambient capabilities without inheritable ones; such an ambient cap can
 /// never be raised. runc warns and runs the container; a runc-compatible runtime must too.
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn runc_spec_default_capabilities_run() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let caps = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
     let patch = json!({"process": {"capabilities": {
@@ -246,11 +254,12 @@ fn runc_spec_default_capabilities_run() {
 /// runtime was started with an extra inheritable fd (CVE-2024-21626). Seen from the host
 /// after exec: busybox sh keeps fds of its own, so the init is `sleep`, not a shell.
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn no_host_fd_leaks_into_the_container() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
-    let id = common::unique_id("fdleak");
-    let b = common::Bundle::with_args(&["sleep", "60"], support::cg(&id));
+    let id = support::unique_id("fdleak");
+    let b = support::Bundle::with_args(&["sleep", "60"], support::cg(&id));
     let leak = std::fs::File::open("/etc/hostname").unwrap();
     rt.run_with(&["create", "-b", b.path().to_str().unwrap(), &id], |c| {
         give_fds(c, vec![(leak, 7)])
@@ -272,13 +281,14 @@ fn files(dir: &std::path::Path) -> (std::fs::File, std::fs::File, std::path::Pat
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn preserve_fds_passes_exactly_the_next_n() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let dir = tempfile::tempdir().unwrap();
     // From the host: the init (sleep) holds 0-4, not 5.
-    let id = common::unique_id("pfds");
-    let b = common::Bundle::with_args(&["sleep", "60"], support::cg(&id));
+    let id = support::unique_id("pfds");
+    let b = support::Bundle::with_args(&["sleep", "60"], support::cg(&id));
     let (f3, f4, _) = files(dir.path());
     let f5 = std::fs::File::open("/etc/hostname").unwrap();
     let args = [
@@ -299,7 +309,7 @@ fn preserve_fds_passes_exactly_the_next_n() {
     assert_eq!(target, dir.path().join("three"));
     rt.ok(&["delete", "--force", &id]);
     // From inside: the preserved fds are usable.
-    let id = common::unique_id("pfdsio");
+    let id = support::unique_id("pfdsio");
     let b = sh_bundle(&id, "cat <&3; echo four >&4", json!({}));
     let (f3, f4, four) = files(dir.path());
     let args = [
@@ -321,8 +331,9 @@ fn preserve_fds_passes_exactly_the_next_n() {
 /// runc sets HOME from the container's /etc/passwd when process.env has none ("/" for a uid
 /// that is not listed); programs and shells rely on it.
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn home_comes_from_the_containers_passwd_when_env_has_none() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     for (uid, want) in [(0, "HOME=/root"), (1000, "HOME=/")] {
         let patch = json!({"process": {"env": ["PATH=/bin"], "user": {"uid": uid, "gid": uid}}});
@@ -338,8 +349,9 @@ fn home_comes_from_the_containers_passwd_when_env_has_none() {
 /// `linux.personality` LINUX32: `uname -m` reports a 32-bit machine (runc 1.2 behaviour;
 /// runc 1.1.5 has no personality support).
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn personality_linux32_changes_uname() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let patch = json!({"linux": {"personality": {"domain": "LINUX32"}}});
     let out = sh_ok(&rt, "pers", "uname -m", patch);

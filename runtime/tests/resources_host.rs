@@ -4,20 +4,15 @@
 //! host and from inside (v1 files on this hybrid host; v2 names when the host is pure v2),
 //! that they bite, and that the cgroup is gone after delete.
 
-mod common;
 mod support;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use support::{namespaces_plus, sh_bundle, sh_ok, Rt};
+use support::{namespaces_plus, sh_bundle, sh_ok, Need, Rt};
 
 /// v1 hierarchies the tests look into (this host mounts each on its own).
 const V1: [&str; 6] = ["memory", "cpu", "pids", "cpuset", "blkio", "devices"];
-
-fn is_v1() -> bool {
-    Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists()
-}
 
 /// The test process's own cgroup in a v1 hierarchy (the runtime inherits it).
 fn own_cgroup(ctrl: &str) -> String {
@@ -40,22 +35,18 @@ fn host_dir(ctrl: &str, inner: &str) -> PathBuf {
         .join(inner.trim_start_matches('/'))
 }
 
-/// Create a `sleep` container with `cgroups_path`, check every hierarchy's directory holds its
-/// pid, delete it and check the directories are gone.
-fn check_placement(tag: &str, cgroups_path: Option<&str>, inner_of: impl Fn(&str) -> String) {
+/// Create a `sleep` container with an absolute `cgroupsPath`, check every hierarchy's
+/// directory holds its pid, delete it and check the directories are gone.
+fn check_placement(tag: &str) {
     let rt = Rt::new();
-    let id = common::unique_id(tag);
-    let mut cfg = common::base_config(&["sleep", "60"]);
-    if let Some(p) = cgroups_path {
-        common::merge(
-            &mut cfg,
-            &json!({"linux": {"cgroupsPath": p.replace("{id}", &id)}}),
-        );
-    }
-    let b = common::Bundle::new(&cfg);
+    let id = support::unique_id(tag);
+    let b = support::Bundle::with_args(&["sleep", "60"], support::cg(&id));
     rt.ok(&["create", "-b", b.path().to_str().unwrap(), &id]);
     let pid = rt.pid(&id);
-    let dirs: Vec<PathBuf> = V1.iter().map(|c| host_dir(c, &inner_of(&id))).collect();
+    let dirs: Vec<PathBuf> = V1
+        .iter()
+        .map(|c| host_dir(c, &support::cg_path(&id)))
+        .collect();
     for d in &dirs {
         let procs = std::fs::read_to_string(d.join("cgroup.procs"))
             .unwrap_or_else(|e| panic!("{}: {e}", d.display()));
@@ -69,28 +60,20 @@ fn check_placement(tag: &str, cgroups_path: Option<&str>, inner_of: impl Fn(&str
     for d in &dirs {
         assert!(!d.exists(), "{} left behind", d.display());
     }
-    assert!(common::cgroup_leaked(&id).is_empty());
+    assert!(support::cgroup_leaked(&id).is_empty());
 }
 
 #[test]
+#[ignore = "needs root, busybox-static and cgroup v1"]
 fn absolute_cgroups_path_is_joined_to_each_hierarchy() {
-    require_root!();
-    if !is_v1() {
-        eprintln!("SKIP: placement checks are written for cgroup v1/hybrid hierarchies");
-        return;
-    }
-    check_placement("cgabs", Some("/ferrun-test/{id}"), |id| {
-        format!("/ferrun-test/{id}")
-    });
+    support::require(&[Need::Root, Need::Busybox, Need::CgroupV1]);
+    check_placement("cgabs");
 }
 
 #[test]
+#[ignore = "needs root, busybox-static and cgroup v1"]
 fn relative_cgroups_path_is_under_the_runtimes_own_cgroup() {
-    require_root!();
-    if !is_v1() {
-        eprintln!("SKIP: placement checks are written for cgroup v1/hybrid hierarchies");
-        return;
-    }
+    support::require(&[Need::Root, Need::Busybox, Need::CgroupV1]);
     // Each hierarchy has its own "own cgroup" (here memory differs from the rest), so the
     // expected directory is computed per controller below.
     let parent = format!("ferrun-rel-{}", std::process::id());
@@ -98,13 +81,13 @@ fn relative_cgroups_path_is_under_the_runtimes_own_cgroup() {
     for ctrl in V1 {
         let own = own_cgroup(ctrl);
         let rt = Rt::new();
-        let id = common::unique_id("cgrel");
-        let mut cfg = common::base_config(&["sleep", "60"]);
-        common::merge(
+        let id = support::unique_id("cgrel");
+        let mut cfg = support::base_config(&["sleep", "60"]);
+        support::merge(
             &mut cfg,
             &json!({"linux": {"cgroupsPath": format!("{parent}/{id}")}}),
         );
-        let b = common::Bundle::new(&cfg);
+        let b = support::Bundle::new(&cfg);
         rt.ok(&["create", "-b", b.path().to_str().unwrap(), &id]);
         let dir = host_dir(ctrl, &format!("{own}/{parent}/{id}"));
         assert!(
@@ -141,17 +124,14 @@ impl Drop for RemoveEverywhere {
 }
 
 #[test]
+#[ignore = "needs root, busybox-static and cgroup v1"]
 fn default_cgroup_is_named_after_the_id_relative_to_the_runtime() {
-    require_root!();
-    if !is_v1() {
-        eprintln!("SKIP: placement checks are written for cgroup v1/hybrid hierarchies");
-        return;
-    }
+    support::require(&[Need::Root, Need::Busybox, Need::CgroupV1]);
     for ctrl in ["memory", "pids"] {
         let own = own_cgroup(ctrl);
         let rt = Rt::new();
-        let id = common::unique_id("cgdef");
-        let b = common::Bundle::with_args(&["sleep", "60"], json!({}));
+        let id = support::unique_id("cgdef");
+        let b = support::Bundle::with_args(&["sleep", "60"], json!({}));
         rt.ok(&["create", "-b", b.path().to_str().unwrap(), &id]);
         let dir = host_dir(ctrl, &format!("{own}/{id}"));
         assert!(
@@ -164,8 +144,13 @@ fn default_cgroup_is_named_after_the_id_relative_to_the_runtime() {
     }
 }
 
-/// The first whole disk (not loop/zram/ram), as (major, minor).
-fn a_disk() -> Option<(u64, u64)> {
+/// The first whole disk (not loop/zram/ram), as (major, minor), for blkio throttling: every
+/// machine this project supports boots from one.
+fn a_disk() -> (u64, u64) {
+    find_disk().expect("no whole disk in /sys/block to throttle")
+}
+
+fn find_disk() -> Option<(u64, u64)> {
     let mut names: Vec<String> = std::fs::read_dir("/sys/block")
         .ok()?
         .flatten()
@@ -213,25 +198,19 @@ fn v1_expectations(disk: (u64, u64)) -> Vec<(&'static str, String)> {
 }
 
 #[test]
+#[ignore = "needs root, busybox-static and cgroup v1"]
 fn resources_read_back_from_the_host() {
-    require_root!();
-    if !is_v1() {
-        eprintln!("SKIP: expectations are written for cgroup v1/hybrid hierarchies");
-        return;
-    }
-    let Some(disk) = a_disk() else {
-        eprintln!("SKIP: no block device for blkio throttling");
-        return;
-    };
+    support::require(&[Need::Root, Need::Busybox, Need::CgroupV1]);
+    let disk = a_disk();
     let rt = Rt::new();
-    let id = common::unique_id("cgres");
+    let id = support::unique_id("cgres");
     let b = sh_bundle(
         &id,
         "sleep 60",
         json!({"linux": {"resources": resources(disk)}}),
     );
     rt.ok(&["create", "-b", b.path().to_str().unwrap(), &id]);
-    let dir = |ctrl: &str| host_dir(ctrl, &format!("/ferrun-test/{id}"));
+    let dir = |ctrl: &str| host_dir(ctrl, &support::cg_path(&id));
     for (file, value) in v1_expectations(disk) {
         let (ctrl, name) = file.split_once('/').unwrap();
         let path = dir(ctrl).join(name);
@@ -250,20 +229,14 @@ fn resources_read_back_from_the_host() {
         "deny-all not applied: {devices}"
     );
     rt.ok(&["delete", "--force", &id]);
-    assert!(common::cgroup_leaked(&id).is_empty());
+    assert!(support::cgroup_leaked(&id).is_empty());
 }
 
 #[test]
+#[ignore = "needs root, busybox-static and cgroup v1"]
 fn resources_read_back_from_inside_a_cgroup_namespace() {
-    require_root!();
-    if !is_v1() {
-        eprintln!("SKIP: expectations are written for cgroup v1/hybrid hierarchies");
-        return;
-    }
-    let Some(disk) = a_disk() else {
-        eprintln!("SKIP: no block device for blkio throttling");
-        return;
-    };
+    support::require(&[Need::Root, Need::Busybox, Need::CgroupV1]);
+    let disk = a_disk();
     let rt = Rt::new();
     let want = v1_expectations(disk);
     let cat: String = want
@@ -283,8 +256,9 @@ fn resources_read_back_from_inside_a_cgroup_namespace() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn pids_limit_stops_forks() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let patch = json!({"linux": {"resources": {"pids": {"limit": 4}}}});
     // ash gives up on the loop (exit 2) when fork fails; what matters is that it failed.
@@ -306,8 +280,9 @@ fn pids_limit_stops_forks() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn memory_limit_kills_a_hog() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     // 16 MiB limit, no extra swap; the hog holds 64 MiB in a shell variable's worth of tmpfs.
     let patch = json!({"linux": {"resources": {"memory": {"limit": 16777216, "swap": 16777216}}},

@@ -17,6 +17,8 @@ use std::ffi::CString;
 use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
+mod support;
+
 /// Where the container mounts things, as host paths: a leak would show up at one of these.
 const CONTAINER_TARGETS: &[&str] = &[
     "/",
@@ -434,47 +436,35 @@ fn run_case(case: Case) {
     );
 }
 
-fn root_and_busybox() -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        println!("SKIP: rootfs_host needs root (mount and pid namespaces)");
-        return false;
-    }
-    if !Path::new("/bin/busybox").exists() {
-        println!("SKIP: /bin/busybox (busybox-static) is not installed");
-        return false;
-    }
-    true
-}
-
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn prepare_pivot_finalize_on_a_busybox_rootfs() {
-    if root_and_busybox() {
-        run_case(Case {
-            no_pivot: false,
-            user_ns: false,
-            cgroup_ns: false,
-        });
-    }
+    support::require_root();
+    run_case(Case {
+        no_pivot: false,
+        user_ns: false,
+        cgroup_ns: false,
+    });
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn no_pivot_with_cgroupns_mounts_fresh_hierarchies() {
-    if root_and_busybox() {
-        run_case(Case {
-            no_pivot: true,
-            user_ns: false,
-            cgroup_ns: true,
-        });
-    }
+    support::require_root();
+    run_case(Case {
+        no_pivot: true,
+        user_ns: false,
+        cgroup_ns: true,
+    });
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn user_namespace_binds_devices_and_keeps_locked_flags() {
-    if root_and_busybox() {
-        run_case(Case {
-            no_pivot: false,
-            user_ns: true,
-            cgroup_ns: true,
-        });
-    }
+    support::require_root();
+    run_case(Case {
+        no_pivot: false,
+        user_ns: true,
+        cgroup_ns: true,
+    });
 }

@@ -7,7 +7,6 @@
 //! Cleanup: each `User` force-deletes the containers it made (as the user) when dropped, also
 //! on panic; the tempdirs (state root, bundles) are removed by root afterwards.
 
-mod common;
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
@@ -16,41 +15,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::{run_watched, Done, WATCHDOG};
+use support::{run_watched, Done, Need, WATCHDOG};
 
 /// nobody: present on every Debian host, owns nothing we care about.
 const UID: u32 = 65534;
 
-/// Why this host cannot run rootless containers, if it cannot.
-fn skip_reason() -> Option<String> {
-    if let Some(r) = common::skip_reason() {
-        return Some(r);
-    }
-    let max = std::fs::read_to_string("/proc/sys/user/max_user_namespaces").unwrap_or_default();
-    if max.trim() == "0" {
-        return Some("user.max_user_namespaces is 0".into());
-    }
-    let probe = Command::new("unshare")
-        .args(["--user", "--map-root-user", "true"])
-        .uid(UID)
-        .gid(UID)
-        .status();
-    match probe {
-        Ok(s) if s.success() => None,
-        other => Some(format!(
-            "uid {UID} cannot create a user namespace (unshare -Ur: {other:?})"
-        )),
-    }
-}
-
-macro_rules! require_rootless_host {
-    () => {
-        if let Some(reason) = skip_reason() {
-            eprintln!("SKIP: {reason}");
-            return;
-        }
-    };
-}
+/// What every test here needs: root (to act as the user) and a user who may unshare.
+const NEEDS: [Need; 3] = [Need::Root, Need::Busybox, Need::UsernsFor(UID)];
 
 /// chown -R to the unprivileged user (without following symlinks).
 fn chown_tree(path: &Path) {
@@ -83,7 +54,7 @@ impl User {
 
     /// ferrun as the user: no `--root`, so the default ($XDG_RUNTIME_DIR/ferrun) is used.
     fn cmd(&self) -> Command {
-        let mut c = Command::new(common::Ferrun::bin());
+        let mut c = Command::new(support::ferrun_bin());
         // std drops supplementary groups (setgroups(0)) when root sets a uid.
         c.uid(UID).gid(UID).env("XDG_RUNTIME_DIR", self.xdg.path());
         c.stdin(std::process::Stdio::null());
@@ -115,18 +86,18 @@ impl User {
             .prefix("ferrun-rootless-bundle-")
             .tempdir()
             .expect("bundle tempdir");
-        common::busybox_rootfs(&dir.path().join("rootfs"));
+        support::busybox_rootfs(&dir.path().join("rootfs"));
         chown_tree(dir.path());
         let b = dir.path().to_str().expect("utf-8 path");
         self.ok(&["spec", "--rootless", "--bundle", b]);
         let path = dir.path().join("config.json");
         let mut cfg: Value =
             serde_json::from_slice(&std::fs::read(&path).expect("read config")).expect("json");
-        common::merge(
+        support::merge(
             &mut cfg,
             &json!({"process": {"terminal": false, "args": args}}),
         );
-        common::merge(&mut cfg, &patch);
+        support::merge(&mut cfg, &patch);
         std::fs::write(&path, serde_json::to_vec_pretty(&cfg).expect("json")).expect("write");
         dir
     }
@@ -160,10 +131,11 @@ fn words(s: &str) -> Vec<Vec<&str>> {
 }
 
 #[test]
+#[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn run_maps_the_caller_to_root_inside() {
-    require_rootless_host!();
+    support::require(&NEEDS);
     let user = User::new();
-    let id = common::unique_id("rl-run");
+    let id = support::unique_id("rl-run");
     let script = "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map";
     let b = user.bundle(&["sh", "-c", script], json!({}));
     let done = user
@@ -181,7 +153,7 @@ fn run_maps_the_caller_to_root_inside() {
         "{done:#?}"
     );
     assert!(!user.state_dir(&id).exists(), "run removes its state");
-    assert!(common::cgroup_leaked(&id).is_empty(), "no cgroup for {id}");
+    assert!(support::cgroup_leaked(&id).is_empty(), "no cgroup for {id}");
 }
 
 /// The init before `start` is still ferrun: it must run from a sealed memfd copy, since
@@ -198,10 +170,11 @@ fn assert_sealed_exe(pid: i32) {
 }
 
 #[test]
+#[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn create_start_exec_kill_delete_as_the_user() {
-    require_rootless_host!();
+    support::require(&NEEDS);
     let user = User::new();
-    let id = common::unique_id("rl-life");
+    let id = support::unique_id("rl-life");
     let b = user.bundle(&["sleep", "300"], json!({}));
     user.ok(&["create", "-b", b.path().to_str().unwrap(), &id]);
     assert!(user.state_dir(&id).join("state.json").exists());
@@ -249,10 +222,11 @@ fn create_start_exec_kill_delete_as_the_user() {
 }
 
 #[test]
+#[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn no_user_namespace_fails_naming_the_field_and_leaves_nothing() {
-    require_rootless_host!();
+    support::require(&NEEDS);
     let user = User::new();
-    let id = common::unique_id("rl-nouserns");
+    let id = support::unique_id("rl-nouserns");
     let b = user.bundle(&["true"], json!({}));
     let path = b.path().join("config.json");
     let mut cfg: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
@@ -270,14 +244,15 @@ fn no_user_namespace_fails_naming_the_field_and_leaves_nothing() {
     assert!(done.err.contains("user namespace"), "{}", done.err);
     assert!(!user.state_dir(&id).exists(), "no state dir left");
     assert!(procs_mentioning(&id).is_empty(), "no process left");
-    assert!(common::cgroup_leaked(&id).is_empty(), "no cgroup left");
+    assert!(support::cgroup_leaked(&id).is_empty(), "no cgroup left");
 }
 
 #[test]
+#[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn mapping_another_uid_needs_the_helper_and_names_the_field() {
-    require_rootless_host!();
+    support::require(&NEEDS);
     let user = User::new();
-    let id = common::unique_id("rl-map");
+    let id = support::unique_id("rl-map");
     // Host root inside: the kernel refuses it to an unprivileged writer, and newuidmap
     // (if installed) refuses it unless /etc/subuid grants uid 0, which it never does.
     let patch = json!({"linux": {"uidMappings": [{"containerID": 0, "hostID": 0, "size": 1}]}});
@@ -291,10 +266,11 @@ fn mapping_another_uid_needs_the_helper_and_names_the_field() {
 }
 
 #[test]
+#[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn limits_without_a_writable_cgroup_fail_naming_the_field() {
-    require_rootless_host!();
+    support::require(&NEEDS);
     let user = User::new();
-    let id = common::unique_id("rl-limit");
+    let id = support::unique_id("rl-limit");
     let patch = json!({"linux": {"resources": {"memory": {"limit": 67108864}}}});
     let b = user.bundle(&["true"], patch);
     let done = user.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
@@ -306,24 +282,26 @@ fn limits_without_a_writable_cgroup_fail_naming_the_field() {
 
 /// runc ignores an unwritable cgroup only when no linux.cgroupsPath was asked for.
 #[test]
+#[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn an_explicit_cgroups_path_that_cannot_be_made_is_an_error() {
-    require_rootless_host!();
+    support::require(&NEEDS);
     let user = User::new();
-    let id = common::unique_id("rl-cgpath");
-    let patch = json!({"linux": {"cgroupsPath": format!("/ferrun-test/{id}")}});
+    let id = support::unique_id("rl-cgpath");
+    let patch = support::cg(&id);
     let b = user.bundle(&["true"], patch);
     let done = user.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
     assert_eq!(done.code, Some(1), "{done:#?}");
     assert!(done.err.contains("linux.cgroupsPath"), "{}", done.err);
     assert!(!user.state_dir(&id).exists(), "no state dir left");
-    assert!(common::cgroup_leaked(&id).is_empty(), "no cgroup left");
+    assert!(support::cgroup_leaked(&id).is_empty(), "no cgroup left");
 }
 
 #[test]
+#[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn the_container_cannot_write_what_the_user_cannot() {
-    require_rootless_host!();
+    support::require(&NEEDS);
     let user = User::new();
-    let id = common::unique_id("rl-bind");
+    let id = support::unique_id("rl-bind");
     let host = tempfile::Builder::new()
         .prefix("ferrun-rootless-host-")
         .tempdir()

@@ -2,7 +2,6 @@
 //! /proc/self/status, a denied syscall's errno (default EPERM, or errnoRet), the default
 //! action, an argument rule, and a kill action.
 
-mod common;
 mod support;
 
 use serde_json::{json, Value};
@@ -11,15 +10,16 @@ use support::{sh_ok, status_field, Rt};
 /// Deny mkdir/mkdirat with `action` (and `extra` fields such as errnoRet); allow the rest.
 fn deny_mkdir(action: &str, extra: Value) -> Value {
     let mut rule = json!({"names": ["mkdir", "mkdirat"], "action": action});
-    common::merge(&mut rule, &extra);
+    support::merge(&mut rule, &extra);
     json!({"defaultAction": "SCMP_ACT_ALLOW",
            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
            "syscalls": [rule]})
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn filter_mode_and_errno_ret_with_and_without_no_new_privileges() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     // noNewPrivileges decides when the filter is loaded (just before execve, or before the
     // capabilities are dropped); both paths must end with the filter in place.
@@ -47,8 +47,9 @@ fn filter_mode_and_errno_ret_with_and_without_no_new_privileges() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn errno_action_defaults_to_eperm() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let patch = json!({"linux": {"seccomp": deny_mkdir("SCMP_ACT_ERRNO", json!({}))}});
     let out = sh_ok(
@@ -62,8 +63,9 @@ fn errno_action_defaults_to_eperm() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn no_seccomp_means_mode_zero() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let out = sh_ok(
         &rt,
@@ -155,8 +157,9 @@ const ALLOWED: &[&str] = &[
 ];
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn default_action_applies_to_unlisted_syscalls() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let patch = json!({"linux": {"seccomp": {
         "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
@@ -169,8 +172,9 @@ fn default_action_applies_to_unlisted_syscalls() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn argument_rule_matches_only_the_given_value() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     // kill(pid, SIGUSR1) is refused; kill(pid, 0) is not.
     let patch = json!({"linux": {"seccomp": {
@@ -190,8 +194,9 @@ fn argument_rule_matches_only_the_given_value() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn kill_process_action_kills_with_sigsys() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
     let patch = json!({"linux": {"seccomp": deny_mkdir("SCMP_ACT_KILL_PROCESS", json!({}))}});
     let out = sh_ok(&rt, "sckill", "mkdir /tmp/d 2>/dev/null; echo rc=$?", patch);

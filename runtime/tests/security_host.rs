@@ -2,7 +2,8 @@
 //! harness's other threads are not copied), changes the child's own seccomp filter,
 //! capabilities, credentials or rlimits, checks the result from inside and reports through
 //! its exit code; the parent asserts on the code. Nothing outside the child is changed, so
-//! there is nothing to clean up. Without root each test prints `SKIP: ...` and returns.
+//! there is nothing to clean up. The tests are `#[ignore]`d unless requested (they need root
+//! for seccomp without no_new_privs, capset and setresuid; see `support::require`).
 
 use std::ffi::CString;
 use std::io::Write;
@@ -15,16 +16,7 @@ use nix::unistd::{fork, ForkResult};
 use oci_spec::runtime::{LinuxCapabilities, LinuxSeccomp, PosixRlimit, Process};
 use serde_json::json;
 
-/// Exit code a child uses to say "this host cannot show it" (e.g. it has CAP_SYS_RESOURCE).
-const CHILD_SKIP: i32 = 77;
-
-fn skip_unless_root(test: &str) -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return false;
-    }
-    println!("SKIP: {test}: needs root (seccomp without no_new_privs, capset, setresuid)");
-    true
-}
+mod support;
 
 /// Write to the real stderr: the harness only captures the print macros of its own threads.
 fn say(msg: &str) {
@@ -91,10 +83,9 @@ fn profile() -> LinuxSeccomp {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn seccomp_filter_denies_with_the_configured_errno() {
-    if skip_unless_root("seccomp_filter_denies_with_the_configured_errno") {
-        return;
-    }
+    support::require(&[support::Need::Root]);
     let dir = std::env::temp_dir().join(format!("ferrun-sec-mkdir-{}", std::process::id()));
     let path = CString::new(dir.to_str().expect("utf-8 path")).expect("no NUL");
     let code = in_child(|| {
@@ -143,10 +134,9 @@ fn seccomp_filter_denies_with_the_configured_errno() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn seccomp_kill_process_kills_the_child() {
-    if skip_unless_root("seccomp_kill_process_kills_the_child") {
-        return;
-    }
+    support::require(&[support::Need::Root]);
     let cfg: LinuxSeccomp = serde_json::from_value(json!({
         "defaultAction": "SCMP_ACT_ALLOW",
         "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_KILL_PROCESS"}]
@@ -170,10 +160,9 @@ fn capabilities(v: serde_json::Value) -> LinuxCapabilities {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn caps_apply_sets_bounding_effective_and_permitted() {
-    if skip_unless_root("caps_apply_sets_bounding_effective_and_permitted") {
-        return;
-    }
+    support::require(&[support::Need::Root]);
     let c = capabilities(json!({
         "bounding": ["CAP_CHOWN", "CAP_KILL"],
         "effective": ["CAP_CHOWN"],
@@ -209,10 +198,9 @@ fn process(v: serde_json::Value) -> Process {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn apply_process_switches_user_keeps_configured_caps_and_defers_seccomp_with_nnp() {
-    if skip_unless_root("apply_process_switches_user_keeps_configured_caps") {
-        return;
-    }
+    support::require(&[support::Need::Root]);
     let p = process(json!({
         "user": {"uid": 65534, "gid": 65534, "additionalGids": [1234]},
         "args": ["sh"], "cwd": "/", "noNewPrivileges": true,
@@ -263,10 +251,9 @@ fn apply_process_switches_user_keeps_configured_caps_and_defers_seccomp_with_nnp
 }
 
 #[test]
+#[ignore = "needs root"]
 fn apply_process_without_nnp_loads_seccomp_before_dropping_caps() {
-    if skip_unless_root("apply_process_without_nnp_loads_seccomp_before_dropping_caps") {
-        return;
-    }
+    support::require(&[support::Need::Root]);
     // No capabilities at all: the load must have happened while CAP_SYS_ADMIN was held.
     let p = process(json!({"user": {"uid": 1000, "gid": 1000}, "args": ["sh"], "cwd": "/"}));
     let cfg = profile();
@@ -292,11 +279,13 @@ fn nofile(soft: u64, hard: u64) -> PosixRlimit {
         .expect("valid rlimit")
 }
 
+/// Lowering always works; raising above the hard limit needs CAP_SYS_RESOURCE, which this
+/// project's host withholds from root: then the error names the limit and the errno.
 #[test]
-fn rlimits_lower_and_raising_above_hard_names_the_limit() {
-    if skip_unless_root("rlimits_lower_and_raising_above_hard_names_the_limit") {
-        return;
-    }
+#[ignore = "needs root"]
+fn rlimits_lower_and_raising_above_hard_needs_cap_sys_resource() {
+    support::require(&[support::Need::Root]);
+    let can_raise = support::has_effective_cap(support::CAP_SYS_RESOURCE);
     let code = in_child(|| {
         if let Err(e) = rlimits::apply(&[nofile(64, 128)]) {
             return (say(&format!("lowering: {e}")), 10).1;
@@ -305,12 +294,18 @@ fn rlimits_lower_and_raising_above_hard_names_the_limit() {
             return 11;
         }
         match rlimits::apply(&[nofile(64, 129)]) {
-            // The host grants CAP_SYS_RESOURCE: raising is allowed, nothing to show.
-            Ok(()) => CHILD_SKIP,
+            Ok(()) if can_raise => {
+                if getrlimit(Resource::RLIMIT_NOFILE) == Ok((64, 129)) {
+                    0
+                } else {
+                    13
+                }
+            }
+            Ok(()) => (say("raising succeeded without CAP_SYS_RESOURCE"), 14).1,
             Err(e) => {
                 let msg = e.to_string();
-                say(&format!("raising refused as expected: {msg}"));
-                if msg.contains("RLIMIT_NOFILE") && msg.contains("EPERM") {
+                say(&format!("raising refused: {msg}"));
+                if !can_raise && msg.contains("RLIMIT_NOFILE") && msg.contains("EPERM") {
                     0
                 } else {
                     12
@@ -318,44 +313,44 @@ fn rlimits_lower_and_raising_above_hard_names_the_limit() {
             }
         }
     });
-    if code == CHILD_SKIP {
-        println!("SKIP: raising above the hard limit succeeded: this host has CAP_SYS_RESOURCE");
-        return;
-    }
-    assert_eq!(code, 0, "child failed at step {code}");
+    assert_eq!(
+        code, 0,
+        "child failed at step {code} (CAP_SYS_RESOURCE: {can_raise})"
+    );
 }
 
+/// Raising oom_score_adj needs nothing; lowering it needs CAP_SYS_RESOURCE, and without it
+/// the error names the capability.
 #[test]
-fn oom_score_adj_can_be_raised_and_lowering_names_the_capability() {
-    if skip_unless_root("oom_score_adj_can_be_raised_and_lowering_names_the_capability") {
-        return;
-    }
+#[ignore = "needs root"]
+fn oom_score_adj_can_be_raised_and_lowering_needs_cap_sys_resource() {
+    support::require(&[support::Need::Root]);
+    let can_lower = support::has_effective_cap(support::CAP_SYS_RESOURCE);
     let code = in_child(|| {
         if let Err(e) = security::set_oom_score_adj(500) {
             return (say(&format!("raise: {e}")), 10).1;
         }
-        let now = std::fs::read_to_string("/proc/self/oom_score_adj").unwrap_or_default();
-        if now.trim() != "500" {
+        let now = || std::fs::read_to_string("/proc/self/oom_score_adj").unwrap_or_default();
+        if now().trim() != "500" {
             return 11;
         }
         match security::set_oom_score_adj(-500) {
-            Ok(()) => CHILD_SKIP,
-            Err(e) if e.to_string().contains("CAP_SYS_RESOURCE") => 0,
+            Ok(()) if can_lower && now().trim() == "-500" => 0,
+            Ok(()) => (say(&format!("lowering: now {:?}", now())), 13).1,
+            Err(e) if !can_lower && e.to_string().contains("CAP_SYS_RESOURCE") => 0,
             Err(e) => (say(&format!("lower: {e}")), 12).1,
         }
     });
-    if code == CHILD_SKIP {
-        println!("SKIP: lowering oom_score_adj succeeded: this host has CAP_SYS_RESOURCE");
-        return;
-    }
-    assert_eq!(code, 0, "child failed at step {code}");
+    assert_eq!(
+        code, 0,
+        "child failed at step {code} (CAP_SYS_RESOURCE: {can_lower})"
+    );
 }
 
 #[test]
+#[ignore = "needs root"]
 fn runc_spec_default_capabilities_apply_with_ambient_left_out() {
-    if skip_unless_root("runc_spec_default_capabilities_apply_with_ambient_left_out") {
-        return;
-    }
+    support::require(&[support::Need::Root]);
     // The shape of `runc spec`'s process: ambient listed, inheritable absent.
     let three = json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
     let p = process(json!({
@@ -403,10 +398,9 @@ fn blocking_profile(arches: serde_json::Value) -> LinuxSeccomp {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn syscalls_newer_than_the_profile_get_enosys_like_runc() {
-    if skip_unless_root("syscalls_newer_than_the_profile_get_enosys_like_runc") {
-        return;
-    }
+    support::require(&[support::Need::Root]);
     let cfg = blocking_profile(json!([
         "SCMP_ARCH_X86_64",
         "SCMP_ARCH_X86",
@@ -435,10 +429,9 @@ fn syscalls_newer_than_the_profile_get_enosys_like_runc() {
 }
 
 #[test]
+#[ignore = "needs root"]
 fn without_listed_architectures_newer_syscalls_get_the_default_action_like_runc() {
-    if skip_unless_root("without_listed_architectures_newer_syscalls_get_the_default_action") {
-        return;
-    }
+    support::require(&[support::Need::Root]);
     let cfg = blocking_profile(json!([]));
     let code = in_child(|| {
         let Ok(filter) = seccomp::compile(&cfg) else {

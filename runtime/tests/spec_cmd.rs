@@ -1,14 +1,13 @@
 //! `ferrun spec` writes a runc-like default config.json (the README's quickstart and
 //! scripts/busybox-bundle.sh start with it). Needs no root.
 
-mod common;
 mod support;
 
 use support::{run_watched, WATCHDOG};
 
 fn spec(args: &[&str]) -> (support::Done, serde_json::Value, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = std::process::Command::new(common::Ferrun::bin());
+    let mut cmd = std::process::Command::new(support::ferrun_bin());
     cmd.arg("spec").args(args).arg("--bundle").arg(dir.path());
     let done = run_watched(&mut cmd, WATCHDOG);
     let cfg = std::fs::read(dir.path().join("config.json"))

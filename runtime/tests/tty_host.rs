@@ -2,7 +2,6 @@
 //! connects to a unix socket and sends the pty master with SCM_RIGHTS; the container's stdio
 //! and /dev/console are the pty slave, sized by `process.consoleSize`.
 
-mod common;
 mod support;
 
 use std::io::{IoSliceMut, Read};
@@ -58,10 +57,11 @@ fn drain(master: OwnedFd) -> String {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn console_socket_receives_the_pty_master() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
-    let id = common::unique_id("tty");
+    let id = support::unique_id("tty");
     let patch = json!({"process": {"terminal": true, "consoleSize": {"height": 30, "width": 100}}});
     let b = sh_bundle(
         &id,
@@ -99,14 +99,15 @@ fn console_socket_receives_the_pty_master() {
 }
 
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn terminal_without_console_socket_fails_create_cleanly() {
-    require_root!();
+    support::require_root();
     let rt = Rt::new();
-    let id = common::unique_id("ttynosock");
+    let id = support::unique_id("ttynosock");
     let b = sh_bundle(&id, "true", json!({"process": {"terminal": true}}));
     let done = rt.run(&["create", "-b", b.path().to_str().unwrap(), &id]);
     assert_eq!(done.code, Some(1), "{done:?}");
     assert!(done.err.contains("console"), "{done:?}");
     assert!(!rt.state_dir_exists(&id));
-    assert!(common::cgroup_leaked(&id).is_empty());
+    assert!(support::cgroup_leaked(&id).is_empty());
 }

@@ -3,12 +3,11 @@
 //! ignoring, say, an SELinux label would make a container look confined while it is not.
 //! The same holds for an AppArmor profile on a host without AppArmor.
 
-mod common;
 mod support;
 
 use rstest::rstest;
 use serde_json::{json, Value};
-use support::{sh_bundle, Rt};
+use support::{sh_bundle, Need, Rt};
 
 #[rstest]
 #[case::selinux("process.selinuxLabel", json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}))]
@@ -23,10 +22,11 @@ use support::{sh_bundle, Rt};
     "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
     "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]}))]
 #[case::windows("windows", json!({"windows": {"layerFolders": ["C:\\layers"]}}))]
+#[ignore = "needs root and busybox-static"]
 fn unsupported_field_fails_create_naming_it(#[case] field: &str, #[case] patch: Value) {
-    require_root!();
+    support::require_root();
     let rt = Rt::ferrun();
-    let id = common::unique_id("unsup");
+    let id = support::unique_id("unsup");
     let b = sh_bundle(&id, "true", patch);
     let done = rt.run(&["create", "-b", b.path().to_str().unwrap(), &id]);
     assert_eq!(done.code, Some(1), "{done:?}");
@@ -35,7 +35,7 @@ fn unsupported_field_fails_create_naming_it(#[case] field: &str, #[case] patch: 
         "error does not name {field}: {done:?}"
     );
     assert!(!rt.state_dir_exists(&id), "state left behind");
-    assert!(common::cgroup_leaked(&id).is_empty(), "cgroup left behind");
+    assert!(support::cgroup_leaked(&id).is_empty(), "cgroup left behind");
     assert_eq!(rt.ok(&["list", "-q"]), "");
 }
 
@@ -43,14 +43,11 @@ fn unsupported_field_fails_create_naming_it(#[case] field: &str, #[case] patch: 
 /// silently meaningless: create refuses it up front, naming the field and the profile. (The
 /// apparmor VM profile proves the other half: the profile confines the process.)
 #[test]
+#[ignore = "needs root, busybox-static and a host without AppArmor"]
 fn apparmor_profile_without_apparmor_fails_create() {
-    require_root!();
-    if ferrun::security::apparmor::host_enabled() {
-        eprintln!("SKIP: AppArmor is enabled on this host; vm-tests' apparmor profile covers it");
-        return;
-    }
+    support::require(&[Need::Root, Need::Busybox, Need::NoAppArmor]);
     let rt = Rt::ferrun();
-    let id = common::unique_id("aa");
+    let id = support::unique_id("aa");
     let b = sh_bundle(
         &id,
         "true",
@@ -64,16 +61,17 @@ fn apparmor_profile_without_apparmor_fails_create() {
         "{done:?}"
     );
     assert!(!rt.state_dir_exists(&id), "state left behind");
-    assert!(common::cgroup_leaked(&id).is_empty(), "cgroup left behind");
+    assert!(support::cgroup_leaked(&id).is_empty(), "cgroup left behind");
 }
 
 /// A field of the right name but the wrong type is a parse error naming it (serde's message
 /// carries the line and column), not a silently defaulted value.
 #[test]
+#[ignore = "needs root and busybox-static"]
 fn field_of_the_wrong_type_fails_create() {
-    require_root!();
+    support::require_root();
     let rt = Rt::ferrun();
-    let id = common::unique_id("badtype");
+    let id = support::unique_id("badtype");
     let b = sh_bundle(
         &id,
         "true",
@@ -83,5 +81,5 @@ fn field_of_the_wrong_type_fails_create() {
     assert_eq!(done.code, Some(1), "{done:?}");
     assert!(done.err.contains("config.json"), "{done:?}");
     assert!(!rt.state_dir_exists(&id));
-    assert!(common::cgroup_leaked(&id).is_empty());
+    assert!(support::cgroup_leaked(&id).is_empty());
 }
