@@ -64,39 +64,15 @@ fn a_thousand_sequential_runs_all_succeed() {
     assert!(leaked.is_empty(), "cgroups left behind: {leaked:?}");
 }
 
-/// Directories named `<tag>-*` in the runtime's own cgroup of every v1 hierarchy and in
-/// cgroup2 (where default, relative cgroups are made).
+/// Directories named `<tag>-*` in the runtime's own cgroup of every hierarchy (where
+/// default, relative cgroups are made).
 fn leftover_cgroups(tag: &str) -> Vec<std::path::PathBuf> {
-    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
-    let mut found = Vec::new();
-    for line in own.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (_, ctrls, path) = (
-            parts.next(),
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-        );
-        let mount = if ctrls.is_empty() {
-            "unified".to_string()
-        } else {
-            ctrls.trim_start_matches("name=").to_string()
-        };
-        let dir = std::path::Path::new("/sys/fs/cgroup")
-            .join(mount)
-            .join(path.trim_start_matches('/'));
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        found.extend(
-            entries
-                .flatten()
-                .filter(|e| {
-                    e.file_name()
-                        .to_string_lossy()
-                        .starts_with(&format!("{tag}-"))
-                })
-                .map(|e| e.path()),
-        );
-    }
-    found
+    let prefix = format!("{tag}-");
+    support::own_cgroup_dirs()
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.flatten())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect()
 }

@@ -139,8 +139,9 @@ struct SharedMount(tempfile::TempDir);
 
 impl SharedMount {
     fn new() -> Self {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().to_str().unwrap();
+        // Built first, so drop unmounts the tmpfs even if making it shared fails.
+        let me = SharedMount(tempfile::tempdir().unwrap());
+        let p = me.0.path().to_str().unwrap();
         let st = std::process::Command::new("sh")
             .args([
                 "-c",
@@ -148,8 +149,8 @@ impl SharedMount {
             ])
             .status()
             .unwrap();
-        assert!(st.success());
-        SharedMount(d)
+        assert!(st.success(), "mount a shared tmpfs on {p}: {st}");
+        me
     }
 }
 

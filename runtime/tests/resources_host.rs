@@ -106,19 +106,8 @@ struct RemoveEverywhere(String);
 
 impl Drop for RemoveEverywhere {
     fn drop(&mut self) {
-        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-        for line in own.lines() {
-            let mut parts = line.splitn(3, ':');
-            let (_, ctrls, path) = (parts.next(), parts.next(), parts.next());
-            let (Some(ctrls), Some(path)) = (ctrls, path) else {
-                continue;
-            };
-            let mount = if ctrls.is_empty() {
-                "unified"
-            } else {
-                ctrls.trim_start_matches("name=")
-            };
-            let _ = std::fs::remove_dir(host_dir(mount, path).join(&self.0));
+        for dir in support::own_cgroup_dirs() {
+            let _ = std::fs::remove_dir(dir.join(&self.0));
         }
     }
 }

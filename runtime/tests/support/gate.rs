@@ -73,8 +73,15 @@ pub fn ci_requires_root_tests() -> bool {
 /// Fail the calling test, naming what is missing, unless the host meets every need. Call it
 /// first in every `#[ignore = "needs root ..."]` test: only a requested test reaches it.
 pub fn require(needs: &[Need]) {
-    // Root first: without it the other probes (unshare as another uid) mean nothing.
-    let missing: Vec<String> = needs.iter().filter_map(|n| n.missing()).collect();
+    // Without root the other probes (unshare as another uid) fail for that reason alone.
+    let no_root = needs
+        .iter()
+        .find(|n| matches!(n, Need::Root))
+        .and_then(|n| n.missing());
+    let missing: Vec<String> = match no_root {
+        Some(why) => vec![why],
+        None => needs.iter().filter_map(|n| n.missing()).collect(),
+    };
     if missing.is_empty() {
         return;
     }

@@ -1,7 +1,7 @@
 //! What the tests look at on the host: cgroup directories, /proc, mountinfo, open fds.
 
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ fn cgroup_dirs_named(names: &[&str]) -> Vec<PathBuf> {
             {
                 found.push(p.clone());
             }
-            if p.components().count() < 8 {
+            if p.components().count() < 12 {
                 stack.push(p);
             }
         }
@@ -48,6 +48,27 @@ pub fn remove_cgroups_named(names: &[&str]) {
             eprintln!("cleanup: cannot remove cgroup {}: {e}", d.display());
         }
     }
+}
+
+/// The test process's own cgroup directory in every hierarchy (v1 controllers, named v1
+/// hierarchies and cgroup2), where the runtime makes relative and default cgroups.
+pub fn own_cgroup_dirs() -> Vec<PathBuf> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").expect("/proc/self/cgroup");
+    let root = Path::new("/sys/fs/cgroup");
+    own.lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ':');
+            let (_, ctrls, path) = (parts.next()?, parts.next()?, parts.next()?);
+            let mount = if !ctrls.is_empty() {
+                root.join(ctrls.trim_start_matches("name="))
+            } else if root.join("unified").is_dir() {
+                root.join("unified")
+            } else {
+                root.to_path_buf()
+            };
+            Some(mount.join(path.trim_start_matches('/')))
+        })
+        .collect()
 }
 
 /// The value of `Key:` in a /proc/<pid>/status text, whitespace-trimmed.
