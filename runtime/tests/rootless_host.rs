@@ -4,18 +4,16 @@
 //! skipped cgroups and the sealed-memfd re-exec are all exercised as a real user meets them.
 //! Bundles come from `ferrun spec --rootless` run as that user (runc's rootless config).
 //!
-//! Cleanup: each `User` force-deletes the containers it made (as the user) when dropped, also
-//! on panic; the tempdirs (state root, bundles) are removed by root afterwards.
+//! Cleanup: each `Rt::as_user` force-deletes the containers it made (as the user) when
+//! dropped, also on panic; the tempdirs (state root, bundles) are removed by root afterwards.
 
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::{json, Value};
-use support::{run_watched, Done, Need, WATCHDOG};
+use support::{Need, Rt};
 
 /// nobody: present on every Debian host, owns nothing we care about.
 const UID: u32 = 65534;
@@ -33,82 +31,26 @@ fn chown_tree(path: &Path) {
     }
 }
 
-/// The unprivileged caller: its own `$XDG_RUNTIME_DIR`, and the ids to clean up.
-struct User {
-    xdg: tempfile::TempDir,
-    ids: std::cell::RefCell<Vec<String>>,
-}
-
-impl User {
-    fn new() -> Self {
-        let xdg = tempfile::Builder::new()
-            .prefix("ferrun-rootless-xdg-")
-            .tempdir()
-            .expect("xdg tempdir");
-        chown_tree(xdg.path());
-        User {
-            xdg,
-            ids: Default::default(),
-        }
-    }
-
-    /// ferrun as the user: no `--root`, so the default ($XDG_RUNTIME_DIR/ferrun) is used.
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(support::ferrun_bin());
-        // std drops supplementary groups (setgroups(0)) when root sets a uid.
-        c.uid(UID).gid(UID).env("XDG_RUNTIME_DIR", self.xdg.path());
-        c.stdin(std::process::Stdio::null());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Done {
-        if let Some(pos) = args.iter().position(|a| matches!(*a, "create" | "run")) {
-            if pos + 1 < args.len() {
-                self.ids
-                    .borrow_mut()
-                    .push(args.last().expect("id").to_string());
-            }
-        }
-        run_watched(self.cmd().args(args), WATCHDOG)
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        self.run(args).ok().out
-    }
-
-    fn state_dir(&self, id: &str) -> PathBuf {
-        self.xdg.path().join("ferrun").join(id)
-    }
-
-    /// A bundle as the user makes it: `ferrun spec --rootless`, then `patch` merged in.
-    fn bundle(&self, args: &[&str], patch: Value) -> tempfile::TempDir {
-        let dir = tempfile::Builder::new()
-            .prefix("ferrun-rootless-bundle-")
-            .tempdir()
-            .expect("bundle tempdir");
-        support::busybox_rootfs(&dir.path().join("rootfs"));
-        chown_tree(dir.path());
-        let b = dir.path().to_str().expect("utf-8 path");
-        self.ok(&["spec", "--rootless", "--bundle", b]);
-        let path = dir.path().join("config.json");
-        let mut cfg: Value =
-            serde_json::from_slice(&std::fs::read(&path).expect("read config")).expect("json");
-        support::merge(
-            &mut cfg,
-            &json!({"process": {"terminal": false, "args": args}}),
-        );
-        support::merge(&mut cfg, &patch);
-        std::fs::write(&path, serde_json::to_vec_pretty(&cfg).expect("json")).expect("write");
-        dir
-    }
-}
-
-impl Drop for User {
-    fn drop(&mut self) {
-        for id in self.ids.borrow().iter() {
-            let _ = run_watched(self.cmd().args(["delete", "--force", id]), WATCHDOG);
-        }
-    }
+/// A bundle as the user makes it: `ferrun spec --rootless`, then `patch` merged in.
+fn user_bundle(user: &Rt, args: &[&str], patch: Value) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("ferrun-rootless-bundle-")
+        .tempdir()
+        .expect("bundle tempdir");
+    support::busybox_rootfs(&dir.path().join("rootfs"));
+    chown_tree(dir.path());
+    let b = dir.path().to_str().expect("utf-8 path");
+    user.ok(&["spec", "--rootless", "--bundle", b]);
+    let path = dir.path().join("config.json");
+    let mut cfg: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("read config")).expect("json");
+    support::merge(
+        &mut cfg,
+        &json!({"process": {"terminal": false, "args": args}}),
+    );
+    support::merge(&mut cfg, &patch);
+    std::fs::write(&path, serde_json::to_vec_pretty(&cfg).expect("json")).expect("write");
+    dir
 }
 
 /// Host processes whose command line mentions `id` (a leftover init still runs ferrun's argv).
@@ -134,10 +76,10 @@ fn words(s: &str) -> Vec<Vec<&str>> {
 #[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn run_maps_the_caller_to_root_inside() {
     support::require(&NEEDS);
-    let user = User::new();
+    let user = Rt::as_user(UID);
     let id = support::unique_id("rl-run");
     let script = "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map";
-    let b = user.bundle(&["sh", "-c", script], json!({}));
+    let b = user_bundle(&user, &["sh", "-c", script], json!({}));
     let done = user
         .run(&["run", "-b", b.path().to_str().unwrap(), &id])
         .ok();
@@ -173,9 +115,9 @@ fn assert_sealed_exe(pid: i32) {
 #[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn create_start_exec_kill_delete_as_the_user() {
     support::require(&NEEDS);
-    let user = User::new();
+    let user = Rt::as_user(UID);
     let id = support::unique_id("rl-life");
-    let b = user.bundle(&["sleep", "300"], json!({}));
+    let b = user_bundle(&user, &["sleep", "300"], json!({}));
     user.ok(&["create", "-b", b.path().to_str().unwrap(), &id]);
     assert!(user.state_dir(&id).join("state.json").exists());
     let state: Value = serde_json::from_str(&user.ok(&["state", &id])).expect("state");
@@ -225,9 +167,9 @@ fn create_start_exec_kill_delete_as_the_user() {
 #[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn no_user_namespace_fails_naming_the_field_and_leaves_nothing() {
     support::require(&NEEDS);
-    let user = User::new();
+    let user = Rt::as_user(UID);
     let id = support::unique_id("rl-nouserns");
-    let b = user.bundle(&["true"], json!({}));
+    let b = user_bundle(&user, &["true"], json!({}));
     let path = b.path().join("config.json");
     let mut cfg: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let linux = cfg["linux"].as_object_mut().expect("linux");
@@ -251,12 +193,12 @@ fn no_user_namespace_fails_naming_the_field_and_leaves_nothing() {
 #[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn mapping_another_uid_needs_the_helper_and_names_the_field() {
     support::require(&NEEDS);
-    let user = User::new();
+    let user = Rt::as_user(UID);
     let id = support::unique_id("rl-map");
     // Host root inside: the kernel refuses it to an unprivileged writer, and newuidmap
     // (if installed) refuses it unless /etc/subuid grants uid 0, which it never does.
     let patch = json!({"linux": {"uidMappings": [{"containerID": 0, "hostID": 0, "size": 1}]}});
-    let b = user.bundle(&["true"], patch);
+    let b = user_bundle(&user, &["true"], patch);
     let done = user.run(&["create", "-b", b.path().to_str().unwrap(), &id]);
     assert_eq!(done.code, Some(1), "{done:#?}");
     assert!(done.err.contains("linux.uidMappings"), "{}", done.err);
@@ -269,10 +211,10 @@ fn mapping_another_uid_needs_the_helper_and_names_the_field() {
 #[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn limits_without_a_writable_cgroup_fail_naming_the_field() {
     support::require(&NEEDS);
-    let user = User::new();
+    let user = Rt::as_user(UID);
     let id = support::unique_id("rl-limit");
     let patch = json!({"linux": {"resources": {"memory": {"limit": 67108864}}}});
-    let b = user.bundle(&["true"], patch);
+    let b = user_bundle(&user, &["true"], patch);
     let done = user.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
     assert_eq!(done.code, Some(1), "{done:#?}");
     assert!(done.err.contains("linux.resources.memory"), "{}", done.err);
@@ -285,10 +227,10 @@ fn limits_without_a_writable_cgroup_fail_naming_the_field() {
 #[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn an_explicit_cgroups_path_that_cannot_be_made_is_an_error() {
     support::require(&NEEDS);
-    let user = User::new();
+    let user = Rt::as_user(UID);
     let id = support::unique_id("rl-cgpath");
     let patch = support::cg(&id);
-    let b = user.bundle(&["true"], patch);
+    let b = user_bundle(&user, &["true"], patch);
     let done = user.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
     assert_eq!(done.code, Some(1), "{done:#?}");
     assert!(done.err.contains("linux.cgroupsPath"), "{}", done.err);
@@ -300,7 +242,7 @@ fn an_explicit_cgroups_path_that_cannot_be_made_is_an_error() {
 #[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn the_container_cannot_write_what_the_user_cannot() {
     support::require(&NEEDS);
-    let user = User::new();
+    let user = Rt::as_user(UID);
     let id = support::unique_id("rl-bind");
     let host = tempfile::Builder::new()
         .prefix("ferrun-rootless-host-")
@@ -316,7 +258,7 @@ fn the_container_cannot_write_what_the_user_cannot() {
                   echo b=$?; touch /host/new; echo c=$?; chmod 666 /host/root-file; echo d=$?";
     let patch = json!({"mounts": [{"destination": "/host", "type": "bind",
         "source": host.path(), "options": ["rbind", "rw"]}]});
-    let b = user.bundle(&["sh", "-c", script], json!({}));
+    let b = user_bundle(&user, &["sh", "-c", script], json!({}));
     // Appended to the spec's mounts (a merge patch would replace the array).
     append_mount(&b, &patch["mounts"][0]);
     let done = user

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::io::{Read, Seek};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,7 +45,10 @@ impl Done {
 /// state root, also when the test panicked.
 pub struct Rt {
     pub bin: PathBuf,
+    /// The state root (`--root`); for `as_user`, the user's `$XDG_RUNTIME_DIR`.
     pub root: tempfile::TempDir,
+    /// Run every command as this uid (and gid) instead of as root.
+    user: Option<u32>,
     ids: RefCell<Vec<String>>,
 }
 
@@ -68,6 +72,15 @@ impl Rt {
         Self::with_bin(ferrun_bin())
     }
 
+    /// ferrun run by an unprivileged `uid` as a user meets it: no `--root`, so the state goes
+    /// to the default `$XDG_RUNTIME_DIR/ferrun`, with `$XDG_RUNTIME_DIR` a tempdir of the user.
+    pub fn as_user(uid: u32) -> Self {
+        let mut rt = Self::ferrun();
+        std::os::unix::fs::lchown(rt.root.path(), Some(uid), Some(uid)).expect("chown xdg dir");
+        rt.user = Some(uid);
+        rt
+    }
+
     fn with_bin(bin: PathBuf) -> Self {
         let root = tempfile::Builder::new()
             .prefix("ferrun-test-root-")
@@ -76,6 +89,7 @@ impl Rt {
         Rt {
             bin,
             root,
+            user: None,
             ids: RefCell::new(Vec::new()),
         }
     }
@@ -86,7 +100,11 @@ impl Rt {
 
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(&self.bin);
-        c.arg("--root").arg(self.root.path());
+        match self.user {
+            // std drops supplementary groups (setgroups(0)) when root sets a uid.
+            Some(uid) => c.uid(uid).gid(uid).env("XDG_RUNTIME_DIR", self.root.path()),
+            None => c.arg("--root").arg(self.root.path()),
+        };
         c.stdin(Stdio::null());
         c
     }
@@ -126,8 +144,16 @@ impl Rt {
         self.state(id)["pid"].as_i64().expect("state.pid") as i32
     }
 
+    /// Where the runtime keeps the state of `id`.
+    pub fn state_dir(&self, id: &str) -> PathBuf {
+        match self.user {
+            Some(_) => self.root.path().join("ferrun").join(id),
+            None => self.root.path().join(id),
+        }
+    }
+
     pub fn state_dir_exists(&self, id: &str) -> bool {
-        self.root.path().join(id).exists()
+        self.state_dir(id).exists()
     }
 
     /// `create` + `start` of a bundle, returning the container's pid.
