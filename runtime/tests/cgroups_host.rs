@@ -271,6 +271,7 @@ fn ebpf_device_filter_enforces_on_cgroup2() {
 }
 
 /// The kernel clamps cpu.shares silently (2..262144); like runc we read it back and fail.
+/// (On v2, shares become cpu.weight, where 1 is a valid value.)
 #[test]
 #[ignore = "needs root"]
 fn out_of_range_cpu_shares_is_an_error_naming_the_field() {
@@ -303,8 +304,9 @@ fn out_of_range_cpu_shares_is_an_error_naming_the_field() {
     );
 }
 
-/// hugetlb and `unified` work on a pure-v2 host and are clear errors (naming the field) on a
-/// v1/hybrid host, where nothing may be half-applied.
+/// hugetlb and `unified` work on a pure-v2 host. On a v1/hybrid host `unified` is a clear
+/// error naming the field, and so is hugetlb unless the host mounts a hugetlb hierarchy;
+/// nothing may be half-applied.
 #[test]
 #[ignore = "needs root"]
 fn hugetlb_and_unified_follow_the_host_mode() {
