@@ -4,6 +4,9 @@
 //! else lives in this library so integration tests and benchmarks can reach it.
 //! See `../shared/DESIGN.md` §2 for the layout and the process-model rules.
 
+#![deny(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod cgroups;
 pub mod cli;
 pub mod commands;
@@ -19,5 +22,6 @@ pub mod rootless;
 pub mod security;
 pub mod signals;
 pub mod specgen;
+#[allow(unsafe_code)]
 pub mod sys;
 pub mod tty;
