@@ -15,6 +15,7 @@ pub mod error;
 pub mod features;
 pub mod hooks;
 pub mod logging;
+pub mod mountinfo;
 pub mod namespaces;
 pub mod process;
 pub mod rootfs;
