@@ -326,32 +326,6 @@ fn rlimits_lower_and_raising_above_hard_names_the_limit() {
 }
 
 #[test]
-fn oom_score_adj_can_be_raised_and_lowering_names_the_capability() {
-    if skip_unless_root("oom_score_adj_can_be_raised_and_lowering_names_the_capability") {
-        return;
-    }
-    let code = in_child(|| {
-        if let Err(e) = security::set_oom_score_adj(500) {
-            return (say(&format!("raise: {e}")), 10).1;
-        }
-        let now = std::fs::read_to_string("/proc/self/oom_score_adj").unwrap_or_default();
-        if now.trim() != "500" {
-            return 11;
-        }
-        match security::set_oom_score_adj(-500) {
-            Ok(()) => CHILD_SKIP,
-            Err(e) if e.to_string().contains("CAP_SYS_RESOURCE") => 0,
-            Err(e) => (say(&format!("lower: {e}")), 12).1,
-        }
-    });
-    if code == CHILD_SKIP {
-        println!("SKIP: lowering oom_score_adj succeeded: this host has CAP_SYS_RESOURCE");
-        return;
-    }
-    assert_eq!(code, 0, "child failed at step {code}");
-}
-
-#[test]
 fn runc_spec_default_capabilities_apply_with_ambient_left_out() {
     if skip_unless_root("runc_spec_default_capabilities_apply_with_ambient_left_out") {
         return;
