@@ -10,7 +10,7 @@
 //! Classic mount(2) is only used on host paths the runtime owns (`/`, the rootfs, `.` during
 //! pivot_root).
 //!
-//! All `unsafe` of the rootfs code lives in this file.
+//! All `unsafe` of the rootfs code lives in this file and its submodules (`mount/`).
 
 mod copy;
 mod new_api;
