@@ -5,6 +5,8 @@
 //! (snapshot/) -> events and reports (report/). Host requirements live in host/, and
 //! runner/ orchestrates scenarios, teardown and leak checks.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod bundle;
 pub mod driver;
 pub mod expect;

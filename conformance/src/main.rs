@@ -1,6 +1,9 @@
 //! `oci-conform`: parse the command line, dispatch, map the outcome to an exit code
 //! (0 ok, 1 failures, 2 harness errors, 3 usage/schema errors or an empty selection).
 
+#![deny(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod cli;
 mod commands;
 

@@ -2,7 +2,13 @@
 //!
 //! The binary (`main.rs`) parses the command line and dispatches to `commands/`; everything
 //! else lives in this library so integration tests and benchmarks can reach it.
-//! See `../shared/DESIGN.md` §2 for the layout and the process-model rules.
+//! docs/architecture.md describes the layering ("Layering"), the process model and the
+//! parent/init protocol ("Process model") and the sys/ seam ("The sys/ seam").
+
+// The seam rule: `unsafe` only in sys/ (allowed on its `mod` below), each block with a
+// SAFETY comment.
+#![deny(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod cgroups;
 pub mod cli;
@@ -12,6 +18,7 @@ pub mod error;
 pub mod features;
 pub mod hooks;
 pub mod logging;
+pub mod mountinfo;
 pub mod namespaces;
 pub mod process;
 pub mod rootfs;
@@ -19,5 +26,6 @@ pub mod rootless;
 pub mod security;
 pub mod signals;
 pub mod specgen;
+#[allow(unsafe_code)]
 pub mod sys;
 pub mod tty;

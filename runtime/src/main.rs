@@ -1,6 +1,8 @@
 //! ferrun's entry point: parse, set up logging, protect our own binary when a container is
 //! about to be made, dispatch, and map the outcome to runc's exit codes.
 
+#![deny(unsafe_code)]
+
 use clap::Parser;
 use ferrun::cli::{Cli, Command};
 use ferrun::logging;

@@ -69,10 +69,6 @@ impl NamespacePlan {
         self.new_user() || self.join.iter().any(|j| j.kind == LinuxNamespaceType::User)
     }
 
-    pub fn new_pid(&self) -> bool {
-        self.clone_flags.contains(CloneFlags::CLONE_NEWPID)
-    }
-
     /// File descriptors the child must keep open across its initial fd cleanup.
     pub fn fds(&self) -> Vec<i32> {
         self.join.iter().map(|j| j.file.as_raw_fd()).collect()
@@ -215,7 +211,7 @@ mod tests {
             {"type":"pid"},{"type":"mount"},{"type":"network"},{"type":"cgroup"},{"type":"uts"}]}}),
         );
         let p = plan(&s).unwrap();
-        assert!(p.new_pid());
+        assert!(p.clone_flags.contains(CloneFlags::CLONE_NEWPID));
         assert!(p
             .clone_flags
             .contains(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET));

@@ -6,7 +6,7 @@ use crate::status;
 
 /// `{"uid":…,"gid":…,"euid":…,"egid":…,"groups":[…]}` (config.md#user).
 pub fn id() -> Result<Json, ProbeError> {
-    // SAFETY: the id getters cannot fail; getgroups writes at most `len` entries.
+    // SAFETY: the id getters take no arguments and cannot fail.
     let (uid, gid, euid, egid) = unsafe {
         (
             libc::getuid(),
@@ -15,11 +15,13 @@ pub fn id() -> Result<Json, ProbeError> {
             libc::getegid(),
         )
     };
+    // SAFETY: with size 0 getgroups only returns the count and writes nothing.
     let count = unsafe { libc::getgroups(0, std::ptr::null_mut()) };
     if count < 0 {
         return Err(ProbeError::last_os("getgroups"));
     }
     let mut groups = vec![0 as libc::gid_t; count as usize];
+    // SAFETY: `groups` has room for `count` entries, and getgroups writes at most that many.
     let got = unsafe { libc::getgroups(count, groups.as_mut_ptr()) };
     if got < 0 {
         return Err(ProbeError::last_os("getgroups"));
@@ -50,6 +52,7 @@ fn field_to_string(field: &[libc::c_char]) -> String {
 pub fn uts_names() -> Result<(String, String), ProbeError> {
     // SAFETY: utsname is plain old data; uname fills it completely on success.
     let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: uname writes into the utsname we own and nothing else.
     if unsafe { libc::uname(&mut uts) } != 0 {
         return Err(ProbeError::last_os("uname"));
     }

@@ -10,6 +10,9 @@ pub enum CgroupError {
     #[error("systemd cgroup driver is not supported yet")]
     SystemdNotSupported,
 
+    #[error("/proc/self/mountinfo: {0}")]
+    Mountinfo(#[from] crate::mountinfo::MountinfoError),
+
     #[error("no cgroup filesystem is mounted (checked {source_name})")]
     NoCgroupMounts { source_name: String },
 

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::error::CgroupError;
+use crate::mountinfo::{self, MountInfo};
 
 /// The v1 controllers runc 1.1 knows (libcontainer/cgroups/fs subsystems). A v1 hierarchy is
 /// joined when it carries one of these, or is the named `name=systemd` hierarchy (runc joins it
@@ -99,67 +100,23 @@ pub struct Mounts {
     pub unified: Option<CgroupMount>,
 }
 
-/// Undo mountinfo's octal escaping (`\040` for a space, …).
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 4 <= b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 4])
-                .ok()
-                .and_then(|d| u8::from_str_radix(d, 8).ok())
-            {
-                out.push(v);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Parse one mountinfo line into a cgroup mount (None for other filesystems or junk).
-fn parse_line(line: &str) -> Option<(bool, CgroupMount)> {
-    let (pre, post) = line.split_once(" - ")?;
-    let pre: Vec<&str> = pre.split(' ').collect();
-    let mut post = post.split(' ');
-    let fstype = post.next()?;
-    let _source = post.next()?;
-    let superopts = post.next().unwrap_or("");
-    if pre.len() < 6 {
-        return None;
-    }
-    let root = PathBuf::from(unescape(pre[3]));
-    let mountpoint = PathBuf::from(unescape(pre[4]));
-    match fstype {
-        "cgroup2" => Some((
-            true,
-            CgroupMount {
-                controllers: Vec::new(),
-                mountpoint,
-                root,
-            },
-        )),
-        "cgroup" => {
-            let controllers: Vec<String> = superopts
-                .split(',')
-                .filter(|o| KNOWN_V1.contains(o))
-                .map(str::to_string)
-                .collect();
-            Some((
-                false,
-                CgroupMount {
-                    controllers,
-                    mountpoint,
-                    root,
-                },
-            ))
-        }
-        _ => None,
-    }
+/// A mountinfo entry as a cgroup mount: `(is cgroup2, mount)`, None for other filesystems.
+fn cgroup_mount(m: MountInfo) -> Option<(bool, CgroupMount)> {
+    let controllers = match m.fstype.as_str() {
+        "cgroup2" => Vec::new(),
+        "cgroup" => m
+            .super_opts
+            .into_iter()
+            .filter(|o| KNOWN_V1.contains(&o.as_str()))
+            .collect(),
+        _ => return None,
+    };
+    let mount = CgroupMount {
+        controllers,
+        mountpoint: m.mount_point,
+        root: m.root,
+    };
+    Some((m.fstype == "cgroup2", mount))
 }
 
 /// Find the cgroup mounts and the mode, like runc's `IsCgroup2UnifiedMode` /
@@ -168,8 +125,8 @@ fn parse_line(line: &str) -> Option<(bool, CgroupMount)> {
 pub fn detect(host: &Host) -> Result<Mounts, CgroupError> {
     let mut v1: Vec<CgroupMount> = Vec::new();
     let mut unified: Vec<CgroupMount> = Vec::new();
-    for line in host.mountinfo.lines() {
-        match parse_line(line) {
+    for m in mountinfo::parse(&host.mountinfo)? {
+        match cgroup_mount(m) {
             Some((true, m)) => unified.push(m),
             // Skip v1 mounts with no controller we join and repeated mounts of a hierarchy
             // (bind mounts): the first one wins, as in runc's mountinfo scan.
@@ -287,6 +244,16 @@ mod tests {
     fn no_cgroup_mounts_is_an_error() {
         let err = detect(&host(&[TMPFS])).expect_err("no cgroups");
         assert!(err.to_string().contains("no cgroup filesystem"), "{err}");
+    }
+
+    #[test]
+    fn malformed_mountinfo_is_an_error_naming_the_line() {
+        let err = detect(&host(&[V1_CPU, "42 31 0:39 / /sys/fs/cgroup/pids"])).expect_err("junk");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("/proc/self/mountinfo: line 2 is malformed"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //! value conversions differ from runc's in places that matter for compatibility
 //! (shares→weight, swap). Every file write here is therefore a thin direct write through the
 //! [`fs::CgroupFs`] seam, and the eBPF program is built in pure Rust (devices/program.rs) and
-//! loaded through `sys::bpf`. The crate stays a dependency for the lead's other uses.
+//! loaded through `sys::bpf`. ferrun does not depend on cgroups-rs at all (the argument in
+//! full: docs/architecture.md, "Why not cgroups-rs").
 //!
 //! Behaviour follows runc 1.1's cgroupfs driver unless a doc comment says otherwise; the one
 //! deliberate difference is that anything a config asks for that the host cannot provide is an
@@ -43,7 +44,7 @@ use devices::loader::{BpfInstaller, DeviceFilterInstaller};
 use fs::{CgroupFs, RealFs};
 use layout::Layout;
 
-/// What the lead knows about the container when it needs its cgroup.
+/// What `create` knows about the container when it needs its cgroup.
 #[derive(Debug, Clone, Copy)]
 pub struct CgroupSpec<'a> {
     /// Container id (names the cgroup when `cgroups_path` is absent).

@@ -6,7 +6,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -59,7 +59,9 @@ pub struct StateStore {
 pub struct ContainerDir {
     pub id: String,
     pub path: PathBuf,
-    lock: File,
+    /// Held, never read: dropping it closes the file and so releases the flock. A cloned
+    /// child's copy is closed by the init's fd cleanup (`sys::fd::close_all_except`).
+    _lock: File,
 }
 
 impl StateStore {
@@ -179,14 +181,8 @@ impl ContainerDir {
         Ok(Self {
             id: id.to_string(),
             path: path.to_path_buf(),
-            lock,
+            _lock: lock,
         })
-    }
-
-    /// The raw fd of the lock, so a cloned child can close its copy (flock locks belong to the
-    /// open file description: a child holding it would keep the container locked).
-    pub fn lock_fd(&self) -> i32 {
-        self.lock.as_raw_fd()
     }
 
     pub fn load(&self) -> Result<ContainerState, StoreError> {

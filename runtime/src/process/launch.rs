@@ -36,7 +36,8 @@ pub enum LaunchError {
     IdMap(#[from] IdMapError),
     #[error(transparent)]
     Cgroup(#[from] CgroupError),
-    #[error("process.oomScoreAdj {score}: write {path}: {source}")]
+    #[error("process.oomScoreAdj {score}: write {path}: {source}{hint}",
+        hint = if *score < 0 { " (lowering oom_score_adj needs CAP_SYS_RESOURCE)" } else { "" })]
     OomScoreAdj {
         path: String,
         score: i32,

@@ -1,8 +1,8 @@
 //! `run` in the foreground: forward signals to the container and collect its exit status.
 //!
-//! DESIGN.md §2: the signals are blocked *before* the clone and read from a signalfd, so a
-//! container that exits at once queues its SIGCHLD instead of racing a handler (youki's `run`
-//! hangs in exactly that case).
+//! The signals are blocked *before* the clone and read from a signalfd, so a container that
+//! exits at once queues its SIGCHLD instead of racing a handler (youki's `run` hangs in exactly
+//! that case). docs/architecture.md, "run: signals through a signalfd", has the whole loop.
 
 use std::os::fd::{AsFd, OwnedFd};
 

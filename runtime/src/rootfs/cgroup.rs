@@ -10,65 +10,9 @@ use super::mounts::{fresh, mount_entry, remount, Entry};
 use super::options::MountOptions;
 use super::resolve::{resolve_in_root, Create};
 use super::{Env, RootfsError};
+use crate::mountinfo::{self, MountInfo};
 use nix::mount::MsFlags;
 use std::path::{Path, PathBuf};
-
-/// One line of /proc/self/mountinfo (proc(5)).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MountInfo {
-    pub root: String,
-    pub mount_point: PathBuf,
-    pub optional: Vec<String>,
-    pub fstype: String,
-    pub super_opts: Vec<String>,
-}
-
-/// Undoes the octal escapes (`\040` for a space) mountinfo uses.
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && i + 3 < b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
-        {
-            let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
-            out.push(v);
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-pub fn parse_mountinfo(text: &str) -> Result<Vec<MountInfo>, RootfsError> {
-    let bad = |line: &str| RootfsError::Parse {
-        file: "/proc/self/mountinfo",
-        reason: format!("malformed line {line:?}"),
-    };
-    let mut out = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let fields: Vec<&str> = line.split(' ').collect();
-        let sep = fields
-            .iter()
-            .position(|f| *f == "-")
-            .ok_or_else(|| bad(line))?;
-        if sep < 6 || fields.len() < sep + 4 {
-            return Err(bad(line));
-        }
-        out.push(MountInfo {
-            root: unescape(fields[3]),
-            mount_point: PathBuf::from(unescape(fields[4])),
-            optional: fields[6..sep].iter().map(|s| s.to_string()).collect(),
-            fstype: fields[sep + 1].to_string(),
-            super_opts: fields[sep + 3].split(',').map(str::to_string).collect(),
-        });
-    }
-    Ok(out)
-}
 
 /// One line of /proc/self/cgroup: (controllers of the hierarchy, our path in it).
 pub type CgroupLine = (Vec<String>, String);
@@ -141,7 +85,7 @@ fn host_cgroup_state(env: &Env) -> Result<(Vec<MountInfo>, Vec<CgroupLine>), Roo
             .map_err(|e| RootfsError::sys("read", p, e))
     };
     Ok((
-        parse_mountinfo(&read("/proc/self/mountinfo")?)?,
+        mountinfo::parse(&read("/proc/self/mountinfo")?)?,
         parse_proc_cgroup(&read("/proc/self/cgroup")?),
     ))
 }
@@ -310,26 +254,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mountinfo_fields_and_escapes() {
-        let text = "36 35 98:0 /mnt1 /mnt\\040two rw,noatime master:1 shared:7 - ext3 /dev/root rw,errors=continue\n\
-                    22 1 8:1 / / rw - ext4 /dev/sda1 rw\n";
-        let m = parse_mountinfo(text).expect("parses");
-        assert_eq!(m[0].root, "/mnt1");
-        assert_eq!(m[0].mount_point, Path::new("/mnt two"));
-        assert_eq!(m[0].optional, ["master:1", "shared:7"]);
-        assert_eq!(m[0].fstype, "ext3");
-        assert_eq!(m[0].super_opts, ["rw", "errors=continue"]);
-        assert!(m[1].optional.is_empty());
-    }
-
-    #[test]
-    fn malformed_mountinfo_is_an_error() {
-        assert!(parse_mountinfo("1 2 3\n").is_err());
-    }
-
-    #[test]
     fn hierarchies_join_mount_root_and_our_path() {
-        let mounts = parse_mountinfo(
+        let mounts = mountinfo::parse(
             "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n\
              33 31 0:30 /outer /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n\
              34 31 0:30 /outer /elsewhere/memory rw - cgroup cgroup rw,memory\n\
@@ -357,7 +283,7 @@ mod tests {
 
     #[test]
     fn inside_a_cgroup_namespace_there_is_no_bind_source() {
-        let mounts = parse_mountinfo(
+        let mounts = mountinfo::parse(
             "35 31 0:32 /../.. /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n",
         )
         .expect("parses");

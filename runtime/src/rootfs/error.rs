@@ -32,9 +32,12 @@ pub enum RootfsError {
     /// /dev/null in the container is not the real null device (CVE-2025-31133).
     #[error("/dev/null is not the char device 1:3 ({found}); refusing to use it to mask paths")]
     BadDevNull { found: String },
-    /// /proc/self/mountinfo or /proc/self/cgroup could not be understood.
+    /// /proc/self/cgroup could not be understood, or our cgroup is not where it says.
     #[error("{file}: {reason}")]
     Parse { file: &'static str, reason: String },
+    /// /proc/self/mountinfo could not be understood.
+    #[error("/proc/self/mountinfo: {0}")]
+    Mountinfo(#[from] crate::mountinfo::MountinfoError),
 }
 
 impl RootfsError {

@@ -2,10 +2,10 @@
 //! chroot with --no-pivot) and the read-only root (config.md#root,
 //! config-linux.md#rootfs-mount-propagation).
 
-use super::cgroup::parse_mountinfo;
 use super::options::parse_rootfs_propagation;
 use super::resolve::Fd;
 use super::{RootfsContext, RootfsError};
+use crate::mountinfo;
 use crate::sys::mount::{Loc, MountSys};
 use nix::mount::{MntFlags, MsFlags};
 use std::path::{Path, PathBuf};
@@ -35,7 +35,7 @@ fn containing_mount(
     mountinfo: &str,
     path: &Path,
 ) -> Result<Option<(PathBuf, Vec<String>)>, RootfsError> {
-    let best = parse_mountinfo(mountinfo)?
+    let best = mountinfo::parse(mountinfo)?
         .into_iter()
         .filter(|m| path.starts_with(&m.mount_point))
         .max_by_key(|m| m.mount_point.components().count())

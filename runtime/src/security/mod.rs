@@ -1,18 +1,17 @@
 //! Security settings of the container process: what ferrun refuses (`check_supported`),
 //! the AppArmor profile, seccomp (libseccomp), rlimits, the user/group switch, capabilities
-//! (caps), `no_new_privs` and `oom_score_adj`.
+//! (caps) and `no_new_privs`. (`process.oomScoreAdj` is not here: the parent writes it into
+//! /proc/<pid>/oom_score_adj in `process/launch.rs`, from the initial user namespace, because
+//! lowering it needs CAP_SYS_RESOURCE there and the init may already be in a new one.)
 //!
-//! `apply_process` runs the per-process steps in runc's order (see `order.rs` for why each
-//! step sits where it does). The init process calls it single-threaded, after the rootfs is
-//! ready and before it waits for `start`:
+//! `create` (and `exec`) call `check_supported(spec)` and `validate_process` before anything
+//! is made, so a config ferrun cannot honour fails before a process exists. `apply_process`
+//! then runs the per-process steps in runc's order (see `order.rs` for why each step sits
+//! where it does). The init process calls it single-threaded, after the rootfs is ready and
+//! before it waits for `start`:
 //!
 //! ```text
 //!  init (in the new namespaces)
-//!    │ check_supported(spec)          ← already done in `create`, before anything is made,
-//!    │ validate_process(&process, seccomp)   together with this
-//!    │ check_unknown_fields(raw, spec)  (optional: fields oci-spec's parser dropped)
-//!    │ set_oom_score_adj(n)           ← before a user namespace is entered (lowering needs
-//!    │                                  CAP_SYS_RESOURCE in the initial user namespace)
 //!    │ let pending = apply_process(&process, linux.seccomp.as_ref())?
 //!    │     [apparmor exec attr] → rlimits → [seccomp if !noNewPrivileges] → bounding → keepcaps+setgroups/
 //!    │     setresgid/setresuid+umask → caps → [no_new_privs]
@@ -28,16 +27,12 @@ pub mod identity;
 mod order;
 pub mod rlimits;
 pub mod seccomp;
-mod unknown_fields;
 mod unsupported;
-
-use std::io::Write;
 
 use nix::errno::Errno;
 use oci_spec::runtime::{LinuxSeccomp, Process};
 
 pub use order::{apply_process_with, HostSteps, ProcessSteps};
-pub use unknown_fields::check_unknown_fields;
 pub use unsupported::{check_supported, Unsupported, UnsupportedField};
 
 /// Any failure while applying the process's security settings; each variant keeps the
@@ -56,9 +51,6 @@ pub enum SecurityError {
     Caps(#[from] caps::CapsError),
     #[error("prctl(PR_SET_NO_NEW_PRIVS): {errno}")]
     NoNewPrivs { errno: Errno },
-    #[error("writing {score} to /proc/self/oom_score_adj: {source}{hint}",
-        hint = if *score < 0 { " (lowering oom_score_adj needs CAP_SYS_RESOURCE)" } else { "" })]
-    OomScoreAdj { score: i32, source: std::io::Error },
 }
 
 impl SecurityError {
@@ -72,7 +64,6 @@ impl SecurityError {
             Self::Identity(e) => e.errno().map(|e| e as i32),
             Self::Caps(_) => None,
             Self::NoNewPrivs { errno } => Some(*errno as i32),
-            Self::OomScoreAdj { source, .. } => source.raw_os_error(),
         }
     }
 }
@@ -117,20 +108,6 @@ pub fn validate_process(
 /// file capabilities); runtime-spec config.md#linux-process `noNewPrivileges`.
 pub fn set_no_new_privs() -> Result<(), SecurityError> {
     nix::sys::prctl::set_no_new_privs().map_err(|errno| SecurityError::NoNewPrivs { errno })
-}
-
-/// Write `process.oomScoreAdj` to /proc/self/oom_score_adj. Call it before entering a user
-/// namespace: lowering the value needs CAP_SYS_RESOURCE in the initial user namespace (runc
-/// does it in nsexec for this reason). On this host root lacks CAP_SYS_RESOURCE, so only
-/// values >= the current one succeed.
-pub fn set_oom_score_adj(score: i32) -> Result<(), SecurityError> {
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .open("/proc/self/oom_score_adj")?;
-        file.write_all(score.to_string().as_bytes())
-    };
-    write().map_err(|source| SecurityError::OomScoreAdj { score, source })
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! A fork-like `clone(2)` that creates new namespaces in the same step.
 //!
-//! DESIGN.md §2: create all namespaces in as few clones as possible. The raw syscall with a
-//! NULL stack behaves like fork (the child runs on a copy-on-write copy of our stack), so the
-//! child continues in ordinary Rust code. This is sound only while the process has a single
+//! All new namespaces are created by this one clone (docs/architecture.md, "One clone"). The
+//! raw syscall with a NULL stack behaves like fork (the child runs on a copy-on-write copy of
+//! our stack), so the child continues in ordinary Rust code. This is sound only while the process has a single
 //! thread: ferrun never starts threads.
 
 use nix::errno::Errno;

@@ -10,7 +10,7 @@
 //! Classic mount(2) is only used on host paths the runtime owns (`/`, the rootfs, `.` during
 //! pivot_root).
 //!
-//! All `unsafe` of the rootfs code lives in this file.
+//! All `unsafe` of the rootfs code lives in this file and its submodules (`mount/`).
 
 mod copy;
 mod new_api;
@@ -295,8 +295,9 @@ impl MountSys for RealMountSys {
     }
 
     fn stat(&self, h: Handle) -> io::Result<FileStat> {
-        // SAFETY: stat is plain old data filled in by fstat (which accepts O_PATH fds).
+        // SAFETY: stat is plain old data; all-zero is a valid value.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat (which accepts O_PATH fds) fills in a stat we own, on a caller-owned fd.
         cvt(unsafe { libc::fstat(h.0, &mut st) } as libc::c_long)?;
         Ok(FileStat {
             kind: kind_of(st.st_mode),
@@ -307,11 +308,13 @@ impl MountSys for RealMountSys {
     }
 
     fn statfs(&self, h: Handle) -> io::Result<FsInfo> {
-        // SAFETY: statfs is plain old data filled in by fstatfs (which accepts O_PATH fds).
+        // SAFETY: statfs is plain old data; all-zero is a valid value.
         let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+        // SAFETY: fstatfs (which accepts O_PATH fds) fills in a statfs we own.
         cvt(unsafe { libc::fstatfs(h.0, &mut st) } as libc::c_long)?;
-        // SAFETY: statvfs is plain old data filled in by fstatvfs.
+        // SAFETY: statvfs is plain old data; all-zero is a valid value.
         let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: fstatvfs fills in a statvfs we own, on a caller-owned fd.
         cvt(unsafe { libc::fstatvfs(h.0, &mut vfs) } as libc::c_long)?;
         // f_flag uses the ST_* values, which equal the MS_* ones (ST_VALID is dropped).
         let flags = MsFlags::from_bits_truncate(vfs.f_flag as libc::c_ulong & !0x20);
