@@ -100,8 +100,11 @@ pub fn run_command(
             Ok(Some(st)) => return Ok(st),
             Ok(None) if start.elapsed() >= deadline => {
                 *timed_out_ref = true;
-                // SAFETY: kill(2) on the process group this command leads; no memory is touched.
-                unsafe { libc::kill(-pid, libc::SIGKILL) };
+                // The whole process group this command leads: a runtime's helpers too.
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
                 return child.wait().map_err(|source| ExecError::Wait {
                     program: program.clone(),
                     source,
