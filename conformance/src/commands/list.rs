@@ -55,14 +55,14 @@ pub fn run(a: &ListArgs) -> i32 {
         if a.json {
             let line = serde_json::json!({"id": s.id, "title": s.title, "level": s.level().as_str(),
                 "tags": s.tags, "path": l.path, "skip": skip});
-            println!("{line}");
+            outln!("{line}");
         } else {
             let note = match skip {
                 Some(r) if r.starts_with("UNSUPPORTED") => format!("  {r}"),
                 Some(r) => format!("  SKIP: {r}"),
                 None => String::new(),
             };
-            println!(
+            outln!(
                 "{:<48} {:<6} [{}]{note}",
                 s.id,
                 s.level().as_str(),

@@ -34,7 +34,7 @@ pub fn matrix(a: &MatrixArgs) -> i32 {
     };
     let md = matrix::markdown(&m);
     match &a.out {
-        None => print!("{md}"),
+        None => out!("{md}"),
         Some(dir) => {
             let json = serde_json::to_string_pretty(&m).unwrap_or_default();
             let r = std::fs::create_dir_all(dir)
@@ -64,22 +64,22 @@ pub fn gate(a: &GateArgs) -> i32 {
     };
     let g = gate::compare(&base, &now);
     for f in &g.fixed {
-        println!("fixed: {f}");
+        outln!("fixed: {f}");
     }
     for w in &g.warnings {
-        println!("warning: {w}");
+        outln!("warning: {w}");
     }
     for r in &g.regressions {
-        println!("REGRESSION: {r}");
+        outln!("REGRESSION: {r}");
     }
     if g.regressions.is_empty() {
-        println!(
+        outln!(
             "gate: ok ({} baseline result(s) compared)",
             base.results.len()
         );
         EXIT_OK
     } else {
-        println!("gate: {} regression(s)", g.regressions.len());
+        outln!("gate: {} regression(s)", g.regressions.len());
         1
     }
 }

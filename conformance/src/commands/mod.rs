@@ -1,12 +1,30 @@
 //! Glue between the CLI and the library: one function per subcommand, each returning the
 //! process exit code.
 
+/// `println!` for command output that a closed pipe cannot crash: `oci-conform list | head`
+/// closes stdout early, and `println!` panics on the broken pipe. Output stops quietly
+/// instead and the command still ends with its own exit code (a gate that found a regression
+/// must not exit 0 because its reader went away).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::commands::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` with the same broken-pipe handling as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::commands::write_stdout(format_args!($($arg)*))
+    };
+}
+
 mod list;
 mod matrix;
 mod run;
 
 use crate::cli::{Cli, Cmd, LintArgs};
 use oci_conform::scenario::{lint, load};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const EXIT_OK: i32 = 0;
@@ -17,7 +35,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Cmd::Lint(a) => lint_cmd(&a),
         Cmd::Schema => {
             let schema = oci_conform::scenario::schema::json_schema();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&schema).unwrap_or_default()
             );
@@ -28,6 +46,17 @@ pub fn dispatch(cli: Cli) -> i32 {
         Cmd::Matrix(a) => matrix::matrix(&a),
         Cmd::Gate(a) => matrix::gate(&a),
         Cmd::Report(a) => run::report(&a),
+    }
+}
+
+/// Writes command output; a reader that went away (EPIPE) is not an error of the command.
+pub fn write_stdout(args: std::fmt::Arguments) {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("oci-conform: cannot write to stdout: {e}")
+        }
+        _ => {}
     }
 }
 
@@ -89,7 +118,7 @@ fn lint_cmd(a: &LintArgs) -> i32 {
         );
         EXIT_USAGE
     } else {
-        println!("lint: {} scenario(s) ok", loaded.len());
+        outln!("lint: {} scenario(s) ok", loaded.len());
         EXIT_OK
     }
 }

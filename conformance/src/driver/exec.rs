@@ -48,6 +48,12 @@ pub enum ExecError {
 
 const MAX_CAPTURE: u64 = 1 << 20;
 
+/// Set in the environment of every runtime command. A runtime that hands its own environment
+/// to the container process leaks this variable too, whatever environment oci-conform itself
+/// was started with (`env -i` leaves nothing else to notice);
+/// `process.env-not-leaked-from-runtime` looks for it.
+pub const CANARY: (&str, &str) = ("OCI_CONFORM_CANARY", "runtime-environment-leaked");
+
 fn read_capped(p: &Path) -> String {
     use std::io::Read;
     let mut buf = Vec::new();
@@ -79,6 +85,7 @@ pub fn run_command(
     let mut child = super::subreaper::spawn_reserved(|| {
         let c = Command::new(program)
             .args(args)
+            .env(CANARY.0, CANARY.1)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -100,8 +107,11 @@ pub fn run_command(
             Ok(Some(st)) => return Ok(st),
             Ok(None) if start.elapsed() >= deadline => {
                 *timed_out_ref = true;
-                // SAFETY: kill(2) on the process group this command leads; no memory is touched.
-                unsafe { libc::kill(-pid, libc::SIGKILL) };
+                // The whole process group this command leads: a runtime's helpers too.
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
                 return child.wait().map_err(|source| ExecError::Wait {
                     program: program.clone(),
                     source,
@@ -158,6 +168,19 @@ mod tests {
             ),
             (Some(3), "out\n", "err\n", false)
         );
+    }
+
+    #[test]
+    fn every_command_gets_the_canary() {
+        let dir = tempfile::tempdir().unwrap();
+        let ev = run_command(
+            &strs(&["/usr/bin/env"]),
+            Duration::from_secs(5),
+            &dir.path().join("env"),
+        )
+        .unwrap();
+        let line = format!("{}={}", CANARY.0, CANARY.1);
+        assert!(ev.stdout.lines().any(|l| l == line), "{}", ev.stdout);
     }
 
     #[test]

@@ -82,18 +82,7 @@ pub fn subset(expected: &Value, actual: &Value, path: &str) -> Result<(), String
             }
             Ok(())
         }
-        (Value::Array(e), Value::Array(a)) => {
-            for (i, ev) in e.iter().enumerate() {
-                if !a.iter().any(|av| subset(ev, av, "").is_ok()) {
-                    return Err(format!(
-                        "{}no element matches expected item {i} {}",
-                        at(path),
-                        render(ev)
-                    ));
-                }
-            }
-            Ok(())
-        }
+        (Value::Array(e), Value::Array(a)) => same_elements(e, a, path),
         (Value::Object(_), _) | (Value::Array(_), _) => Err(format!(
             "{}expected {} but got {}",
             at(path),
@@ -108,6 +97,51 @@ pub fn subset(expected: &Value, actual: &Value, path: &str) -> Result<(), String
             render(actual)
         )),
     }
+}
+
+/// An array inside `subset` means exactly these elements, in any order: the lengths agree and
+/// every expected item (itself subset-matched) pairs with its own element. `contains` is the
+/// loose form ("at least these").
+fn same_elements(expected: &[Value], actual: &[Value], path: &str) -> Result<(), String> {
+    if expected.len() != actual.len() {
+        return Err(format!(
+            "{}expected exactly {} (in any order) but got {}",
+            at(path),
+            render(&Value::Array(expected.to_vec())),
+            render(&Value::Array(actual.to_vec()))
+        ));
+    }
+    let fits: Vec<Vec<bool>> = expected
+        .iter()
+        .map(|e| actual.iter().map(|a| subset(e, a, "").is_ok()).collect())
+        .collect();
+    let mut owner: Vec<Option<usize>> = vec![None; actual.len()];
+    for (i, item) in expected.iter().enumerate() {
+        if !pair(i, &fits, &mut owner, &mut vec![false; actual.len()]) {
+            return Err(format!(
+                "{}no element left for expected item {i} {} in {}",
+                at(path),
+                render(item),
+                render(&Value::Array(actual.to_vec()))
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Augmenting-path step of a bipartite matching (Kuhn): a matcher such as `{gt: 0}` fits several
+/// elements, so a greedy first fit could wrongly leave a later item without a partner.
+fn pair(i: usize, fits: &[Vec<bool>], owner: &mut [Option<usize>], seen: &mut [bool]) -> bool {
+    for j in 0..owner.len() {
+        if fits[i][j] && !seen[j] {
+            seen[j] = true;
+            if owner[j].is_none_or(|k| pair(k, fits, owner, seen)) {
+                owner[j] = Some(i);
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn contains(expected: &Value, actual: &Value, path: &str) -> Result<(), String> {

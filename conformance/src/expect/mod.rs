@@ -4,6 +4,7 @@
 //! A scalar or a list is `equals`. A mapping must use matcher keywords only (several keys must
 //! all hold); an empty mapping is an error, so a typo never turns into "matches anything".
 //! Inside `subset`/`contains` values, a mapping whose keys are all keywords is a nested matcher.
+//! An array inside `subset` means exactly those elements (in any order); `contains` is "at least".
 
 mod eval;
 
@@ -254,6 +255,16 @@ mod tests {
     #[case("{lines: {contains: [b]}}", json!("a\nb\n"), true)]
     #[case("{lines: {len: 2}}", json!("a\nb\n"), true)]
     #[case("{len: {gt: 2}}", json!([1, 2]), false)]
+    #[case("{subset: {names: []}}", json!({"names": ["CAP_KILL"]}), false)]
+    #[case("{subset: {names: []}}", json!({"names": []}), true)]
+    #[case("{subset: {g: [10, 20]}}", json!({"g": [20, 10]}), true)]
+    #[case("{subset: {g: [10, 20]}}", json!({"g": [10, 20, 30]}), false)]
+    #[case("{subset: {g: [10, 10]}}", json!({"g": [10, 20]}), false)]
+    #[case("{subset: [{gt: 0}, 1]}", json!([1, 5]), true)]
+    #[case("{subset: {g: {contains: [10]}}}", json!({"g": [10, 20]}), true)]
+    #[case("{contains: [{p: [private]}]}", json!([{"p": ["private", "x"]}]), false)]
+    #[case("{one_of: [null, []]}", json!(["c1"]), false)]
+    #[case("{one_of: [null, []]}", json!([]), true)]
     #[case("[a, b]", json!(["a", "b"]), true)]
     #[case("[a, b]", json!(["b", "a"]), false)]
     fn matches(#[case] yaml: &str, #[case] actual: serde_json::Value, #[case] want: bool) {

@@ -6,6 +6,10 @@ use super::{Report, Status};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+/// Escapes text for XML 1.0 content and attributes. Characters XML 1.0 does not allow at all,
+/// not even as character references (`&#x1b;` is as illegal as a raw ESC), become a visible
+/// `\x1b`: runtime stderr often holds terminal escapes, and a CI server rejects the whole
+/// file over one of them.
 pub fn escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
@@ -15,8 +19,9 @@ pub fn escape(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {
-                o.push_str(&format!("&#x{:x};", c as u32))
+            '\t' | '\n' | '\r' => o.push(c),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
+                let _ = write!(o, "\\x{:02x}", c as u32);
             }
             c => o.push(c),
         }
@@ -29,15 +34,18 @@ pub fn render(r: &Report) -> String {
     for res in &r.results {
         by_rt.entry(&res.runtime).or_default().push(res);
     }
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"oci-conform\">\n",
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"oci-conform\" time=\"{:.3}\">\n",
+        r.duration_ms as f64 / 1000.0
     );
     for (rt, results) in by_rt {
         let count = |f: &dyn Fn(Status) -> bool| results.iter().filter(|x| f(x.status)).count();
         let failures = count(&|s| s.is_failure());
         let errors = count(&|s| s == Status::Error);
         let skipped = count(&|s| matches!(s, Status::Skip | Status::Unsupported | Status::Xfail));
-        let time: u64 = results.iter().map(|x| x.duration_ms).sum();
+        // The runtimes' scenarios run side by side on --jobs workers: the sum of their
+        // durations overstates the time the suite took, so every suite reports the run's.
+        let time = r.duration_ms;
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skipped}\" time=\"{:.3}\">",
@@ -91,8 +99,19 @@ mod tests {
 
     #[test]
     fn escapes_and_classifies() {
-        assert_eq!(escape("a<b>&\"'\u{1}"), "a&lt;b&gt;&amp;&quot;&apos;&#x1;");
-        let x = render(&crate::report::tap::tests::sample());
+        assert_eq!(escape("a<b>&\"'\u{1}"), "a&lt;b&gt;&amp;&quot;&apos;\\x01");
+        assert_eq!(
+            escape("\u{1b}[31mred\tx\r\n\u{fffe}é"),
+            "\\x1b[31mred\tx\r\n\\xfffeé"
+        );
+        let mut sample = crate::report::tap::tests::sample();
+        sample.duration_ms = 1234;
+        let x = render(&sample);
+        assert!(
+            x.contains("<testsuites name=\"oci-conform\" time=\"1.234\">"),
+            "{x}"
+        );
+        assert!(x.contains("skipped=\"2\" time=\"1.234\">"), "{x}");
         assert!(
             x.contains(
                 "<testsuite name=\"runc\" tests=\"4\" failures=\"1\" errors=\"0\" skipped=\"2\""

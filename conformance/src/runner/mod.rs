@@ -20,7 +20,7 @@ use crate::scenario::Base;
 use crate::snapshot;
 use context::Env;
 use serde_json::Value;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
@@ -126,7 +126,37 @@ fn build_images(cache: &Path, probe: Option<&Path>, needed: &[Base]) -> Images {
     Images { busybox, probe }
 }
 
-fn preflight(o: &Options, pre: &Path, images: Arc<Images>) -> Result<Vec<RuntimeCtx>, RunError> {
+/// A runtime's expectations; an entry naming no scenario of the suite is refused like a
+/// malformed file.
+fn expectations_of(
+    o: &Options,
+    name: &str,
+    ids: &BTreeSet<String>,
+) -> Result<Expectations, RunError> {
+    let path = o
+        .suite_dir
+        .join("expectations")
+        .join(format!("{name}.yaml"));
+    let x = Expectations::load(&path).map_err(|e| RunError::Expectations(e.to_string()))?;
+    let unknown: Vec<String> = x
+        .unknown_ids(&path, ids)
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    if unknown.is_empty() {
+        Ok(x)
+    } else {
+        Err(RunError::Expectations(unknown.join("\n")))
+    }
+}
+
+fn preflight(
+    o: &Options,
+    scenarios: &[Loaded],
+    pre: &Path,
+    images: Arc<Images>,
+) -> Result<Vec<RuntimeCtx>, RunError> {
+    let ids = crate::scenario::lint::suite_ids(scenarios, &o.suite_dir);
     let mut out: Vec<RuntimeCtx> = Vec::new();
     for bin in &o.runtimes {
         if out.iter().any(|r| r.bin.name == bin.name) {
@@ -146,12 +176,7 @@ fn preflight(o: &Options, pre: &Path, images: Arc<Images>) -> Result<Vec<Runtime
         .map(|v| v.lines().next().unwrap_or("").to_string())
         .unwrap_or_default();
         let features = runtime_features(bin, pre);
-        let expectations = Expectations::load(
-            &o.suite_dir
-                .join("expectations")
-                .join(format!("{}.yaml", bin.name)),
-        )
-        .map_err(|e| RunError::Expectations(e.to_string()))?;
+        let expectations = expectations_of(o, &bin.name, &ids)?;
         out.push(RuntimeCtx {
             bin: bin.clone(),
             version,
@@ -299,7 +324,7 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
         o.probe.as_deref(),
         &needed,
     ));
-    let runtimes = preflight(o, &dirs.preflight, images)?;
+    let runtimes = preflight(o, scenarios, &dirs.preflight, images)?;
     let env = Env {
         host: host.clone(),
         snapshots: snapshot::Store {

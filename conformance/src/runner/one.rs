@@ -222,18 +222,7 @@ fn classify(
     outcome: Result<(), (Status, String)>,
     leaks: &[String],
 ) -> (Status, Option<String>) {
-    let (mut status, mut reason) = match outcome {
-        Ok(()) => (Status::Pass, None),
-        Err((st, msg)) => (st, Some(msg)),
-    };
-    if !leaks.is_empty() {
-        let leak_msg = format!("leak after teardown: {}", leaks.join("; "));
-        reason = Some(match reason {
-            Some(r) => format!("{r}; {leak_msg}"),
-            None => leak_msg,
-        });
-        status = Status::Error;
-    }
+    let (status, reason) = with_leaks(outcome, leaks);
     match (rt.expectations.xfail_reason(id), status) {
         (Some(why), Status::Fail) => (Status::Xfail, Some(format!("{why} [{}]", reason.unwrap_or_default()))),
         (Some(why), Status::Pass) => (
@@ -244,6 +233,30 @@ fn classify(
             )),
         ),
         _ => (status, reason),
+    }
+}
+
+/// Folds the leak check into the steps' outcome. A leak alone is an ERROR: nothing observed
+/// a violation, and the harness cannot tell whose the leftover is. After a FAIL it stays a FAIL
+/// (the leak joins the reason): a step saw the runtime break the spec, often the very thing
+/// that leaked (a `delete` that leaves its state behind), and hiding that behind ERROR would
+/// blame the harness for the runtime's defect.
+fn with_leaks(outcome: Result<(), (Status, String)>, leaks: &[String]) -> (Status, Option<String>) {
+    let (status, reason) = match outcome {
+        Ok(()) => (Status::Pass, None),
+        Err((st, msg)) => (st, Some(msg)),
+    };
+    if leaks.is_empty() {
+        return (status, reason);
+    }
+    let leak_msg = format!("leak after teardown: {}", leaks.join("; "));
+    let reason = Some(match reason {
+        Some(r) => format!("{r}; {leak_msg}"),
+        None => leak_msg,
+    });
+    match status {
+        Status::Fail => (Status::Fail, reason),
+        _ => (Status::Error, reason),
     }
 }
 
@@ -309,4 +322,32 @@ fn finish(
     r.reason = reason;
     r.duration_ms = start.elapsed().as_millis() as u64;
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_step_stays_a_fail_when_teardown_finds_leaks() {
+        let leaks = vec!["state directory /r/x remains after delete --force".to_string()];
+        let fail = Err((Status::Fail, "step 5 wait_for: still listed".to_string()));
+        let (status, reason) = with_leaks(fail, &leaks);
+        assert_eq!(status, Status::Fail);
+        let reason = reason.unwrap();
+        assert!(
+            reason
+                .starts_with("step 5 wait_for: still listed; leak after teardown: state directory"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_leak_alone_or_after_an_error_is_an_error() {
+        let leaks = vec!["cgroup /sys/fs/cgroup/pids/x remains".to_string()];
+        assert_eq!(with_leaks(Ok(()), &leaks).0, Status::Error);
+        let err = Err((Status::Error, "bundle: no".to_string()));
+        assert_eq!(with_leaks(err, &leaks).0, Status::Error);
+        assert_eq!(with_leaks(Ok(()), &[]), (Status::Pass, None));
+    }
 }

@@ -14,8 +14,7 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(total: usize) -> Progress {
-        // SAFETY: isatty on a standard descriptor number.
-        let tty = unsafe { libc::isatty(2) } == 1;
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
         Progress {
             tty,
             total,

@@ -5,6 +5,8 @@
 
 use super::context::ScenarioRun;
 use crate::driver::subreaper::{reap_orphans, reap_quietly, release, wait_exit};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use std::path::Path;
 use std::time::Duration;
 
@@ -55,8 +57,8 @@ fn leak_check(run: &ScenarioRun) -> Vec<String> {
     if !procs.is_empty() {
         leaks.push(format!("processes remain: {procs:?}"));
         for p in &procs {
-            // SAFETY: kill(2) on pids found in this scenario's unique cgroup or rootfs.
-            unsafe { libc::kill(*p, libc::SIGKILL) };
+            // Signals the whole thread group, also through a zombie leader whose threads live.
+            let _ = kill(Pid::from_raw(*p), Signal::SIGKILL);
             reap_quietly(*p);
         }
     }
@@ -102,12 +104,7 @@ fn processes_of(run: &ScenarioRun) -> Vec<i32> {
         if pid == me {
             continue;
         }
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        if stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
-        {
+        if !holds_anything(pid) {
             continue;
         }
         let in_cgroup = !cg.is_empty()
@@ -124,6 +121,31 @@ fn processes_of(run: &ScenarioRun) -> Vec<i32> {
         }
     }
     out
+}
+
+fn is_zombie(stat_path: &str) -> bool {
+    std::fs::read_to_string(stat_path).is_ok_and(|stat| {
+        stat.rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+    })
+}
+
+/// False for a plain zombie, which holds nothing but its pid until reaped. A zombie
+/// thread-group leader may still have live threads (an init whose main thread a seccomp
+/// KILL_THREAD rule killed): they keep the cgroup busy and the mounts alive, so the process
+/// counts until its last thread is gone.
+fn holds_anything(pid: i32) -> bool {
+    if !is_zombie(&format!("/proc/{pid}/stat")) {
+        return true;
+    }
+    std::fs::read_dir(format!("/proc/{pid}/task")).is_ok_and(|tasks| {
+        tasks.flatten().any(|t| {
+            let tid = t.file_name();
+            tid.to_str() != Some(&pid.to_string())
+                && !is_zombie(&format!("/proc/{pid}/task/{}/stat", tid.to_string_lossy()))
+        })
+    })
 }
 
 /// rmdir children first; retried briefly because the kernel frees a cgroup asynchronously.
@@ -150,5 +172,58 @@ pub fn remove_run_cgroup_parent(host: &crate::host::HostFacts, parent: &str) {
         if Path::new(&d).is_dir() {
             remove_cgroup(Path::new(&d));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    /// A process whose main thread has exited while another thread sleeps: the leader shows
+    /// `Z` in /proc/PID/stat although the process is alive.
+    const ZOMBIE_LEADER: &str = "import threading, time, ctypes\n\
+        threading.Thread(target=time.sleep, args=(60,)).start()\n\
+        ctypes.CDLL(None).syscall(60, 0)\n";
+
+    fn wait_until(what: &str, cond: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !cond() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "timed out waiting: {what}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn a_zombie_leader_with_live_threads_is_found_and_killed() {
+        let mut child = Command::new("python3")
+            .args(["-c", ZOMBIE_LEADER])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("python3 runs (it builds the zombie leader)");
+        let pid = child.id() as i32;
+        wait_until("the main thread exits", || {
+            is_zombie(&format!("/proc/{pid}/stat"))
+        });
+        assert!(
+            holds_anything(pid),
+            "live threads behind a zombie leader must count"
+        );
+        kill(Pid::from_raw(pid), Signal::SIGKILL).unwrap();
+        let _ = child.wait();
+        assert!(!Path::new(&format!("/proc/{pid}")).exists());
+    }
+
+    #[test]
+    fn a_plain_zombie_holds_nothing() {
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = child.id() as i32;
+        wait_until("true exits", || is_zombie(&format!("/proc/{pid}/stat")));
+        assert!(!holds_anything(pid));
+        let _ = child.wait();
     }
 }

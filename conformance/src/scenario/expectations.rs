@@ -9,7 +9,9 @@
 //! stale entries get removed. Divergences never live in code as `if runtime == ...`.
 
 use super::filter::glob;
+use super::load::LoadError;
 use serde::Deserialize;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -54,10 +56,67 @@ impl Expectations {
         serde_yaml::from_str(&text).map_err(to_err)
     }
 
+    /// Entries whose id (or pattern) names no scenario of `ids`, placed at the entry's `id:`
+    /// value: a typo would otherwise leave a real divergence failing and a dead entry behind.
+    pub fn unknown_ids(&self, path: &Path, ids: &BTreeSet<String>) -> Vec<LoadError> {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        self.xfail
+            .iter()
+            .filter(|e| !ids.iter().any(|id| glob(&e.id, id)))
+            .map(|e| {
+                let pos = id_position(&text, &e.id);
+                LoadError {
+                    path: path.to_path_buf(),
+                    line: pos.map(|p| p.0),
+                    column: pos.map(|p| p.1),
+                    message: format!("xfail `{}` matches no scenario of the suite", e.id),
+                }
+            })
+            .collect()
+    }
+
     pub fn xfail_reason(&self, id: &str) -> Option<&str> {
         self.xfail
             .iter()
             .find(|e| glob(&e.id, id))
             .map(|e| e.reason.as_str())
+    }
+}
+
+/// Line and column of the `id:` value equal to `id` (plain or quoted).
+fn id_position(text: &str, id: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, l)| {
+        let k = l.find("id:")?;
+        let value = l[k + 3..].trim_start();
+        let bare = value.split(['#', ',', '}']).next()?.trim();
+        let bare = bare.trim_matches(|c| c == '"' || c == '\'');
+        (bare == id).then(|| (i + 1, l.len() - value.len() + 1))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_ids_are_placed_at_their_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("runc.yaml");
+        let text = "xfail:\n  - id: caps.known\n    reason: a\n  - { id: \"caps.typo\", reason: b }\n  - id: lifecycle.*\n    reason: c\n";
+        std::fs::write(&p, text).unwrap();
+        let x = Expectations::load(&p).unwrap();
+        let ids: BTreeSet<String> = ["caps.known", "lifecycle.x"].map(String::from).into();
+        let errs: Vec<String> = x
+            .unknown_ids(&p, &ids)
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(
+            errs,
+            vec![format!(
+                "{}:4:11: xfail `caps.typo` matches no scenario of the suite",
+                p.display()
+            )]
+        );
     }
 }

@@ -52,28 +52,34 @@ pub fn lint(loaded: &[Loaded], suite_dir: &Path) -> Vec<String> {
             ));
         }
     }
-    let ids: BTreeSet<&str> = loaded.iter().map(|l| l.scenario.id.as_str()).collect();
+    let ids = suite_ids(loaded, suite_dir);
     if let Ok(entries) = std::fs::read_dir(suite_dir.join("expectations")) {
-        for e in entries.flatten() {
-            let p = e.path();
+        let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        files.sort();
+        for p in files {
             if p.extension().and_then(|x| x.to_str()) != Some("yaml") {
                 continue;
             }
             match Expectations::load(&p) {
                 Err(err) => problems.push(err.to_string()),
-                Ok(x) => {
-                    for entry in &x.xfail {
-                        if !ids.iter().any(|id| super::filter::glob(&entry.id, id)) {
-                            problems.push(format!(
-                                "{}: xfail `{}` matches no scenario",
-                                p.display(),
-                                entry.id
-                            ));
-                        }
-                    }
-                }
+                Ok(x) => problems.extend(x.unknown_ids(&p, &ids).iter().map(|e| e.to_string())),
             }
         }
     }
     problems
+}
+
+/// The ids of every scenario of the suite (not only the ones selected): an expectations
+/// entry is stale only when no scenario anywhere in the suite has its id.
+pub fn suite_ids(loaded: &[Loaded], suite_dir: &Path) -> BTreeSet<String> {
+    let mut ids: BTreeSet<String> = loaded.iter().map(|l| l.scenario.id.clone()).collect();
+    if let Ok(files) = super::load::discover(&[suite_dir.to_path_buf()]) {
+        ids.extend(
+            super::load::load_all(&files)
+                .0
+                .into_iter()
+                .map(|l| l.scenario.id),
+        );
+    }
+    ids
 }

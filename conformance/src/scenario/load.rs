@@ -2,8 +2,8 @@
 //! checks that serde cannot express. Every error names the file, and the line and column
 //! where serde_yaml knows them.
 
-use super::{Scenario, SCHEMA_V1};
-use crate::scenario::step::Op;
+use super::position::{culprit_key, locate};
+use super::Scenario;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -79,17 +79,38 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn yaml_error(path: &Path, e: &serde_yaml::Error) -> LoadError {
+/// serde_yaml appends " at line L column C"; the position prefix already says it.
+fn strip_location(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// `text` (when given) lets an error serde_yaml placed at the top-level mapping be moved to
+/// the value it is about.
+fn yaml_error(path: &Path, text: Option<&str>, e: &serde_yaml::Error) -> LoadError {
     let loc = e.location();
-    let mut message = e.to_string();
-    // serde_yaml appends " at line L column C"; the prefix already says it.
-    if let Some(i) = message.rfind(" at line ") {
-        message.truncate(i);
+    let message = strip_location(&e.to_string());
+    let mut pos = loc.map(|l| (l.line(), l.column()));
+    if pos == Some((1, 1)) {
+        if let Some(text) = text {
+            let full = e.to_string();
+            let fails_without = |v: &serde_yaml::Value| {
+                serde_yaml::from_value::<Scenario>(v.clone())
+                    .err()
+                    .map(|e| e.to_string())
+            };
+            pos = culprit_key(text, &strip_location(&full), |v| {
+                fails_without(v).map(|m| strip_location(&m))
+            })
+            .or(pos);
+        }
     }
     LoadError {
         path: path.to_path_buf(),
-        line: loc.as_ref().map(|l| l.line()),
-        column: loc.as_ref().map(|l| l.column()),
+        line: pos.map(|p| p.0),
+        column: pos.map(|p| p.1),
         message,
     }
 }
@@ -98,16 +119,16 @@ fn yaml_error(path: &Path, e: &serde_yaml::Error) -> LoadError {
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, LoadError> {
     // serde_yaml 0.9 rejects duplicate keys when building a Value; typed structs catch duplicate
     // fields, but free-form maps (config patches, matchers) would silently keep the last one.
-    serde_yaml::from_str::<serde_yaml::Value>(text).map_err(|e| yaml_error(path, &e))?;
-    let scenario: Scenario = serde_yaml::from_str(text).map_err(|e| yaml_error(path, &e))?;
-    let problems = validate(&scenario);
-    if let Some(first) = problems.into_iter().next() {
-        let line = find_key_line(text, &first.0);
+    serde_yaml::from_str::<serde_yaml::Value>(text).map_err(|e| yaml_error(path, None, &e))?;
+    let scenario: Scenario =
+        serde_yaml::from_str(text).map_err(|e| yaml_error(path, Some(text), &e))?;
+    if let Some((place, message)) = super::validate::validate(&scenario).into_iter().next() {
+        let pos = locate(text, &place);
         return Err(LoadError {
             path: path.to_path_buf(),
-            line,
-            column: line.map(|_| 1),
-            message: first.1,
+            line: pos.map(|p| p.0),
+            column: pos.map(|p| p.1),
+            message,
         });
     }
     Ok(scenario)
@@ -139,14 +160,6 @@ pub fn load_all(files: &[PathBuf]) -> (Vec<Loaded>, Vec<LoadError>) {
     (ok, errs)
 }
 
-/// Line of the first top-level `key:` in the text, for semantic errors.
-fn find_key_line(text: &str, key: &str) -> Option<usize> {
-    let prefix = format!("{key}:");
-    text.lines()
-        .position(|l| l.starts_with(&prefix))
-        .map(|i| i + 1)
-}
-
 pub fn is_valid_id(id: &str) -> bool {
     let parts: Vec<&str> = id.split('.').collect();
     parts.len() >= 2
@@ -155,12 +168,6 @@ pub fn is_valid_id(id: &str) -> bool {
                 && p.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         })
-}
-
-fn valid_snapshot_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Documents of the runtime-spec a scenario may cite.
@@ -197,94 +204,6 @@ pub fn check_spec_ref(r: &str) -> Result<(), String> {
             "anchor `{anchor}` must be a heading slug (lowercase words joined by -)"
         ))
     }
-}
-
-/// Semantic checks; each problem is (top-level key, message).
-pub fn validate(s: &Scenario) -> Vec<(String, String)> {
-    let mut p = Vec::new();
-    if s.schema != SCHEMA_V1 {
-        p.push((
-            "schema".into(),
-            format!("schema must be `{SCHEMA_V1}`, got `{}`", s.schema),
-        ));
-    }
-    if !is_valid_id(&s.id) {
-        p.push((
-            "id".into(),
-            format!("id `{}` must be dotted lowercase words (area.name)", s.id),
-        ));
-    }
-    if s.spec.is_empty() {
-        p.push((
-            "spec".into(),
-            "spec: at least one spec reference is required".into(),
-        ));
-    }
-    for r in s
-        .spec
-        .iter()
-        .chain(s.steps.iter().filter_map(|st| st.spec.as_ref()))
-    {
-        if let Err(why) = check_spec_ref(&r.reference) {
-            p.push(("spec".into(), format!("spec ref `{}`: {why}", r.reference)));
-        }
-    }
-    if s.steps.is_empty() {
-        p.push((
-            "steps".into(),
-            "steps: at least one step is required".into(),
-        ));
-    }
-    if let Some(k) = &s.requires.kernel {
-        if crate::host::parse_kernel(k).is_none() {
-            p.push((
-                "requires".into(),
-                format!("requires.kernel `{k}` must be major.minor"),
-            ));
-        }
-    }
-    let mut names = std::collections::BTreeSet::new();
-    for (i, st) in s.steps.iter().enumerate() {
-        if let Some(snap) = &st.expect.snapshot {
-            if !valid_snapshot_name(&snap.name) {
-                p.push((
-                    "steps".into(),
-                    format!(
-                        "steps[{i}]: snapshot name `{}` may only hold [A-Za-z0-9_-]",
-                        snap.name
-                    ),
-                ));
-            }
-            if !names.insert(snap.name.clone()) {
-                p.push((
-                    "steps".into(),
-                    format!("steps[{i}]: snapshot name `{}` is used twice", snap.name),
-                ));
-            }
-        }
-        // `kill`'s signal is passed through as written: rejecting a bad name is the runtime's
-        // job, and scenarios test exactly that. Expected signals must be real ones.
-        for sig in st.expect.signal.iter() {
-            if crate::driver::signal::parse(sig).is_none() {
-                p.push((
-                    "steps".into(),
-                    format!("steps[{i}]: unknown signal `{sig}`"),
-                ));
-            }
-        }
-        if let Op::Exec {
-            tty: true,
-            detach: false,
-            ..
-        } = st.op
-        {
-            p.push(("steps".into(), format!("steps[{i}]: exec tty: true needs detach: true (the runner has no terminal of its own; the pty arrives over the console socket and its output in {{{{console}}}})")));
-        }
-        if let Op::Events { stats: false } = st.op {
-            p.push(("steps".into(), format!("steps[{i}]: events without stats would stream forever; only stats: true is supported")));
-        }
-    }
-    p
 }
 
 #[cfg(test)]

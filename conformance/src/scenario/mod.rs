@@ -8,9 +8,11 @@ pub mod expectations;
 pub mod filter;
 pub mod lint;
 pub mod load;
+pub mod position;
 pub mod schema;
 pub mod step;
 pub mod template;
+pub mod validate;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -1,0 +1,296 @@
+//! End-to-end tests through the `oci-conform` binary that need neither root nor runc: fake
+//! runtimes (garbage `state`, a hanging `start`, late writes), bad input, lint, schema, list.
+
+mod common;
+
+use common::{bin, fixtures, report, script, stderr, write_scenario, RUNC};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// A fake runtime: `state` prints garbage and `start` hangs. No root needed.
+fn fake_runtime(dir: &Path) -> PathBuf {
+    let text = "#!/bin/sh\n\
+        for a in \"$@\"; do case \"$a\" in\n\
+          state) echo 'this is not json'; exit 0;;\n\
+          start) exec sleep 30;;\n\
+          features|--version) echo '{}'; exit 0;;\n\
+        esac; done\n\
+        exit 0\n";
+    script(dir, "fake-runtime", text)
+}
+
+#[test]
+fn garbage_state_fails_and_hung_runtime_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = fake_runtime(tmp.path());
+    let suite = tmp.path().join("suite");
+    std::fs::create_dir_all(&suite).unwrap();
+    let garbage = write_scenario(&suite, "garbage.yaml", "  - { op: create }\n  - { op: state, expect: { json: { subset: { status: created } } } }\n");
+    let out = tmp.path().join("out1");
+    let o = bin()
+        .args(["run", "--runtime"])
+        .arg(format!("fake={}", fake.display()))
+        .arg("--out")
+        .arg(&out)
+        .arg(&garbage)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r = report(&out);
+    assert!(
+        r["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("stdout is not JSON"),
+        "{}",
+        r["results"][0]
+    );
+
+    let hang = write_scenario(
+        &suite,
+        "hang.yaml",
+        "  - { op: create }\n  - { op: start, timeout: 1s }\n",
+    );
+    let out = tmp.path().join("out2");
+    let start = std::time::Instant::now();
+    let o = bin()
+        .args(["run", "--runtime"])
+        .arg(format!("fake={}", fake.display()))
+        .arg("--out")
+        .arg(&out)
+        .arg(&hang)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        start.elapsed().as_secs() < 20,
+        "the deadline must stop a hanging runtime"
+    );
+    let r = report(&out);
+    assert_eq!(r["results"][0]["status"], "ERROR");
+    assert!(
+        r["results"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("hung runtime"),
+        "{}",
+        r["results"][0]
+    );
+}
+
+#[test]
+fn bad_input_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A runtime binary that does not exist.
+    let o = bin()
+        .args(["run", "--runtime", "nope=/nonexistent/runtime", "--out"])
+        .arg(tmp.path().join("o"))
+        .arg(fixtures().join("suite"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("runtime `nope`: /nonexistent/runtime is not an executable file"),
+        "{}",
+        stderr(&o)
+    );
+    // A malformed scenario: file:line:column in lint and in run.
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(&bad, "schema: oci-conform/v1\nid: a.b\ntitle: t\nspec: []\nbundle: {}\nsteps:\n  - { op: start, colour: red }\n").unwrap();
+    let o = bin().arg("lint").arg(&bad).output().unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("bad.yaml:7:5: steps[0]: unknown field `colour`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = bin()
+        .args(["run", "--runtime", &format!("runc={RUNC}"), "--out"])
+        .arg(tmp.path().join("o"))
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    // An empty selection.
+    let o = bin()
+        .args([
+            "run",
+            "--runtime",
+            "sh=/bin/sh",
+            "--filter",
+            "tag:nothing-has-this",
+            "--out",
+        ])
+        .arg(tmp.path().join("o"))
+        .arg(fixtures().join("suite"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("selection is empty"));
+}
+
+#[test]
+fn lint_and_schema_and_list() {
+    let o = bin()
+        .arg("lint")
+        .arg(fixtures().join("suite"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = bin().arg("schema").output().unwrap();
+    let schema: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(schema["properties"]["schema"]["const"], "oci-conform/v1");
+    let o = bin()
+        .args(["list", "--json", "--filter", "tag:hooks"])
+        .arg(fixtures().join("suite"))
+        .output()
+        .unwrap();
+    let lines: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["id"], "lifecycle.hook-prestart");
+}
+
+/// `read_file` with `within` re-reads until the expectation holds; without it, one look.
+/// The fake runtime writes the file half a second after `raw later PATH` returns, as a
+/// runtime's asynchronous hook would.
+#[test]
+fn read_file_within_waits_for_late_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = script(
+        tmp.path(),
+        "late-runtime",
+        "#!/bin/sh\ncase \"$1\" in\n  later) (sleep 0.5; echo done > \"$2\") & exit 0;;\n  \
+         features|--version) echo '{}'; exit 0;;\nesac\nexit 0\n",
+    );
+    let suite = tmp.path().join("suite");
+    std::fs::create_dir_all(&suite).unwrap();
+    let steps = |within: &str| {
+        format!(
+            "  - {{ op: raw, global_flags: false, args: [later, \"{{{{scratch}}}}/f\"] }}\n  \
+             - {{ op: read_file, path: \"{{{{scratch}}}}/f\",{within} expect: {{ content: \"done\\n\" }} }}\n"
+        )
+    };
+    for (name, within, code) in [("waits.yaml", " within: 10s,", 0), ("once.yaml", "", 1)] {
+        let sc = write_scenario(&suite, name, &steps(within));
+        let out = tmp.path().join(name);
+        let o = bin()
+            .args(["run", "--runtime"])
+            .arg(format!("late={}", fake.display()))
+            .arg("--out")
+            .arg(&out)
+            .arg(&sc)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(code), "{name}: {}", stderr(&o));
+        if code == 1 {
+            let r = report(&out);
+            assert!(
+                r["results"][0]["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("cannot read"),
+                "{}",
+                r["results"][0]
+            );
+        }
+    }
+}
+
+/// What used to fail only at run time is refused by `lint` and by `run`'s load, each at the
+/// line and column of the offending text.
+#[test]
+fn lint_and_run_refuse_what_would_fail_at_run_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = tmp.path().join("scenarios");
+    std::fs::create_dir_all(suite.join("expectations")).unwrap();
+    let cases = [
+        (
+            "template.yaml",
+            "  - { op: raw, args: [state, \"{{nosuch}}\"] }\n",
+            "template.yaml:7:31: steps[0]: unknown template `{{nosuch}}`",
+        ),
+        (
+            "exit.yaml",
+            "  - op: state\n    expect: { exit: \"zero\" }\n",
+            "exit.yaml:8:15: steps[0]: expect.exit: \"zero\" is not a number",
+        ),
+        (
+            "tty.yaml",
+            "  - { op: create }\n  - op: exec\n    args: [ls]\n    tty: true\n",
+            "tty.yaml:10:5: steps[1]: exec tty: true needs detach: true",
+        ),
+    ];
+    for (name, steps, want) in cases {
+        let f = write_scenario(&suite, name, steps);
+        let o = bin().arg("lint").arg(&f).output().unwrap();
+        assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{name}: {}", stderr(&o));
+        let o = bin()
+            .args(["run", "--runtime", "sh=/bin/sh", "--out"])
+            .arg(tmp.path().join("o"))
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "run {name}: {}", stderr(&o));
+        std::fs::remove_file(&f).unwrap();
+    }
+    // A top-level value serde_yaml placed at 1:1 is placed at the value.
+    let f = write_scenario(&suite, "timeout.yaml", "  - { op: state }\n");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, format!("{text}timeout: 5 parsecs\n")).unwrap();
+    let o = bin().arg("lint").arg(&f).output().unwrap();
+    assert!(
+        stderr(&o).contains("timeout.yaml:8:10: invalid duration `5 parsecs`"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::write(&f, text).unwrap();
+    // An expectations entry for no scenario of the suite.
+    let x = suite.join("expectations/sh.yaml");
+    std::fs::write(
+        &x,
+        "xfail:\n  - id: fake.timeout\n    reason: ok\n  - id: fake.typo\n    reason: stale\n",
+    )
+    .unwrap();
+    let want = format!(
+        "{}:4:9: xfail `fake.typo` matches no scenario of the suite",
+        x.display()
+    );
+    let o = bin().arg("lint").arg(&suite).output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&want), "{}", stderr(&o));
+    let o = bin()
+        .args(["run", "--runtime", "sh=/bin/sh", "--out"])
+        .arg(tmp.path().join("o"))
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&want), "{}", stderr(&o));
+}
+
+/// `oci-conform list | head`: a reader that goes away is no reason to panic.
+#[test]
+fn output_commands_survive_a_closed_pipe() {
+    for args in [
+        vec![
+            "list".to_string(),
+            fixtures().join("suite").display().to_string(),
+        ],
+        vec!["schema".to_string()],
+        vec![
+            "lint".to_string(),
+            fixtures().join("suite").display().to_string(),
+        ],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = bin().args(&args).stdout(writer).output().unwrap();
+        assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    }
+}
