@@ -35,6 +35,8 @@ pub fn socket_path() -> PathBuf {
     std::env::temp_dir().join(format!("oci-conform-{}-{n}.sock", std::process::id()))
 }
 
+// The one place oci-conform takes ownership of a raw descriptor: the one SCM_RIGHTS gave us.
+#[allow(unsafe_code)]
 fn receive_fd(stream: &UnixStream) -> Option<OwnedFd> {
     let mut buf = [0u8; 4096];
     let mut iov = [IoSliceMut::new(&mut buf)];

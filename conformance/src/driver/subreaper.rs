@@ -8,13 +8,7 @@ use nix::unistd::Pid;
 use std::time::{Duration, Instant};
 
 pub fn become_subreaper() -> Result<(), Errno> {
-    // SAFETY: prctl with integer arguments only.
-    let r = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(Errno::last())
-    }
+    nix::sys::prctl::set_child_subreaper(true)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,6 +11,8 @@ extern "C" fn on_signal(_: libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
 }
 
+// sigaction is unsafe in nix because a handler could do anything; ours only stores an atomic.
+#[allow(unsafe_code)]
 pub fn install() {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
     let action = SigAction::new(
