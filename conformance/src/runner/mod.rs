@@ -2,6 +2,7 @@
 //! images), scenarios x runtimes on `--jobs` worker threads, events.jsonl as results arrive,
 //! and the final report. The process becomes a child subreaper first.
 
+pub mod cgroup_files;
 pub mod context;
 pub mod features;
 pub mod interrupt;
