@@ -241,6 +241,14 @@ fn classify(
         });
         status = Status::Error;
     }
+    let reason = match rt.expectations.flaky_reason(id) {
+        Some(why) if status != Status::Pass => Some(format!(
+            "{} [known flake of {}: {why}]",
+            reason.unwrap_or_default(),
+            rt.bin.name
+        )),
+        _ => reason,
+    };
     match (rt.expectations.xfail_reason(id), status) {
         (Some(why), Status::Fail) => (Status::Xfail, Some(format!("{why} [{}]", reason.unwrap_or_default()))),
         (Some(why), Status::Pass) => (

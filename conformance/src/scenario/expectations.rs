@@ -7,6 +7,15 @@
 //! ```
 //! A listed scenario that fails is XFAIL; one that passes is XPASS, which fails the run so
 //! stale entries get removed. Divergences never live in code as `if runtime == ...`.
+//!
+//! ```yaml
+//! flaky:
+//!   - id: namespaces.path-wrong-type
+//!     reason: "runc 1.1.5 leaves the cgroup behind now and then (1 ERROR in 5 runs, ...)"
+//! ```
+//! A flaky entry changes no status: a non-PASS result of it carries the entry's reason, so the
+//! report says the outcome is a known flake with its evidence. It is for reference runtimes,
+//! whose non-PASS results are re-run once anyway; a judged runtime has no flakes to list.
 
 use super::filter::glob;
 use serde::Deserialize;
@@ -17,6 +26,8 @@ use std::path::Path;
 pub struct Expectations {
     #[serde(default)]
     pub xfail: Vec<Entry>,
+    #[serde(default)]
+    pub flaky: Vec<Entry>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +63,13 @@ impl Expectations {
             return Ok(Self::default());
         }
         serde_yaml::from_str(&text).map_err(to_err)
+    }
+
+    pub fn flaky_reason(&self, id: &str) -> Option<&str> {
+        self.flaky
+            .iter()
+            .find(|e| glob(&e.id, id))
+            .map(|e| e.reason.as_str())
     }
 
     pub fn xfail_reason(&self, id: &str) -> Option<&str> {
