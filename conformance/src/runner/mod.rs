@@ -312,9 +312,15 @@ fn retry_references(
         "oci-conform: re-running {} result(s) of reference runtimes once",
         jobs.len()
     );
+    // Fresh bundles and roots, and the first attempt's kept artifacts stay where they are.
+    let again = one::Paths {
+        work: paths.work.join("retry"),
+        artifacts: paths.artifacts.join("retry"),
+        cgroup_parent: paths.cgroup_parent.clone(),
+    };
     // The raw second attempt is logged as it arrives, the annotated one after it: a rebuild
     // from events.jsonl keeps the last result of a (runtime, scenario).
-    for second in execute(o, env, runtimes, scenarios, paths, jobs, events) {
+    for second in execute(o, env, runtimes, scenarios, &again, jobs, events) {
         if let Some(first) = results
             .iter_mut()
             .find(|r| r.runtime == second.runtime && r.id == second.id)
