@@ -8,7 +8,8 @@
 //! scheduler the kernel has). For each file the check looks at the deepest existing ancestor
 //! of the container's cgroup parent in the file's hierarchy, then at the child cgroups below
 //! it that have the controller. When only the root is there to look at, the I/O scheduler
-//! files are judged by the schedulers the block devices offer, other files on v1 by the root
+//! files are judged by the scheduler's module being loaded or the schedulers the block devices
+//! offer, other files on v1 by the root
 //! (which shows them), and other files on v2 are assumed present: the scenario runs and shows
 //! what happens.
 
@@ -170,6 +171,8 @@ fn present(host: &HostFacts, cgroup_parent: &str, file: &str) -> Result<(), Stri
     }
     // Only the root to look at, and it does not have the file.
     match scheduler_of(file) {
+        // A loaded module registers its cgroup policy even with no device using it yet.
+        Some(s) if Path::new("/sys/module").join(s).exists() => Ok(()),
         Some(s) if schedulers_offered().iter().any(|x| x == s) => Ok(()),
         Some(s) => Err(format!(
             "no block device offers the {s} I/O scheduler (offered: {})",
