@@ -76,7 +76,7 @@ fn only_judged_runtimes_gate() {
         out(&o)
     );
     assert!(
-        out(&o).contains("gate: ok (1 judged baseline result(s) compared)"),
+        out(&o).contains("gate: ok (1 judged baseline PASS(es) compared)"),
         "{}",
         out(&o)
     );
@@ -85,6 +85,10 @@ fn only_judged_runtimes_gate() {
     assert!(out(&o).contains("REGRESSION: runc: a.a: PASS -> ERROR"));
     // Judging a runtime the baseline does not hold compares nothing.
     let o = gate(&base, &now, &["crun"]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    // Nor does a baseline where the judged runtime never passed.
+    write_report(&base, vec![result("ferrun", "a.a", "SKIP")]);
+    let o = gate(&base, &now, &["ferrun"]);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
 }
 

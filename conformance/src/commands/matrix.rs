@@ -91,13 +91,13 @@ pub fn gate(a: &GateArgs) -> i32 {
         EXIT_FAIL
     } else if g.compared == 0 || !g.judged_absent.is_empty() {
         println!(
-            "gate: FAIL: compared {} judged baseline result(s); a gate that compares nothing proves nothing",
+            "gate: FAIL: compared {} judged baseline PASS(es); a gate that compares nothing proves nothing",
             g.compared
         );
         EXIT_ERROR
     } else {
         println!(
-            "gate: ok ({} judged baseline result(s) compared)",
+            "gate: ok ({} judged baseline PASS(es) compared)",
             g.compared
         );
         EXIT_OK

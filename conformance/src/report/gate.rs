@@ -18,7 +18,7 @@ pub struct GateResult {
     pub informational: Vec<String>,
     pub warnings: Vec<String>,
     pub fixed: Vec<String>,
-    /// Baseline results of judged runtimes that were compared with the current report.
+    /// Baseline PASSes of judged runtimes that were compared with the current report.
     pub compared: usize,
     /// Judged runtimes of the baseline that the current report does not hold.
     pub judged_absent: Vec<String>,
@@ -78,7 +78,8 @@ pub fn compare(baseline: &Report, current: &Report, judge: &Judge) -> GateResult
             continue;
         }
         let judged = judge.judges(rt);
-        g.compared += usize::from(judged);
+        // Only a baseline PASS can regress: that is what a comparison proves something about.
+        g.compared += usize::from(judged && *old == Status::Pass);
         let label = format!("{rt}: {id}");
         if let Some(reg) = judge_one(&mut g, &label, *old, now.get(&(*rt, *id)).copied()) {
             if judged {
