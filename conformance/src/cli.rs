@@ -78,6 +78,12 @@ pub struct RunArgs {
     /// Default per-step deadline in seconds.
     #[arg(long, default_value_t = 20)]
     pub step_timeout: u64,
+    /// Runtime(s) whose results set the exit code (repeatable or comma-separated; default:
+    /// all). The others are references: recorded and reported, a non-PASS of theirs is
+    /// re-run once, and they never fail the run.
+    #[arg(long, value_name = "RUNTIME")]
+    pub judge: Vec<String>,
+
     /// Scenario files or directories.
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
@@ -124,6 +130,9 @@ pub struct ReportArgs {
     /// Comma-separated report formats: tap, junit, json, markdown.
     #[arg(long, default_value = "tap,junit,json,markdown")]
     pub report: String,
+    /// Runtime(s) whose results set the exit code, as for `run` (default: all).
+    #[arg(long, value_name = "RUNTIME")]
+    pub judge: Vec<String>,
     /// Where to write the reports (default: the directory of EVENTS).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -134,5 +143,9 @@ pub struct ReportArgs {
 pub struct GateArgs {
     #[arg(long)]
     pub baseline: PathBuf,
+    /// Runtime(s) whose regressions fail the gate (repeatable or comma-separated; default:
+    /// all). The others are reported as information.
+    #[arg(long, value_name = "RUNTIME")]
+    pub judge: Vec<String>,
     pub report: PathBuf,
 }

@@ -22,12 +22,10 @@ fn result<'a>(r: &'a Value, runtime: &str) -> &'a Value {
 #[test]
 #[ignore = "needs root and runc"]
 fn a_delete_that_keeps_the_state_is_a_fail() {
-    if !common::require(
+    common::require(
         "a_delete_that_keeps_the_state_is_a_fail",
         &[Need::Root, Need::Runc, Need::Probe],
-    ) {
-        return;
-    }
+    );
     let tmp = tempfile::tempdir().unwrap();
     let rt = script(
         tmp.path(),
@@ -62,7 +60,7 @@ fn a_delete_that_keeps_the_state_is_a_fail() {
 #[test]
 #[ignore = "needs root and runc"]
 fn a_runtime_leaking_its_environment_fails_under_env_i() {
-    if !common::require(
+    common::require(
         "a_runtime_leaking_its_environment_fails_under_env_i",
         &[
             Need::Root,
@@ -70,9 +68,7 @@ fn a_runtime_leaking_its_environment_fails_under_env_i() {
             Need::Probe,
             Need::Tool("/usr/bin/jq"),
         ],
-    ) {
-        return;
-    }
+    );
     let tmp = tempfile::tempdir().unwrap();
     // Appends its environment to process.env of the bundle before runc creates the container.
     let rt = script(

@@ -45,7 +45,12 @@ pub fn run(a: &ListArgs) -> i32 {
     selected.sort_by(|x, y| x.scenario.id.cmp(&y.scenario.id));
     for l in &selected {
         let s = &l.scenario;
-        let mut skip = host.unmet(&s.requires);
+        // Where `run` would put the containers: the per-run parent of this process.
+        let parent = format!("/oci-conform-{}", std::process::id());
+        let mut skip = host.unmet(&s.requires).or_else(|| {
+            runner::cgroup_files::unmet(&host, &parent, &s.requires.cgroup_files)
+                .or_else(|| runner::cgroup_files::missing_block_device(&s.requires.block_devices))
+        });
         if skip.is_none() {
             skip = features.iter().find_map(|(name, f)| {
                 let why = runner::features::missing(f.as_ref()?, &s.requires.features)?;

@@ -2,6 +2,7 @@
 
 use super::{EXIT_OK, EXIT_USAGE};
 use crate::cli::{GateArgs, MatrixArgs};
+use oci_conform::report::judge::{Judge, EXIT_ERROR, EXIT_FAIL};
 use oci_conform::report::{gate, matrix, Report};
 
 pub fn matrix(a: &MatrixArgs) -> i32 {
@@ -62,24 +63,43 @@ pub fn gate(a: &GateArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let g = gate::compare(&base, &now);
+    let judge = Judge::new(&a.judge);
+    let g = gate::compare(&base, &now, &judge);
     for f in &g.fixed {
         outln!("fixed: {f}");
     }
     for w in &g.warnings {
         outln!("warning: {w}");
     }
+    for r in &g.informational {
+        outln!("reference (not judged): {r}");
+    }
     for r in &g.regressions {
         outln!("REGRESSION: {r}");
     }
-    if g.regressions.is_empty() {
+    for rt in &g.judged_absent {
+        outln!("MISSING: {rt}: judged, in the baseline, but not in this report");
+    }
+    for line in now.closing_lines(&judge) {
+        outln!("{line}");
+    }
+    if !g.regressions.is_empty() {
         outln!(
-            "gate: ok ({} baseline result(s) compared)",
-            base.results.len()
+            "gate: FAIL: {} regression(s) of judged runtimes",
+            g.regressions.len()
+        );
+        EXIT_FAIL
+    } else if g.compared == 0 || !g.judged_absent.is_empty() {
+        outln!(
+            "gate: FAIL: compared {} judged baseline PASS(es); a gate that compares nothing proves nothing",
+            g.compared
+        );
+        EXIT_ERROR
+    } else {
+        outln!(
+            "gate: ok ({} judged baseline PASS(es) compared)",
+            g.compared
         );
         EXIT_OK
-    } else {
-        outln!("gate: {} regression(s)", g.regressions.len());
-        1
     }
 }

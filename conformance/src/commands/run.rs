@@ -4,6 +4,7 @@ use super::{find_suite_dir, load_inputs, EXIT_USAGE};
 use crate::cli::{Keep as CliKeep, ReportArgs, RunArgs};
 use oci_conform::driver::RuntimeBin;
 use oci_conform::host::HostFacts;
+use oci_conform::report::judge::{Judge, EXIT_ERROR, EXIT_FAIL, EXIT_OK};
 use oci_conform::report::{events, junit, markdown, tap, Report};
 use oci_conform::runner::{self, Keep, Options};
 use oci_conform::scenario::filter::Filter;
@@ -75,14 +76,14 @@ pub fn report(a: &ReportArgs) -> i32 {
         .and_then(|_| write_reports(&report, &out, &fmts))
     {
         eprintln!("oci-conform: {e}");
-        return 2;
+        return EXIT_ERROR;
     }
     eprintln!(
         "{} result(s); reports in {}",
         report.results.len(),
         out.display()
     );
-    report.exit_code()
+    close(&report, &Judge::new(&a.judge))
 }
 
 pub fn run(a: &RunArgs) -> i32 {
@@ -102,6 +103,12 @@ pub fn run(a: &RunArgs) -> i32 {
                 return EXIT_USAGE;
             }
         }
+    }
+    let judge = Judge::new(&a.judge);
+    let names: Vec<&str> = runtimes.iter().map(|r| r.name.as_str()).collect();
+    if let Some(bad) = judge.unknown(&names).first() {
+        eprintln!("oci-conform: --judge {bad}: no --runtime of that name");
+        return EXIT_USAGE;
     }
     let filter = match Filter::parse(a.filter.as_deref().unwrap_or("")) {
         Ok(f) => f,
@@ -159,6 +166,7 @@ pub fn run(a: &RunArgs) -> i32 {
             .clone()
             .unwrap_or_else(|| find_suite_dir(&a.scenarios)),
         step_timeout: Duration::from_secs(a.step_timeout.max(1)),
+        judge: judge.clone(),
     };
     let report = match runner::run(&opts, &selected, HostFacts::probe()) {
         Ok(r) => r,
@@ -169,16 +177,28 @@ pub fn run(a: &RunArgs) -> i32 {
     };
     if let Err(e) = write_reports(&report, &a.out, &formats) {
         eprintln!("oci-conform: {e}");
-        return 2;
+        return EXIT_ERROR;
     }
-    for (rt, counts) in &report.summary {
-        let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        eprintln!(
-            "{rt}: {} ({} ms total)",
-            parts.join(", "),
-            report.duration_ms
-        );
+    eprintln!(
+        "reports in {} ({} ms total)",
+        a.out.display(),
+        report.duration_ms
+    );
+    close(&report, &judge)
+}
+
+/// The closing lines (one per runtime, saying whether it is judged) and the exit code that
+/// follows from the judged runtimes' results.
+fn close(report: &Report, judge: &Judge) -> i32 {
+    for line in report.closing_lines(judge) {
+        eprintln!("{line}");
     }
-    eprintln!("reports in {}", a.out.display());
-    report.exit_code()
+    let code = report.exit_code_for(judge);
+    let why = match code {
+        EXIT_OK => "ok: no judged runtime failed",
+        EXIT_FAIL => "FAIL: a judged runtime FAILed or XPASSed",
+        _ => "ERROR: a judged runtime's scenario could not be judged (harness error)",
+    };
+    eprintln!("oci-conform: exit {code}, {why}");
+    code
 }

@@ -39,20 +39,6 @@ pub fn probe() -> (CgroupMode, Vec<Hierarchy>) {
     (mode_of(&hierarchies), hierarchies)
 }
 
-/// The names of the files in the root of every hierarchy, sorted and without repeats.
-pub fn root_files(hierarchies: &[Hierarchy]) -> Vec<String> {
-    let mut names: Vec<String> = hierarchies
-        .iter()
-        .filter_map(|h| std::fs::read_dir(&h.mount).ok())
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    names.dedup();
-    names
-}
-
 pub fn parse(mountinfo: &str) -> Vec<Hierarchy> {
     let mut out = Vec::new();
     for m in crate::normalize::mountinfo::parse(mountinfo) {

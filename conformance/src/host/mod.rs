@@ -19,9 +19,6 @@ pub struct HostFacts {
     /// Controllers usable for containers (v1 hierarchies, or the v2 root's cgroup.controllers).
     pub controllers: Vec<String>,
     pub hierarchies: Vec<Hierarchy>,
-    /// Interface files in the root of every mounted hierarchy (`cpu.rt_runtime_us`, ...):
-    /// whether one exists depends on kernel options, not only on the controller.
-    pub cgroup_root_files: Vec<String>,
     pub criu: bool,
     pub seccomp: bool,
     pub apparmor: bool,
@@ -73,14 +70,12 @@ impl HostFacts {
             .unwrap_or_default();
         let (mode, hierarchies) = cgroups::probe();
         let controllers = cgroups::controllers(mode, &hierarchies);
-        let cgroup_root_files = cgroups::root_files(&hierarchies);
         HostFacts {
             euid: nix::unistd::geteuid().as_raw(),
             kernel,
             cgroup_mode: mode,
             controllers,
             hierarchies,
-            cgroup_root_files,
             criu: criu_works(),
             seccomp: Path::new("/proc/sys/kernel/seccomp/actions_avail").exists(),
             apparmor: read_trim("/sys/module/apparmor/parameters/enabled").as_deref() == Some("Y"),
@@ -139,15 +134,7 @@ impl HostFacts {
                 self.controllers.join(",")
             ));
         }
-        if let Some(f) = r
-            .cgroup_files
-            .iter()
-            .find(|f| !self.cgroup_root_files.contains(f))
-        {
-            return Some(format!(
-                "needs cgroup file {f} (not in any hierarchy's root: a kernel option is off)"
-            ));
-        }
+        // cgroup_files are checked where the container's cgroup goes (runner::cgroup_files).
         if let Some(want) = r.kernel.as_deref().and_then(parse_kernel) {
             let have = parse_kernel(&self.kernel).unwrap_or((0, 0));
             if have < want {
@@ -201,7 +188,6 @@ mod tests {
             cgroup_mode: CgroupMode::Hybrid,
             controllers: vec!["pids".into(), "memory".into()],
             hierarchies: vec![],
-            cgroup_root_files: vec!["pids.max".into(), "cpu.rt_runtime_us".into()],
             criu: false,
             seccomp: true,
             apparmor: false,
@@ -251,19 +237,6 @@ mod tests {
             ..Default::default()
         };
         assert!(f.unmet(&r).unwrap().contains("rdma"));
-        let r = Requires {
-            cgroup_files: vec!["cpu.rt_runtime_us".into()],
-            ..Default::default()
-        };
-        assert_eq!(f.unmet(&r), None);
-        let r = Requires {
-            cgroup_files: vec!["cpu.rt_runtime_us".into(), "io.bfq.weight".into()],
-            ..Default::default()
-        };
-        assert_eq!(
-            f.unmet(&r).as_deref(),
-            Some("needs cgroup file io.bfq.weight (not in any hierarchy's root: a kernel option is off)")
-        );
         let r = Requires {
             kernel: Some("7.0".into()),
             ..Default::default()

@@ -1,7 +1,8 @@
 //! events.jsonl: one JSON object per line, written as results arrive —
 //! `run_start` {seed, total, runtimes, host}, `result` {result}, `run_end` {summary,
 //! duration_ms}. `rebuild` turns a log back into a Report, so reports can be regenerated
-//! after a run that was killed before it wrote them (results so far are all there).
+//! after a run that was killed before it wrote them (results so far are all there). A later
+//! result for the same (runtime, scenario) replaces the earlier one (a reference re-run).
 
 use super::{Report, RuntimeInfo, ScenarioResult, REPORT_SCHEMA};
 use serde_json::Value;
@@ -33,6 +34,9 @@ pub fn rebuild(text: &str) -> Result<Report, EventsError> {
             Some("result") => {
                 let r = serde_json::from_value(v.get("result").cloned().unwrap_or(Value::Null))
                     .map_err(|e| bad(format!("result: {e}")))?;
+                // A re-run (see runner::retry) logs a later result for the same pair.
+                let r: ScenarioResult = r;
+                results.retain(|x| (&x.runtime, &x.id) != (&r.runtime, &r.id));
                 results.push(r);
             }
             Some("run_end") => {

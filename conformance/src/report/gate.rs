@@ -1,68 +1,92 @@
 //! The CI regression gate: a (runtime, scenario) that passed in the baseline and now FAILs,
 //! ERRORs, is XFAIL or is missing is a regression. SKIP/UNSUPPORTED now are reported but do
 //! not fail the gate (they depend on the host).
+//!
+//! Only judged runtimes gate; a reference runtime's regressions are information. A gate that
+//! compared no judged result proves nothing and fails (`compared == 0`), as does a judged
+//! runtime missing from the current report.
 
+use super::judge::Judge;
 use super::{Report, Status};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GateResult {
+    /// Regressions of judged runtimes: these fail the gate.
     pub regressions: Vec<String>,
+    /// Regressions of reference runtimes: reported, never failing.
+    pub informational: Vec<String>,
     pub warnings: Vec<String>,
     pub fixed: Vec<String>,
+    /// Baseline PASSes of judged runtimes that were compared with the current report.
+    pub compared: usize,
+    /// Judged runtimes of the baseline that the current report does not hold.
+    pub judged_absent: Vec<String>,
 }
 
-pub fn compare(baseline: &Report, current: &Report) -> GateResult {
-    let now: BTreeMap<(&str, &str), Status> = current
-        .results
+type Statuses<'a> = BTreeMap<(&'a str, &'a str), Status>;
+
+fn statuses(r: &Report) -> Statuses<'_> {
+    r.results
         .iter()
         .map(|r| ((r.runtime.as_str(), r.id.as_str()), r.status))
-        .collect();
-    let before: BTreeMap<(&str, &str), Status> = baseline
-        .results
-        .iter()
-        .map(|r| ((r.runtime.as_str(), r.id.as_str()), r.status))
-        .collect();
-    let mut g = GateResult {
-        regressions: vec![],
-        warnings: vec![],
-        fixed: vec![],
-    };
+        .collect()
+}
+
+/// The regression (if any) of one baseline result; warnings and fixes go into `g`.
+fn judge_one(g: &mut GateResult, label: &str, old: Status, new: Option<Status>) -> Option<String> {
+    match (old, new) {
+        (Status::Pass, None) => Some(format!("{label}: PASS -> missing")),
+        (
+            Status::Pass,
+            Some(s @ (Status::Fail | Status::Error | Status::Xfail | Status::Xpass)),
+        ) => Some(format!("{label}: PASS -> {}", s.as_str())),
+        (Status::Pass, Some(s @ (Status::Skip | Status::Unsupported))) => {
+            g.warnings.push(format!("{label}: PASS -> {}", s.as_str()));
+            None
+        }
+        (o, Some(Status::Pass)) if o != Status::Pass => {
+            g.fixed.push(format!("{label}: {} -> PASS", o.as_str()));
+            None
+        }
+        _ => None,
+    }
+}
+
+pub fn compare(baseline: &Report, current: &Report, judge: &Judge) -> GateResult {
+    let now = statuses(current);
+    let before = statuses(baseline);
+    let mut g = GateResult::default();
     // A runtime absent from the current report was not run: say so once instead of calling
-    // every one of its scenarios a regression.
-    let present: std::collections::BTreeSet<&str> =
-        current.results.iter().map(|r| r.runtime.as_str()).collect();
-    let mut absent: Vec<&str> = before
+    // every one of its scenarios a regression (and fail when it is a judged one).
+    let present: BTreeSet<&str> = current.results.iter().map(|r| r.runtime.as_str()).collect();
+    let absent: BTreeSet<&str> = before
         .keys()
         .map(|(rt, _)| *rt)
         .filter(|rt| !present.contains(rt))
         .collect();
-    absent.dedup();
     for rt in &absent {
-        g.warnings
-            .push(format!("{rt}: not in this report (not compared)"));
+        if judge.judges(rt) {
+            g.judged_absent.push(rt.to_string());
+        } else {
+            g.warnings
+                .push(format!("{rt}: not in this report (not compared)"));
+        }
     }
     for ((rt, id), old) in &before {
         if absent.contains(rt) {
             continue;
         }
-        let new = now.get(&(*rt, *id)).copied();
+        let judged = judge.judges(rt);
+        // Only a baseline PASS can regress: that is what a comparison proves something about.
+        g.compared += usize::from(judged && *old == Status::Pass);
         let label = format!("{rt}: {id}");
-        match (old, new) {
-            (Status::Pass, None) => g.regressions.push(format!("{label}: PASS -> missing")),
-            (Status::Pass, Some(Status::Fail | Status::Error | Status::Xfail | Status::Xpass)) => {
-                g.regressions.push(format!(
-                    "{label}: PASS -> {}",
-                    new.map(|s| s.as_str()).unwrap_or("")
-                ))
+        if let Some(reg) = judge_one(&mut g, &label, *old, now.get(&(*rt, *id)).copied()) {
+            if judged {
+                g.regressions.push(reg);
+            } else {
+                g.informational.push(reg);
             }
-            (Status::Pass, Some(s @ (Status::Skip | Status::Unsupported))) => {
-                g.warnings.push(format!("{label}: PASS -> {}", s.as_str()))
-            }
-            (o, Some(Status::Pass)) if *o != Status::Pass => {
-                g.fixed.push(format!("{label}: {} -> PASS", o.as_str()))
-            }
-            _ => {}
         }
     }
     g
@@ -120,7 +144,7 @@ mod tests {
             ("a.c", Status::Pass),
             ("a.d", Status::Skip),
         ]);
-        let g = compare(&base, &now);
+        let g = compare(&base, &now, &Judge::default());
         assert_eq!(
             g.regressions,
             vec!["runc: a.b: PASS -> FAIL", "runc: a.e: PASS -> missing"]
@@ -130,14 +154,31 @@ mod tests {
     }
 
     #[test]
-    fn a_runtime_missing_from_the_report_is_a_warning_not_regressions() {
+    fn a_judged_runtime_missing_from_the_report_compares_nothing() {
         let base = rep(&[("a.a", Status::Pass)]);
         let mut now = rep(&[("a.a", Status::Pass)]);
         for r in &mut now.results {
             r.runtime = "crun".into();
         }
-        let g = compare(&base, &now);
+        let g = compare(&base, &now, &Judge::default());
         assert!(g.regressions.is_empty());
+        assert_eq!(g.judged_absent, vec!["runc"]);
+        assert_eq!(g.compared, 0, "nothing was compared: the gate must fail");
+        let g = compare(&base, &now, &Judge::new(&["crun".into()]));
         assert_eq!(g.warnings, vec!["runc: not in this report (not compared)"]);
+        assert!(g.judged_absent.is_empty());
+    }
+
+    #[test]
+    fn reference_runtimes_inform_and_do_not_count() {
+        let base = rep(&[("a.a", Status::Pass), ("a.b", Status::Pass)]);
+        let now = rep(&[("a.a", Status::Error), ("a.b", Status::Pass)]);
+        let g = compare(&base, &now, &Judge::new(&["ferrun".into()]));
+        assert!(g.regressions.is_empty());
+        assert_eq!(g.informational, vec!["runc: a.a: PASS -> ERROR"]);
+        assert_eq!(g.compared, 0);
+        let g = compare(&base, &now, &Judge::new(&["runc".into()]));
+        assert_eq!(g.regressions, vec!["runc: a.a: PASS -> ERROR"]);
+        assert_eq!(g.compared, 2);
     }
 }

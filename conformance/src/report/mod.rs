@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod gate;
+pub mod judge;
 pub mod junit;
 pub mod markdown;
 pub mod matrix;
@@ -136,15 +137,9 @@ impl Report {
         Ok(r)
     }
 
-    /// 0 nothing failed, 1 FAIL/XPASS, 2 ERROR (ERROR wins: the run itself is unreliable).
+    /// The exit code when every runtime is judged (see `judge`).
     pub fn exit_code(&self) -> i32 {
-        if self.results.iter().any(|r| r.status == Status::Error) {
-            2
-        } else if self.results.iter().any(|r| r.status.is_failure()) {
-            1
-        } else {
-            0
-        }
+        self.exit_code_for(&judge::Judge::default())
     }
 }
 

@@ -131,9 +131,16 @@ impl Layout {
 }
 
 /// Phase 1: host requirements (SKIP) and runtime features (UNSUPPORTED).
-fn requirement_gate(env: &Env, rt: &RuntimeCtx, l: &Loaded) -> Option<ScenarioResult> {
+fn requirement_gate(
+    env: &Env,
+    rt: &RuntimeCtx,
+    l: &Loaded,
+    cgroup_parent: &str,
+) -> Option<ScenarioResult> {
     let s = &l.scenario;
-    if let Some(reason) = env.host.unmet(&s.requires) {
+    let files = || super::cgroup_files::unmet(&env.host, cgroup_parent, &s.requires.cgroup_files);
+    let devices = || super::cgroup_files::missing_block_device(&s.requires.block_devices);
+    if let Some(reason) = env.host.unmet(&s.requires).or_else(files).or_else(devices) {
         return Some(result(rt, l, Status::Skip, Some(reason)));
     }
     let f = rt.features.as_ref()?;
@@ -223,6 +230,14 @@ fn classify(
     leaks: &[String],
 ) -> (Status, Option<String>) {
     let (status, reason) = with_leaks(outcome, leaks);
+    let reason = match rt.expectations.flaky_reason(id) {
+        Some(why) if status != Status::Pass => Some(format!(
+            "{} [known flake of {}: {why}]",
+            reason.unwrap_or_default(),
+            rt.bin.name
+        )),
+        _ => reason,
+    };
     match (rt.expectations.xfail_reason(id), status) {
         (Some(why), Status::Fail) => (Status::Xfail, Some(format!("{why} [{}]", reason.unwrap_or_default()))),
         (Some(why), Status::Pass) => (
@@ -270,7 +285,7 @@ pub fn run_one(
     keep: Keep,
 ) -> ScenarioResult {
     let start = Instant::now();
-    if let Some(r) = requirement_gate(env, rt, l) {
+    if let Some(r) = requirement_gate(env, rt, l, &paths.cgroup_parent) {
         return r;
     }
     let lay = Layout::new(rt, &l.scenario.id, paths);

@@ -365,25 +365,31 @@ fn inspect_mounts(run: &mut ScenarioRun, step: &Step, prefix: &Path) -> StepResu
 
 fn inspect_cgroup(run: &mut ScenarioRun, step: &Step, prefix: &Path) -> StepResult {
     let pid = run.pid(&prefix.with_extension("state"))?;
+    // A key `a|b` names alternatives (as in requires.cgroup_files): the first that exists
+    // for the container is checked.
     let names: Vec<String> = step
         .expect
         .files
-        .as_ref()
-        .map(|f| f.keys().cloned().collect())
-        .unwrap_or_default();
+        .iter()
+        .flat_map(|f| f.keys())
+        .flat_map(|k| k.split('|').map(|n| n.trim().to_string()))
+        .collect();
     let host = &run.env.host;
     let obs = probe::cgroup_files(pid, &names, host.cgroup_mode, &host.hierarchies)
         .map_err(|e| fail(e.to_string()))?;
     let _ = std::fs::write(prefix.with_extension("cgroup.json"), obs.to_string());
-    for (name, m) in step.expect.files.iter().flatten() {
-        let v = &obs["files"][name];
-        if v.is_null() {
+    for (key, m) in step.expect.files.iter().flatten() {
+        let found = key
+            .split('|')
+            .map(str::trim)
+            .find(|n| !obs["files"][*n].is_null());
+        let Some(name) = found else {
             return Err(fail(format!(
-                "cgroup file `{name}` does not exist for the container (cgroup path {})",
+                "cgroup file `{key}` does not exist for the container (cgroup path {})",
                 obs["path"]
             )));
-        }
-        check(&format!("cgroup {name}"), m, v)?;
+        };
+        check(&format!("cgroup {name}"), m, &obs["files"][name])?;
     }
     run.snapshot(step, &obs.to_string())
 }

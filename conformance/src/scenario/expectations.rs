@@ -7,6 +7,15 @@
 //! ```
 //! A listed scenario that fails is XFAIL; one that passes is XPASS, which fails the run so
 //! stale entries get removed. Divergences never live in code as `if runtime == ...`.
+//!
+//! ```yaml
+//! flaky:
+//!   - id: namespaces.path-wrong-type
+//!     reason: "runc 1.1.5 leaves the cgroup behind now and then (1 ERROR in 5 runs, ...)"
+//! ```
+//! A flaky entry changes no status: a non-PASS result of it carries the entry's reason, so the
+//! report says the outcome is a known flake with its evidence. It is for reference runtimes,
+//! whose non-PASS results are re-run once anyway; a judged runtime has no flakes to list.
 
 use super::filter::glob;
 use super::load::LoadError;
@@ -19,6 +28,8 @@ use std::path::Path;
 pub struct Expectations {
     #[serde(default)]
     pub xfail: Vec<Entry>,
+    #[serde(default)]
+    pub flaky: Vec<Entry>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,19 +71,29 @@ impl Expectations {
     /// value: a typo would otherwise leave a real divergence failing and a dead entry behind.
     pub fn unknown_ids(&self, path: &Path, ids: &BTreeSet<String>) -> Vec<LoadError> {
         let text = std::fs::read_to_string(path).unwrap_or_default();
-        self.xfail
-            .iter()
-            .filter(|e| !ids.iter().any(|id| glob(&e.id, id)))
-            .map(|e| {
-                let pos = id_position(&text, &e.id);
+        let xfail = self.xfail.iter().map(|e| ("xfail", e.id.as_str()));
+        let flaky = self.flaky.iter().map(|e| ("flaky", e.id.as_str()));
+        xfail
+            .chain(flaky)
+            .filter(|(_, pat)| !ids.iter().any(|id| glob(pat, id)))
+            .map(|(kind, pat)| {
+                let pos = id_position(&text, pat);
                 LoadError {
                     path: path.to_path_buf(),
                     line: pos.map(|p| p.0),
                     column: pos.map(|p| p.1),
-                    message: format!("xfail `{}` matches no scenario of the suite", e.id),
+                    message: format!("{kind} `{pat}` matches no scenario of the suite"),
                 }
             })
             .collect()
+    }
+
+    /// The reason a reference runtime's result for `id` is a known flake, if it is listed.
+    pub fn flaky_reason(&self, id: &str) -> Option<&str> {
+        self.flaky
+            .iter()
+            .find(|e| glob(&e.id, id))
+            .map(|e| e.reason.as_str())
     }
 
     pub fn xfail_reason(&self, id: &str) -> Option<&str> {

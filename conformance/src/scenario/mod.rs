@@ -88,11 +88,15 @@ pub struct Requires {
     pub cgroup: CgroupReq,
     #[serde(default)]
     pub cgroup_controllers: Vec<String>,
-    /// Interface files that must exist in a hierarchy's root, for what a kernel option
-    /// decides (`cpu.rt_runtime_us` needs CONFIG_RT_GROUP_SCHED). Only files the kernel
-    /// shows in the root cgroup can be required this way.
+    /// Interface files that must exist where the container's cgroup goes, for what a kernel
+    /// option or module decides (`cpu.rt_runtime_us` needs CONFIG_RT_GROUP_SCHED,
+    /// `io.bfq.weight` the BFQ scheduler). `a|b` accepts either file.
     #[serde(default)]
     pub cgroup_files: Vec<String>,
+    /// Block devices (`MAJOR:MINOR`) that must exist on the host: the kernel refuses an I/O
+    /// throttle for a device it does not have.
+    #[serde(default)]
+    pub block_devices: Vec<String>,
     /// Minimum kernel version, `major.minor`.
     #[serde(default)]
     pub kernel: Option<String>,

@@ -189,6 +189,7 @@ pub fn json_schema() -> Value {
                 "privilege": {"enum": ["any", "root", "rootless"]},
                 "cgroup": {"enum": ["any", "v1", "v2", "hybrid"]},
                 "cgroup_controllers": strings(), "cgroup_files": strings(),
+                "block_devices": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]+:[0-9]+$"}},
                 "kernel": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+$"},
                 "criu": {"type": "boolean"}, "seccomp": {"type": "boolean"},
                 "apparmor": {"type": "boolean"}, "selinux": {"type": "boolean"},

@@ -3,8 +3,8 @@
 //!
 //! Such tests are `#[ignore = "needs root and runc"]`, so a plain `cargo test` counts them as
 //! ignored rather than passed. Run with `-- --include-ignored`; [`require`] then checks the
-//! prerequisites: with `FERRUN_ROOT_TESTS=1` (CI) a missing one FAILS the test, otherwise the
-//! test says `SKIP: ...` and returns.
+//! prerequisites, and a missing one FAILS the test: it was asked for, so returning early would
+//! count as a pass that tested nothing. CI sets `FERRUN_ROOT_TESTS=1`, which the message names.
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
@@ -48,20 +48,22 @@ fn missing(need: Need) -> Option<String> {
     }
 }
 
-/// True when every prerequisite holds. Otherwise: a panic (test FAILED) under
-/// `FERRUN_ROOT_TESTS=1`, where a missing prerequisite means CI tested nothing; else a
-/// `SKIP:` line and false, for a developer who included the ignored tests on a bare host.
-pub fn require(test: &str, needs: &[Need]) -> bool {
+/// Panics (the test FAILS) unless every prerequisite holds: the test was requested, and a
+/// requested test that returns early would count as a pass that tested nothing.
+pub fn require(test: &str, needs: &[Need]) {
     let why: Vec<String> = needs.iter().filter_map(|n| missing(*n)).collect();
     if why.is_empty() {
-        return true;
+        return;
     }
-    let msg = format!("{test}: {}", why.join("; "));
-    if std::env::var("FERRUN_ROOT_TESTS").as_deref() == Ok("1") {
-        panic!("FERRUN_ROOT_TESTS=1 but a prerequisite is missing: {msg}");
-    }
-    println!("SKIP: {msg}");
-    false
+    let ci = if std::env::var("FERRUN_ROOT_TESTS").as_deref() == Ok("1") {
+        " (FERRUN_ROOT_TESTS=1 requires every root test to run)"
+    } else {
+        ""
+    };
+    panic!(
+        "{test} was requested, but the host cannot run it: {}{ci}",
+        why.join("; ")
+    );
 }
 
 pub fn bin() -> Command {
