@@ -19,7 +19,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 stage "unit and root integration tests"
 # Root tests are #[ignore]d for a plain `cargo test`; here they run, and a missing
 # prerequisite (root, runc, busybox) fails them instead of skipping.
-FERRUN_ROOT_TESTS=1 FERRUN_MANY_RUNS=1000 cargo test --workspace -- --include-ignored --test-threads=2
+CARGO_LOG=target/ci-cargo-test.log
+FERRUN_ROOT_TESTS=1 FERRUN_MANY_RUNS=1000 cargo test --workspace -- --include-ignored --test-threads=2 2>&1 \
+  | tee "$CARGO_LOG"
 
 stage "conformance pack: ferrun judged, runc beside it for reference"
 OUT=$(mktemp -d /tmp/oci-conform-ci.XXXXXX)
@@ -47,4 +49,15 @@ fi
 stage "nothing left behind: cgroups, mounts, state dirs, network namespaces, processes, /tmp"
 scripts/leftovers.sh compare "$LEFTOVERS"
 rm -rf "$LEFTOVERS"
-echo; echo "test.sh: all stages passed"
+
+# The closing count: every cargo test (none may be ignored: CI requests them all) and every
+# scenario of the judged runtime. XFAILs are listed divergences with a reason, counted apart.
+read -r t_pass t_fail t_ign < <(awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {print p+0, f+0, i+0}' "$CARGO_LOG")
+read -r s_pass s_fail s_skip s_xfail < <(jq -r '[.results[] | select(.runtime == "ferrun") | .status]
+  | [map(select(. == "PASS")) | length, map(select(. == "FAIL" or . == "ERROR" or . == "XPASS")) | length,
+     map(select(. == "SKIP" or . == "UNSUPPORTED")) | length, map(select(. == "XFAIL")) | length] | @tsv' target/ci-pack/report.json)
+echo
+echo "cargo test: $t_pass passed, $t_fail failed, $t_ign ignored"
+echo "ferrun scenarios: $s_pass passed, $s_fail failed, $s_skip skipped, $s_xfail xfail"
+echo "test.sh: all stages passed"
+echo "total: $((t_pass + s_pass)) passed, $((t_fail + s_fail)) failed, $((t_ign + s_skip)) skipped"
