@@ -121,19 +121,21 @@ fn broken_scenario_fails_run_and_gate() {
         text.contains("REGRESSION: runc: lifecycle.run-exit-code: PASS -> FAIL"),
         "{text}"
     );
-    // And the other way round the gate passes (FAIL -> PASS is a fix, not a regression).
+    // The other way round FAIL -> PASS is a fix, not a regression; but that baseline has no
+    // PASS to hold the current report to, and a gate that compares nothing must not pass.
     let g = common::bin()
         .args(["gate", "--baseline"])
         .arg(bad.path().join("report.json"))
         .arg(good.path().join("report.json"))
         .output()
         .unwrap();
-    assert_eq!(
-        g.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&g.stdout)
+    let text = String::from_utf8_lossy(&g.stdout);
+    assert_eq!(g.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("fixed: runc: lifecycle.run-exit-code: FAIL -> PASS"),
+        "{text}"
     );
+    assert!(text.contains("compares nothing"), "{text}");
 }
 
 #[test]
