@@ -9,11 +9,14 @@ use ferrun::logging;
 
 fn main() {
     let cli = Cli::parse();
-    logging::init(
+    if let Err(e) = logging::init(
         cli.global.log.clone(),
         cli.global.log_format,
         cli.global.debug,
-    );
+    ) {
+        eprintln!("ferrun: {e}");
+        std::process::exit(1);
+    }
     if matches!(
         cli.command,
         Some(Command::Create(_)) | Some(Command::Run(_)) | Some(Command::Exec(_))
