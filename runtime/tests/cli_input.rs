@@ -33,3 +33,36 @@ fn a_log_file_that_can_be_opened_is_created() {
     assert_eq!(done.code, Some(0), "{done:?}");
     assert!(log.exists());
 }
+
+/// `events --interval` takes Go durations as runc does; one too long to represent once
+/// panicked (exit 134). runc: "invalid value ... for flag -interval", exit 1.
+#[test]
+fn events_interval_out_of_range_is_a_clear_error() {
+    for (interval, want) in [
+        (
+            "99999999999999999999s",
+            "is longer than the longest allowed",
+        ),
+        ("5x", "unknown unit \"x\""),
+        ("5", "missing unit"),
+        ("0s", "duration interval must be greater than 0"),
+    ] {
+        let done = ferrun(&["events", "--interval", interval, "nosuchcontainer"]);
+        assert_eq!(done.code, Some(1), "--interval {interval}: {done:?}");
+        assert!(
+            done.err.contains(want),
+            "--interval {interval}: {}",
+            done.err
+        );
+    }
+}
+
+/// A valid interval gets past parsing to the container lookup.
+#[test]
+fn events_accepts_go_durations() {
+    for interval in ["1m30s", "1.5h", "100ms"] {
+        let done = ferrun(&["events", "--interval", interval, "nosuchcontainer"]);
+        assert_eq!(done.code, Some(1), "--interval {interval}: {done:?}");
+        assert!(done.err.contains("does not exist"), "{}", done.err);
+    }
+}

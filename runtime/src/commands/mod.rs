@@ -1,5 +1,6 @@
 //! Thin glue: one function per subcommand, from parsed flags to a container verb and output.
 
+mod duration;
 mod info;
 mod lifecycle;
 mod query;
