@@ -17,6 +17,11 @@ fn main() {
         eprintln!("ferrun: {e}");
         std::process::exit(1);
     }
+    // Before ferrun holds any descriptor of its own (see commands/fds.rs).
+    if let Err(e) = ferrun::commands::check_preserved_fds(&cli) {
+        logging::error(&e.to_string());
+        std::process::exit(e.exit_code());
+    }
     if matches!(
         cli.command,
         Some(Command::Create(_)) | Some(Command::Run(_)) | Some(Command::Exec(_))
