@@ -15,14 +15,24 @@ fn annotations(n: usize, size: usize) -> Value {
 }
 
 /// create, state (the annotations come back whole), start, wait for the exit code, delete.
+/// A createContainer hook, which the init runs with the state it received over its channel
+/// from the runtime, saves that state: it holds the annotations whole too.
 fn round_trip(rt: &Rt, tag: &str, notes: Value) {
     let id = unique_id(tag);
+    let seen = tempfile::tempdir().unwrap();
+    let saved = seen.path().join("state.json");
     let mut patch = cg(&id);
     patch["annotations"] = notes.clone();
+    patch["hooks"] = json!({"createContainer": [{
+        "path": "/bin/sh",
+        "args": ["sh", "-c", format!("cat > {}", saved.display())]
+    }]});
     let b = Bundle::with_args(&["true"], patch);
     let done = rt.run(&["create", "-b", b.path().to_str().unwrap(), &id]);
     assert_eq!(done.code, Some(0), "create: {}", done.err);
     assert_eq!(rt.state(&id)["annotations"], notes);
+    let hook_state: Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert_eq!(hook_state["annotations"], notes);
     rt.ok(&["start", &id]);
     support::wait_status(rt, &id, "stopped");
     rt.ok(&["delete", &id]);
