@@ -44,13 +44,35 @@ struct Sink {
 
 static SINK: OnceLock<Sink> = OnceLock::new();
 
-/// Configure the sink once, from the global flags.
-pub fn init(file: Option<PathBuf>, format: LogFormat, debug: bool) {
+/// `--log FILE` cannot be opened for appending: runc refuses to run any command then.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the log file {} (--log): {source}", path.display())]
+pub struct LogFileError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
+/// Configure the sink once, from the global flags. Like runc, a `--log` file that cannot be
+/// opened (a missing directory, no permission) fails the command before it does anything,
+/// instead of losing every message that follows. The file is opened again for each message,
+/// so no descriptor of ours stays open (it could land among the fds `--preserve-fds` passes).
+pub fn init(file: Option<PathBuf>, format: LogFormat, debug: bool) -> Result<(), LogFileError> {
+    if let Some(path) = &file {
+        open_log(path).map_err(|source| LogFileError {
+            path: path.clone(),
+            source,
+        })?;
+    }
     let _ = SINK.set(Sink {
         file,
         format,
         debug,
     });
+    Ok(())
+}
+
+fn open_log(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    OpenOptions::new().create(true).append(true).open(path)
 }
 
 pub fn debug(msg: &str) {
@@ -90,7 +112,7 @@ fn emit(level: Level, msg: &str) {
         Some(path) => {
             let line = render(sink.format, level, msg, &rfc3339_now());
             // A log file we cannot open must not turn success into failure: fall back to stderr.
-            match OpenOptions::new().create(true).append(true).open(path) {
+            match open_log(path) {
                 Ok(mut f) => {
                     let _ = f.write_all(line.as_bytes());
                 }
@@ -127,6 +149,21 @@ mod tests {
         assert_eq!(v["level"], "error");
         assert_eq!(v["msg"], "boom \"x\"");
         assert_eq!(v["time"], "2026-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_log_file_in_a_missing_directory_is_an_error_naming_it() {
+        let err = init(
+            Some(PathBuf::from("/nonexistent/dir/log")),
+            LogFormat::Text,
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "cannot open the log file /nonexistent/dir/log (--log): No such file or directory (os error 2)"
+        );
     }
 
     #[test]

@@ -9,11 +9,19 @@ use ferrun::logging;
 
 fn main() {
     let cli = Cli::parse();
-    logging::init(
+    if let Err(e) = logging::init(
         cli.global.log.clone(),
         cli.global.log_format,
         cli.global.debug,
-    );
+    ) {
+        eprintln!("ferrun: {e}");
+        std::process::exit(1);
+    }
+    // Before ferrun holds any descriptor of its own (see commands/fds.rs).
+    if let Err(e) = ferrun::commands::check_preserved_fds(&cli) {
+        logging::error(&e.to_string());
+        std::process::exit(e.exit_code());
+    }
     if matches!(
         cli.command,
         Some(Command::Create(_)) | Some(Command::Run(_)) | Some(Command::Exec(_))

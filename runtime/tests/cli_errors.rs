@@ -15,12 +15,32 @@ fn assert_clean_failure(f: &Rt, args: &[&str], id: &str, needle: &str) {
         err.contains(needle),
         "ferrun {args:?}: stderr {err:?} lacks {needle:?}"
     );
+    assert_no_debug_text(err);
     assert!(!f.state_dir_exists(id), "state dir of {id} left behind");
     assert!(
         cgroup_leaked(id).is_empty(),
         "cgroup of {id} left behind: {:?}",
         cgroup_leaked(id)
     );
+}
+
+/// Errors read as sentences: no Rust Debug output (`Pid(42)`, `Some(..)`, `Foo { .. }`).
+fn assert_no_debug_text(err: &str) {
+    for debug in [
+        "Pid(",
+        "Some(",
+        "None)",
+        "Signaled(",
+        "Exited(",
+        "Errno(",
+        " { ",
+        "Os {",
+    ] {
+        assert!(
+            !err.contains(debug),
+            "stderr has debug text {debug:?}: {err}"
+        );
+    }
 }
 
 fn bundle_for(id: &str, args: &[&str]) -> Bundle {
@@ -151,4 +171,32 @@ fn state_and_delete_of_unknown_container() {
     assert_eq!(out.code, Some(1));
     // runc: delete --force of a missing container succeeds.
     f.ok(&["delete", "--force", "nope"]);
+}
+
+/// An init killed during setup is reported in words ("was killed by SIGKILL"), not as the
+/// wait status's Debug form (`Signaled(Pid(..), SIGKILL, false)`). A createContainer hook,
+/// a child of the init, kills it; without a pid namespace the hook can reach it.
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn an_init_killed_during_setup_is_reported_in_words() {
+    support::require_root();
+    let f = Rt::ferrun();
+    let id = unique_id("initkilled");
+    let mut patch = support::cg(&id);
+    support::merge(
+        &mut patch,
+        &json!({
+            "linux": {"namespaces": [{"type": "mount"}, {"type": "uts"}, {"type": "ipc"}]},
+            "hooks": {"createContainer": [
+                {"path": "/bin/sh", "args": ["sh", "-c", "kill -9 $PPID"]}
+            ]}
+        }),
+    );
+    let b = Bundle::with_args(&["true"], patch);
+    assert_clean_failure(
+        &f,
+        &["create", "-b", b.path().to_str().unwrap(), &id],
+        &id,
+        "container init was killed by SIGKILL during setup",
+    );
 }

@@ -158,7 +158,7 @@ pub fn exec(store: &StateStore, a: &crate::cli::ExecArgs) -> Result<i32, Error> 
         },
     )?;
     if let Some(p) = &a.pid_file {
-        std::fs::write(p, pid.to_string()).map_err(|source| Error::Io {
+        crate::container::pidfile::write(p, pid.as_raw()).map_err(|source| Error::Io {
             what: format!("--pid-file {}", p.display()),
             source,
         })?;

@@ -1,13 +1,17 @@
 //! Thin glue: one function per subcommand, from parsed flags to a container verb and output.
 
+mod duration;
+mod fds;
 mod info;
 mod lifecycle;
 mod query;
 mod resources;
 
 use crate::cli::{Cli, Command, GlobalArgs};
+
 use crate::container::StateStore;
 use crate::error::Error;
+pub use fds::check_preserved_fds;
 
 /// Run the parsed command line; returns the process exit code.
 pub fn dispatch(cli: Cli) -> Result<i32, Error> {

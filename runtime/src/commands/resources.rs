@@ -128,23 +128,17 @@ pub fn update(store: &StateStore, a: &UpdateArgs) -> Result<(), Error> {
     })
 }
 
-/// "5s", "500ms", "1m", or plain seconds.
+/// `--interval`, in Go's duration syntax as runc parses it; it must be positive (runc's rule
+/// and message).
 pub fn parse_interval(s: &str) -> Result<Duration, Error> {
-    let bad = || Error::Usage(format!("invalid --interval {s:?}"));
-    let (num, unit) = s
-        .find(|c: char| c.is_ascii_alphabetic())
-        .map_or((s, "s"), |i| s.split_at(i));
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        _ => return Err(bad()),
-    };
-    if secs <= 0.0 {
-        return Err(bad());
+    let parsed = super::duration::parse(s)
+        .map_err(|e| Error::Usage(format!("invalid value {s:?} for flag --interval: {e}")))?;
+    if parsed.negative || parsed.magnitude.is_zero() {
+        return Err(Error::Usage(
+            "duration interval must be greater than 0".into(),
+        ));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(parsed.magnitude)
 }
 
 /// runc prints `{"type":"stats","id":ID,"data":{...}}`, once with --stats, else every interval
@@ -192,7 +186,14 @@ mod tests {
         assert!(parse_bytes("lots").is_err());
         assert!(parse_bytes("-5").is_err());
         assert_eq!(parse_interval("500ms").unwrap(), Duration::from_millis(500));
-        assert!(parse_interval("0s").is_err());
-        assert!(parse_interval("3h").is_err());
+        assert_eq!(parse_interval("3h").unwrap(), Duration::from_secs(3 * 3600));
+        for zero_or_less in ["0s", "0", "-1s"] {
+            let err = parse_interval(zero_or_less).unwrap_err().to_string();
+            assert_eq!(err, "duration interval must be greater than 0");
+        }
+        let err = parse_interval("99999999999999999999s")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("invalid value \"99999999999999999999s\" for flag --interval: "));
     }
 }

@@ -242,7 +242,10 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
         .save(&state)
         .map_err(CreateError::from)
         .and_then(|()| match &opts.pid_file {
-            Some(p) => write_pid_file(p, state.pid),
+            Some(p) => super::pidfile::write(p, state.pid).map_err(|source| CreateError::PidFile {
+                path: p.clone(),
+                source,
+            }),
             None => Ok(()),
         });
     if let Err(e) = finish {
@@ -297,22 +300,4 @@ fn run_poststop_after_failure(state: &ContainerState) {
     let mut s = state.clone();
     s.status = Status::Stopped;
     s.run_warning_hooks(HookKind::Poststop);
-}
-
-/// runc writes the pid file atomically (temp file + rename): conmon and containerd poll it.
-fn write_pid_file(path: &Path, pid: i32) -> Result<(), CreateError> {
-    let err = |source| CreateError::PidFile {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| err(std::io::Error::from_raw_os_error(libc::EINVAL)))?;
-    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
-    std::fs::write(&tmp, pid.to_string()).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
 }

@@ -12,6 +12,7 @@ pub mod exec;
 pub mod id;
 pub mod kill;
 pub mod pause;
+pub mod pidfile;
 pub mod start;
 pub mod state;
 pub mod status;

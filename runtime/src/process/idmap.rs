@@ -29,7 +29,7 @@ pub enum IdMapError {
         own: u32,
         maps: String,
     },
-    #[error("{field}: {helper} {args:?} failed: {reason} (check /etc/subuid and /etc/subgid)")]
+    #[error("{field}: {} {} failed: {reason} (check /etc/subuid and /etc/subgid)", helper.display(), args.join(" "))]
     Helper {
         field: &'static str,
         helper: PathBuf,

@@ -147,5 +147,5 @@ fn helper_failure_names_field_and_argv() {
     let text = err.to_string();
     assert!(text.contains("linux.uidMappings"), "{text}");
     assert!(text.contains("uid range not allowed"), "{text}");
-    assert!(text.contains("\"9\", \"0\", \"2000\", \"1\""), "{text}");
+    assert!(text.contains("newuidmap 9 0 2000 1 failed"), "{text}");
 }

@@ -11,7 +11,7 @@ use oci_spec::runtime::Spec;
 use super::channel::{self, Channel};
 use super::idmap::{IdMapError, Writer};
 use super::init::{self, InitContext};
-use super::messages::{ChildMsg, InitFailure, ParentMsg};
+use super::messages::{describe_end, ChildMsg, InitFailure, ParentMsg};
 use crate::cgroups::{CgroupError, CgroupManager};
 use crate::namespaces::NamespacePlan;
 use crate::sys::clone::{clone_fork, Forked};
@@ -45,9 +45,10 @@ pub enum LaunchError {
     },
     #[error(transparent)]
     Init(#[from] InitFailure),
-    #[error("container init exited during setup ({0:?})")]
-    InitDied(WaitStatus),
-    #[error("container init sent an unexpected message: {0:?}")]
+    /// How it ended, from `messages::describe_end`.
+    #[error("container init {0} during setup")]
+    InitDied(String),
+    #[error("container init sent an unexpected message: {0}")]
     Protocol(ChildMsg),
     #[error("{0}")]
     Hooks(Box<dyn std::error::Error + Send + Sync>),
@@ -222,7 +223,7 @@ impl Parent<'_> {
                 Some(ChildMsg::Failed(f)) => return Err(LaunchError::Init(f)),
                 None => {
                     let status = waitpid(pid, None).unwrap_or(WaitStatus::StillAlive);
-                    return Err(LaunchError::InitDied(status));
+                    return Err(LaunchError::InitDied(describe_end(status)));
                 }
             }
         }

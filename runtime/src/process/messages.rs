@@ -78,6 +78,47 @@ pub enum ParentMsg {
     HooksDone,
 }
 
+/// Messages as an error names them, never their Debug form (`Go` carries the whole state).
+impl fmt::Display for ChildMsg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChildMsg::RunCreateHooks => f.write_str("a request to run the create hooks"),
+            ChildMsg::Ready => f.write_str("the ready notice"),
+            ChildMsg::Failed(e) => write!(f, "a failure report ({e})"),
+        }
+    }
+}
+
+impl fmt::Display for ParentMsg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParentMsg::Go { .. } => f.write_str("the go-ahead"),
+            ParentMsg::HooksDone => f.write_str("the hooks-done notice"),
+        }
+    }
+}
+
+/// What the init got instead of the message it waited for: another message, or the end of
+/// the channel (the runtime died).
+pub fn unexpected(got: &Option<ParentMsg>) -> String {
+    match got {
+        Some(m) => format!("unexpected message from the runtime: {m}"),
+        None => "the runtime closed the channel (it exited)".to_string(),
+    }
+}
+
+/// How a process ended, in words: "exited with status 1", "was killed by SIGKILL".
+pub fn describe_end(status: nix::sys::wait::WaitStatus) -> String {
+    use nix::sys::wait::WaitStatus as W;
+    match status {
+        W::Exited(_, code) => format!("exited with status {code}"),
+        W::Signaled(_, sig, _) => format!("was killed by {sig}"),
+        W::Stopped(_, sig) => format!("was stopped by {sig}"),
+        W::StillAlive => "closed its end of the channel but is still running".to_string(),
+        _ => "ended in an unexpected way".to_string(),
+    }
+}
+
 /// Find the errno in an error's source chain (io::Error or nix Errno), 0 when there is none.
 pub fn errno_of(err: &(dyn std::error::Error + 'static)) -> i32 {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
@@ -112,6 +153,33 @@ mod tests {
         let text = f.to_string();
         assert!(text.contains("phase rootfs"), "{text}");
         assert!(text.contains("No such file"), "{text}");
+    }
+
+    #[test]
+    fn messages_and_ends_read_as_words() {
+        let died = nix::sys::wait::WaitStatus::Signaled(
+            nix::unistd::Pid::from_raw(4242),
+            nix::sys::signal::Signal::SIGKILL,
+            false,
+        );
+        assert_eq!(describe_end(died), "was killed by SIGKILL");
+        let exited = nix::sys::wait::WaitStatus::Exited(nix::unistd::Pid::from_raw(1), 3);
+        assert_eq!(describe_end(exited), "exited with status 3");
+        let go = Some(ParentMsg::Go {
+            state_json: "{\"id\":\"x\"}".into(),
+        });
+        assert_eq!(
+            unexpected(&go),
+            "unexpected message from the runtime: the go-ahead"
+        );
+        assert_eq!(
+            unexpected(&None),
+            "the runtime closed the channel (it exited)"
+        );
+        assert_eq!(
+            ChildMsg::RunCreateHooks.to_string(),
+            "a request to run the create hooks"
+        );
     }
 
     #[test]

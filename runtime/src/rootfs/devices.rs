@@ -144,7 +144,7 @@ fn check_existing(env: &Env, n: &Node) -> Result<(), RootfsError> {
     Err(RootfsError::config(
         "linux.devices",
         format!(
-            "{} already exists and is not the requested device ({:?} {}:{})",
+            "{} already exists and is not the requested device ({} {}:{})",
             n.path.display(),
             n.kind,
             n.major,

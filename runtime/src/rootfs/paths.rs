@@ -27,7 +27,7 @@ pub fn bind_console(env: &Env, pty_slave: &Path) -> Result<(), RootfsError> {
         return Err(RootfsError::UnsafeDestination {
             destination: console.into(),
             reason: format!(
-                "/dev/console is a {:?} on filesystem {:#x}",
+                "/dev/console is a {} on filesystem {:#x}",
                 st.kind, fs.magic
             ),
         });
@@ -107,7 +107,7 @@ fn verified_dev_null<'a>(env: &Env<'a>) -> Result<Fd<'a>, RootfsError> {
         .stat(fd.handle())
         .map_err(|e| RootfsError::sys("fstat", "/dev/null", e))?;
     if st.kind != FileKind::CharDev || (st.rdev_major, st.rdev_minor) != (1, 3) {
-        let found = format!("{:?} {}:{}", st.kind, st.rdev_major, st.rdev_minor);
+        let found = format!("{} {}:{}", st.kind, st.rdev_major, st.rdev_minor);
         return Err(RootfsError::BadDevNull { found });
     }
     Ok(fd)

@@ -30,6 +30,13 @@ pub fn close_all_except(keep: &[RawFd]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Whether `fd` is an open descriptor of this process. Opens nothing, so asking cannot
+/// change the answer for the lowest free number (reading /proc/self/fd would).
+pub fn is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only reads the descriptor's flags; an unused number is EBADF.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}
+
 /// Mark every fd >= `first` close-on-exec, so only stdio and `--preserve-fds` reach the
 /// container process.
 pub fn cloexec_from(first: RawFd) -> Result<(), Errno> {

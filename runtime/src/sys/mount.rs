@@ -46,6 +46,21 @@ pub enum FileKind {
     Socket,
 }
 
+/// As an error message names it ("/dev/console is a directory").
+impl std::fmt::Display for FileKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FileKind::Dir => "directory",
+            FileKind::File => "regular file",
+            FileKind::Symlink => "symlink",
+            FileKind::CharDev => "character device",
+            FileKind::BlockDev => "block device",
+            FileKind::Fifo => "fifo",
+            FileKind::Socket => "socket",
+        })
+    }
+}
+
 /// The parts of fstat(2) the rootfs code needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileStat {
@@ -71,6 +86,16 @@ pub enum NodeKind {
     Char,
     Block,
     Fifo,
+}
+
+impl std::fmt::Display for NodeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NodeKind::Char => "character device",
+            NodeKind::Block => "block device",
+            NodeKind::Fifo => "fifo",
+        })
+    }
 }
 
 /// PROC_SUPER_MAGIC from linux/magic.h.

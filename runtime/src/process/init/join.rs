@@ -11,7 +11,7 @@ use oci_spec::runtime::{LinuxSeccomp, Process};
 use super::{failure, PhaseExt};
 use crate::namespaces::{clone_flag, JoinNs};
 use crate::process::channel::Channel;
-use crate::process::messages::{ChildMsg, InitFailure, ParentMsg, Phase};
+use crate::process::messages::{unexpected, ChildMsg, InitFailure, ParentMsg, Phase};
 use crate::sys;
 
 pub struct ExecContext<'a> {
@@ -43,13 +43,7 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
     sys::fd::close_all_except(&keep).phase(Phase::WaitParent)?;
     match ctx.channel.recv::<ParentMsg>().phase(Phase::WaitParent)? {
         Some(ParentMsg::Go { .. }) => {}
-        other => {
-            return Err(failure(
-                Phase::WaitParent,
-                0,
-                format!("unexpected message from parent: {other:?}"),
-            ))
-        }
+        other => return Err(failure(Phase::WaitParent, 0, unexpected(&other))),
     }
     // The user namespace comes first in `join` (namespaces::plan sorts it so): it decides
     // which capabilities we hold for every setns after it.

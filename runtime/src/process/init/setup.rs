@@ -10,7 +10,7 @@ use nix::unistd::{chdir, getcwd, sethostname, setresgid, setresuid, Gid, Uid};
 use super::{failure, InitContext, PhaseExt};
 use crate::hooks::{run_hooks, HookKind};
 use crate::namespaces::clone_flag;
-use crate::process::messages::{ChildMsg, ParentMsg, Phase};
+use crate::process::messages::{unexpected, ChildMsg, ParentMsg, Phase};
 use crate::rootfs::{self, RootfsContext};
 use crate::sys;
 
@@ -92,11 +92,7 @@ fn close_inherited_fds(ctx: &InitContext) -> Result<(), super::InitFailure> {
 fn wait_parent(ctx: &InitContext) -> Result<Vec<u8>, super::InitFailure> {
     match ctx.channel.recv::<ParentMsg>().phase(Phase::WaitParent)? {
         Some(ParentMsg::Go { state_json }) => Ok(state_json.into_bytes()),
-        other => Err(failure(
-            Phase::WaitParent,
-            0,
-            format!("unexpected message from parent: {other:?}"),
-        )),
+        other => Err(failure(Phase::WaitParent, 0, unexpected(&other))),
     }
 }
 
@@ -158,7 +154,7 @@ fn runtime_hooks(ctx: &InitContext) -> Result<(), super::InitFailure> {
         other => Err(failure(
             Phase::CreateRuntimeHooks,
             0,
-            format!("parent did not run hooks: {other:?}"),
+            format!("waiting for the create hooks: {}", unexpected(&other)),
         )),
     }
 }

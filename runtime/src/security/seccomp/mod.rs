@@ -130,7 +130,7 @@ pub fn build(plan: Plan) -> Result<Filter, SeccompError> {
         .map_err(lib_err("clearing libseccomp's no_new_privs attribute"))?;
     for (i, arch) in plan.architectures.iter().enumerate() {
         ctx.add_arch(*arch).map_err(lib_err(format!(
-            "linux.seccomp.architectures[{i}]: adding {arch:?} to the filter"
+            "linux.seccomp.architectures[{i}]: adding the architecture to the filter"
         )))?;
     }
     set_flags(&mut ctx, plan.flags)?;
