@@ -16,6 +16,7 @@ use crate::cgroups::{manager_from_path, CgroupError};
 use crate::namespaces::{kind_name, JoinNs};
 use crate::process::exec::{spawn, ExecConfig};
 use crate::process::LaunchError;
+use crate::security::identity::{check_id, IdentityError};
 use crate::security::{validate_process, SecurityError};
 
 #[derive(Debug, thiserror::Error)]
@@ -132,7 +133,15 @@ pub fn exec(
 /// The container's process with the command line's changes, or a --process file.
 pub fn build_process(spec: &Spec, req: &ExecRequest) -> Result<Process, ExecError> {
     if let Some(path) = &req.process_file {
-        return read_process_file(path);
+        let p = read_process_file(path)?;
+        // Its user ids are checked with the rest of the process (validate_process).
+        super::checks::check_env("process.env", p.env().iter().flatten()).map_err(|msg| {
+            ExecError::ProcessFile {
+                path: path.clone(),
+                msg,
+            }
+        })?;
+        return Ok(p);
     }
     if req.args.is_empty() {
         return Err(ExecError::Usage(
@@ -142,6 +151,7 @@ pub fn build_process(spec: &Spec, req: &ExecRequest) -> Result<Process, ExecErro
     let mut p = spec.process().clone().unwrap_or_default();
     p.set_args(Some(req.args.clone()));
     p.set_terminal(Some(req.tty));
+    super::checks::check_env("--env", &req.env).map_err(ExecError::Usage)?;
     let mut env = p.env().clone().unwrap_or_default();
     for kv in &req.env {
         let key = kv.split('=').next().unwrap_or_default();
@@ -157,6 +167,9 @@ pub fn build_process(spec: &Spec, req: &ExecRequest) -> Result<Process, ExecErro
         let (uid, gid) = parse_user(u)?;
         user.set_uid(uid);
         user.set_gid(gid.unwrap_or(user.gid()));
+    }
+    for gid in &req.additional_gids {
+        check_id("--additional-gids", *gid).map_err(|e| ExecError::Usage(e.to_string()))?;
     }
     if !req.additional_gids.is_empty() {
         user.set_additional_gids(Some(req.additional_gids.clone()));
@@ -195,6 +208,11 @@ fn parse_user(s: &str) -> Result<(u32, Option<u32>), ExecError> {
         .next()
         .map(|g| g.parse().map_err(|_| bad()))
         .transpose()?;
+    let range = |e: IdentityError| ExecError::Usage(e.to_string());
+    check_id("--user uid", uid).map_err(range)?;
+    gid.map(|g| check_id("--user gid", g))
+        .transpose()
+        .map_err(range)?;
     Ok((uid, gid))
 }
 
@@ -296,6 +314,30 @@ mod tests {
     }
 
     #[test]
+    fn ids_that_read_as_unchanged_are_refused() {
+        let mut req = ExecRequest {
+            args: vec!["id".into()],
+            user: Some("4294967295:4294967295".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            build_process(&spec(), &req).unwrap_err().to_string(),
+            "--user uid 4294967295: uids and gids must be in range 0-2147483647"
+        );
+        req.user = Some("0:2147483648".into());
+        assert!(build_process(&spec(), &req)
+            .unwrap_err()
+            .to_string()
+            .starts_with("--user gid 2147483648"));
+        req.user = None;
+        req.additional_gids = vec![4294967295];
+        assert!(build_process(&spec(), &req)
+            .unwrap_err()
+            .to_string()
+            .starts_with("--additional-gids 4294967295"));
+    }
+
+    #[test]
     fn bad_user_and_cap_and_missing_command_are_errors() {
         let mut req = ExecRequest::default();
         assert!(matches!(
@@ -306,6 +348,12 @@ mod tests {
         req.user = Some("bob".into());
         assert!(build_process(&spec(), &req).is_err());
         req.user = None;
+        req.env = vec!["A=1".into(), "NOEQUALS".into()];
+        assert_eq!(
+            build_process(&spec(), &req).unwrap_err().to_string(),
+            r#"--env: invalid environment variable: "NOEQUALS""#
+        );
+        req.env.clear();
         req.caps = vec!["CAP_NOPE".into()];
         assert!(build_process(&spec(), &req)
             .unwrap_err()
