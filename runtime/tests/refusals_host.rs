@@ -4,6 +4,8 @@
 //! container's namespaces (written to the host) or a key that leaves /proc/sys, and an
 //! environment entry without `=`. Each refusal names the field and leaves no container.
 
+use std::path::Path;
+
 use serde_json::{json, Value};
 
 mod support;
@@ -191,4 +193,97 @@ fn env_entries_without_equals_are_refused() {
         "{}",
         done.err
     );
+}
+
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn sysctls_outside_the_containers_namespaces_are_refused() {
+    support::require_root();
+    let rt = Rt::ferrun();
+    let host_lease = std::fs::read_to_string("/proc/sys/fs/lease-break-time").unwrap();
+    let sysctl = |key: &str, value: &str| json!({"linux": {"sysctl": {key: value}}});
+    let not_ns = "is not in a separate kernel namespace";
+    refused_at_create(
+        &rt,
+        "sysctl",
+        sysctl("fs.lease-break-time", "44"),
+        &[r#""fs.lease-break-time""#, not_ns],
+    );
+    refused_at_create(
+        &rt,
+        "sysctl",
+        sysctl("kernel.core_pattern", "|/bin/false"),
+        &[r#""kernel.core_pattern""#, not_ns],
+    );
+    refused_at_create(
+        &rt,
+        "sysctl",
+        sysctl("kernel.hostname", "x"),
+        &["conflicts with the OCI \"hostname\" field"],
+    );
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/fs/lease-break-time").unwrap(),
+        host_lease
+    );
+
+    // A key that would leave /proc/sys: joining "/tmp/<name>" to /proc/sys drops the prefix.
+    let escape = format!("/tmp/ferrun-sysctl-escape-{}", std::process::id());
+    refused_at_create(
+        &rt,
+        "sysctl",
+        sysctl(&escape, "1"),
+        &[&format!("{escape:?}"), "invalid key"],
+    );
+    assert!(!Path::new(&escape).exists(), "{escape} was written");
+    for key in ["net.ipv4..ip_forward", "net/ipv4/../../../tmp/x"] {
+        refused_at_create(
+            &rt,
+            "sysctl",
+            sysctl(key, "1"),
+            &[&format!("{key:?}"), "invalid key"],
+        );
+    }
+
+    // Namespaced keys need their namespace.
+    let without = |kind: &str| {
+        let ns: Vec<Value> = support::base_config(&["true"])["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["type"] != kind)
+            .cloned()
+            .collect();
+        Value::Array(ns)
+    };
+    let patch = |kind: &str, key: &str| json!({"linux": {"namespaces": without(kind), "sysctl": {key: "1"}}});
+    refused_at_create(
+        &rt,
+        "sysctl",
+        patch("ipc", "kernel.msgmax"),
+        &["is not allowed in the hosts ipc namespace"],
+    );
+    refused_at_create(
+        &rt,
+        "sysctl",
+        patch("ipc", "fs.mqueue.msg_max"),
+        &["is not allowed in the hosts ipc namespace"],
+    );
+    refused_at_create(
+        &rt,
+        "sysctl",
+        patch("network", "net.ipv4.ip_forward"),
+        &["not allowed in host network namespace"],
+    );
+    let mut no_uts = patch("uts", "kernel.domainname");
+    no_uts["hostname"] = Value::Null;
+    refused_at_create(&rt, "sysctl", no_uts, &[not_ns]);
+
+    // What is namespaced still works, in either separator style.
+    let out = support::sh_ok(
+        &rt,
+        "sysctl-ok",
+        "cat /proc/sys/kernel/domainname /proc/sys/net/ipv4/ip_forward",
+        json!({"linux": {"sysctl": {"kernel.domainname": "sysctl.test", "net/ipv4/ip_forward": "1"}}}),
+    );
+    assert_eq!(out, "sysctl.test\n1\n");
 }

@@ -178,6 +178,7 @@ pub fn validate(spec: &Spec) -> Result<(), ConfigError> {
     {
         return invalid("linux.sysctl requires a new mount namespace");
     }
+    crate::sysctl::check(spec).map_err(ConfigError::Invalid)?;
     if !has_ns(LinuxNamespaceType::Mount) {
         return invalid(
             "linux.namespaces must include a new mount namespace (ferrun sets up the rootfs in it)",

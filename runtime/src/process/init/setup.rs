@@ -2,7 +2,7 @@
 
 use std::ffi::CString;
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nix::sched::{setns, unshare, CloneFlags};
 use nix::unistd::{chdir, getcwd, sethostname, setresgid, setresuid, Gid, Uid};
@@ -185,14 +185,9 @@ fn write_sysctls(ctx: &InitContext) -> Result<(), super::InitFailure> {
     let mut keys: Vec<_> = sysctl.keys().collect();
     keys.sort();
     for key in keys {
-        if key.contains("..") || key.contains('/') && key.contains('.') {
-            return Err(failure(
-                Phase::Sysctl,
-                libc::EINVAL,
-                format!("linux.sysctl: invalid key {key:?}"),
-            ));
-        }
-        let path = PathBuf::from("/proc/sys").join(key.replace('.', "/"));
+        // Checked at load (crate::sysctl::check); the path is built by the same rules.
+        let path = crate::sysctl::path_of(Path::new("/proc/sys"), key)
+            .map_err(|msg| failure(Phase::Sysctl, libc::EINVAL, msg))?;
         std::fs::write(&path, &sysctl[key]).map_err(|e| {
             failure(
                 Phase::Sysctl,
