@@ -28,8 +28,16 @@ pub struct Prepared {
 }
 
 pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
+    // Before anything else when the parent is root: a pid namespace joined by path holds
+    // other processes from the clone on.
+    if !ctx.unprivileged_parent {
+        super::hide_from_ptrace()?;
+    }
     close_inherited_fds(ctx)?;
     let state_json = wait_parent(ctx)?;
+    // An unprivileged parent wrote our id maps and oom_score_adj through /proc/<pid>, which a
+    // non-dumpable process's owner cannot open; that is done now.
+    super::hide_from_ptrace()?;
     enter_namespaces(ctx)?;
     set_uts(ctx)?;
     let sys = rootfs::real();
