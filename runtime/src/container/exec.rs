@@ -37,6 +37,12 @@ pub enum ExecError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot exec in container {id:?} before it is started: its init is not dumpable until it runs the program, so an unprivileged user cannot open its namespaces ({path}: {source}); start it first")]
+    CreatedInitProtected {
+        id: String,
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cgroup of container {id:?}: {source}")]
     Cgroup { id: String, source: CgroupError },
     #[error("exec in container {id:?}: {source}")]
@@ -101,7 +107,18 @@ pub fn exec(
             "--tty needs a console (--console-socket when detached)".into(),
         ));
     }
-    let (join, join_pid) = container_namespaces(id, &bundle.spec, &state)?;
+    let (join, join_pid) = container_namespaces(id, &bundle.spec, &state).map_err(|e| match e {
+        // Opening /proc/<pid>/ns needs ptrace access, which a non-dumpable init grants
+        // only with CAP_SYS_PTRACE (crun behaves the same).
+        ExecError::Namespace { id, path, source }
+            if status == Status::Created
+                && source.kind() == std::io::ErrorKind::PermissionDenied
+                && !nix::unistd::geteuid().is_root() =>
+        {
+            ExecError::CreatedInitProtected { id, path, source }
+        }
+        other => other,
+    })?;
     let cg_err = |source| ExecError::Cgroup {
         id: id.to_string(),
         source,
