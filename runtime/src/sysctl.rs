@@ -33,13 +33,14 @@ const IPC_KERNEL_KEYS: [&str; 8] = [
 
 /// The key's components as file names under /proc/sys.
 fn components(key: &str) -> Result<Vec<String>, String> {
+    // sysctl.d(5): the first separator decides; in the slash form a `.` belongs to a name.
     let slash_form = key
         .find(['.', '/'])
         .is_some_and(|i| key.as_bytes()[i] == b'/');
-    let (sep, inner) = if slash_form { ('/', '.') } else { ('.', '/') };
+    let sep = if slash_form { '/' } else { '.' };
     let parts: Vec<String> = key.split(sep).map(str::to_string).collect();
     for part in &parts {
-        if part.is_empty() || part == "." || part == ".." || part.contains(inner) && !slash_form {
+        if part.is_empty() || part == "." || part == ".." || part.contains('/') {
             return Err(format!(
                 "linux.sysctl {key:?}: invalid key (empty, \".\" or \"..\" component, or a \"/\" in a dotted key)"
             ));
