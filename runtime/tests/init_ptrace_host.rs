@@ -80,3 +80,51 @@ fn an_exec_before_start_cannot_inspect_or_attach_to_the_init() {
     let env = exec_sh(&rt, &id, "tr '\\0' '\\n' < /proc/1/environ");
     assert!(env.out.contains("SECRET=init-env"), "{env:#?}");
 }
+
+/// The owner of /proc/<pid>/environ: the process's euid while it is dumpable, root while it
+/// is not (proc(5); the /proc/<pid> directory itself always shows the euid).
+fn proc_owner(pid: i32) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}/environ"))
+        .expect("stat /proc/<pid>/environ")
+        .uid()
+}
+
+/// execve makes the program, and a process started by `exec`, dumpable again (as with runc):
+/// seen from the host as /proc/<pid>/environ belonging to the process's uid, not root.
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn the_program_and_exec_processes_are_dumpable_after_execve() {
+    support::require_root();
+    let rt = Rt::new();
+    let id = support::unique_id("dumpable");
+    let b = support::sh_bundle(
+        &id,
+        "exec sleep 300",
+        json!({"process": {"user": {"uid": 1000, "gid": 1000}}}),
+    );
+    rt.ok(&["create", "-b", b.path().to_str().unwrap(), &id]);
+    let pid = rt.pid(&id);
+    assert_eq!(proc_owner(pid), 0, "the created init is not dumpable");
+    rt.ok(&["start", &id]);
+    assert_eq!(proc_owner(pid), 1000, "the program is dumpable");
+
+    let pid_file = b.path().join("exec.pid");
+    rt.ok(&[
+        "exec",
+        "-d",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "-u",
+        "1001:1001",
+        &id,
+        "sleep",
+        "200",
+    ]);
+    let exec_pid: i32 = std::fs::read_to_string(&pid_file)
+        .expect("exec pid file")
+        .trim()
+        .parse()
+        .expect("pid");
+    assert_eq!(proc_owner(exec_pid), 1001, "the exec'd program is dumpable");
+}

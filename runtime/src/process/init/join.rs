@@ -65,6 +65,7 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
     super::setup::change_dir(ctx.process.cwd())?;
     let late_seccomp =
         crate::security::apply_process(ctx.process, ctx.seccomp).phase(Phase::Security)?;
+    super::hide_again_after_user_switch()?;
     let (path, argv, envp) = super::exec::resolve(ctx.process)?;
     sys::fd::cloexec_from(3 + ctx.preserve_fds as i32).phase(Phase::Exec)?;
     sys::misc::reset_signal_dispositions();

@@ -73,6 +73,17 @@ pub(crate) fn hide_from_ptrace() -> Result<(), InitFailure> {
     })
 }
 
+/// A uid change sets dumpable to fs.suid_dumpable, which a host may set to 1: hide again.
+/// Asked first because the container's seccomp filter may be loaded by now (without
+/// noNewPrivileges): a profile that denies prctl makes the query fail, and then the flag is
+/// left as the kernel set it (0 unless the host chose otherwise).
+pub(crate) fn hide_again_after_user_switch() -> Result<(), InitFailure> {
+    match nix::sys::prctl::get_dumpable() {
+        Ok(true) => hide_from_ptrace(),
+        _ => Ok(()),
+    }
+}
+
 /// Entry point of the cloned child. Never returns.
 pub fn run(ctx: InitContext) -> ! {
     let prepared = match setup::setup(&ctx) {

@@ -70,6 +70,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
     change_dir(process.cwd())?;
     let seccomp = ctx.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
     let late_seccomp = crate::security::apply_process(process, seccomp).phase(Phase::Security)?;
+    super::hide_again_after_user_switch()?;
     set_personality(ctx)?;
     let (path, argv, envp) = super::exec::resolve(process)?;
     Ok(Prepared {
