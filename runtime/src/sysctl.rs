@@ -1,7 +1,7 @@
 //! linux.sysctl (config-linux.md#sysctl): which keys a container may set, and the file under
 //! /proc/sys each one names. /proc/sys is only partly namespaced: a key outside the
 //! container's own ipc, net or uts namespace would be written to the host. The rules are
-//! runc's validator's, with runc's wording after the field name:
+//! runc's validator's, and so is the wording (`linux.sysctl "KEY" ...` holds runc's message):
 //!
 //! - the System V ipc keys (`kernel.msgmax` ... `kernel.shm_rmid_forced`) and `fs.mqueue.*`
 //!   need an ipc namespace in linux.namespaces;
@@ -79,7 +79,7 @@ fn check_key(key: &str, namespaces: &[LinuxNamespace]) -> Result<(), String> {
     // Classified by file names, so a slash-form key's `.` cannot pass for a separator.
     let parts = components(key)?;
     let names: Vec<&str> = parts.iter().map(String::as_str).collect();
-    let refuse = |why: &str| Err(format!("linux.sysctl {key:?}: {why}"));
+    let refuse = |why: &str| Err(format!("linux.sysctl {key:?} {why}"));
     let ipc = match names[..] {
         ["kernel", name] => IPC_KERNEL_KEYS.contains(&name),
         ["fs", "mqueue", _, ..] => true,
@@ -172,7 +172,7 @@ mod tests {
             let e = check(&spec(all(), key)).unwrap_err();
             assert_eq!(
                 e,
-                format!("linux.sysctl {key:?}: is not in a separate kernel namespace")
+                format!("linux.sysctl {key:?} is not in a separate kernel namespace")
             );
         }
         let e = check(&spec(all(), "kernel.hostname")).unwrap_err();
