@@ -28,4 +28,5 @@ pub mod signals;
 pub mod specgen;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod sysctl;
 pub mod tty;

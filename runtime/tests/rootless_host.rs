@@ -163,6 +163,29 @@ fn create_start_exec_kill_delete_as_the_user() {
     assert!(procs_mentioning(&id).is_empty(), "no process of {id} left");
 }
 
+/// The init stays non-dumpable until it runs the program, so its /proc/<pid>/ns files need
+/// CAP_SYS_PTRACE, which the user lacks: exec before start is refused with the reason (crun
+/// 1.8.1 refuses it too), and works once the program runs.
+#[test]
+#[ignore = "needs root, busybox-static and unprivileged user namespaces"]
+fn exec_before_start_is_refused_with_the_reason_and_works_after() {
+    support::require(&NEEDS);
+    let user = Rt::as_user(UID);
+    let id = support::unique_id("rl-exec");
+    let b = user_bundle(&user, &["sleep", "300"], json!({}));
+    user.ok(&["create", "-b", b.path().to_str().unwrap(), &id]);
+    let early = user.run(&["exec", &id, "cat", "/proc/1/environ"]);
+    assert_eq!(early.code, Some(1), "{early:#?}");
+    assert!(
+        early.err.contains("before it is started") && early.err.contains("start it first"),
+        "{}",
+        early.err
+    );
+    user.ok(&["start", &id]);
+    let late = user.ok(&["exec", &id, "cat", "/proc/self/uid_map"]);
+    assert_eq!(words(&late), [vec!["0", &UID.to_string(), "1"]], "{late}");
+}
+
 #[test]
 #[ignore = "needs root, busybox-static and unprivileged user namespaces"]
 fn no_user_namespace_fails_naming_the_field_and_leaves_nothing() {

@@ -135,6 +135,17 @@ pub fn validate(spec: &Spec) -> Result<(), ConfigError> {
     if process.args().as_ref().is_none_or(|a| a.is_empty()) {
         return invalid("process.args must contain at least one entry");
     }
+    super::checks::check_env("process.env", process.env().iter().flatten())
+        .map_err(ConfigError::Invalid)?;
+    if let Some(linux) = spec.linux() {
+        for (field, maps) in [
+            ("linux.uidMappings", linux.uid_mappings()),
+            ("linux.gidMappings", linux.gid_mappings()),
+        ] {
+            super::checks::check_id_mappings(field, maps.as_deref().unwrap_or_default())
+                .map_err(ConfigError::Invalid)?;
+        }
+    }
     if !process.cwd().is_absolute() {
         return invalid(&format!(
             "process.cwd {:?} must be an absolute path",
@@ -167,6 +178,7 @@ pub fn validate(spec: &Spec) -> Result<(), ConfigError> {
     {
         return invalid("linux.sysctl requires a new mount namespace");
     }
+    crate::sysctl::check(spec).map_err(ConfigError::Invalid)?;
     if !has_ns(LinuxNamespaceType::Mount) {
         return invalid(
             "linux.namespaces must include a new mount namespace (ferrun sets up the rootfs in it)",

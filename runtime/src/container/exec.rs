@@ -16,6 +16,7 @@ use crate::cgroups::{manager_from_path, CgroupError};
 use crate::namespaces::{kind_name, JoinNs};
 use crate::process::exec::{spawn, ExecConfig};
 use crate::process::LaunchError;
+use crate::security::identity::{check_id, IdentityError};
 use crate::security::{validate_process, SecurityError};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,12 @@ pub enum ExecError {
     Usage(String),
     #[error("container {id:?}: open {path}: {source}")]
     Namespace {
+        id: String,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot exec in container {id:?} before it is started: its init is not dumpable until it runs the program, so an unprivileged user cannot open its namespaces ({path}: {source}); start it first")]
+    CreatedInitProtected {
         id: String,
         path: String,
         source: std::io::Error,
@@ -100,7 +107,18 @@ pub fn exec(
             "--tty needs a console (--console-socket when detached)".into(),
         ));
     }
-    let (join, join_pid) = container_namespaces(id, &bundle.spec, &state)?;
+    let (join, join_pid) = container_namespaces(id, &bundle.spec, &state).map_err(|e| match e {
+        // Opening /proc/<pid>/ns needs ptrace access, which a non-dumpable init grants
+        // only with CAP_SYS_PTRACE (crun behaves the same).
+        ExecError::Namespace { id, path, source }
+            if status == Status::Created
+                && source.kind() == std::io::ErrorKind::PermissionDenied
+                && !nix::unistd::geteuid().is_root() =>
+        {
+            ExecError::CreatedInitProtected { id, path, source }
+        }
+        other => other,
+    })?;
     let cg_err = |source| ExecError::Cgroup {
         id: id.to_string(),
         source,
@@ -132,7 +150,15 @@ pub fn exec(
 /// The container's process with the command line's changes, or a --process file.
 pub fn build_process(spec: &Spec, req: &ExecRequest) -> Result<Process, ExecError> {
     if let Some(path) = &req.process_file {
-        return read_process_file(path);
+        let p = read_process_file(path)?;
+        // Its user ids are checked with the rest of the process (validate_process).
+        super::checks::check_env("process.env", p.env().iter().flatten()).map_err(|msg| {
+            ExecError::ProcessFile {
+                path: path.clone(),
+                msg,
+            }
+        })?;
+        return Ok(p);
     }
     if req.args.is_empty() {
         return Err(ExecError::Usage(
@@ -142,6 +168,7 @@ pub fn build_process(spec: &Spec, req: &ExecRequest) -> Result<Process, ExecErro
     let mut p = spec.process().clone().unwrap_or_default();
     p.set_args(Some(req.args.clone()));
     p.set_terminal(Some(req.tty));
+    super::checks::check_env("--env", &req.env).map_err(ExecError::Usage)?;
     let mut env = p.env().clone().unwrap_or_default();
     for kv in &req.env {
         let key = kv.split('=').next().unwrap_or_default();
@@ -157,6 +184,9 @@ pub fn build_process(spec: &Spec, req: &ExecRequest) -> Result<Process, ExecErro
         let (uid, gid) = parse_user(u)?;
         user.set_uid(uid);
         user.set_gid(gid.unwrap_or(user.gid()));
+    }
+    for gid in &req.additional_gids {
+        check_id("--additional-gids", *gid).map_err(|e| ExecError::Usage(e.to_string()))?;
     }
     if !req.additional_gids.is_empty() {
         user.set_additional_gids(Some(req.additional_gids.clone()));
@@ -195,6 +225,11 @@ fn parse_user(s: &str) -> Result<(u32, Option<u32>), ExecError> {
         .next()
         .map(|g| g.parse().map_err(|_| bad()))
         .transpose()?;
+    let range = |e: IdentityError| ExecError::Usage(e.to_string());
+    check_id("--user uid", uid).map_err(range)?;
+    gid.map(|g| check_id("--user gid", g))
+        .transpose()
+        .map_err(range)?;
     Ok((uid, gid))
 }
 
@@ -296,6 +331,30 @@ mod tests {
     }
 
     #[test]
+    fn ids_that_read_as_unchanged_are_refused() {
+        let mut req = ExecRequest {
+            args: vec!["id".into()],
+            user: Some("4294967295:4294967295".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            build_process(&spec(), &req).unwrap_err().to_string(),
+            "--user uid 4294967295: uids and gids must be in range 0-2147483647"
+        );
+        req.user = Some("0:2147483648".into());
+        assert!(build_process(&spec(), &req)
+            .unwrap_err()
+            .to_string()
+            .starts_with("--user gid 2147483648"));
+        req.user = None;
+        req.additional_gids = vec![4294967295];
+        assert!(build_process(&spec(), &req)
+            .unwrap_err()
+            .to_string()
+            .starts_with("--additional-gids 4294967295"));
+    }
+
+    #[test]
     fn bad_user_and_cap_and_missing_command_are_errors() {
         let mut req = ExecRequest::default();
         assert!(matches!(
@@ -306,6 +365,12 @@ mod tests {
         req.user = Some("bob".into());
         assert!(build_process(&spec(), &req).is_err());
         req.user = None;
+        req.env = vec!["A=1".into(), "NOEQUALS".into()];
+        assert_eq!(
+            build_process(&spec(), &req).unwrap_err().to_string(),
+            r#"--env: invalid environment variable: "NOEQUALS""#
+        );
+        req.env.clear();
         req.caps = vec!["CAP_NOPE".into()];
         assert!(build_process(&spec(), &req)
             .unwrap_err()

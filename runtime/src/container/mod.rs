@@ -5,6 +5,7 @@
 //! `<root>/<id>/lock` (flock: two commands on one container serialize), and while the
 //! container is `created`, `<root>/<id>/exec.sock`, on which the blocked init waits for `start`.
 
+pub mod checks;
 pub mod config;
 pub mod create;
 pub mod delete;

@@ -98,6 +98,8 @@ pub fn launch(
         spec: cfg.spec,
         state_json: cfg.state_json,
     };
+    // Read before the clone: in a new user namespace the child's euid is unmapped.
+    let unprivileged_parent = !nix::unistd::geteuid().is_root();
     let pid = match clone_fork(cfg.plan.clone_flags.bits()).map_err(LaunchError::Clone)? {
         Forked::Child => {
             drop(parent_end);
@@ -114,6 +116,7 @@ pub fn launch(
                 no_new_keyring: cfg.no_new_keyring,
                 preserve_fds: cfg.preserve_fds,
                 sigmask: cfg.sigmask,
+                unprivileged_parent,
             })
         }
         Forked::Parent(pid) => pid,

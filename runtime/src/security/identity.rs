@@ -17,6 +17,11 @@ use nix::sys::stat::Mode;
 use nix::unistd::{Gid, Uid};
 use oci_spec::runtime::User;
 
+/// The largest uid or gid runc accepts for a process. Above it lies (uid_t)-1, which
+/// setresuid(2) and setresgid(2) read as "leave unchanged": a process asking for uid
+/// 4294967295 would keep the runtime's uid 0.
+pub const MAX_ID: u32 = i32::MAX as u32;
+
 /// runc's umask when `process.user.umask` is not set.
 const DEFAULT_UMASK: u32 = 0o022;
 
@@ -36,6 +41,9 @@ pub enum IdentityError {
     Setresuid { uid: u32, errno: Errno },
     #[error("process.user.umask {umask:#o} is not a valid mode")]
     InvalidUmask { umask: u32 },
+    /// runc's wording ("uids and gids must be in range 0-2147483647"), after the field.
+    #[error("{field} {id}: uids and gids must be in range 0-{MAX_ID}")]
+    IdOutOfRange { field: String, id: u32 },
 }
 
 impl IdentityError {
@@ -47,7 +55,7 @@ impl IdentityError {
             | Self::Setresuid { errno, .. } => Some(*errno),
             Self::SetgroupsDenied { .. } => Some(Errno::EPERM),
             Self::ReadSetgroups(e) => e.raw_os_error().map(Errno::from_raw),
-            Self::InvalidUmask { .. } => Some(Errno::EINVAL),
+            Self::InvalidUmask { .. } | Self::IdOutOfRange { .. } => Some(Errno::EINVAL),
         }
     }
 }
@@ -98,6 +106,27 @@ pub fn umask_of(user: &User) -> Result<Mode, IdentityError> {
     Mode::from_bits(bits).ok_or(IdentityError::InvalidUmask { umask: bits })
 }
 
+/// `check_id("process.user.uid", 4294967295)` fails: see [`MAX_ID`].
+pub fn check_id(field: &str, id: u32) -> Result<(), IdentityError> {
+    if id > MAX_ID {
+        return Err(IdentityError::IdOutOfRange {
+            field: field.to_string(),
+            id,
+        });
+    }
+    Ok(())
+}
+
+/// process.user's uid, gid and additionalGids are all in range (see [`MAX_ID`]).
+pub fn check_user_ids(user: &User) -> Result<(), IdentityError> {
+    check_id("process.user.uid", user.uid())?;
+    check_id("process.user.gid", user.gid())?;
+    for (i, gid) in user.additional_gids().iter().flatten().enumerate() {
+        check_id(&format!("process.user.additionalGids[{i}]"), *gid)?;
+    }
+    Ok(())
+}
+
 /// Become `user` (uid, gid, additionalGids, umask) keeping the permitted capabilities.
 pub fn switch_user(user: &User) -> Result<(), IdentityError> {
     switch_user_with(&mut HostIdentity, user)
@@ -105,6 +134,8 @@ pub fn switch_user(user: &User) -> Result<(), IdentityError> {
 
 /// [`switch_user`] through an explicit seam.
 pub fn switch_user_with(sys: &mut dyn IdentitySys, user: &User) -> Result<(), IdentityError> {
+    // Checked at load already; again here because an id of -1 would silently keep root.
+    check_user_ids(user)?;
     let umask = umask_of(user)?;
     let gids: Vec<u32> = user.additional_gids().clone().unwrap_or_default();
     let allowed = sys
@@ -238,6 +269,33 @@ mod tests {
             "setresuid(4242): EPERM: Operation not permitted"
         );
         assert_eq!(err.errno(), Some(Errno::EPERM));
+    }
+
+    #[test]
+    fn ids_that_read_as_unchanged_are_refused_before_any_change() {
+        for json in [
+            r#"{"uid":4294967295,"gid":0}"#,
+            r#"{"uid":0,"gid":4294967295}"#,
+            r#"{"uid":0,"gid":0,"additionalGids":[1,2147483648]}"#,
+        ] {
+            let mut fake = Fake::default();
+            let err = switch_user_with(&mut fake, &user(json)).expect_err(json);
+            assert!(
+                err.to_string()
+                    .ends_with("uids and gids must be in range 0-2147483647"),
+                "{err}"
+            );
+            assert!(fake.log.is_empty(), "{json}: {:?}", fake.log);
+        }
+        let err = check_user_ids(&user(
+            r#"{"uid":0,"gid":0,"additionalGids":[1,4294967295]}"#,
+        ))
+        .expect_err("out of range");
+        assert_eq!(
+            err.to_string(),
+            "process.user.additionalGids[1] 4294967295: uids and gids must be in range 0-2147483647"
+        );
+        check_user_ids(&user(r#"{"uid":2147483647,"gid":2147483647}"#)).expect("in range");
     }
 
     #[test]

@@ -84,7 +84,7 @@ pub fn apply_process(
 
 /// Every check of [`apply_process`] that changes nothing: an AppArmor profile has AppArmor
 /// to go to, the seccomp profile compiles, the capabilities are known to this kernel, no
-/// rlimit type repeats, the umask is a mode.
+/// rlimit type repeats, the umask is a mode, the uid and gids are in range.
 /// Call it in `create` (and `exec`) before anything is made, so a bad config fails there
 /// and not half-way through init.
 pub fn validate_process(
@@ -101,6 +101,7 @@ pub fn validate_process(
     caps::validate(process.capabilities().as_ref())?;
     rlimits::check_duplicates(process.rlimits().as_deref().unwrap_or(&[]))?;
     identity::umask_of(process.user())?;
+    identity::check_user_ids(process.user())?;
     Ok(())
 }
 

@@ -36,6 +36,8 @@ pub fn run(ctx: ExecContext) -> ! {
 }
 
 fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
+    // Nobody needs our /proc files: the parent only puts our pid into the cgroup.
+    super::hide_from_ptrace()?;
     let mut keep: Vec<i32> = (0..3 + ctx.preserve_fds as i32).collect();
     keep.push(ctx.channel.raw());
     keep.extend(ctx.console.as_ref().map(|c| c.as_raw_fd()));
@@ -57,6 +59,7 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
     super::setup::change_dir(ctx.process.cwd())?;
     let late_seccomp =
         crate::security::apply_process(ctx.process, ctx.seccomp).phase(Phase::Security)?;
+    super::hide_again_after_user_switch()?;
     let (path, argv, envp) = super::exec::resolve(ctx.process)?;
     sys::fd::cloexec_from(3 + ctx.preserve_fds as i32).phase(Phase::Exec)?;
     sys::misc::reset_signal_dispositions();

@@ -29,6 +29,9 @@ pub struct InitContext<'a> {
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
     pub sigmask: SigSet,
+    /// The parent is not root: it (or newuidmap) opens our /proc files until `Go`, which
+    /// needs us dumpable until then (see [`hide_from_ptrace`]).
+    pub unprivileged_parent: bool,
 }
 
 /// Attach a phase to any error.
@@ -51,6 +54,33 @@ pub(crate) fn failure(phase: Phase, errno: i32, message: impl Into<String>) -> I
         phase,
         errno,
         message: message.into(),
+    }
+}
+
+/// prctl(PR_SET_DUMPABLE, 0) until the execve of the user process, which makes it dumpable
+/// again (execve(2): unless set-user-ID or unreadable). Until then the init runs runtime code
+/// and holds the start socket; a process exec'd into the container with the same uid and
+/// capabilities could otherwise ptrace it or open its /proc/PID/mem, fd and environ
+/// (CVE-2016-9962). A non-dumpable process's /proc files belong to root, and ptrace access
+/// to it needs CAP_SYS_PTRACE. The exec child does the same until its own execve.
+pub(crate) fn hide_from_ptrace() -> Result<(), InitFailure> {
+    nix::sys::prctl::set_dumpable(false).map_err(|e| {
+        failure(
+            Phase::WaitParent,
+            e as i32,
+            "prctl(PR_SET_DUMPABLE, 0) failed",
+        )
+    })
+}
+
+/// A uid change sets dumpable to fs.suid_dumpable, which a host may set to 1: hide again.
+/// Asked first because the container's seccomp filter may be loaded by now (without
+/// noNewPrivileges): a profile that denies prctl makes the query fail, and then the flag is
+/// left as the kernel set it (0 unless the host chose otherwise).
+pub(crate) fn hide_again_after_user_switch() -> Result<(), InitFailure> {
+    match nix::sys::prctl::get_dumpable() {
+        Ok(true) => hide_from_ptrace(),
+        _ => Ok(()),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::ffi::CString;
 use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nix::sched::{setns, unshare, CloneFlags};
 use nix::unistd::{chdir, getcwd, sethostname, setresgid, setresuid, Gid, Uid};
@@ -28,8 +28,16 @@ pub struct Prepared {
 }
 
 pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
+    // Before anything else when the parent is root: a pid namespace joined by path holds
+    // other processes from the clone on.
+    if !ctx.unprivileged_parent {
+        super::hide_from_ptrace()?;
+    }
     close_inherited_fds(ctx)?;
     let state_json = wait_parent(ctx)?;
+    // An unprivileged parent wrote our id maps and oom_score_adj through /proc/<pid>, which a
+    // non-dumpable process's owner cannot open; that is done now.
+    super::hide_from_ptrace()?;
     enter_namespaces(ctx)?;
     set_uts(ctx)?;
     let sys = rootfs::real();
@@ -62,6 +70,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
     change_dir(process.cwd())?;
     let seccomp = ctx.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
     let late_seccomp = crate::security::apply_process(process, seccomp).phase(Phase::Security)?;
+    super::hide_again_after_user_switch()?;
     set_personality(ctx)?;
     let (path, argv, envp) = super::exec::resolve(process)?;
     Ok(Prepared {
@@ -181,14 +190,9 @@ fn write_sysctls(ctx: &InitContext) -> Result<(), super::InitFailure> {
     let mut keys: Vec<_> = sysctl.keys().collect();
     keys.sort();
     for key in keys {
-        if key.contains("..") || key.contains('/') && key.contains('.') {
-            return Err(failure(
-                Phase::Sysctl,
-                libc::EINVAL,
-                format!("linux.sysctl: invalid key {key:?}"),
-            ));
-        }
-        let path = PathBuf::from("/proc/sys").join(key.replace('.', "/"));
+        // Checked at load (crate::sysctl::check); the path is built by the same rules.
+        let path = crate::sysctl::path_of(Path::new("/proc/sys"), key)
+            .map_err(|msg| failure(Phase::Sysctl, libc::EINVAL, msg))?;
         std::fs::write(&path, &sysctl[key]).map_err(|e| {
             failure(
                 Phase::Sysctl,
