@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bin, fixtures, report, script, stderr, write_scenario, RUNC};
+use common::{bin, fixtures, report, run_with, script, stderr, write_scenario, RUNC};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -27,14 +27,7 @@ fn garbage_state_fails_and_hung_runtime_errors() {
     std::fs::create_dir_all(&suite).unwrap();
     let garbage = write_scenario(&suite, "garbage.yaml", "  - { op: create }\n  - { op: state, expect: { json: { subset: { status: created } } } }\n");
     let out = tmp.path().join("out1");
-    let o = bin()
-        .args(["run", "--runtime"])
-        .arg(format!("fake={}", fake.display()))
-        .arg("--out")
-        .arg(&out)
-        .arg(&garbage)
-        .output()
-        .unwrap();
+    let o = run_with(&format!("fake={}", fake.display()), &garbage, &out, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let r = report(&out);
     assert!(
@@ -53,14 +46,7 @@ fn garbage_state_fails_and_hung_runtime_errors() {
     );
     let out = tmp.path().join("out2");
     let start = std::time::Instant::now();
-    let o = bin()
-        .args(["run", "--runtime"])
-        .arg(format!("fake={}", fake.display()))
-        .arg("--out")
-        .arg(&out)
-        .arg(&hang)
-        .output()
-        .unwrap();
+    let o = run_with(&format!("fake={}", fake.display()), &hang, &out, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         start.elapsed().as_secs() < 20,
@@ -82,12 +68,12 @@ fn garbage_state_fails_and_hung_runtime_errors() {
 fn bad_input_is_a_usage_error() {
     let tmp = tempfile::tempdir().unwrap();
     // A runtime binary that does not exist.
-    let o = bin()
-        .args(["run", "--runtime", "nope=/nonexistent/runtime", "--out"])
-        .arg(tmp.path().join("o"))
-        .arg(fixtures().join("suite"))
-        .output()
-        .unwrap();
+    let o = run_with(
+        "nope=/nonexistent/runtime",
+        &fixtures().join("suite"),
+        &tmp.path().join("o"),
+        &[],
+    );
     assert_eq!(o.status.code(), Some(3));
     assert!(
         stderr(&o).contains("runtime `nope`: /nonexistent/runtime is not an executable file"),
