@@ -128,15 +128,16 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
             euid: nix::unistd::geteuid().as_raw(),
         });
     }
-    let dir = store.create(&opts.id)?;
+    // The order is what makes a killed create recoverable: the directory is claimed, then
+    // the record (with the cgroup path) is written, and only then is anything made outside
+    // the directory; the init's pid is recorded right after the clone. `delete --force` finds
+    // everything from the record, and a directory without one holds nothing else.
     let mut rollback = Rollback {
-        dir: None,
+        dir: Some(store.create(&opts.id)?),
         cgroup: None,
     };
-    let mut state = initial_state(&opts.id, &bundle);
-    dir.save(&state)?;
-    rollback.dir = Some(dir);
     let dir = rollback.dir.as_ref().expect("just set");
+    let mut state = initial_state(&opts.id, &bundle);
 
     let cgroups_path = bundle
         .spec
@@ -157,6 +158,8 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
         rootless: opts.rootless.cgroups && cgroups_path.is_none(),
     })
     .map_err(cg_err)?;
+    state.cgroup_path = Some(cgroup.path().to_string());
+    dir.save(&state)?;
     cgroup.create().map_err(|source| match &cgroups_path {
         Some(path) if opts.rootless.cgroups => CreateError::RootlessCgroupsPath {
             id: opts.id.clone(),
@@ -207,6 +210,13 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
         )?;
         Ok(())
     };
+    let record_pid = |pid: Pid| -> crate::process::launch::HookResult {
+        let mut s = state.clone();
+        s.pid = pid.as_raw();
+        s.pid_start_time = read_proc_stat(s.pid).map_or(0, |st| st.start_time);
+        dir.save(&s)?;
+        Ok(())
+    };
     let launched = launch(
         LaunchConfig {
             id: &opts.id,
@@ -222,6 +232,7 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
             cgroup,
             sigmask: opts.sigmask,
             state_json: &state_json,
+            on_spawned: &record_pid,
         },
         &mut create_hooks,
     );
