@@ -117,6 +117,8 @@ impl StateStore {
             Err(StoreError::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => {
                 Err(StoreError::Exists(id.to_string()))
             }
+            // Removed (as a ghost) before we could lock it: nothing of ours is left to remove.
+            Err(e @ StoreError::Io { .. }) if is_not_found(&e) => Err(e),
             Err(e) => {
                 let _ = fs::remove_dir_all(&path);
                 Err(e)
@@ -214,6 +216,10 @@ fn read_state(id: &str, path: &Path) -> Result<ContainerState, StoreError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+fn is_not_found(e: &StoreError) -> bool {
+    matches!(e, StoreError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
 }
 
 /// Whether the container's cgroup is frozen; a cgroup that cannot be read is not.
@@ -351,6 +357,44 @@ mod tests {
         dir.remove().unwrap();
         assert!(store.list().unwrap().is_empty());
         assert!(matches!(store.open("c1"), Err(StoreError::NotFound(_))));
+    }
+
+    #[test]
+    fn remains_without_state_are_skipped_by_list_and_removable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = StateStore::new(tmp.path().join("root"));
+        store.create("good").unwrap().save(&state("good")).unwrap();
+        // A create killed during its first save; one killed before it made its lock; a
+        // state.json that is not ferrun's.
+        let ghost = store.create("ghost").unwrap();
+        fs::write(ghost.path.join(TMP_FILE), "{\"id\":").unwrap();
+        drop(ghost);
+        fs::create_dir(tmp.path().join("root/bare")).unwrap();
+        fs::create_dir(tmp.path().join("root/junk")).unwrap();
+        fs::write(tmp.path().join("root/junk").join(STATE_FILE), "[]").unwrap();
+        let ids: Vec<String> = store.list().unwrap().into_iter().map(|s| s.id).collect();
+        assert_eq!(ids, ["good"]);
+        for id in ["ghost", "bare"] {
+            let dir = store.open_remains(id).unwrap();
+            assert!(matches!(dir.load(), Err(StoreError::NotFound(_))));
+            dir.remove().unwrap();
+            store.create(id).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_failed_save_keeps_the_old_state() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = StateStore::new(tmp.path().join("root"));
+        let dir = store.create("c1").unwrap();
+        dir.save(&state("c1")).unwrap();
+        // A directory where the temporary file goes makes the write fail.
+        fs::create_dir(dir.path.join(TMP_FILE)).unwrap();
+        fs::write(dir.path.join(TMP_FILE).join("x"), "").unwrap();
+        let mut next = state("c1");
+        next.status = Status::Created;
+        assert!(dir.save(&next).is_err());
+        assert_eq!(dir.load().unwrap().status, Status::Creating);
     }
 
     #[test]
