@@ -20,8 +20,8 @@ pub fn state(store: &StateStore, id: &str) -> Result<(), Error> {
     // runc's `state` leaves owner empty (only `list` fills it in); scripts compare the two.
     st.owner.clear();
     let text = serde_json::to_string_pretty(&st).map_err(|e| out_err(e.into()))?;
-    println!("{text}");
-    Ok(())
+    // Not println!, which panics when stdout is a closed pipe (`ferrun state | grep -q`).
+    writeln!(std::io::stdout().lock(), "{text}").map_err(out_err)
 }
 
 pub fn list(store: &StateStore, a: &ListArgs) -> Result<(), Error> {

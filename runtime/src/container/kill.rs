@@ -64,8 +64,12 @@ fn kill_all(state: &ContainerState, status: Status, sig: Sig) -> Result<(), Kill
     let id = &state.id;
     let Some(path) = &state.cgroup_path else {
         // Signalling only the init would look like success while other processes (an exec,
-        // a daemon the init forked) keep running: refuse, as runc 1.1.5 does.
-        return Err(KillError::NoCgroup { id: id.clone() });
+        // a daemon the init forked) keep running: refuse, as runc 1.1.5 does, unless the
+        // container has stopped and there is nothing to signal.
+        return match status {
+            Status::Stopped => Ok(()),
+            _ => Err(KillError::NoCgroup { id: id.clone() }),
+        };
     };
     let cg_err = |source| KillError::Cgroup {
         id: id.clone(),
