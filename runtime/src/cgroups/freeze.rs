@@ -103,6 +103,23 @@ impl FsManager {
         }
     }
 
+    /// Whether the cgroup is frozen, as runc's `isPaused` reads it: v1 `freezer.state` is
+    /// FROZEN, v2 `cgroup.freeze` is 1. This, not a recorded status, makes a container
+    /// `paused`.
+    pub fn frozen(&self) -> Result<bool, CgroupError> {
+        let dir = self.freezer_dir()?;
+        let (file, want) = match self.layout.mode {
+            Mode::V2 => ("cgroup.freeze", "1"),
+            Mode::V1 | Mode::Hybrid => ("freezer.state", "FROZEN"),
+        };
+        let path = dir.join(file);
+        let text = self
+            .fs
+            .read(&path)
+            .map_err(|e| CgroupError::io("read", &path, e))?;
+        Ok(text.trim() == want)
+    }
+
     pub fn freeze(&self, frozen: bool) -> Result<(), CgroupError> {
         let dir = self.freezer_dir()?.to_path_buf();
         let result = self.set_frozen(&dir, frozen);

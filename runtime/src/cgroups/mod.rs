@@ -76,6 +76,8 @@ pub trait CgroupManager {
     /// Apply resources without touching the device policy (`ferrun update`).
     fn update(&self, resources: &oci_spec::runtime::LinuxResources) -> Result<(), CgroupError>;
     fn freeze(&self, frozen: bool) -> Result<(), CgroupError>;
+    /// Whether the cgroup is frozen now (pause, or a freeze in progress).
+    fn frozen(&self) -> Result<bool, CgroupError>;
     /// All processes in the cgroup and its descendants.
     fn pids(&self) -> Result<Vec<i32>, CgroupError>;
     /// Idempotent removal; retries EBUSY briefly.
@@ -105,6 +107,9 @@ impl CgroupManager for FsManager {
     }
     fn freeze(&self, frozen: bool) -> Result<(), CgroupError> {
         FsManager::freeze(self, frozen)
+    }
+    fn frozen(&self) -> Result<bool, CgroupError> {
+        FsManager::frozen(self)
     }
     fn pids(&self) -> Result<Vec<i32>, CgroupError> {
         FsManager::pids(self)

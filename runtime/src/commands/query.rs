@@ -15,16 +15,21 @@ fn out_err(e: std::io::Error) -> Error {
 
 /// runc prints the state indented by two spaces.
 pub fn state(store: &StateStore, id: &str) -> Result<(), Error> {
-    let mut st = store.peek(id)?.oci_state();
+    let state = store.peek(id)?;
+    let mut st = state.oci_state(store.status(&state));
     // runc's `state` leaves owner empty (only `list` fills it in); scripts compare the two.
     st.owner.clear();
     let text = serde_json::to_string_pretty(&st).map_err(|e| out_err(e.into()))?;
-    println!("{text}");
-    Ok(())
+    // Not println!, which panics when stdout is a closed pipe (`ferrun state | grep -q`).
+    writeln!(std::io::stdout().lock(), "{text}").map_err(out_err)
 }
 
 pub fn list(store: &StateStore, a: &ListArgs) -> Result<(), Error> {
-    let states: Vec<OciState> = store.list()?.iter().map(|s| s.oci_state()).collect();
+    let states: Vec<OciState> = store
+        .list()?
+        .iter()
+        .map(|s| s.oci_state(store.status(s)))
+        .collect();
     let mut out = std::io::stdout().lock();
     if a.quiet {
         for s in &states {

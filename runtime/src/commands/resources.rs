@@ -119,7 +119,7 @@ pub fn update(store: &StateStore, a: &UpdateArgs) -> Result<(), Error> {
     let res: LinuxResources =
         serde_json::from_value(value).map_err(|e| Error::Usage(format!("resources: {e}")))?;
     let (state, cg) = cgroup_of(store, &a.id)?;
-    if state.effective_status() == Status::Stopped {
+    if store.status(&state) == Status::Stopped {
         return Err(Error::Usage(format!("container {:?} is stopped", a.id)));
     }
     cg.update(&res).map_err(|source| Error::Cgroup {
@@ -147,7 +147,7 @@ pub fn events(store: &StateStore, a: &EventsArgs) -> Result<(), Error> {
     let interval = parse_interval(&a.interval)?;
     loop {
         let (state, cg) = cgroup_of(store, &a.id)?;
-        if state.effective_status() == Status::Stopped {
+        if store.status(&state) == Status::Stopped {
             return Err(Error::Usage(format!("container {:?} is stopped", a.id)));
         }
         let data = cg.stats().map_err(|source| Error::Cgroup {

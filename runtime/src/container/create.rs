@@ -110,17 +110,7 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
     let bundle = load_bundle(&opts.bundle)?;
     let process = bundle.spec.process().as_ref().expect("validated");
     let terminal = process.terminal().unwrap_or(false);
-    match (&opts.console, terminal) {
-        (ConsoleSource::None, true) => {
-            return Err(CreateError::Usage(
-                "process.terminal is true: cannot allocate a tty without --console-socket when detaching".into(),
-            ))
-        }
-        (ConsoleSource::Socket(_), false) => {
-            return Err(CreateError::Usage("--console-socket given but process.terminal is false".into()))
-        }
-        _ => {}
-    }
+    check_console(&opts.console, terminal)?;
     let plan = namespaces::plan(&bundle.spec)?;
     if opts.rootless.euid && !plan.has_user() {
         return Err(CreateError::RootlessWithoutUserns {
@@ -128,63 +118,23 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
             euid: nix::unistd::geteuid().as_raw(),
         });
     }
-    let dir = store.create(&opts.id)?;
+    // The order is what makes a killed create recoverable: the directory is claimed, then
+    // the record (with the cgroup path) is written, and only then is anything made outside
+    // the directory; the init's pid is recorded right after the clone. `delete --force` finds
+    // everything from the record, and a directory without one holds nothing else.
     let mut rollback = Rollback {
-        dir: None,
+        dir: Some(store.create(&opts.id)?),
         cgroup: None,
     };
-    let mut state = initial_state(&opts.id, &bundle);
-    dir.save(&state)?;
-    rollback.dir = Some(dir);
     let dir = rollback.dir.as_ref().expect("just set");
+    let mut state = initial_state(&opts.id, &bundle);
 
-    let cgroups_path = bundle
-        .spec
-        .linux()
-        .as_ref()
-        .and_then(|l| l.cgroups_path().clone());
-    let cgroups_path = cgroups_path.map(|p| p.to_string_lossy().into_owned());
-    let cg_err = |source| CreateError::Cgroup {
-        id: opts.id.clone(),
-        source,
-    };
-    let cgroup = cgroups::manager(&CgroupSpec {
-        id: &opts.id,
-        cgroups_path: cgroups_path.as_deref(),
-        systemd: opts.systemd_cgroup,
-        // runc (cgroups/fs Apply): permission errors are ignored only when no explicit
-        // linux.cgroupsPath was asked for; a requested cgroup that cannot be made is an error.
-        rootless: opts.rootless.cgroups && cgroups_path.is_none(),
-    })
-    .map_err(cg_err)?;
-    cgroup.create().map_err(|source| match &cgroups_path {
-        Some(path) if opts.rootless.cgroups => CreateError::RootlessCgroupsPath {
-            id: opts.id.clone(),
-            path: path.clone(),
-            source: Box::new(source),
-        },
-        _ => cg_err(source),
-    })?;
-    // Rootless: only the hierarchies actually made are persisted, so later commands do not
-    // read cgroups the container never joined (none at all without delegation).
-    state.cgroup_path = cgroup.persisted_path();
+    let cgroup = make_cgroup(opts, &bundle, dir, &mut state)?;
     rollback.cgroup = Some(cgroup);
     let cgroup = rollback.cgroup.as_deref().expect("just set");
 
     let exec_listener = bind_exec_listener(&dir.path)?;
-    let console = match (&opts.console, terminal) {
-        (ConsoleSource::Socket(p), _) => connect_console(Some(p))?,
-        (ConsoleSource::Proxy(fd), true) => {
-            Some(fd.try_clone().map_err(|source| CreateError::Console {
-                path: PathBuf::from("(internal console socket)"),
-                source: crate::tty::TtyError::Pty {
-                    op: "dup the internal console socket",
-                    source: nix::errno::Errno::from_raw(source.raw_os_error().unwrap_or(libc::EIO)),
-                },
-            })?)
-        }
-        _ => None,
-    };
+    let console = console_fd(&opts.console, terminal)?;
     let hooks = bundle.spec.hooks().clone().unwrap_or_default();
     let base = state.clone();
     let state_json = move |pid: Pid| {
@@ -207,6 +157,13 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
         )?;
         Ok(())
     };
+    let record_pid = |pid: Pid| -> crate::process::launch::HookResult {
+        let mut s = state.clone();
+        s.pid = pid.as_raw();
+        s.pid_start_time = read_proc_stat(s.pid).map_or(0, |st| st.start_time);
+        dir.save(&s)?;
+        Ok(())
+    };
     let launched = launch(
         LaunchConfig {
             id: &opts.id,
@@ -222,6 +179,7 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
             cgroup,
             sigmask: opts.sigmask,
             state_json: &state_json,
+            on_spawned: &record_pid,
         },
         &mut create_hooks,
     );
@@ -261,6 +219,82 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
         pid: launched.pid,
         terminal,
     })
+}
+
+fn check_console(console: &ConsoleSource, terminal: bool) -> Result<(), CreateError> {
+    match (console, terminal) {
+        (ConsoleSource::None, true) => Err(CreateError::Usage(
+            "process.terminal is true: cannot allocate a tty without --console-socket when detaching".into(),
+        )),
+        (ConsoleSource::Socket(_), false) => Err(CreateError::Usage(
+            "--console-socket given but process.terminal is false".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The socket the init sends its pty master to, when it has a terminal.
+fn console_fd(console: &ConsoleSource, terminal: bool) -> Result<Option<OwnedFd>, CreateError> {
+    match (console, terminal) {
+        (ConsoleSource::Socket(p), _) => connect_console(Some(p)),
+        (ConsoleSource::Proxy(fd), true) => {
+            fd.try_clone()
+                .map(Some)
+                .map_err(|source| CreateError::Console {
+                    path: PathBuf::from("(internal console socket)"),
+                    source: crate::tty::TtyError::Pty {
+                        op: "dup the internal console socket",
+                        source: nix::errno::Errno::from_raw(
+                            source.raw_os_error().unwrap_or(libc::EIO),
+                        ),
+                    },
+                })
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Resolve the container's cgroup, record where it is (before it exists, so a create killed
+/// while making it leaves a record `delete --force` removes it by), then make it.
+fn make_cgroup(
+    opts: &CreateOptions,
+    bundle: &Bundle,
+    dir: &ContainerDir,
+    state: &mut ContainerState,
+) -> Result<Box<dyn CgroupManager>, CreateError> {
+    let cgroups_path = bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.cgroups_path().clone());
+    let cgroups_path = cgroups_path.map(|p| p.to_string_lossy().into_owned());
+    let cg_err = |source| CreateError::Cgroup {
+        id: opts.id.clone(),
+        source,
+    };
+    let cgroup = cgroups::manager(&CgroupSpec {
+        id: &opts.id,
+        cgroups_path: cgroups_path.as_deref(),
+        systemd: opts.systemd_cgroup,
+        // runc (cgroups/fs Apply): permission errors are ignored only when no explicit
+        // linux.cgroupsPath was asked for; a requested cgroup that cannot be made is an error.
+        rootless: opts.rootless.cgroups && cgroups_path.is_none(),
+    })
+    .map_err(cg_err)?;
+    state.cgroup_path = Some(cgroup.path().to_string());
+    dir.save(state)?;
+    cgroup.create().map_err(|source| match &cgroups_path {
+        Some(path) if opts.rootless.cgroups => CreateError::RootlessCgroupsPath {
+            id: opts.id.clone(),
+            path: path.clone(),
+            source: Box::new(source),
+        },
+        _ => cg_err(source),
+    })?;
+    // Rootless: only the hierarchies actually made are persisted, so later commands do not
+    // read cgroups the container never joined (none at all without delegation).
+    state.cgroup_path = cgroup.persisted_path();
+    Ok(cgroup)
 }
 
 fn initial_state(id: &str, bundle: &Bundle) -> ContainerState {

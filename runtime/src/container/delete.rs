@@ -2,11 +2,14 @@
 
 use std::time::{Duration, Instant};
 
+use super::kill::signal_all;
 use super::state::ContainerState;
 use super::status::{process_alive, Status};
 use super::store::{StateStore, StoreError};
 use crate::cgroups::{manager_from_path, CgroupError};
 use crate::hooks::HookKind;
+use crate::logging;
+use crate::signals::Sig;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeleteError {
@@ -21,18 +24,37 @@ pub enum DeleteError {
 }
 
 pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), DeleteError> {
-    let dir = store.open(id)?;
-    let mut state = dir.load()?;
-    let status = state.effective_status();
+    let dir = store.open_remains(id)?;
+    let state = match dir.load() {
+        Ok(state) => state,
+        // A create killed before its first save, or a delete killed after removing
+        // state.json: `create` records a container before it makes anything outside its
+        // directory, so there is nothing else to clean up. runc removes such a directory too,
+        // and still reports that the container does not exist (`--force` makes that success).
+        Err(StoreError::NotFound(_)) => {
+            dir.remove()?;
+            return Err(StoreError::NotFound(id.to_string()).into());
+        }
+        Err(e @ StoreError::Corrupt { .. }) if force => {
+            logging::warn(&format!(
+                "{e}: removing it; processes or a cgroup it had cannot be found from it"
+            ));
+            dir.remove()?;
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let status = store.status(&state);
     if !force && !status.can_delete() {
         return Err(DeleteError::NotStopped {
             id: id.to_string(),
             status,
         });
     }
-    if status != Status::Stopped {
-        stop_everything(&state)?;
-    }
+    // Also for a stopped container: without its own pid namespace its init's children may
+    // live on in the cgroup, which could not be removed then.
+    stop_everything(&state)?;
+    let mut state = state;
     state.status = Status::Stopped;
     // config.md#poststop: after the container is deleted, before delete returns.
     state.run_warning_hooks(HookKind::Poststop);
@@ -48,24 +70,31 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), DeleteErr
     Ok(())
 }
 
-/// SIGKILL every process of the container (a frozen cgroup is thawed so the kill lands) and
-/// wait until the init is gone.
+/// SIGKILL every process in the container's cgroup (frozen while they are listed, so none
+/// forks away, and thawed so the kill lands) and its init, and wait until the init is gone.
 fn stop_everything(state: &ContainerState) -> Result<(), DeleteError> {
     if let Some(cg) = state
         .cgroup_path
         .as_deref()
         .and_then(|p| manager_from_path(p).ok())
     {
-        let _ = cg.freeze(false);
-        for pid in cg.pids().unwrap_or_default() {
-            let _ = crate::sys::proc::kill(pid, libc::SIGKILL);
+        match signal_all(cg.as_ref(), Sig(libc::SIGKILL)) {
+            Ok(()) => {}
+            // Never made (a create killed first), or already removed (a delete killed after).
+            Err(CgroupError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => logging::warn(&format!(
+                "kill the processes of container {:?}: {e}",
+                state.id
+            )),
         }
     }
-    if state.pid > 0 && process_alive(state.pid, state.pid_start_time) {
+    let alive = || state.pid > 0 && process_alive(state.pid, state.pid_start_time);
+    if alive() {
         let _ = crate::sys::proc::kill(state.pid, libc::SIGKILL);
     }
     let deadline = Instant::now() + Duration::from_secs(10);
-    while state.pid > 0 && process_alive(state.pid, state.pid_start_time) {
+    while alive() {
         if Instant::now() > deadline {
             return Err(DeleteError::Unkillable {
                 id: state.id.clone(),

@@ -81,7 +81,7 @@ pub fn exec(
     opts: ExecOptions,
 ) -> Result<(Pid, bool), ExecError> {
     let state = store.peek(id)?;
-    let status = state.effective_status();
+    let status = store.status(&state);
     if !matches!(status, Status::Created | Status::Running) {
         return Err(ExecError::NotRunning {
             id: id.to_string(),

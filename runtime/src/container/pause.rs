@@ -1,5 +1,6 @@
 //! `pause` / `resume`: freeze and thaw the container's cgroup (runc's semantics: only a running
-//! container can be paused, only a paused one resumed).
+//! container can be paused, only a paused one resumed). Nothing is recorded: the freezer's
+//! state is what makes a container paused (`StateStore::status`).
 
 use super::status::Status;
 use super::store::{StateStore, StoreError};
@@ -24,12 +25,12 @@ pub enum PauseError {
 /// Freeze (`frozen = true`, pause) or thaw (resume) the container.
 pub fn set_frozen(store: &StateStore, id: &str, frozen: bool) -> Result<(), PauseError> {
     let dir = store.open(id)?;
-    let mut state = dir.load()?;
-    let status = state.effective_status();
-    let (want, next) = if frozen {
-        (Status::Running, Status::Paused)
+    let state = dir.load()?;
+    let status = store.status(&state);
+    let want = if frozen {
+        Status::Running
     } else {
-        (Status::Paused, Status::Running)
+        Status::Paused
     };
     if status != want {
         return Err(PauseError::WrongStatus {
@@ -49,8 +50,5 @@ pub fn set_frozen(store: &StateStore, id: &str, frozen: bool) -> Result<(), Paus
     manager_from_path(&path)
         .map_err(cg_err)?
         .freeze(frozen)
-        .map_err(cg_err)?;
-    state.status = next;
-    dir.save(&state)?;
-    Ok(())
+        .map_err(cg_err)
 }

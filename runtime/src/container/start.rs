@@ -15,10 +15,14 @@ pub enum StartVerbError {
     Start { id: String, source: StartError },
 }
 
+/// Nothing is written: the status comes from the init (`StateStore::status`), so a full or
+/// read-only state root cannot make `start` fail after the user process started, and a
+/// `start` killed at any point leaves a container that reads as created (the init still
+/// waits) or running (it executed), never one stranded between the two.
 pub fn start(store: &StateStore, id: &str) -> Result<(), StartVerbError> {
     let dir = store.open(id)?;
-    let mut state = dir.load()?;
-    let status = state.effective_status();
+    let state = dir.load()?;
+    let status = store.status(&state);
     if !status.can_start() {
         return Err(StartVerbError::NotCreated {
             id: id.to_string(),
@@ -28,17 +32,13 @@ pub fn start(store: &StateStore, id: &str) -> Result<(), StartVerbError> {
     let result = start_init(&dir.path);
     // Either way the socket has served its purpose: a started or dead init never listens again.
     let _ = std::fs::remove_file(dir.exec_sock());
-    if let Err(source) = result {
-        state.status = Status::Stopped;
-        dir.save(&state)?;
-        return Err(StartVerbError::Start {
-            id: id.to_string(),
-            source,
-        });
-    }
-    state.status = Status::Running;
-    dir.save(&state)?;
+    result.map_err(|source| StartVerbError::Start {
+        id: id.to_string(),
+        source,
+    })?;
     // config.md#poststart: after the user process started, before start returns.
-    state.run_warning_hooks(HookKind::Poststart);
+    let mut running = state;
+    running.status = Status::Running;
+    running.run_warning_hooks(HookKind::Poststart);
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::status::{process_alive, Status};
+use super::status::Status;
 use crate::hooks::{run_hooks_all, HookKind};
 use crate::logging;
 
@@ -22,7 +22,9 @@ pub struct ContainerState {
     pub pid: i32,
     /// `/proc/<pid>/stat` start time, to tell our init from a recycled pid.
     pub pid_start_time: u64,
-    /// The status last recorded; `effective_status` checks it against the process.
+    /// `creating` until `create` has finished, then `created`. Only a hint: the status a
+    /// command acts on comes from the init and the cgroup (`StateStore::status`), since a
+    /// killed command can leave any recorded value behind.
     pub status: Status,
     pub bundle: PathBuf,
     pub rootfs: PathBuf,
@@ -58,20 +60,10 @@ impl ContainerState {
         }
     }
 
-    /// The status as of now: a recorded created/running/paused container whose init is gone
-    /// is stopped (runtime.md#state: "stopped: the container process has exited").
-    pub fn effective_status(&self) -> Status {
-        match self.status {
-            Status::Stopped => Status::Stopped,
-            Status::Creating if self.pid == 0 => Status::Creating,
-            s if self.pid > 0 && process_alive(self.pid, self.pid_start_time) => s,
-            _ => Status::Stopped,
-        }
-    }
-
-    /// The state as runtime.md#state and runc's `state`/`list --format json` print it.
-    pub fn oci_state(&self) -> OciState {
-        self.oci_state_with(self.effective_status())
+    /// The state as runtime.md#state and runc's `state`/`list --format json` print it, with
+    /// the status `StateStore::status` derived.
+    pub fn oci_state(&self, status: Status) -> OciState {
+        self.oci_state_with(status)
     }
 
     /// The state with the recorded status, not checked against the process (for hooks, which
@@ -155,10 +147,9 @@ mod tests {
     }
 
     #[test]
-    fn dead_init_reads_as_stopped_with_pid_zero() {
-        // pid i32::MAX cannot exist (pid_max is at most 2^22).
-        let s = sample(Status::Running, i32::MAX);
-        let oci = s.oci_state();
+    fn stopped_reads_with_pid_zero() {
+        let s = sample(Status::Created, 42);
+        let oci = s.oci_state(Status::Stopped);
         assert_eq!(oci.status, Status::Stopped);
         assert_eq!(oci.pid, 0);
     }
@@ -167,7 +158,7 @@ mod tests {
     fn state_json_has_runc_field_names() {
         let mut s = sample(Status::Stopped, 0);
         s.annotations.insert("k".into(), "v".into());
-        let v: serde_json::Value = serde_json::to_value(s.oci_state()).unwrap();
+        let v: serde_json::Value = serde_json::to_value(s.oci_state(Status::Stopped)).unwrap();
         for f in [
             "ociVersion",
             "id",

@@ -55,6 +55,47 @@ impl fmt::Display for Status {
     }
 }
 
+/// What the host says about a container right now: the facts its status is derived from.
+/// Nothing here comes from state.json, which a killed command can leave behind a step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// The recorded init (same pid and start time) exists and has not exited.
+    pub alive: bool,
+    /// The container's cgroup is frozen.
+    pub frozen: bool,
+    /// The init still listens on exec.sock: it has not executed the user process yet.
+    pub waiting_for_start: bool,
+}
+
+/// The status of a container whose state.json recorded `recorded` and init `pid`, as runc's
+/// `runType` and `isPaused` derive it: from the process and the cgroup, not from a file.
+/// `observe` runs only when there is an init to look at.
+///
+/// Only `creating` is taken from the record: a create that has not finished (or was killed
+/// before it did) is incomplete whatever its init does, and only `delete --force` removes it.
+pub fn derive(recorded: Status, pid: i32, observe: impl FnOnce() -> Observed) -> Status {
+    if pid <= 0 {
+        return match recorded {
+            Status::Creating => Status::Creating,
+            _ => Status::Stopped,
+        };
+    }
+    let seen = observe();
+    if !seen.alive {
+        return Status::Stopped;
+    }
+    if recorded == Status::Creating {
+        return Status::Creating;
+    }
+    if seen.frozen {
+        Status::Paused
+    } else if seen.waiting_for_start {
+        Status::Created
+    } else {
+        Status::Running
+    }
+}
+
 /// What `/proc/<pid>/stat` says about a process: its state letter and start time (in clock
 /// ticks since boot). The start time tells a recycled pid from the container's init.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +147,36 @@ mod tests {
         let st = read_proc_stat(me).unwrap();
         assert!(process_alive(me, st.start_time));
         assert!(!process_alive(me, st.start_time + 1));
+    }
+
+    fn seen(alive: bool, frozen: bool, waiting_for_start: bool) -> Observed {
+        Observed {
+            alive,
+            frozen,
+            waiting_for_start,
+        }
+    }
+
+    #[test]
+    fn status_comes_from_the_process_and_cgroup_not_the_record() {
+        use Status::*;
+        // A start killed after the init executed left "created" (or a failed retry
+        // "stopped") on disk: the running process decides.
+        for recorded in [Created, Running, Paused, Stopped] {
+            assert_eq!(derive(recorded, 42, || seen(true, false, false)), Running);
+            assert_eq!(derive(recorded, 42, || seen(true, false, true)), Created);
+            assert_eq!(derive(recorded, 42, || seen(true, true, false)), Paused);
+            assert_eq!(derive(recorded, 42, || seen(false, false, true)), Stopped);
+        }
+    }
+
+    #[test]
+    fn an_unfinished_create_stays_creating_until_its_init_is_gone() {
+        use Status::*;
+        assert_eq!(derive(Creating, 0, || unreachable!()), Creating);
+        assert_eq!(derive(Creating, 42, || seen(true, false, true)), Creating);
+        assert_eq!(derive(Creating, 42, || seen(false, false, false)), Stopped);
+        assert_eq!(derive(Stopped, 0, || unreachable!()), Stopped);
     }
 
     #[test]

@@ -52,6 +52,11 @@ pub enum LaunchError {
     Protocol(ChildMsg),
     #[error("{0}")]
     Hooks(Box<dyn std::error::Error + Send + Sync>),
+    #[error("cannot record the container init (pid {pid}): {source}")]
+    Record {
+        pid: i32,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 pub struct LaunchConfig<'a> {
@@ -72,6 +77,9 @@ pub struct LaunchConfig<'a> {
     pub sigmask: SigSet,
     /// The state JSON for hooks, given the init's host pid.
     pub state_json: &'a dyn Fn(Pid) -> String,
+    /// Called with the init's pid right after the clone, before the init does anything: the
+    /// caller records it, so a `create` killed from here on leaves a pid `delete` can kill.
+    pub on_spawned: &'a dyn Fn(Pid) -> HookResult,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -126,7 +134,13 @@ pub fn launch(
     drop(child_end);
     drop(exec_listener);
     drop(console);
-    match parent.drive(pid, &parent_end, on_create_hooks) {
+    let driven = (cfg.on_spawned)(pid)
+        .map_err(|source| LaunchError::Record {
+            pid: pid.as_raw(),
+            source,
+        })
+        .and_then(|()| parent.drive(pid, &parent_end, on_create_hooks));
+    match driven {
         Ok(()) => Ok(Launched { pid }),
         Err(e) => {
             let _ = kill(pid, Signal::SIGKILL);

@@ -68,6 +68,35 @@ pub fn bind_exec_listener(dir: &Path) -> Result<OwnedFd, StartError> {
     Ok(sock)
 }
 
+/// Whether an init is still waiting for `start` on `dir`'s exec.sock: a connection that
+/// sends nothing, which the init ignores. The listening socket is close-on-exec, so it is
+/// refused once the init executed the user process (even when a `start` killed before it
+/// could remove the socket file left that behind) or died. Never blocks: a full backlog
+/// means the init is busy with another connection, so it is still waiting. When the probe
+/// cannot tell (no permission), the socket file's presence decides, as runc's exec fifo does.
+pub fn init_waiting(dir: &Path) -> bool {
+    let sock_path = dir.join(EXEC_SOCK);
+    if !sock_path.exists() {
+        return false;
+    }
+    let probe = || -> Result<(), nix::errno::Errno> {
+        let (_dirfd, path) = dir_path(dir).map_err(|_| nix::errno::Errno::EACCES)?;
+        let sock = socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+            None,
+        )?;
+        connect(sock.as_raw_fd(), &UnixAddr::new(path.as_str())?)
+    };
+    use nix::errno::Errno;
+    match probe() {
+        Ok(()) | Err(Errno::EAGAIN) | Err(Errno::EINPROGRESS) => true,
+        Err(Errno::ECONNREFUSED) | Err(Errno::ENOENT) => false,
+        Err(_) => true,
+    }
+}
+
 /// Wake the init and wait until it exec'd the user process (or failed to).
 pub fn start_init(dir: &Path) -> Result<(), StartError> {
     let (_dirfd, path) = dir_path(dir)?;

@@ -26,6 +26,8 @@ pub enum Need {
     /// AppArmor is off: a profile in config.json must be refused (vm-tests' apparmor profile
     /// covers hosts with AppArmor).
     NoAppArmor,
+    /// strace, which can kill the runtime at a chosen syscall (`-e inject=...:signal=SIGKILL`).
+    Strace,
 }
 
 impl Need {
@@ -43,6 +45,11 @@ impl Need {
             Need::UsernsFor(uid) => userns_refused(uid),
             Need::NoAppArmor => ferrun::security::apparmor::host_enabled()
                 .then(|| "AppArmor is enabled on this host".to_string()),
+            Need::Strace => Command::new("strace")
+                .arg("-V")
+                .output()
+                .is_err()
+                .then(|| "strace is missing (apt-get install strace)".to_string()),
         }
     }
 }

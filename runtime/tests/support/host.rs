@@ -176,3 +176,44 @@ pub fn wait_exec(pid: i32, comm: &str) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Every pid listed in a `cgroup.procs` of the cgroup directories named `leaf` (all
+/// hierarchies), sorted and deduplicated.
+pub fn cgroup_procs(leaf: &str) -> Vec<i32> {
+    let mut pids: Vec<i32> = cgroup_dirs_named(&[leaf])
+        .iter()
+        .filter_map(|d| std::fs::read_to_string(d.join("cgroup.procs")).ok())
+        .flat_map(|t| {
+            t.lines()
+                .filter_map(|l| l.trim().parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+/// Whether `pid` exists and has not exited (a zombie has).
+pub fn pid_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        let state = s
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().next());
+        !matches!(state, Some("Z" | "X") | None)
+    })
+}
+
+/// Wait up to `limit` for `cond`; whether it became true.
+pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

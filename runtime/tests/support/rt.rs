@@ -165,9 +165,12 @@ impl Rt {
     }
 }
 
-impl Drop for Rt {
-    fn drop(&mut self) {
-        for id in self.ids.borrow().iter() {
+impl Rt {
+    /// Force-delete every tracked container and remove its cgroups now (what drop does), for
+    /// a test that must clean up before something else it set up goes away.
+    pub fn cleanup(&self) {
+        let ids: Vec<String> = self.ids.borrow_mut().drain(..).collect();
+        for id in &ids {
             // A watchdog panic while already unwinding would abort the whole test binary.
             let delete = std::panic::AssertUnwindSafe(|| {
                 run_watched(self.cmd().args(["delete", "--force", id]), WATCHDOG)
@@ -177,6 +180,12 @@ impl Drop for Rt {
             }
             remove_cgroups_named(&[id.as_str(), &cg_parent(id)]);
         }
+    }
+}
+
+impl Drop for Rt {
+    fn drop(&mut self) {
+        self.cleanup();
     }
 }
 
