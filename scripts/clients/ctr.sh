@@ -16,6 +16,7 @@ need_pkg podman podman
 
 T=$(mktemp -d /tmp/ferrun-ctr.XXXXXX)
 NS=ferrun-proof-$$
+track_new_dirs /run/ferrun libpod_parent "$NS"
 SOCK=$T/containerd.sock
 C=(timeout 120 ctr -a "$SOCK" -n "$NS")   # bounded: a hung runtime fails, not hangs
 RUN=(--runtime io.containerd.runc.v2 --runc-binary "$FERRUN")
@@ -36,6 +37,7 @@ cleanup() {
   "${P[@]}" rmi -af >/dev/null 2>&1
   unmount_under "$T"
   rm -rf "$T" "/run/containerd/runc/$NS"
+  remove_new_dirs
 }
 trap cleanup EXIT
 

@@ -49,3 +49,31 @@ unmount_under() {
   awk -v d="$1" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo \
     | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 }
+
+# Directories a client makes on the host outside its tempdir: podman's cgroupfs parent
+# (libpod_parent, with conmon's cgroup in it), containerd's per-namespace cgroup parent, and
+# the runtime's default state root /run/ferrun (podman runs the runtime without --root).
+# track_new_dirs PATH...: remember those that do not exist yet (a cgroup name is looked up
+# in every hierarchy); remove_new_dirs: rmdir them, deepest first. rmdir only removes empty
+# directories and empty cgroups, so nothing that was there before or still holds something is
+# touched.
+NEW_DIRS=()
+track_new_dirs() {
+  local p h
+  for p in "$@"; do
+    if [[ $p == /* ]]; then
+      [ -e "$p" ] || NEW_DIRS+=("$p")
+    else
+      for h in /sys/fs/cgroup /sys/fs/cgroup/*/; do
+        [ -d "$h" ] && ! [ -e "${h%/}/$p" ] && NEW_DIRS+=("${h%/}/$p")
+      done
+    fi
+  done
+}
+remove_new_dirs() {
+  local p
+  for p in "${NEW_DIRS[@]}"; do
+    [ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  return 0
+}

@@ -13,6 +13,7 @@ FERRUN=$(ferrun_binary)
 need_pkg podman podman
 
 T=$(mktemp -d /tmp/ferrun-podman.XXXXXX)
+track_new_dirs /run/ferrun libpod_parent
 # Every podman call is bounded: a hung runtime must fail the script, not hang CI.
 P=(timeout 180 podman --root "$T/root" --runroot "$T/run" --tmpdir "$T/tmp" --runtime "$FERRUN"
    --cgroup-manager=cgroupfs --events-backend=file)
@@ -24,6 +25,7 @@ cleanup() {
   "${P[@]}" rmi -af >/dev/null 2>&1
   unmount_under "$T"
   rm -rf "$T"
+  remove_new_dirs
 }
 trap cleanup EXIT
 
