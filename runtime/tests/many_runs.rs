@@ -60,19 +60,6 @@ fn a_thousand_sequential_runs_all_succeed() {
         .flatten()
         .collect();
     assert!(left.is_empty(), "state left behind: {left:?}");
-    let leaked = leftover_cgroups(&tag);
+    let leaked = support::own_cgroups_tagged(&tag);
     assert!(leaked.is_empty(), "cgroups left behind: {leaked:?}");
-}
-
-/// Directories named `<tag>-*` in the runtime's own cgroup of every hierarchy (where
-/// default, relative cgroups are made).
-fn leftover_cgroups(tag: &str) -> Vec<std::path::PathBuf> {
-    let prefix = format!("{tag}-");
-    support::own_cgroup_dirs()
-        .iter()
-        .filter_map(|dir| std::fs::read_dir(dir).ok())
-        .flat_map(|entries| entries.flatten())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
-        .map(|e| e.path())
-        .collect()
 }

@@ -71,6 +71,19 @@ pub fn own_cgroup_dirs() -> Vec<PathBuf> {
         .collect()
 }
 
+/// Directories named `<tag>-*` in the test's own cgroup of every hierarchy: the default
+/// cgroups of containers whose ids start with `<tag>-`, which delete must have removed.
+pub fn own_cgroups_tagged(tag: &str) -> Vec<PathBuf> {
+    let prefix = format!("{tag}-");
+    own_cgroup_dirs()
+        .iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flat_map(|entries| entries.flatten())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .map(|e| e.path())
+        .collect()
+}
+
 /// The value of `Key:` in a /proc/<pid>/status text, whitespace-trimmed.
 pub fn status_field(status: &str, key: &str) -> Option<String> {
     status
