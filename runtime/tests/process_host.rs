@@ -35,7 +35,7 @@ fn args_env_and_cwd() {
         .out;
     assert_eq!(
         out, "zero|one two|three|\nbar baz\n/tmp\nEMPTY=\nFOO=bar baz\nPATH=/bin\n",
-        "the host's environment must not reach the container"
+        "args, cwd and exactly the configured env (none of the host's)"
     );
 }
 
