@@ -54,8 +54,8 @@ rm -rf "$LEFTOVERS"
 # scenario of the judged runtime. XFAILs are listed divergences with a reason, counted apart.
 read -r t_pass t_fail t_ign < <(awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {print p+0, f+0, i+0}' "$CARGO_LOG")
 read -r s_pass s_fail s_skip s_xfail < <(jq -r '[.results[] | select(.runtime == "ferrun") | .status]
-  | [map(select(. == "PASS")) | length, map(select(. == "FAIL" or . == "ERROR" or . == "XPASS")) | length,
-     map(select(. == "SKIP" or . == "UNSUPPORTED")) | length, map(select(. == "XFAIL")) | length] | @tsv' target/ci-pack/report.json)
+  | [(map(select(. == "PASS")) | length), (map(select(. == "FAIL" or . == "ERROR" or . == "XPASS")) | length),
+     (map(select(. == "SKIP" or . == "UNSUPPORTED")) | length), (map(select(. == "XFAIL")) | length)] | @tsv' target/ci-pack/report.json)
 echo
 echo "cargo test: $t_pass passed, $t_fail failed, $t_ign ignored"
 echo "ferrun scenarios: $s_pass passed, $s_fail failed, $s_skip skipped, $s_xfail xfail"

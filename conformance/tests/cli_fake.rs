@@ -29,15 +29,7 @@ fn garbage_state_fails_and_hung_runtime_errors() {
     let out = tmp.path().join("out1");
     let o = run_with(&format!("fake={}", fake.display()), &garbage, &out, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let r = report(&out);
-    assert!(
-        r["results"][0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("stdout is not JSON"),
-        "{}",
-        r["results"][0]
-    );
+    assert_first_reason(&out, "stdout is not JSON");
 
     let hang = write_scenario(
         &suite,
@@ -162,25 +154,10 @@ fn read_file_within_waits_for_late_writes() {
     for (name, within, code) in [("waits.yaml", " within: 10s,", 0), ("once.yaml", "", 1)] {
         let sc = write_scenario(&suite, name, &steps(within));
         let out = tmp.path().join(name);
-        let o = bin()
-            .args(["run", "--runtime"])
-            .arg(format!("late={}", fake.display()))
-            .arg("--out")
-            .arg(&out)
-            .arg(&sc)
-            .output()
-            .unwrap();
+        let o = run_with(&format!("late={}", fake.display()), &sc, &out, &[]);
         assert_eq!(o.status.code(), Some(code), "{name}: {}", stderr(&o));
         if code == 1 {
-            let r = report(&out);
-            assert!(
-                r["results"][0]["reason"]
-                    .as_str()
-                    .unwrap()
-                    .contains("cannot read"),
-                "{}",
-                r["results"][0]
-            );
+            assert_first_reason(&out, "cannot read");
         }
     }
 }
@@ -279,4 +256,13 @@ fn output_commands_survive_a_closed_pipe() {
         assert!(!stderr(&o).contains("panicked"), "{args:?}: {}", stderr(&o));
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
     }
+}
+
+/// The first result of the report in `out` has a reason containing `text`.
+fn assert_first_reason(out: &Path, text: &str) {
+    let first = &report(out)["results"][0];
+    assert!(
+        first["reason"].as_str().is_some_and(|r| r.contains(text)),
+        "{first}"
+    );
 }
