@@ -75,7 +75,8 @@ int main(int argc, char **argv) {
 C
 cc -O2 -o "$T/rusage" "$T/rusage.c"
 
-exec /usr/bin/python3 - "$N" "$FERRUN" "$RUNC" "$B" "$T" "${BENCH_MD:-}" <<'PY'
+# Not exec: the EXIT trap must still remove $T when Python is done.
+/usr/bin/python3 - "$N" "$FERRUN" "$RUNC" "$B" "$T" "${BENCH_MD:-}" <<'PY'
 import ctypes, os, statistics, sys, time
 
 n, ferrun, runc, bundle, tmp, md = int(sys.argv[1]), *sys.argv[2:7]
