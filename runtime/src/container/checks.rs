@@ -4,7 +4,7 @@
 
 use oci_spec::runtime::LinuxIdMapping;
 
-use crate::security::identity::{IdentityError, MAX_ID};
+use crate::security::identity::check_id;
 
 /// Check `entries` the way runc's init does before it sets them (`populateProcessEnvironment`):
 /// each entry is `NAME=VALUE` with a non-empty NAME and no NUL byte. `field` names where the
@@ -31,20 +31,14 @@ pub fn check_env<'a>(
     Ok(())
 }
 
-/// linux.uidMappings / linux.gidMappings: both first ids within 0..=MAX_ID, a size of at least
+/// linux.uidMappings / linux.gidMappings: both first ids in range ([`check_id`]), a size of at least
 /// one, and a range that does not reach (u32)-1. The kernel refuses such lines too
 /// (user_namespaces(7)), but only once the init exists, and without naming the entry.
 pub fn check_id_mappings(field: &str, maps: &[LinuxIdMapping]) -> Result<(), String> {
     for (i, m) in maps.iter().enumerate() {
         let at = |name: &str| format!("{field}[{i}].{name}");
         for (name, id) in [("containerID", m.container_id()), ("hostID", m.host_id())] {
-            if id > MAX_ID {
-                return Err(IdentityError::IdOutOfRange {
-                    field: at(name),
-                    id,
-                }
-                .to_string());
-            }
+            check_id(&at(name), id).map_err(|e| e.to_string())?;
         }
         if m.size() == 0 {
             return Err(format!(

@@ -128,29 +128,25 @@ impl StateStore {
 
     /// Open and lock an existing container's directory.
     pub fn open(&self, id: &str) -> Result<ContainerDir, StoreError> {
-        validate_id(id)?;
-        let path = self.root.join(id);
-        if !path.join(STATE_FILE).exists() {
-            return Err(StoreError::NotFound(id.to_string()));
-        }
-        let dir = ContainerDir::lock_existing(id, &path)?;
-        // It may have been deleted while we waited for the lock.
-        if !path.join(STATE_FILE).exists() {
-            return Err(StoreError::NotFound(id.to_string()));
-        }
-        Ok(dir)
+        self.open_while(id, |path| path.join(STATE_FILE).exists())
     }
 
     /// Open and lock whatever is left of `id` for `delete`: also a directory without
     /// state.json, which [`ContainerDir::load`] then reports as not found.
     pub fn open_remains(&self, id: &str) -> Result<ContainerDir, StoreError> {
+        self.open_while(id, Path::is_dir)
+    }
+
+    /// Lock `id`'s directory if `present` holds for it before and after the lock: it may have
+    /// been deleted while we waited.
+    fn open_while(&self, id: &str, present: fn(&Path) -> bool) -> Result<ContainerDir, StoreError> {
         validate_id(id)?;
         let path = self.root.join(id);
-        if !path.is_dir() {
+        if !present(&path) {
             return Err(StoreError::NotFound(id.to_string()));
         }
         let dir = ContainerDir::lock_existing(id, &path)?;
-        if !path.is_dir() {
+        if !present(&path) {
             return Err(StoreError::NotFound(id.to_string()));
         }
         Ok(dir)
