@@ -191,12 +191,7 @@ fn lint_and_run_refuse_what_would_fail_at_run_time() {
         let o = bin().arg("lint").arg(&f).output().unwrap();
         assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
         assert!(stderr(&o).contains(want), "{name}: {}", stderr(&o));
-        let o = bin()
-            .args(["run", "--runtime", "sh=/bin/sh", "--out"])
-            .arg(tmp.path().join("o"))
-            .arg(&f)
-            .output()
-            .unwrap();
+        let o = run_with("sh=/bin/sh", &f, &tmp.path().join("o"), &[]);
         assert_eq!(o.status.code(), Some(3), "{name}: {}", stderr(&o));
         assert!(stderr(&o).contains(want), "run {name}: {}", stderr(&o));
         std::fs::remove_file(&f).unwrap();
@@ -226,12 +221,7 @@ fn lint_and_run_refuse_what_would_fail_at_run_time() {
     let o = bin().arg("lint").arg(&suite).output().unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains(&want), "{}", stderr(&o));
-    let o = bin()
-        .args(["run", "--runtime", "sh=/bin/sh", "--out"])
-        .arg(tmp.path().join("o"))
-        .arg(&f)
-        .output()
-        .unwrap();
+    let o = run_with("sh=/bin/sh", &f, &tmp.path().join("o"), &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains(&want), "{}", stderr(&o));
 }

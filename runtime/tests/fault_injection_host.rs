@@ -191,11 +191,7 @@ fn processes_naming(needle: &str) -> Vec<i32> {
 }
 
 fn step() -> usize {
-    std::env::var("FERRUN_FAULT_STEP")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(1)
+    support::env_count("FERRUN_FAULT_STEP", 1).max(1)
 }
 
 fn sweep(case: Case) {

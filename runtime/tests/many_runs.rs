@@ -18,10 +18,7 @@ use support::{run_watched, Rt};
 #[ignore = "needs root and busybox-static"]
 fn a_thousand_sequential_runs_all_succeed() {
     support::require_root();
-    let n: usize = std::env::var("FERRUN_MANY_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
+    let n = support::env_count("FERRUN_MANY_RUNS", 100);
     let rt = Rt::new();
     let tag = format!("many-{}", std::process::id());
     // No cgroupsPath: each run gets the default cgroup named after its id, so a leak shows

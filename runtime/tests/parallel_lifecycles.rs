@@ -51,10 +51,7 @@ fn lifecycle(bin: &Path, root: &Path, bundle: &str, id: &str) -> Result<(), Stri
 #[ignore = "needs root and busybox-static"]
 fn two_hundred_parallel_lifecycles_all_succeed() {
     support::require_root();
-    let n: usize = std::env::var("FERRUN_PARALLEL_LIFECYCLES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+    let n = support::env_count("FERRUN_PARALLEL_LIFECYCLES", 200);
     let rt = Rt::ferrun();
     let tag = format!("par-{}", std::process::id());
     // No cgroupsPath: each container gets the default cgroup named after its id.

@@ -71,6 +71,14 @@ pub fn own_cgroup_dirs() -> Vec<PathBuf> {
         .collect()
 }
 
+/// A count a soak test takes from the environment (CI sets the full figure), or `default`.
+pub fn env_count(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Directories named `<tag>-*` in the test's own cgroup of every hierarchy: the default
 /// cgroups of containers whose ids start with `<tag>-`, which delete must have removed.
 pub fn own_cgroups_tagged(tag: &str) -> Vec<PathBuf> {
