@@ -184,12 +184,27 @@ pub const SPEC_FILES: &[&str] = &[
     "spec.md",
 ];
 
+/// runc's man pages (`man/runc-<command>.8.md` in runc's tree) are the written contract of the
+/// command line that runc-compatible runtimes share, so parity scenarios (`events`, `--debug`,
+/// `exec --cgroup` ...) cite them: `runc.8.md` for the global options, `runc-<command>.8.md`
+/// for a command. The runtime-spec says nothing about these.
+fn is_runc_man_page(file: &str) -> bool {
+    let Some(page) = file.strip_suffix(".8.md") else {
+        return false;
+    };
+    page == "runc"
+        || page.strip_prefix("runc-").is_some_and(|cmd| {
+            !cmd.is_empty() && cmd.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        })
+}
+
 /// `file.md#anchor` with a known file and a GitHub-style anchor (lowercase, digits, `-`).
 pub fn check_spec_ref(r: &str) -> Result<(), String> {
     let (file, anchor) = r.split_once('#').ok_or("must be file.md#anchor")?;
-    if !SPEC_FILES.contains(&file) {
+    if !SPEC_FILES.contains(&file) && !is_runc_man_page(file) {
         return Err(format!(
-            "unknown spec document `{file}` (known: {})",
+            "unknown spec document `{file}` (known: {}, and runc's man pages runc.8.md and \
+             runc-<command>.8.md)",
             SPEC_FILES.join(", ")
         ));
     }
@@ -358,6 +373,11 @@ steps:
     #[case("runtim.md#lifecycle", false)]
     #[case("config.md#Mounts", false)]
     #[case("config.md#", false)]
+    #[case("runc.8.md#global-options", true)]
+    #[case("runc-events.8.md#options", true)]
+    #[case("runc-.8.md#options", false)]
+    #[case("runc-events.md#options", false)]
+    #[case("runc-Events.8.md#options", false)]
     fn spec_refs(#[case] r: &str, #[case] ok: bool) {
         assert_eq!(check_spec_ref(r).is_ok(), ok, "{r}");
     }
