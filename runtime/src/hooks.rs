@@ -1,17 +1,24 @@
 //! Running OCI hooks (config.md#posix-platform-hooks).
 //!
-//! Each hook is `path` executed with `args` (args[0] is argv[0]) and exactly `env`, with the
+//! Each hook is `path` executed with `args` (args[0] is argv[0]) and its `env`, with the
 //! container's state JSON on stdin; `timeout` seconds bound it. Hooks run in order and the
 //! first failure stops the list. Where they run and what a failure means is the caller's part:
 //!
-//! | hook            | runs in                          | when                                   | failure |
-//! |-----------------|----------------------------------|----------------------------------------|---------|
-//! | prestart        | runtime namespace (parent)        | create, after setup, before pivot_root | error, container stopped |
-//! | createRuntime   | runtime namespace (parent)        | right after prestart                   | error, container stopped |
-//! | createContainer | container namespace (init)        | after createRuntime, before pivot_root | error, container stopped |
-//! | startContainer  | container namespace (init)        | start, before the user process         | error, container stopped |
-//! | poststart       | runtime namespace                 | start, after the user process started  | warning |
-//! | poststop        | runtime namespace                 | delete, after the container is gone    | warning |
+//! | hook            | runs in                    | when                                   | cwd          | failure |
+//! |-----------------|----------------------------|----------------------------------------|--------------|---------|
+//! | prestart        | runtime namespace (parent) | create, after setup, before pivot_root | bundle       | error, container stopped |
+//! | createRuntime   | runtime namespace (parent) | right after prestart                   | bundle       | error, container stopped |
+//! | createContainer | container namespace (init) | after createRuntime, before pivot_root | rootfs       | error, container stopped |
+//! | startContainer  | container namespace (init) | start, under seccomp, before execve    | process.cwd  | error, container stopped |
+//! | poststart       | runtime namespace          | start, after the user process started  | caller's     | warning |
+//! | poststop        | runtime namespace          | delete, after the container is gone    | caller's     | warning |
+//!
+//! The working directories are runc's: its `create` and `run` work from the bundle directory,
+//! its init changes to the rootfs before the createContainer hooks (a hook may write relative
+//! paths into the rootfs) and to process.cwd before it waits for `start`. A hook without `env`
+//! gets the environment of the process that runs it, as with runc (Go's exec with a nil Env):
+//! the runtime's own for the runtime-namespace hooks, and process.env for the two container
+//! hooks, since runc's init has made process.env its own environment by then.
 //!
 //! No threads: stdin, stdout and stderr are memfds, so a hook that writes a lot (or reads
 //! nothing) cannot block us, and we wait with `try_wait` polling until the deadline.
@@ -19,6 +26,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -47,41 +55,69 @@ impl HookKind {
     }
 }
 
+/// A hook that could not run or did not succeed. `index` counts from 0 in the config's list;
+/// the message leads with runc's `error running <kind> hook #<index>:` so scripts written
+/// against runc match it.
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
-    #[error("{kind} hook {path}: cannot run it: {source}")]
+    #[error("error running {kind} hook #{index}: {path}: cannot run it: {source}")]
     Spawn {
         kind: &'static str,
+        index: usize,
         path: String,
         source: std::io::Error,
     },
-    #[error("{kind} hook {path} failed: {status}{}", stderr_note(.stderr))]
+    #[error("error running {kind} hook #{index}: {path}: {status}{}", output_note(.stdout, .stderr))]
     Failed {
         kind: &'static str,
+        index: usize,
         path: String,
         status: String,
+        stdout: String,
         stderr: String,
     },
-    #[error("{kind} hook {path} timed out after {secs}s and was killed")]
+    #[error("error running {kind} hook #{index}: {path}: ran past its timeout of {secs}s and was killed")]
     Timeout {
         kind: &'static str,
+        index: usize,
         path: String,
         secs: i64,
     },
 }
 
-fn stderr_note(s: &str) -> String {
-    if s.trim().is_empty() {
-        String::new()
-    } else {
-        format!(": {}", s.trim())
-    }
+/// What the hook wrote, as runc reports it (`, stdout: ..., stderr: ...`), empty streams left
+/// out.
+fn output_note(stdout: &str, stderr: &str) -> String {
+    [("stdout", stdout), ("stderr", stderr)]
+        .iter()
+        .filter(|(_, text)| !text.trim().is_empty())
+        .map(|(name, text)| format!(", {name}: {}", text.trim()))
+        .collect()
 }
 
-/// Run `hooks` in order; stop at the first failure.
+/// Where a list of hooks runs, beyond the namespaces of the calling process.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HookSite<'a> {
+    /// The working directory; `None` keeps the caller's.
+    pub cwd: Option<&'a Path>,
+    /// The environment of a hook without `env`; `None` passes the caller's own.
+    pub default_env: Option<&'a [String]>,
+}
+
+/// Run `hooks` in order from the caller's directory; stop at the first failure.
 pub fn run_hooks(kind: HookKind, hooks: &[Hook], state_json: &[u8]) -> Result<(), HookError> {
-    for hook in hooks {
-        run_one(kind, hook, state_json)?;
+    run_hooks_at(kind, hooks, state_json, HookSite::default())
+}
+
+/// [`run_hooks`] with a working directory and a default environment.
+pub fn run_hooks_at(
+    kind: HookKind,
+    hooks: &[Hook],
+    state_json: &[u8],
+    site: HookSite,
+) -> Result<(), HookError> {
+    for (index, hook) in hooks.iter().enumerate() {
+        run_one(kind, index, hook, state_json, site)?;
     }
     Ok(())
 }
@@ -91,7 +127,8 @@ pub fn run_hooks(kind: HookKind, hooks: &[Hook], state_json: &[u8]) -> Result<()
 pub fn run_hooks_all(kind: HookKind, hooks: &[Hook], state_json: &[u8]) -> Vec<HookError> {
     hooks
         .iter()
-        .filter_map(|h| run_one(kind, h, state_json).err())
+        .enumerate()
+        .filter_map(|(i, h)| run_one(kind, i, h, state_json, HookSite::default()).err())
         .collect()
 }
 
@@ -100,10 +137,17 @@ fn memfd(name: &std::ffi::CStr) -> std::io::Result<File> {
     Ok(File::from(fd))
 }
 
-fn run_one(kind: HookKind, hook: &Hook, state_json: &[u8]) -> Result<(), HookError> {
+fn run_one(
+    kind: HookKind,
+    index: usize,
+    hook: &Hook,
+    state_json: &[u8],
+    site: HookSite,
+) -> Result<(), HookError> {
     let path = hook.path().display().to_string();
     let spawn_err = |source| HookError::Spawn {
         kind: kind.name(),
+        index,
         path: path.clone(),
         source,
     };
@@ -111,20 +155,11 @@ fn run_one(kind: HookKind, hook: &Hook, state_json: &[u8]) -> Result<(), HookErr
     stdin.write_all(state_json).map_err(spawn_err)?;
     stdin.seek(SeekFrom::Start(0)).map_err(spawn_err)?;
     let mut stderr = memfd(c"hook-stderr").map_err(spawn_err)?;
-    let stdout = memfd(c"hook-stdout").map_err(spawn_err)?;
+    let mut stdout = memfd(c"hook-stdout").map_err(spawn_err)?;
 
-    let mut cmd = Command::new(hook.path());
-    let args = hook.args().clone().unwrap_or_default();
-    if let Some((argv0, rest)) = args.split_first() {
-        cmd.arg0(argv0).args(rest);
-    }
-    cmd.env_clear();
-    for kv in hook.env().as_deref().unwrap_or_default() {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        cmd.env(k, v);
-    }
+    let mut cmd = command(hook, site);
     cmd.stdin(Stdio::from(stdin))
-        .stdout(Stdio::from(stdout))
+        .stdout(Stdio::from(stdout.try_clone().map_err(spawn_err)?))
         .stderr(Stdio::from(stderr.try_clone().map_err(spawn_err)?));
     let mut child = cmd.spawn().map_err(spawn_err)?;
 
@@ -138,6 +173,7 @@ fn run_one(kind: HookKind, hook: &Hook, state_json: &[u8]) -> Result<(), HookErr
             let _ = child.wait();
             return Err(HookError::Timeout {
                 kind: kind.name(),
+                index,
                 path,
                 secs: hook.timeout().unwrap_or_default(),
             });
@@ -148,10 +184,34 @@ fn run_one(kind: HookKind, hook: &Hook, state_json: &[u8]) -> Result<(), HookErr
     }
     Err(HookError::Failed {
         kind: kind.name(),
+        index,
         path,
         status: describe(status),
+        stdout: tail(&mut stdout),
         stderr: tail(&mut stderr),
     })
+}
+
+/// The hook's command line, environment and directory. args[0] is argv[0]; without args,
+/// argv[0] is the path (what execve(2) callers and Go's exec do). A variable given twice in
+/// `env` takes its last value, as Go's exec deduplicates for runc.
+fn command(hook: &Hook, site: HookSite) -> Command {
+    let mut cmd = Command::new(hook.path());
+    let args = hook.args().clone().unwrap_or_default();
+    if let Some((argv0, rest)) = args.split_first() {
+        cmd.arg0(argv0).args(rest);
+    }
+    if let Some(env) = hook.env().as_deref().or(site.default_env) {
+        cmd.env_clear();
+        for kv in env {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            cmd.env(k, v);
+        }
+    }
+    if let Some(dir) = site.cwd {
+        cmd.current_dir(dir);
+    }
+    cmd
 }
 
 /// Poll with a short, growing sleep; `None` when the deadline passed first.
@@ -179,7 +239,7 @@ fn describe(st: ExitStatus) -> String {
     }
 }
 
-/// The last 1 KiB of what the hook wrote to stderr.
+/// The last 1 KiB of what the hook wrote to stdout or stderr.
 fn tail(f: &mut File) -> String {
     let mut buf = Vec::new();
     let _ = f.seek(SeekFrom::Start(0));
@@ -243,14 +303,67 @@ mod tests {
             hook(&format!("touch {}", marker.display()), None, &[]),
         ];
         let e = run_hooks(HookKind::CreateRuntime, &hooks, b"{}").unwrap_err();
-        let msg = e.to_string();
-        assert!(
-            msg.contains("createRuntime")
-                && msg.contains("exit status 3")
-                && msg.contains("broken"),
-            "{msg}"
+        assert_eq!(
+            e.to_string(),
+            "error running createRuntime hook #0: /bin/sh: exit status 3, stderr: broken"
         );
         assert!(!marker.exists());
+    }
+
+    #[test]
+    fn a_failure_names_the_hook_index_and_both_outputs() {
+        let hooks = [
+            hook("true", None, &[]),
+            hook("echo said; echo no >&2; exit 1", None, &[]),
+        ];
+        let e = run_hooks(HookKind::Prestart, &hooks, b"{}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "error running prestart hook #1: /bin/sh: exit status 1, stdout: said, stderr: no"
+        );
+    }
+
+    #[test]
+    fn without_env_a_hook_gets_the_default_env_or_the_callers() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("env");
+        let script = format!("echo \"${{A-unset}}|${{HOME-unset}}\" >> {}", out.display());
+        let bare: Hook = serde_json::from_value(
+            serde_json::json!({"path": "/bin/sh", "args": ["sh", "-c", script]}),
+        )
+        .unwrap();
+        let defaults = ["A=1".to_string(), "A=2".to_string()];
+        let site = HookSite {
+            default_env: Some(&defaults),
+            ..HookSite::default()
+        };
+        run_hooks_at(
+            HookKind::StartContainer,
+            std::slice::from_ref(&bare),
+            b"{}",
+            site,
+        )
+        .unwrap();
+        run_hooks(HookKind::Poststart, &[bare], b"{}").unwrap();
+        let home = std::env::var("HOME").unwrap_or_else(|_| "unset".into());
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            format!("2|unset\nunset|{home}\n"),
+            "the last of a repeated variable wins; the caller's env passes through"
+        );
+    }
+
+    #[test]
+    fn hooks_run_in_the_given_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = HookSite {
+            cwd: Some(dir.path()),
+            ..HookSite::default()
+        };
+        let h = hook("pwd > relative-file", None, &[]);
+        run_hooks_at(HookKind::CreateContainer, &[h], b"{}", site).unwrap();
+        let written = std::fs::read_to_string(dir.path().join("relative-file")).unwrap();
+        assert_eq!(written.trim(), dir.path().to_str().unwrap());
     }
 
     #[test]
@@ -271,6 +384,10 @@ mod tests {
         let e =
             run_hooks(HookKind::Poststop, &[hook("sleep 30", Some(1), &[])], b"{}").unwrap_err();
         assert!(matches!(e, HookError::Timeout { secs: 1, .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "error running poststop hook #0: /bin/sh: ran past its timeout of 1s and was killed"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::status::{read_proc_stat, Status};
 use super::store::{ContainerDir, StateStore, StoreError};
 use super::time::rfc3339_now;
 use crate::cgroups::{self, CgroupError, CgroupManager, CgroupSpec};
-use crate::hooks::{run_hooks, HookKind};
+use crate::hooks::{run_hooks_at, HookKind, HookSite};
 use crate::namespaces::{self, NamespaceError};
 use crate::process::start::{bind_exec_listener, StartError};
 use crate::process::{launch, LaunchConfig, LaunchError};
@@ -137,23 +137,33 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
     let console = console_fd(&opts.console, terminal)?;
     let hooks = bundle.spec.hooks().clone().unwrap_or_default();
     let base = state.clone();
-    let state_json = move |pid: Pid| {
+    let state_with = move |pid: Pid, status: Status| {
         let mut s = base.clone();
         s.pid = pid.as_raw();
-        s.status = Status::Creating;
+        s.status = status;
         s.oci_state_unchecked().hook_json_string()
     };
+    let state_json = |pid: Pid| state_with(pid, Status::Creating);
+    // From the bundle directory, where runc's create and run work. prestart reads `created`:
+    // the deprecated hook's contract is "after start is called" (runtime-tools checks it);
+    // createRuntime, new in 1.1, keeps runc's `creating`.
+    let bundle_dir = bundle.dir.clone();
     let mut create_hooks = |pid: Pid| -> crate::process::launch::HookResult {
-        let json = state_json(pid);
-        run_hooks(
+        let at = HookSite {
+            cwd: Some(&bundle_dir),
+            default_env: None,
+        };
+        run_hooks_at(
             HookKind::Prestart,
             hooks.prestart().as_deref().unwrap_or_default(),
-            json.as_bytes(),
+            state_with(pid, Status::Created).as_bytes(),
+            at,
         )?;
-        run_hooks(
+        run_hooks_at(
             HookKind::CreateRuntime,
             hooks.create_runtime().as_deref().unwrap_or_default(),
-            json.as_bytes(),
+            state_json(pid).as_bytes(),
+            at,
         )?;
         Ok(())
     };

@@ -17,6 +17,7 @@
 //!    │     setresgid/setresuid+umask → caps → [no_new_privs]
 //!    │ ...report ready, wait for `start`...
 //!    │ if let Some(filter) = pending { filter.load()? }   ← only when noNewPrivileges
+//!    │ startContainer hooks                              ← under the filter either way, as in runc
 //!    ▼ execve
 //! ```
 
@@ -71,9 +72,10 @@ impl SecurityError {
 /// Apply `process`'s rlimits, seccomp, user, capabilities and `noNewPrivileges` in runc's
 /// order. Returns the seccomp filter when it must be loaded later by the caller: that is
 /// the case exactly when `process.noNewPrivileges` is true and `seccomp` is given. The
-/// caller then loads it as its last step before `execve` (after waiting for `start`), so
+/// caller then loads it after waiting for `start` and before the startContainer hooks, so
 /// as few syscalls as possible run under the container's profile (runc: "Set seccomp as
-/// close to execve as possible"). Without `noNewPrivileges` the filter is loaded here,
+/// close to execve as possible") while the hooks still run under it, as with runc. Without
+/// `noNewPrivileges` the filter is loaded here,
 /// before the capabilities are dropped, because loading it then needs CAP_SYS_ADMIN.
 pub fn apply_process(
     process: &Process,

@@ -19,8 +19,9 @@
 //! 6. no_new_privs: after the capability steps (it does not affect them) and before
 //!    step 7, because with no_new_privs set the filter loads without CAP_SYS_ADMIN.
 //! 7. seccomp, when `noNewPrivileges` is true: not loaded here but handed back to the
-//!    caller to load as its very last step before execve, so the fewest syscalls run
-//!    under the container's profile.
+//!    caller, which loads it once `start` woke it, right before the startContainer hooks
+//!    and execve, so the fewest syscalls run under the container's profile while the
+//!    hooks are filtered as with runc (which loads it just before its start wait).
 //!
 //! The filter is compiled before step 1, so a bad profile fails before anything changed.
 

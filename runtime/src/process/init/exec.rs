@@ -7,15 +7,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use nix::sys::signal::{sigprocmask, SigmaskHow};
 use nix::sys::socket::{accept4, SockFlag};
 use oci_spec::runtime::Process;
 
 use super::setup::Prepared;
 use super::{failure, PhaseExt};
-use crate::hooks::{run_hooks, HookKind};
 use crate::process::messages::{InitFailure, Phase};
-use crate::sys;
 
 /// Go's default when the container's env has no PATH (what runc's LookPath falls back to).
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -126,20 +123,8 @@ fn wait_start(listener: &OwnedFd) -> Result<OwnedFd, InitFailure> {
 }
 
 fn exec(mut p: Prepared) -> InitFailure {
-    if let Err(e) = run_hooks(HookKind::StartContainer, &p.start_hooks, &p.state_json) {
-        return failure(Phase::StartContainerHooks, 0, e.to_string());
-    }
-    // Only stdio and --preserve-fds reach the container process.
-    if let Err(e) = sys::fd::cloexec_from(3 + p.preserve_fds as i32) {
-        return failure(Phase::Exec, e as i32, "mark fds close-on-exec");
-    }
-    sys::misc::reset_signal_dispositions();
-    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&p.sigmask), None);
-    // As close to execve as possible, so few syscalls run under the container's profile.
-    if let Some(filter) = p.late_seccomp.take() {
-        if let Err(e) = filter.load() {
-            return failure(Phase::Exec, 0, format!("load seccomp filter: {e}"));
-        }
+    if let Err(f) = super::after_start(&mut p) {
+        return f;
     }
     let e = nix::unistd::execve(&p.path, &p.argv, &p.envp).unwrap_err();
     failure(Phase::Exec, e as i32, format!("exec {:?}", p.path))

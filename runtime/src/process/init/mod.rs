@@ -3,6 +3,7 @@
 //! the parent (before `Ready`) or to `start` (after it); then the init exits.
 
 mod exec;
+mod hooks;
 pub mod join;
 mod setup;
 
@@ -82,6 +83,35 @@ pub(crate) fn hide_again_after_user_switch() -> Result<(), InitFailure> {
         Ok(true) => hide_from_ptrace(),
         _ => Ok(()),
     }
+}
+
+/// The steps between `start`'s wake-up and execve, in runc's order (standard_init_linux.go):
+/// only stdio and --preserve-fds stay open across exec; signal dispositions and the mask go
+/// back to what the program should get; then, with noNewPrivileges, the seccomp filter is
+/// loaded (without it the filter was loaded during create, before the capabilities were
+/// dropped); and only then the startContainer hooks run, so they run under the container's
+/// filter as they do with runc. A profile must therefore allow what a hook needs (fork,
+/// execve, wait4) as well as the program's execve.
+pub(crate) fn after_start(p: &mut setup::Prepared) -> Result<(), InitFailure> {
+    crate::sys::fd::cloexec_from(3 + p.preserve_fds as i32)
+        .map_err(|e| failure(Phase::Exec, e as i32, "mark fds close-on-exec"))?;
+    crate::sys::misc::reset_signal_dispositions();
+    let _ = nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&p.sigmask),
+        None,
+    );
+    if let Some(filter) = p.late_seccomp.take() {
+        filter
+            .load()
+            .map_err(|e| failure(Phase::Exec, 0, format!("load seccomp filter: {e}")))?;
+    }
+    let env: Vec<String> = p
+        .envp
+        .iter()
+        .map(|e| e.to_string_lossy().into_owned())
+        .collect();
+    hooks::start_container(&p.start_hooks, &p.state_json, &env)
 }
 
 /// Entry point of the cloned child. Never returns.

@@ -8,7 +8,6 @@ use nix::sched::{setns, unshare, CloneFlags};
 use nix::unistd::{chdir, getcwd, sethostname, setresgid, setresuid, Gid, Uid};
 
 use super::{failure, InitContext, PhaseExt};
-use crate::hooks::{run_hooks, HookKind};
 use crate::namespaces::clone_flag;
 use crate::process::messages::{unexpected, ChildMsg, ParentMsg, Phase};
 use crate::rootfs::{self, RootfsContext};
@@ -23,7 +22,8 @@ pub struct Prepared {
     pub state_json: Vec<u8>,
     pub preserve_fds: u32,
     pub sigmask: nix::sys::signal::SigSet,
-    /// With noNewPrivileges the seccomp filter is loaded last, right before execve.
+    /// With noNewPrivileges the seccomp filter is loaded after `start`, before the startContainer
+    /// hooks and execve (see `super::after_start`).
     pub late_seccomp: Option<crate::security::seccomp::Filter>,
 }
 
@@ -52,12 +52,16 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
     rootfs::prepare(&sys, &rctx).phase(Phase::Rootfs)?;
     runtime_hooks(ctx)?;
     let hooks = ctx.spec.hooks().clone().unwrap_or_default();
-    run_hooks(
-        HookKind::CreateContainer,
+    super::hooks::create_container(
         hooks.create_container().as_deref().unwrap_or_default(),
         &state_json,
-    )
-    .phase(Phase::CreateContainerHooks)?;
+        ctx.rootfs,
+        ctx.spec
+            .process()
+            .as_ref()
+            .and_then(|p| p.env().as_deref())
+            .unwrap_or_default(),
+    )?;
     rootfs::pivot(&sys, &rctx).phase(Phase::Pivot)?;
     setup_console(ctx, &sys)?;
     write_sysctls(ctx)?;
