@@ -1,7 +1,9 @@
-//! A config.json field ferrun does not implement fails `create` with an error naming the
-//! field, before anything is made: no state directory, no cgroup, no process. Silently
-//! ignoring, say, an SELinux label would make a container look confined while it is not.
-//! The same holds for an AppArmor profile on a host without AppArmor.
+//! A config.json field ferrun does not implement, where ignoring it would leave the container
+//! less confined than asked, fails `create` with an error naming the field, before anything
+//! is made: no state directory, no cgroup, no process. (An SELinux label ignored would make a
+//! container look confined while it is not.) The same holds for an AppArmor profile on a host
+//! without AppArmor. A field runc 1.1.5 ignores and ignoring cannot weaken runs, with a
+//! warning naming it.
 
 mod support;
 
@@ -13,15 +15,13 @@ use support::{sh_bundle, Need, Rt};
 #[case::selinux("process.selinuxLabel", json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}))]
 #[case::mount_label("linux.mountLabel", json!({"linux": {"mountLabel": "system_u:object_r:container_file_t:s0"}}))]
 #[case::intel_rdt("linux.intelRdt", json!({"linux": {"intelRdt": {"closID": "x"}}}))]
-#[case::io_priority("process.ioPriority", json!({"process": {"ioPriority": {"class": "IOPRIO_CLASS_IDLE", "priority": 0}}}))]
-#[case::scheduler("process.scheduler", json!({"process": {"scheduler": {"policy": "SCHED_IDLE"}}}))]
 #[case::seccomp_notify("linux.seccomp.listenerPath", json!({"linux": {"seccomp": {
     "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/notify.sock",
     "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}}}))]
 #[case::idmapped_mount("uidMappings", json!({"mounts": [{"destination": "/proc", "type": "proc", "source": "proc",
     "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
     "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]}))]
-#[case::windows("windows", json!({"windows": {"layerFolders": ["C:\\layers"]}}))]
+#[case::vm("vm", json!({"vm": {"hypervisor": {"path": "/bin/true"}, "kernel": {"path": "/k"}}}))]
 #[ignore = "needs root and busybox-static"]
 fn unsupported_field_fails_create_naming_it(#[case] field: &str, #[case] patch: Value) {
     support::require_root();
@@ -37,6 +37,45 @@ fn unsupported_field_fails_create_naming_it(#[case] field: &str, #[case] patch: 
     assert!(!rt.state_dir_exists(&id), "state left behind");
     assert!(support::cgroup_leaked(&id).is_empty(), "cgroup left behind");
     assert_eq!(rt.ok(&["list", "-q"]), "");
+}
+
+#[rstest]
+#[case::io_priority("process.ioPriority", json!({"process": {"ioPriority": {"class": "IOPRIO_CLASS_IDLE", "priority": 0}}}))]
+#[case::scheduler("process.scheduler", json!({"process": {"scheduler": {"policy": "SCHED_IDLE"}}}))]
+#[case::net_devices("linux.netDevices", json!({"linux": {"netDevices": {"eth9": {}}}}))]
+#[case::windows("windows", json!({"windows": {"layerFolders": ["C:\\layers"]}}))]
+#[ignore = "needs root and busybox-static"]
+fn harmless_field_runc_ignores_runs_with_a_warning(#[case] field: &str, #[case] patch: Value) {
+    support::require_root();
+    let rt = Rt::ferrun();
+    let id = support::unique_id("ignored");
+    let b = sh_bundle(&id, "echo ran", patch);
+    let done = rt.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert_eq!(done.out, "ran\n", "{done:?}");
+    assert!(
+        done.err.contains(&format!("warning: {field}: ")) && done.err.contains("ignored"),
+        "no warning naming {field}: {done:?}"
+    );
+    assert!(!rt.state_dir_exists(&id), "state left behind");
+}
+
+/// A listenerPath without any notify rule has nothing to listen to: runc ignores it, and so
+/// does ferrun, without a word at the default log level.
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn seccomp_listener_without_notify_rules_is_ignored() {
+    support::require_root();
+    let rt = Rt::ferrun();
+    let id = support::unique_id("listener");
+    let patch = json!({"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW",
+        "listenerPath": "/nonexistent/agent.sock", "listenerMetadata": "m",
+        "syscalls": [{"names": ["sync"], "action": "SCMP_ACT_ERRNO"}]}}});
+    let b = sh_bundle(&id, "echo ran", patch);
+    let done = rt.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert_eq!(done.out, "ran\n", "{done:?}");
+    assert_eq!(done.err, "", "{done:?}");
 }
 
 /// ferrun applies AppArmor profiles, but on a host where AppArmor is off a profile would be

@@ -125,7 +125,7 @@ pub fn intel_rdt() -> IntelRdt {
     r
 }
 
-/// `linux.netDevices` is refused by `check_supported`.
+/// `linux.netDevices` is ignored, with a warning, by `check_supported`.
 pub fn net_devices() -> NetDevices {
     let mut n = NetDevices::default();
     n.set_enabled(Some(false));

@@ -1,19 +1,41 @@
-//! `check_supported`: refuse, at `create` time and before anything is made, every
-//! config.json field (runtime-spec 1.2) that ferrun does not implement, naming it in JSON
-//! path style. A field that is silently ignored would make a container look confined while
-//! it is not (an SELinux label, an I/O priority), so each unimplemented field is an
-//! error, never a no-op.
+//! `check_supported`: at `create` time, before anything is made, every config.json field
+//! (runtime-spec 1.2) that ferrun does not implement is either refused or ignored with a
+//! warning, named in JSON path style.
+//!
+//! The rule: refuse where ignoring would leave the container less confined or less isolated
+//! than the config asks (an SELinux label, a VM, a notify rule that would let a syscall
+//! through unseen); ignore, with a warning, what runc 1.1.5 ignores too when ignoring it is
+//! harmless (scheduling and I/O hints, other platforms' sections, network devices the
+//! container then lacks). Per field:
+//!
+//! | field                               | runc 1.1.5                        | ferrun  |
+//! |-------------------------------------|-----------------------------------|---------|
+//! | process.selinuxLabel                | refuses (SELinux disabled here)   | refuse  |
+//! | linux.mountLabel                    | fails the mount (`context=`)      | refuse  |
+//! | linux.intelRdt                      | refuses schemas without resctrl   | refuse  |
+//! | vm                                  | ignores                           | refuse: hypervisor isolation was asked for |
+//! | linux.seccomp SCMP_ACT_NOTIFY       | supports                          | refuse (not built yet) |
+//! | linux.seccomp.listenerPath/Metadata | ignores without a notify rule     | ignore (debug line), refuse with one |
+//! | process.ioPriority, scheduler       | ignores (runc 1.2 has them)       | warn    |
+//! | process.execCPUAffinity             | ignores (runc 1.2 has it)         | warn    |
+//! | linux.personality.flags             | ignores personality entirely      | warn (the spec defines no flag) |
+//! | linux.netDevices                    | ignores (runc 1.3 has it)         | warn    |
+//! | windows, solaris, zos               | ignores                           | warn    |
+//! | process.commandLine, user.username  | ignores (Windows-only)            | warn    |
+//!
+//! Id-mapped mounts and linux.memoryPolicy are refused below too; whether they are built or
+//! ignored is settled with the mounts.
 //!
 //! What other modules implement, and so passes here: namespaces (with path, time offsets,
-//! id mappings), root, mounts (without idmapped-mount mappings), devices, maskedPaths,
-//! readonlyPaths, rootfsPropagation, hostname, domainname, sysctl, process args/env/cwd/
-//! user (uid, gid, umask, additionalGids)/rlimits/noNewPrivileges/oomScoreAdj/apparmorProfile/
-//! capabilities/terminal/consoleSize, seccomp (all but notify), hooks, cgroupsPath and
+//! id mappings), root, mounts, devices, maskedPaths, readonlyPaths, rootfsPropagation,
+//! hostname, domainname, sysctl, process args/env/cwd/user (uid, gid, umask,
+//! additionalGids)/rlimits/noNewPrivileges/oomScoreAdj/apparmorProfile/capabilities/terminal/
+//! consoleSize, personality domain, seccomp (all but notify), hooks, cgroupsPath and
 //! resources, annotations.
 
-use oci_spec::runtime::{Linux, LinuxSeccompAction, Process, Spec};
+use oci_spec::runtime::{Linux, LinuxSeccomp, LinuxSeccompAction, Process, Spec};
 
-/// One refused field.
+/// One refused or ignored field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnsupportedField {
     /// JSON path of the field, e.g. `process.apparmorProfile`.
@@ -27,31 +49,64 @@ impl std::fmt::Display for UnsupportedField {
     }
 }
 
-/// Every unsupported field found in a config (never empty).
+/// Every refused field found in a config (never empty).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .fields.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
 pub struct Unsupported {
     pub fields: Vec<UnsupportedField>,
 }
 
-/// Refuse anything in `spec` that ferrun does not implement; the error lists all of them.
+/// What [`survey`] found: fields to refuse, fields ignored with a warning, and fields
+/// ignored because they have no effect (a debug line).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Survey {
+    pub refused: Vec<UnsupportedField>,
+    pub warned: Vec<UnsupportedField>,
+    pub inert: Vec<UnsupportedField>,
+}
+
+/// Refuse what `spec` asks for that ferrun cannot give safely (the error lists all of it);
+/// log what is ignored.
 pub fn check_supported(spec: &Spec) -> Result<(), Unsupported> {
-    let mut found = Found::default();
-    if spec.solaris().is_some() {
-        found.add("solaris", "Solaris containers are not supported by ferrun");
+    let found = survey(spec);
+    for f in &found.warned {
+        crate::logging::warn(&format!("{f}; ignored, as runc 1.1.5 ignores it"));
     }
-    if spec.windows().is_some() {
-        found.add("windows", "Windows containers are not supported by ferrun");
+    for f in &found.inert {
+        crate::logging::debug(&format!("{f}; ignored"));
     }
+    if found.refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Unsupported {
+            fields: found.refused,
+        })
+    }
+}
+
+/// Sort every field ferrun does not implement into refused, warned and inert (see the
+/// module's table).
+pub fn survey(spec: &Spec) -> Survey {
+    let mut found = Survey::default();
     if spec.vm().is_some() {
-        found.add("vm", "VM-based containers are not supported by ferrun");
+        found.refuse(
+            "vm",
+            "VM-based containers are not supported by ferrun, and running one without the \
+             hypervisor would isolate it less than asked",
+        );
     }
-    if spec.zos().is_some() {
-        found.add("zos", "z/OS containers are not supported by ferrun");
+    for (name, present) in [
+        ("windows", spec.windows().is_some()),
+        ("solaris", spec.solaris().is_some()),
+        ("zos", spec.zos().is_some()),
+    ] {
+        if present {
+            found.warn(name, "configures another platform, not a Linux container");
+        }
     }
     for (i, mount) in spec.mounts().iter().flatten().enumerate() {
         if mount.uid_mappings().is_some() || mount.gid_mappings().is_some() {
-            found.add(
+            found.refuse(
                 format!("mounts[{i}].uidMappings/gidMappings"),
                 "idmapped mounts are not supported by ferrun yet",
             );
@@ -63,115 +118,134 @@ pub fn check_supported(spec: &Spec) -> Result<(), Unsupported> {
     if let Some(linux) = spec.linux() {
         check_linux(linux, &mut found);
     }
-    found.into_result()
+    found
 }
 
-#[derive(Default)]
-struct Found(Vec<UnsupportedField>);
-
-impl Found {
-    fn add(&mut self, field: impl Into<String>, reason: &'static str) {
-        self.0.push(UnsupportedField {
-            field: field.into(),
-            reason,
-        });
+impl Survey {
+    fn refuse(&mut self, field: impl Into<String>, reason: &'static str) {
+        self.refused.push(field_of(field, reason));
     }
-
-    fn into_result(self) -> Result<(), Unsupported> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Unsupported { fields: self.0 })
-        }
+    fn warn(&mut self, field: impl Into<String>, reason: &'static str) {
+        self.warned.push(field_of(field, reason));
+    }
+    fn inert(&mut self, field: impl Into<String>, reason: &'static str) {
+        self.inert.push(field_of(field, reason));
     }
 }
 
-fn check_process(p: &Process, found: &mut Found) {
+fn field_of(field: impl Into<String>, reason: &'static str) -> UnsupportedField {
+    UnsupportedField {
+        field: field.into(),
+        reason,
+    }
+}
+
+fn check_process(p: &Process, found: &mut Survey) {
     if p.selinux_label().is_some() {
-        found.add(
+        found.refuse(
             "process.selinuxLabel",
             "SELinux labels are not supported by ferrun yet",
         );
     }
     if p.io_priority().is_some() {
-        found.add(
+        found.warn(
             "process.ioPriority",
             "I/O priority is not supported by ferrun yet",
         );
     }
     if p.scheduler().is_some() {
-        found.add(
+        found.warn(
             "process.scheduler",
             "scheduler settings are not supported by ferrun yet",
         );
     }
     if p.exec_cpu_affinity().is_some() {
-        found.add(
+        found.warn(
             "process.execCPUAffinity",
             "exec CPU affinity is not supported by ferrun yet",
         );
     }
     if p.command_line().is_some() {
-        found.add(
+        found.warn(
             "process.commandLine",
-            "commandLine is Windows-only; use process.args",
+            "commandLine is Windows-only; process.args is what runs",
         );
     }
     if p.user().username().is_some() {
-        found.add(
+        found.warn(
             "process.user.username",
-            "username is Windows-only; use process.user.uid/gid",
+            "username is Windows-only; process.user.uid/gid are what apply",
         );
     }
 }
 
-fn check_linux(l: &Linux, found: &mut Found) {
+fn check_linux(l: &Linux, found: &mut Survey) {
     if l.mount_label().is_some() {
-        found.add(
+        found.refuse(
             "linux.mountLabel",
             "SELinux mount labels are not supported by ferrun yet",
         );
     }
     if l.intel_rdt().is_some() {
-        found.add("linux.intelRdt", "Intel RDT is not supported by ferrun yet");
+        found.refuse("linux.intelRdt", "Intel RDT is not supported by ferrun yet");
     }
     if l.personality()
         .as_ref()
         .and_then(|p| p.flags().as_ref())
         .is_some_and(|f| !f.is_empty())
     {
-        found.add(
+        found.warn(
             "linux.personality.flags",
-            "personality flags are not supported by ferrun yet (the domain is)",
+            "runtime-spec defines no personality flag yet (the domain is applied)",
         );
     }
     if l.net_devices().is_some() {
-        found.add(
+        found.warn(
             "linux.netDevices",
             "moving network devices is not supported by ferrun yet",
         );
     }
     if l.memory_policy().is_some() {
-        found.add(
+        found.refuse(
             "linux.memoryPolicy",
             "NUMA memory policy is not supported by ferrun yet",
         );
     }
     if let Some(seccomp) = l.seccomp() {
-        const NOTIFY: &str = "the seccomp notify listener is not supported by ferrun yet";
-        if seccomp.listener_path().is_some() {
-            found.add("linux.seccomp.listenerPath", NOTIFY);
+        check_seccomp(seccomp, found);
+    }
+}
+
+/// Notify rules are refused until the listener is built. Without one, listenerPath and
+/// listenerMetadata have nothing to carry: runc then ignores them, and so does ferrun.
+fn check_seccomp(seccomp: &LinuxSeccomp, found: &mut Survey) {
+    const NOTIFY: &str = "the seccomp notify listener is not supported by ferrun yet";
+    const NO_NOTIFY: &str = "no rule uses SCMP_ACT_NOTIFY, so there is nothing to listen to";
+    let mut notify = false;
+    if seccomp.default_action() == LinuxSeccompAction::ScmpActNotify {
+        found.refuse("linux.seccomp.defaultAction", NOTIFY);
+        notify = true;
+    }
+    for (i, call) in seccomp.syscalls().iter().flatten().enumerate() {
+        if call.action() == LinuxSeccompAction::ScmpActNotify {
+            found.refuse(format!("linux.seccomp.syscalls[{i}].action"), NOTIFY);
+            notify = true;
         }
-        if seccomp.listener_metadata().is_some() {
-            found.add("linux.seccomp.listenerMetadata", NOTIFY);
-        }
-        if seccomp.default_action() == LinuxSeccompAction::ScmpActNotify {
-            found.add("linux.seccomp.defaultAction", NOTIFY);
-        }
-        for (i, call) in seccomp.syscalls().iter().flatten().enumerate() {
-            if call.action() == LinuxSeccompAction::ScmpActNotify {
-                found.add(format!("linux.seccomp.syscalls[{i}].action"), NOTIFY);
-            }
+    }
+    for (name, present) in [
+        (
+            "linux.seccomp.listenerPath",
+            seccomp.listener_path().is_some(),
+        ),
+        (
+            "linux.seccomp.listenerMetadata",
+            seccomp.listener_metadata().is_some(),
+        ),
+    ] {
+        match (present, notify) {
+            (true, true) => found.refuse(name, NOTIFY),
+            (true, false) => found.inert(name, NO_NOTIFY),
+            _ => {}
         }
     }
 }

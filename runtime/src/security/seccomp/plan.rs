@@ -14,7 +14,8 @@
 //!   "old behavior" kept for profiles that rely on it;
 //! - `SCMP_CMP_MASKED_EQ` takes the mask from `value` and the datum from `valueTwo`.
 //!
-//! `SCMP_ACT_NOTIFY` and `listenerPath` are refused: ferrun has no seccomp agent support.
+//! `SCMP_ACT_NOTIFY` is refused: ferrun has no seccomp agent support. `listenerPath` alone is
+//! ignored, as runc ignores it: without a notify rule there is no listener fd to send.
 
 use libseccomp::{ScmpArch, ScmpSyscall};
 use oci_spec::runtime::{
@@ -101,11 +102,6 @@ pub struct Plan {
 
 /// Translate `cfg` into a [`Plan`].
 pub fn plan(cfg: &LinuxSeccomp) -> Result<Plan, SeccompError> {
-    if cfg.listener_path().is_some() {
-        return Err(SeccompError::NotifyUnsupported {
-            field: "linux.seccomp.listenerPath".into(),
-        });
-    }
     let default_action = action(
         cfg.default_action(),
         cfg.default_errno_ret(),

@@ -163,8 +163,6 @@ fn a_different_errno_is_not_the_default_action() {
     "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ALLOW"},
                  {"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}),
     "linux.seccomp.syscalls[1].action")]
-#[case::listener(json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock"}),
-    "linux.seccomp.listenerPath")]
 #[case::errno_too_big(json!({"defaultAction": "SCMP_ACT_ALLOW",
     "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 70000}]}),
     "linux.seccomp.syscalls[0].action: errnoRet 70000")]
@@ -178,6 +176,15 @@ fn a_different_errno_is_not_the_default_action() {
 fn refused_configs_name_the_field(#[case] v: serde_json::Value, #[case] expected: &str) {
     let err = compile(&cfg(v)).expect_err("refused");
     assert!(err.to_string().starts_with(expected), "{err}");
+}
+
+#[test]
+fn a_listener_path_without_notify_rules_is_ignored() {
+    let c = cfg(
+        json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock",
+        "listenerMetadata": "m", "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]}),
+    );
+    assert_eq!(plan::plan(&c).expect("plans").rules.len(), 1);
 }
 
 #[test]

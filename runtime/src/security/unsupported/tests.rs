@@ -59,23 +59,12 @@ fn everything_other_modules_implement_passes() {
 
 #[rstest]
 #[case("/process", "selinuxLabel", json!("system_u:system_r:container_t:s0"), "process.selinuxLabel: ")]
-#[case("/process", "ioPriority", json!({"class": "IOPRIO_CLASS_IDLE", "priority": 0}), "process.ioPriority: ")]
-#[case("/process", "scheduler", json!({"policy": "SCHED_OTHER"}), "process.scheduler: ")]
-#[case("/process", "execCPUAffinity", json!({"initial": "0"}), "process.execCPUAffinity: ")]
-#[case("/process", "commandLine", json!("cmd.exe"), "process.commandLine: ")]
-#[case("/process/user", "username", json!("ContainerUser"), "process.user.username: ")]
 #[case("/linux", "mountLabel", json!("system_u:object_r:container_file_t:s0"), "linux.mountLabel: ")]
 #[case("/linux", "intelRdt", json!({"closID": "x"}), "linux.intelRdt: ")]
-#[case("/linux", "personality", json!({"domain": "LINUX32", "flags": ["X"]}), "linux.personality.flags: ")]
-#[case("/linux", "netDevices", json!({"eth1": {}}), "linux.netDevices: ")]
 #[case("/linux", "memoryPolicy", json!({"mode": "MPOL_BIND", "nodes": "0"}), "linux.memoryPolicy: ")]
-#[case("/linux/seccomp", "listenerPath", json!("/run/agent.sock"), "linux.seccomp.listenerPath: ")]
 #[case("/linux/seccomp", "defaultAction", json!("SCMP_ACT_NOTIFY"), "linux.seccomp.defaultAction: ")]
-#[case("", "solaris", json!({"milestone": "x"}), "solaris: ")]
-#[case("", "windows", json!({"layerFolders": []}), "windows: ")]
 #[case("", "vm", json!({"hypervisor": {"path": "/bin/true"}, "kernel": {"path": "/k"}}), "vm: ")]
-#[case("", "zos", json!({}), "zos: ")]
-fn unsupported_fields_are_named(
+fn unsafe_to_ignore_fields_are_refused_by_name(
     #[case] pointer: &str,
     #[case] key: &str,
     #[case] value: Value,
@@ -84,6 +73,58 @@ fn unsupported_fields_are_named(
     let err = check(with(pointer, key, value)).expect_err("unsupported");
     assert_eq!(err.fields.len(), 1, "{err}");
     assert!(err.to_string().starts_with(expected), "{err}");
+}
+
+/// What runc 1.1.5 ignores and ignoring cannot weaken: create goes on, with a warning.
+#[rstest]
+#[case("/process", "ioPriority", json!({"class": "IOPRIO_CLASS_IDLE", "priority": 0}), "process.ioPriority")]
+#[case("/process", "scheduler", json!({"policy": "SCHED_OTHER"}), "process.scheduler")]
+#[case("/process", "execCPUAffinity", json!({"initial": "0"}), "process.execCPUAffinity")]
+#[case("/process", "commandLine", json!("cmd.exe"), "process.commandLine")]
+#[case("/process/user", "username", json!("ContainerUser"), "process.user.username")]
+#[case("/linux", "personality", json!({"domain": "LINUX32", "flags": ["X"]}), "linux.personality.flags")]
+#[case("/linux", "netDevices", json!({"eth1": {}}), "linux.netDevices")]
+#[case("", "solaris", json!({"milestone": "x"}), "solaris")]
+#[case("", "windows", json!({"layerFolders": []}), "windows")]
+#[case("", "zos", json!({}), "zos")]
+fn harmless_fields_runc_ignores_are_warned_about(
+    #[case] pointer: &str,
+    #[case] key: &str,
+    #[case] value: Value,
+    #[case] expected: &str,
+) {
+    let v = with(pointer, key, value);
+    check(v.clone()).expect("ignored, not refused");
+    let found = survey(&serde_json::from_value(v).expect("valid config.json"));
+    let warned: Vec<&str> = found.warned.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(warned, [expected]);
+    assert!(found.refused.is_empty() && found.inert.is_empty());
+}
+
+#[test]
+fn a_listener_without_notify_rules_is_inert_and_with_one_refused() {
+    let v = with("/linux/seccomp", "listenerPath", json!("/run/agent.sock"));
+    let found = survey(&serde_json::from_value(v.clone()).expect("valid"));
+    assert_eq!(found.inert.len(), 1, "{found:?}");
+    assert_eq!(found.inert[0].field, "linux.seccomp.listenerPath");
+    assert!(found.refused.is_empty() && found.warned.is_empty());
+
+    let mut v = v;
+    v["linux"]["seccomp"]["listenerMetadata"] = json!("m");
+    v["linux"]["seccomp"]["syscalls"]
+        .as_array_mut()
+        .expect("array")
+        .push(json!({"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}));
+    let err = check(v).expect_err("notify");
+    let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "linux.seccomp.syscalls[1].action",
+            "linux.seccomp.listenerPath",
+            "linux.seccomp.listenerMetadata"
+        ]
+    );
 }
 
 #[test]
@@ -120,6 +161,7 @@ fn idmapped_mounts_are_named_by_index() {
 fn all_problems_are_reported_at_once() {
     let mut v = with("/process", "selinuxLabel", json!("p"));
     v["linux"]["intelRdt"] = json!({"closID": "x"});
+    v["linux"]["netDevices"] = json!({"eth1": {}});
     let err = check(v).expect_err("two");
     let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(fields, ["process.selinuxLabel", "linux.intelRdt"]);
