@@ -55,19 +55,22 @@ impl HookKind {
     }
 }
 
-/// A hook that could not run or did not succeed. `index` counts from 0 in the config's list;
-/// the message leads with runc's `error running <kind> hook #<index>:` so scripts written
-/// against runc match it.
+/// A hook that could not run or did not succeed. `index` counts from 0 in the config's list.
+/// The words are runc's, which scripts and runc's own tests match: `error running <kind> hook
+/// #<index>:` (runc 1.2; 1.1 leaves the kind out), then `error running hook` and Go's
+/// `exit status N` or `signal: <name>` for how it ended.
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
-    #[error("error running {kind} hook #{index}: {path}: cannot run it: {source}")]
+    #[error(
+        "error running {kind} hook #{index}: error running hook {path}: cannot start it: {source}"
+    )]
     Spawn {
         kind: &'static str,
         index: usize,
         path: String,
         source: std::io::Error,
     },
-    #[error("error running {kind} hook #{index}: {path}: {status}{}", output_note(.stdout, .stderr))]
+    #[error("error running {kind} hook #{index}: error running hook {path}: {status}{}", output_note(.stdout, .stderr))]
     Failed {
         kind: &'static str,
         index: usize,
@@ -76,7 +79,7 @@ pub enum HookError {
         stdout: String,
         stderr: String,
     },
-    #[error("error running {kind} hook #{index}: {path}: ran past its timeout of {secs}s and was killed")]
+    #[error("error running {kind} hook #{index}: error running hook {path}: it ran past its timeout of {secs}s and was killed")]
     Timeout {
         kind: &'static str,
         index: usize,
@@ -231,12 +234,55 @@ fn wait_until(child: &mut std::process::Child, deadline: Option<Instant>) -> Opt
     }
 }
 
+/// How the hook ended, in Go's words (what runc prints): `exit status 3`, `signal: killed`.
 fn describe(st: ExitStatus) -> String {
     match (st.code(), st.signal()) {
         (Some(c), _) => format!("exit status {c}"),
-        (_, Some(s)) => format!("killed by signal {s}"),
+        (_, Some(s)) => format!("signal: {}", signal_name(s)),
         _ => "unknown status".into(),
     }
+}
+
+/// Go's names for the Linux signals (its syscall package, as strsignal(3) in lower case).
+fn signal_name(sig: i32) -> String {
+    const NAMES: [&str; 31] = [
+        "hangup",
+        "interrupt",
+        "quit",
+        "illegal instruction",
+        "trace/breakpoint trap",
+        "aborted",
+        "bus error",
+        "floating point exception",
+        "killed",
+        "user defined signal 1",
+        "segmentation fault",
+        "user defined signal 2",
+        "broken pipe",
+        "alarm clock",
+        "terminated",
+        "stack fault",
+        "child exited",
+        "continued",
+        "stopped (signal)",
+        "stopped",
+        "stopped (tty input)",
+        "stopped (tty output)",
+        "urgent I/O condition",
+        "CPU time limit exceeded",
+        "file size limit exceeded",
+        "virtual timer expired",
+        "profiling timer expired",
+        "window changed",
+        "I/O possible",
+        "power failure",
+        "bad system call",
+    ];
+    usize::try_from(sig)
+        .ok()
+        .and_then(|s| s.checked_sub(1))
+        .and_then(|i| NAMES.get(i))
+        .map_or_else(|| format!("signal {sig}"), |n| n.to_string())
 }
 
 /// The last 1 KiB of what the hook wrote to stdout or stderr.
@@ -305,7 +351,7 @@ mod tests {
         let e = run_hooks(HookKind::CreateRuntime, &hooks, b"{}").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "error running createRuntime hook #0: /bin/sh: exit status 3, stderr: broken"
+            "error running createRuntime hook #0: error running hook /bin/sh: exit status 3, stderr: broken"
         );
         assert!(!marker.exists());
     }
@@ -319,7 +365,7 @@ mod tests {
         let e = run_hooks(HookKind::Prestart, &hooks, b"{}").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "error running prestart hook #1: /bin/sh: exit status 1, stdout: said, stderr: no"
+            "error running prestart hook #1: error running hook /bin/sh: exit status 1, stdout: said, stderr: no"
         );
     }
 
@@ -386,8 +432,25 @@ mod tests {
         assert!(matches!(e, HookError::Timeout { secs: 1, .. }), "{e}");
         assert_eq!(
             e.to_string(),
-            "error running poststop hook #0: /bin/sh: ran past its timeout of 1s and was killed"
+            "error running poststop hook #0: error running hook /bin/sh: it ran past its timeout of 1s and was killed"
         );
+    }
+
+    #[test]
+    fn a_hook_killed_by_a_signal_is_named_as_runc_names_it() {
+        let e = run_hooks(
+            HookKind::StartContainer,
+            &[hook("kill -SYS $$", None, &[])],
+            b"{}",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("error running hook /bin/sh: signal: bad system call"),
+            "{e}"
+        );
+        assert_eq!(signal_name(9), "killed");
+        assert_eq!(signal_name(64), "signal 64");
     }
 
     #[test]

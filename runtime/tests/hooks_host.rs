@@ -134,11 +134,12 @@ fn failing_prestart_hook_fails_create_and_leaves_nothing() {
     let b = sh_bundle(&id, "true", patch);
     let done = rt.run(&["create", "-b", b.path().to_str().unwrap(), &id]);
     assert_eq!(done.code, Some(1), "{done:?}");
-    // runc's form, which scripts match: "error running <kind> hook #<index>:".
+    // runc's words, which scripts match: "error running <kind> hook #<index>:".
     assert!(
-        done.err
-            .contains("error running prestart hook #0: /bin/sh: exit status 3")
-            && done.err.contains("hook-said-no"),
+        done.err.contains(
+            "error running prestart hook #0: error running hook /bin/sh: exit status 3, \
+             stderr: hook-said-no"
+        ),
         "{done:?}"
     );
     assert_nothing_left(&rt, &id);
