@@ -72,10 +72,12 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
         .as_ref()
         .ok_or_else(|| failure(Phase::Exec, 0, "config.json has no process"))?;
     change_dir(process.cwd())?;
+    // Before the seccomp filter, which may deny personality(2) to the container (runc's
+    // personality.bats); without noNewPrivileges the filter is loaded by apply_process.
+    set_personality(ctx)?;
     let seccomp = ctx.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
     let late_seccomp = crate::security::apply_process(process, seccomp).phase(Phase::Security)?;
     super::hide_again_after_user_switch()?;
-    set_personality(ctx)?;
     let (path, argv, envp) = super::exec::resolve(process)?;
     Ok(Prepared {
         path,
