@@ -40,8 +40,8 @@ fn unsupported_field_fails_create_naming_it(#[case] field: &str, #[case] patch: 
 }
 
 #[rstest]
-#[case::io_priority("process.ioPriority", json!({"process": {"ioPriority": {"class": "IOPRIO_CLASS_IDLE", "priority": 0}}}))]
-#[case::scheduler("process.scheduler", json!({"process": {"scheduler": {"policy": "SCHED_IDLE"}}}))]
+#[case::exec_cpu_affinity("process.execCPUAffinity", json!({"process": {"execCPUAffinity": {"initial": "0"}}}))]
+#[case::personality_flags("linux.personality.flags", json!({"linux": {"personality": {"domain": "LINUX", "flags": ["X"]}}}))]
 #[case::net_devices("linux.netDevices", json!({"linux": {"netDevices": {"eth9": {}}}}))]
 #[case::windows("windows", json!({"windows": {"layerFolders": ["C:\\layers"]}}))]
 #[ignore = "needs root and busybox-static"]

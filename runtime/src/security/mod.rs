@@ -13,7 +13,7 @@
 //! ```text
 //!  init (in the new namespaces)
 //!    │ let pending = apply_process(&process, linux.seccomp.as_ref())?
-//!    │     [apparmor exec attr] → rlimits → [seccomp if !noNewPrivileges] → bounding → keepcaps+setgroups/
+//!    │     [apparmor exec attr] → rlimits → [scheduler, ioPriority] → [seccomp if !noNewPrivileges] → bounding → keepcaps+setgroups/
 //!    │     setresgid/setresuid+umask → caps → [no_new_privs]
 //!    │ ...report ready, wait for `start`...
 //!    │ if let Some(filter) = pending { filter.load()? }   ← only when noNewPrivileges
@@ -27,6 +27,7 @@ pub mod features;
 pub mod identity;
 mod order;
 pub mod rlimits;
+pub mod sched;
 pub mod seccomp;
 mod unsupported;
 
@@ -46,6 +47,8 @@ pub enum SecurityError {
     Seccomp(#[from] seccomp::SeccompError),
     #[error("rlimits: {0}")]
     Rlimit(#[from] rlimits::RlimitError),
+    #[error("{0}")]
+    Sched(#[from] sched::SchedError),
     #[error("user: {0}")]
     Identity(#[from] identity::IdentityError),
     #[error("capabilities: {0}")]
@@ -62,6 +65,7 @@ impl SecurityError {
             Self::AppArmor(e) => e.errno(),
             Self::Seccomp(e) => e.errno(),
             Self::Rlimit(e) => Some(e.errno() as i32),
+            Self::Sched(e) => e.errno().map(|e| e as i32),
             Self::Identity(e) => e.errno().map(|e| e as i32),
             Self::Caps(_) => None,
             Self::NoNewPrivs { errno } => Some(*errno as i32),
@@ -69,7 +73,7 @@ impl SecurityError {
     }
 }
 
-/// Apply `process`'s rlimits, seccomp, user, capabilities and `noNewPrivileges` in runc's
+/// Apply `process`'s rlimits, scheduling, seccomp, user, capabilities and `noNewPrivileges` in runc's
 /// order. Returns the seccomp filter when it must be loaded later by the caller: that is
 /// the case exactly when `process.noNewPrivileges` is true and `seccomp` is given. The
 /// caller then loads it after waiting for `start` and before the startContainer hooks, so
@@ -102,6 +106,7 @@ pub fn validate_process(
     }
     caps::validate(process.capabilities().as_ref())?;
     rlimits::check_duplicates(process.rlimits().as_deref().unwrap_or(&[]))?;
+    sched::check(process)?;
     identity::umask_of(process.user())?;
     identity::check_user_ids(process.user())?;
     Ok(())

@@ -6,7 +6,10 @@
 //!    seccomp profile allowing open/write and on /proc/thread-self staying writable for us
 //!    after the user switch (step 4).
 //! 1. rlimits: first of the rest, while the process still has every capability, and before
-//!    anything else might need the raised limits (runc sets them before init runs).
+//!    anything else might need the raised limits (runc sets them before init runs). Then
+//!    the scheduler and I/O priority, when asked for: still with every capability (a
+//!    realtime policy needs CAP_SYS_NICE) and before the filter, which is the container's,
+//!    not the runtime's, and may deny sched_setattr or ioprio_set.
 //! 2. seccomp, when `noNewPrivileges` is false: loading a filter without no_new_privs
 //!    needs CAP_SYS_ADMIN, which step 5 may drop. The profile must then allow the rest of
 //!    init (setgroups, setres[ug]id, capset, prctl, the start wait and execve), as with runc.
@@ -27,12 +30,13 @@
 
 use oci_spec::runtime::{LinuxCapabilities, LinuxSeccomp, PosixRlimit, Process, User};
 
-use super::{apparmor, caps, identity, rlimits, seccomp, SecurityError};
+use super::{apparmor, caps, identity, rlimits, sched, seccomp, SecurityError};
 
 /// The steps of [`super::apply_process`], injectable so the order is unit-testable.
 pub trait ProcessSteps {
     fn apparmor(&mut self, profile: &str) -> Result<(), SecurityError>;
     fn rlimits(&mut self, limits: &[PosixRlimit]) -> Result<(), SecurityError>;
+    fn scheduling(&mut self, process: &Process) -> Result<(), SecurityError>;
     fn load_seccomp(&mut self, filter: seccomp::Filter) -> Result<(), SecurityError>;
     fn drop_bounding(&mut self, c: Option<&LinuxCapabilities>) -> Result<(), SecurityError>;
     fn switch_user(&mut self, user: &User) -> Result<(), SecurityError>;
@@ -49,6 +53,9 @@ impl ProcessSteps for HostSteps {
     }
     fn rlimits(&mut self, limits: &[PosixRlimit]) -> Result<(), SecurityError> {
         Ok(rlimits::apply(limits)?)
+    }
+    fn scheduling(&mut self, process: &Process) -> Result<(), SecurityError> {
+        Ok(sched::apply(process)?)
     }
     fn load_seccomp(&mut self, filter: seccomp::Filter) -> Result<(), SecurityError> {
         Ok(filter.load()?)
@@ -85,6 +92,9 @@ pub fn apply_process_with(
         steps.apparmor(profile)?;
     }
     steps.rlimits(process.rlimits().as_deref().unwrap_or(&[]))?;
+    if sched::wanted(process) {
+        steps.scheduling(process)?;
+    }
     if !nnp {
         if let Some(f) = filter.take() {
             steps.load_seccomp(f)?;
@@ -127,6 +137,9 @@ mod tests {
         }
         fn rlimits(&mut self, _: &[PosixRlimit]) -> Result<(), SecurityError> {
             self.step("rlimits")
+        }
+        fn scheduling(&mut self, _: &Process) -> Result<(), SecurityError> {
+            self.step("sched")
         }
         fn load_seccomp(&mut self, _: seccomp::Filter) -> Result<(), SecurityError> {
             self.step("seccomp")
@@ -211,6 +224,21 @@ mod tests {
             "{err}"
         );
         assert!(rec.log.is_empty());
+    }
+
+    #[test]
+    fn scheduling_comes_after_rlimits_and_before_the_filter() {
+        let mut p = process(false);
+        p.set_io_priority(Some(
+            serde_json::from_value(serde_json::json!({"class": "IOPRIO_CLASS_BE", "priority": 4}))
+                .expect("valid"),
+        ));
+        let mut rec = Recorder::default();
+        apply_process_with(&mut rec, &p, Some(&profile())).expect("recorder never fails");
+        assert_eq!(
+            rec.log,
+            ["rlimits", "sched", "seccomp", "bounding", "user", "caps"]
+        );
     }
 
     #[test]

@@ -16,7 +16,6 @@
 //! | vm                                  | ignores                           | refuse: hypervisor isolation was asked for |
 //! | linux.seccomp SCMP_ACT_NOTIFY       | supports                          | refuse (not built yet) |
 //! | linux.seccomp.listenerPath/Metadata | ignores without a notify rule     | ignore (debug line), refuse with one |
-//! | process.ioPriority, scheduler       | ignores (runc 1.2 has them)       | warn    |
 //! | process.execCPUAffinity             | ignores (runc 1.2 has it)         | warn    |
 //! | linux.personality.flags             | ignores personality entirely      | warn (the spec defines no flag) |
 //! | linux.netDevices                    | ignores (runc 1.3 has it)         | warn    |
@@ -30,7 +29,7 @@
 //! id mappings), root, mounts, devices, maskedPaths, readonlyPaths, rootfsPropagation,
 //! hostname, domainname, sysctl, process args/env/cwd/user (uid, gid, umask,
 //! additionalGids)/rlimits/noNewPrivileges/oomScoreAdj/apparmorProfile/capabilities/terminal/
-//! consoleSize, personality domain, seccomp (all but notify), hooks, cgroupsPath and
+//! consoleSize/scheduler/ioPriority, personality domain, seccomp (all but notify), hooks, cgroupsPath and
 //! resources, annotations.
 
 use oci_spec::runtime::{Linux, LinuxSeccomp, LinuxSeccompAction, Process, Spec};
@@ -145,18 +144,6 @@ fn check_process(p: &Process, found: &mut Survey) {
         found.refuse(
             "process.selinuxLabel",
             "SELinux labels are not supported by ferrun yet",
-        );
-    }
-    if p.io_priority().is_some() {
-        found.warn(
-            "process.ioPriority",
-            "I/O priority is not supported by ferrun yet",
-        );
-    }
-    if p.scheduler().is_some() {
-        found.warn(
-            "process.scheduler",
-            "scheduler settings are not supported by ferrun yet",
         );
     }
     if p.exec_cpu_affinity().is_some() {

@@ -41,3 +41,35 @@ pub fn set_personality(persona: libc::c_ulong) -> Result<(), Errno> {
     let r = unsafe { libc::personality(persona) };
     Errno::result(r).map(drop)
 }
+
+/// `struct sched_attr` of sched_setattr(2), up to `sched_period` (SCHED_ATTR_SIZE_VER0).
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SchedAttr {
+    pub size: u32,
+    pub policy: u32,
+    pub flags: u64,
+    pub nice: i32,
+    pub priority: u32,
+    pub runtime: u64,
+    pub deadline: u64,
+    pub period: u64,
+}
+
+/// sched_setattr(2) on the calling thread (the init and the exec child are single-threaded).
+pub fn sched_setattr(attr: &SchedAttr) -> Result<(), Errno> {
+    let mut attr = *attr;
+    attr.size = std::mem::size_of::<SchedAttr>() as u32;
+    // SAFETY: `attr` is a fully initialised sched_attr whose size field is its own size; the
+    // kernel only reads it. pid 0 is the calling thread, flags must be 0.
+    let r = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0) };
+    Errno::result(r).map(drop)
+}
+
+/// ioprio_set(2) for the calling process; its children inherit the priority.
+pub fn ioprio_set_self(ioprio: i32) -> Result<(), Errno> {
+    const IOPRIO_WHO_PROCESS: libc::c_int = 1;
+    // SAFETY: plain integer arguments; who 0 is the calling process.
+    let r = unsafe { libc::syscall(libc::SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, ioprio) };
+    Errno::result(r).map(drop)
+}

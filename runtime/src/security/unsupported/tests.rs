@@ -77,8 +77,6 @@ fn unsafe_to_ignore_fields_are_refused_by_name(
 
 /// What runc 1.1.5 ignores and ignoring cannot weaken: create goes on, with a warning.
 #[rstest]
-#[case("/process", "ioPriority", json!({"class": "IOPRIO_CLASS_IDLE", "priority": 0}), "process.ioPriority")]
-#[case("/process", "scheduler", json!({"policy": "SCHED_OTHER"}), "process.scheduler")]
 #[case("/process", "execCPUAffinity", json!({"initial": "0"}), "process.execCPUAffinity")]
 #[case("/process", "commandLine", json!("cmd.exe"), "process.commandLine")]
 #[case("/process/user", "username", json!("ContainerUser"), "process.user.username")]
