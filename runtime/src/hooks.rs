@@ -102,6 +102,7 @@ fn memfd(name: &std::ffi::CStr) -> std::io::Result<File> {
 
 fn run_one(kind: HookKind, hook: &Hook, state_json: &[u8]) -> Result<(), HookError> {
     let path = hook.path().display().to_string();
+    crate::debug!("running the {} hook {path}", kind.name());
     let spawn_err = |source| HookError::Spawn {
         kind: kind.name(),
         path: path.clone(),

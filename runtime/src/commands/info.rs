@@ -11,9 +11,17 @@ pub fn version() {
     let seccomp = libseccomp::ScmpVersion::current()
         .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
         .unwrap_or_else(|_| "unknown".into());
-    println!("ferrun version {}", env!("CARGO_PKG_VERSION"));
-    println!("spec: {OCI_VERSION}");
-    println!("libseccomp: {seccomp}");
+    print!("{}", version_text(&seccomp));
+}
+
+/// runc's `--version` layout, line for line: tools read the `spec:` line, and runc's
+/// version.bats checks the first three lines' shapes.
+fn version_text(seccomp: &str) -> String {
+    format!(
+        "ferrun version {}\ncommit: {}\nspec: {OCI_VERSION}\nlibseccomp: {seccomp}\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("FERRUN_COMMIT"),
+    )
 }
 
 /// Write a default config.json; like runc, refuse to overwrite an existing one.
@@ -49,4 +57,22 @@ pub fn features() -> Result<(), Error> {
         })?;
     println!("{text}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn version_lines_follow_runc_layout() {
+        let text = super::version_text("2.5.4");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(
+            lines[0],
+            format!("ferrun version {}", env!("CARGO_PKG_VERSION"))
+        );
+        assert!(lines[1].starts_with("commit: "), "{text}");
+        assert!(lines[1].len() > "commit: ".len(), "{text}");
+        assert_eq!(lines[2], "spec: 1.2.0");
+        assert_eq!(lines[3], "libseccomp: 2.5.4");
+    }
 }

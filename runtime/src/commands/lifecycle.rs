@@ -38,12 +38,26 @@ fn current_mask() -> SigSet {
 }
 
 pub fn create(store: &StateStore, g: &GlobalArgs, a: &CreateArgs) -> Result<(), Error> {
-    create::create(store, &options(g, a, current_mask(), ConsoleSource::None))?;
+    created(create::create(
+        store,
+        &options(g, a, current_mask(), ConsoleSource::None),
+    )?);
     Ok(())
+}
+
+fn created(c: create::Created) -> create::Created {
+    crate::debug!(
+        "create: container {:?} created from bundle {}, init pid {}",
+        c.state.id,
+        c.state.bundle.display(),
+        c.pid
+    );
+    c
 }
 
 pub fn start(store: &StateStore, id: &str) -> Result<(), Error> {
     st::start(store, id)?;
+    crate::debug!("start: container {id:?} runs its process");
     Ok(())
 }
 
@@ -63,7 +77,10 @@ pub fn run(store: &StateStore, g: &GlobalArgs, a: &RunArgs) -> Result<i32, Error
         let (ours, theirs) = ttyproxy::console_pair()?;
         (Some(ours), ConsoleSource::Proxy(theirs))
     };
-    let created = create::create(store, &options(g, &a.create, mask, console))?;
+    let created = created(create::create(
+        store,
+        &options(g, &a.create, mask, console),
+    )?);
     let master = match (
         &proxy,
         created.terminal && a.create.console_socket.is_none(),
@@ -82,10 +99,12 @@ pub fn run(store: &StateStore, g: &GlobalArgs, a: &RunArgs) -> Result<i32, Error
         }
         return Err(e.into());
     }
+    crate::debug!("run: container {id:?} runs its process");
     if a.detach {
         return Ok(0);
     }
     let code = wait::wait_for_exit(created.pid, master.as_ref())?;
+    crate::debug!("run: the process of container {id:?} ended, exit code {code}");
     if !a.keep {
         del::delete(store, id, true)?;
     }
@@ -105,11 +124,18 @@ pub fn delete(store: &StateStore, a: &DeleteArgs) -> Result<(), Error> {
             Ok(())
         }
         r => r.map_err(Error::from),
-    }
+    }?;
+    crate::debug!("delete: container {:?} deleted", a.id);
+    Ok(())
 }
 
 pub fn pause(store: &StateStore, id: &str, frozen: bool) -> Result<(), Error> {
     crate::container::pause::set_frozen(store, id, frozen)?;
+    crate::debug!(
+        "{}: container {id:?} {}",
+        if frozen { "pause" } else { "resume" },
+        if frozen { "frozen" } else { "thawed" }
+    );
     Ok(())
 }
 
@@ -157,6 +183,7 @@ pub fn exec(store: &StateStore, a: &crate::cli::ExecArgs) -> Result<i32, Error> 
             sigmask: mask,
         },
     )?;
+    crate::debug!("exec: process pid {pid} runs in container {:?}", a.id);
     if let Some(p) = &a.pid_file {
         crate::container::pidfile::write(p, pid.as_raw()).map_err(|source| Error::Io {
             what: format!("--pid-file {}", p.display()),
@@ -170,5 +197,7 @@ pub fn exec(store: &StateStore, a: &crate::cli::ExecArgs) -> Result<i32, Error> 
         (Some(sock), true) => Some(ttyproxy::recv_master(sock)?),
         _ => None,
     };
-    Ok(wait::wait_for_exit(pid, master.as_ref())?)
+    let code = wait::wait_for_exit(pid, master.as_ref())?;
+    crate::debug!("exec: process pid {pid} ended, exit code {code}");
+    Ok(code)
 }

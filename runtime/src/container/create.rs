@@ -108,6 +108,11 @@ impl Drop for Rollback {
 
 pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, CreateError> {
     let bundle = load_bundle(&opts.bundle)?;
+    crate::debug!(
+        "create: {:?} loaded the config of bundle {}",
+        opts.id,
+        bundle.dir.display()
+    );
     let process = bundle.spec.process().as_ref().expect("validated");
     let terminal = process.terminal().unwrap_or(false);
     check_console(&opts.console, terminal)?;
