@@ -39,6 +39,12 @@ pub enum Error {
     Tty(#[from] crate::process::ttyproxy::ProxyError),
     #[error("{0}")]
     Usage(String),
+    /// A stop signal ended `create` or `run` (sys/interrupt.rs); what it made is removed.
+    #[error("interrupted by {signal}: container {id:?} was removed, with everything made for it")]
+    Interrupted {
+        signal: nix::sys::signal::Signal,
+        id: String,
+    },
     #[error("{0} is not supported by ferrun yet")]
     NotSupported(String),
     /// A command neither runc nor ferrun has: runc's (urfave/cli's) words and exit code 3.
@@ -61,6 +67,8 @@ impl Error {
         match self {
             Error::UnknownCommand(_) => 3,
             Error::ExecSetup(_) => 255,
+            // As a shell reports a command killed by the signal.
+            Error::Interrupted { signal, .. } => 128 + *signal as i32,
             _ => 1,
         }
     }
@@ -92,5 +100,10 @@ mod tests {
             "the message is unchanged"
         );
         assert_eq!(exec.in_exec().exit_code(), 255);
+        let stopped = Error::Interrupted {
+            signal: nix::sys::signal::Signal::SIGTERM,
+            id: "c1".into(),
+        };
+        assert_eq!(stopped.exit_code(), 143);
     }
 }

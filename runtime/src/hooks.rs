@@ -164,7 +164,10 @@ fn wait_until(child: &mut std::process::Child, deadline: Option<Instant>) -> Opt
             Ok(None) => {}
             Err(_) => return child.wait().ok(),
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        // Without a timeout, a stop signal to the runtime (sys/interrupt.rs) ends the wait.
+        if deadline.map_or(crate::sys::interrupt::interrupted().is_some(), |d| {
+            Instant::now() >= d
+        }) {
             return None;
         }
         std::thread::sleep(nap);

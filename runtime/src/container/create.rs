@@ -163,6 +163,7 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
         Ok(())
     };
     let record_pid = |pid: Pid| -> crate::process::launch::HookResult {
+        crate::sys::interrupt::guard_init(pid.as_raw());
         let mut s = state.clone();
         s.pid = pid.as_raw();
         s.pid_start_time = read_proc_stat(s.pid).map_or(0, |st| st.start_time);

@@ -86,6 +86,7 @@ pub(crate) fn hide_again_after_user_switch() -> Result<(), InitFailure> {
 
 /// Entry point of the cloned child. Never returns.
 pub fn run(ctx: InitContext) -> ! {
+    crate::sys::interrupt::restore_defaults();
     forward_logs(&ctx.channel);
     // The words runc's debug.bats and log scrapers look for, around ferrun's own.
     crate::debug!(
