@@ -52,9 +52,9 @@ pub fn command() -> clap::Command {
         .help_template(ROOT_HELP)
         .mut_subcommands(|c| {
             let template = format!(
-            "NAME:\n   ferrun {} - {{about}}\n\nUSAGE:\n   {{usage}}\n\nOPTIONS:\n{{all-args}}\n",
-            c.get_name()
-        );
+                "NAME:\n   ferrun {} - {{about}}\n\nUSAGE:\n   {{usage}}\n\n{{all-args}}\n",
+                c.get_name()
+            );
             c.help_template(template)
         })
 }
