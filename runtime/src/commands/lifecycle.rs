@@ -168,6 +168,10 @@ pub fn kill(store: &StateStore, a: &KillArgs) -> Result<(), Error> {
 }
 
 pub fn delete(store: &StateStore, a: &DeleteArgs) -> Result<(), Error> {
+    // A stop signal must not leave half a container: delete finishes (it only waits on the
+    // init's death, bounded, and on poststop hooks, which the signal cuts short when they
+    // have no timeout of their own; see hooks.rs), then exits.
+    catch_stop_signals()?;
     match del::delete(store, &a.id, a.force) {
         // runc: `delete --force` of a container that does not exist is not an error.
         Err(del::DeleteError::Store(crate::container::StoreError::NotFound(_))) if a.force => {
