@@ -48,14 +48,16 @@ const ROOT_HELP: &str = "NAME:\n   {name} - {about}\n\nUSAGE:\n   {usage}\n\nCOM
 
 /// The command-line definition with runc's help layout on every command.
 pub fn command() -> clap::Command {
+    // A flag given twice keeps its last value, as runc's parser does, instead of an error.
     Cli::command()
+        .args_override_self(true)
         .help_template(ROOT_HELP)
         .mut_subcommands(|c| {
             let template = format!(
                 "NAME:\n   ferrun {} - {{about}}\n\nUSAGE:\n   {{usage}}\n\n{{all-args}}\n",
                 c.get_name()
             );
-            c.help_template(template)
+            c.help_template(template).args_override_self(true)
         })
 }
 
@@ -241,6 +243,22 @@ mod tests {
             lines[1].starts_with("   ferrun - Open Container Initiative runtime"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_flag_given_twice_keeps_the_last_value() {
+        let cli =
+            parse_from(["ferrun", "--root", "/a", "--root", "/b", "list", "-q", "-q"]).unwrap();
+        assert_eq!(cli.global.root.as_deref(), Some(std::path::Path::new("/b")));
+    }
+
+    #[test]
+    fn repeatable_flags_still_add_up() {
+        let cli = parse_from(["ferrun", "exec", "-e", "A=1", "-e", "B=2", "c1", "true"]).unwrap();
+        let Some(Command::Exec(a)) = cli.command else {
+            panic!("not exec")
+        };
+        assert_eq!(a.env, ["A=1", "B=2"]);
     }
 
     #[test]
