@@ -187,3 +187,45 @@ fn every_command_writes_its_own_debug_lines() {
         }
     }
 }
+
+/// A stop signal while `delete` waits for a poststop hook without a timeout: the hook is cut
+/// short and delete still removes everything, so nothing is left half deleted.
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn sigterm_during_a_poststop_hook_still_deletes_everything() {
+    support::require_root();
+    let f = Rt::ferrun();
+    let id = unique_id("stopdelete");
+    let scratch = tempfile::tempdir().expect("scratch dir");
+    let marker = scratch.path().join("hook.pid");
+    let mut patch = support::cg(&id);
+    support::merge(
+        &mut patch,
+        &json!({"hooks": {"poststop": [sleeping_hook(&marker)]}}),
+    );
+    let b = Bundle::with_args(&["sleep", "30"], patch);
+    f.create_start(&b, &id);
+    f.track(&id);
+    let mut child = f
+        .cmd()
+        .args(["delete", "--force", &id])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ferrun");
+    let hook = hook_pid(&marker);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("signal ferrun");
+    let code = wait_bounded(&mut child);
+    assert_eq!(code, Some(0), "delete finished its work");
+    assert!(!f.state_dir_exists(&id), "state of {id} left behind");
+    assert!(cgroup_leaked(&id).is_empty(), "{:?}", cgroup_leaked(&id));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !gone(hook) {
+        assert!(Instant::now() < deadline, "hook pid {hook} outlived delete");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
