@@ -26,6 +26,8 @@ fn main() {
     ]
     .into_iter()
     .flatten()
+    // A missing file would count as changed on every build, rebuilding ferrun each time.
+    .filter(|p| std::path::Path::new(p).exists())
     {
         println!("cargo:rerun-if-changed={path}");
     }
