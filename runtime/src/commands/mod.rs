@@ -58,6 +58,10 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         }),
         Command::Checkpoint(_) => Err(Error::NotSupported("command \"checkpoint\"".into())),
         Command::Restore(_) => Err(Error::NotSupported("command \"restore\"".into())),
+        // runc's `h` is its `help`.
+        Command::Other(args) if args.first().is_some_and(|a| a == "h") => {
+            info::help(args.get(1).map(String::as_str))
+        }
         Command::Other(args) => Err(Error::UnknownCommand(
             args.into_iter().next().unwrap_or_default(),
         )),
