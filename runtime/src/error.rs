@@ -1,7 +1,8 @@
 //! The top-level error: every verb's error, and the exit code each maps to.
 //!
-//! Errors go to stderr (and to `--log`), exit code 1, as runc does; usage errors found by
-//! clap exit with clap's code 2 (docs/architecture.md, "Errors and exit codes").
+//! Errors go to stderr (and to `--log`) and exit with runc's codes: 1 for a failed command or
+//! a usage error, 3 for an unknown command, 255 for an `exec` that failed before its process
+//! ran (docs/architecture.md, "Errors and exit codes").
 
 use crate::container::create::CreateError;
 use crate::container::delete::DeleteError;
@@ -38,8 +39,22 @@ pub enum Error {
     Tty(#[from] crate::process::ttyproxy::ProxyError),
     #[error("{0}")]
     Usage(String),
+    /// A stop signal ended `create` or `run` (sys/interrupt.rs); what it made is removed.
+    #[error("interrupted by {signal}: container {id:?} was removed, with everything made for it")]
+    Interrupted {
+        signal: nix::sys::signal::Signal,
+        id: String,
+    },
     #[error("{0} is not supported by ferrun yet")]
     NotSupported(String),
+    /// A command neither runc nor ferrun has: runc's (urfave/cli's) words and exit code 3.
+    #[error("No help topic for '{0}'")]
+    UnknownCommand(String),
+    /// `exec` failed before the process ran (no such container, a paused one, a bad
+    /// --pid-file...). runc exits 255 then, so callers can tell a setup failure from the
+    /// process's own exit status, which `exec` returns otherwise.
+    #[error(transparent)]
+    ExecSetup(Box<Error>),
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -49,6 +64,46 @@ pub enum Error {
 
 impl Error {
     pub fn exit_code(&self) -> i32 {
-        1
+        match self {
+            Error::UnknownCommand(_) => 3,
+            Error::ExecSetup(_) => 255,
+            // As a shell reports a command killed by the signal.
+            Error::Interrupted { signal, .. } => 128 + *signal as i32,
+            _ => 1,
+        }
+    }
+
+    /// This error as `exec` reports it (exit 255); see [`Error::ExecSetup`].
+    pub fn in_exec(self) -> Error {
+        match self {
+            e @ Error::ExecSetup(_) => e,
+            e => Error::ExecSetup(Box::new(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_runc() {
+        assert_eq!(Error::Usage("x".into()).exit_code(), 1);
+        let unknown = Error::UnknownCommand("foo".into());
+        assert_eq!(unknown.to_string(), "No help topic for 'foo'");
+        assert_eq!(unknown.exit_code(), 3);
+        let exec = Error::Usage("no such container".into()).in_exec();
+        assert_eq!(exec.exit_code(), 255);
+        assert_eq!(
+            exec.to_string(),
+            "no such container",
+            "the message is unchanged"
+        );
+        assert_eq!(exec.in_exec().exit_code(), 255);
+        let stopped = Error::Interrupted {
+            signal: nix::sys::signal::Signal::SIGTERM,
+            id: "c1".into(),
+        };
+        assert_eq!(stopped.exit_code(), 143);
     }
 }

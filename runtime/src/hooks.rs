@@ -148,6 +148,7 @@ fn run_one(
     site: HookSite,
 ) -> Result<(), HookError> {
     let path = hook.path().display().to_string();
+    crate::debug!("running the {} hook {path}", kind.name());
     let spawn_err = |source| HookError::Spawn {
         kind: kind.name(),
         index,
@@ -226,7 +227,10 @@ fn wait_until(child: &mut std::process::Child, deadline: Option<Instant>) -> Opt
             Ok(None) => {}
             Err(_) => return child.wait().ok(),
         }
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        // Without a timeout, a stop signal to the runtime (sys/interrupt.rs) ends the wait.
+        if deadline.map_or(crate::sys::interrupt::interrupted().is_some(), |d| {
+            Instant::now() >= d
+        }) {
             return None;
         }
         std::thread::sleep(nap);

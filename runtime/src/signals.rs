@@ -1,5 +1,6 @@
 //! Signal names and numbers as `kill` accepts them: runc's rules (a number, or a name in any
-//! case with or without `SIG`), plus the real-time forms `RTMIN+n` / `RTMAX-n`.
+//! case with or without `SIG`), plus the real-time forms `RTMIN+n` / `RTMAX-n`. The number 0
+//! is kill(2)'s null signal: nothing is sent, the target is only checked (runc accepts it).
 
 use std::str::FromStr;
 
@@ -22,7 +23,7 @@ pub fn parse_signal(s: &str) -> Result<Sig, SignalError> {
     let t = s.trim();
     let (rtmin, rtmax) = rt_range();
     if let Ok(n) = t.parse::<i32>() {
-        return if (1..=rtmax).contains(&n) {
+        return if (0..=rtmax).contains(&n) {
             Ok(Sig(n))
         } else {
             Err(unknown())
@@ -76,6 +77,7 @@ mod tests {
     #[case("SIGRTMIN+3", 37)]
     #[case("RTMAX-1", 63)]
     #[case("64", 64)]
+    #[case("0", 0)]
     fn known(#[case] input: &str, #[case] n: i32) {
         assert_eq!(parse_signal(input), Ok(Sig(n)));
     }
@@ -83,7 +85,7 @@ mod tests {
     #[rstest]
     #[case("FOO")]
     #[case("SIG")]
-    #[case("0")]
+    #[case("SIG0")]
     #[case("65")]
     #[case("-9")]
     #[case("RTMIN+40")]

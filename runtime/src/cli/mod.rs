@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::logging::LogFormat;
 
@@ -28,7 +28,7 @@ pub use update::{EventsArgs, UpdateArgs};
 #[derive(Debug, Parser)]
 #[command(
     name = "ferrun",
-    about = "ferrun: a runc-compatible OCI container runtime",
+    about = "Open Container Initiative runtime (runc-compatible)",
     disable_version_flag = true,
     allow_external_subcommands = true
 )]
@@ -40,6 +40,35 @@ pub struct Cli {
     pub version: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// runc's help layout (urfave/cli): `NAME:` on the first line, `<binary> <command> - <what it
+/// does>` on the second, which runc's help.bats and scripts that scrape help read.
+const ROOT_HELP: &str = "NAME:\n   {name} - {about}\n\nUSAGE:\n   {usage}\n\nCOMMANDS:\n{subcommands}\n\nGLOBAL OPTIONS:\n{options}\n";
+
+/// The command-line definition with runc's help layout on every command.
+pub fn command() -> clap::Command {
+    // A flag given twice keeps its last value, as runc's parser does, instead of an error.
+    Cli::command()
+        .args_override_self(true)
+        .help_template(ROOT_HELP)
+        .mut_subcommands(|c| {
+            let template = format!(
+                "NAME:\n   ferrun {} - {{about}}\n\nUSAGE:\n   {{usage}}\n\n{{all-args}}\n",
+                c.get_name()
+            );
+            c.help_template(template).args_override_self(true)
+        })
+}
+
+/// Parse a command line (argv[0] included) against [`command`].
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command().try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -104,9 +133,21 @@ pub enum Command {
     Spec(SpecArgs),
     /// Print the runtime-spec features document (what ferrun implements).
     Features,
-    /// Any other runc command: reported as not implemented.
+    /// Checkpoint a running container (runc's command; not implemented by ferrun).
+    Checkpoint(UnimplementedArgs),
+    /// Restore a container from a checkpoint (runc's command; not implemented by ferrun).
+    Restore(UnimplementedArgs),
+    /// A command runc does not have either: runc's "No help topic" error, exit 3.
     #[command(external_subcommand)]
     Other(Vec<String>),
+}
+
+/// The arguments of a runc command ferrun lacks, taken as they come so that only the missing
+/// command is reported, and `--help` still describes it (runc's help.bats asks each command).
+#[derive(Debug, Clone, clap::Args)]
+pub struct UnimplementedArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -136,8 +177,95 @@ mod tests {
     #[case(&["ferrun", "exec", "-t", "--console-socket", "/s", "c1", "sh", "-c", "ls -l"])]
     #[case(&["ferrun", "run", "-d", "--keep", "-b", "/b", "c1"])]
     #[case(&["ferrun", "update", "--memory", "-1", "c1"])]
+    #[case(&["ferrun", "kill", "c1", "0"])]
+    #[case(&["ferrun", "kill", "-a", "c1", "0"])]
+    #[case(&["ferrun", "create", "--debug", "c1"])]
     fn runc_command_lines_parse(#[case] argv: &[&str]) {
         Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    }
+
+    /// runc's update takes `--cpu-quota -1` (no limit) as a value, not as a flag.
+    #[test]
+    fn a_negative_cpu_quota_is_a_value() {
+        let cli = parse_from(["ferrun", "update", "--cpu-quota", "-1", "c1"]).unwrap();
+        let Some(Command::Update(a)) = cli.command else {
+            panic!("not update")
+        };
+        assert_eq!((a.cpu_quota, a.id.as_str()), (Some(-1), "c1"));
+        let cli = parse_from(["ferrun", "update", "--cpu-rt-runtime", "-1", "c1"]).unwrap();
+        let Some(Command::Update(a)) = cli.command else {
+            panic!("not update")
+        };
+        assert_eq!(a.cpu_rt_runtime, Some(-1));
+    }
+
+    /// runc's help.bats: `NAME:` first, then `<binary> <command> - ...`, exit 0, for every
+    /// command runc has (checkpoint and restore included, though ferrun lacks them).
+    #[rstest]
+    fn help_has_runc_layout(
+        #[values(
+            "checkpoint",
+            "create",
+            "delete",
+            "events",
+            "exec",
+            "kill",
+            "list",
+            "pause",
+            "ps",
+            "restore",
+            "resume",
+            "run",
+            "spec",
+            "start",
+            "state",
+            "update"
+        )]
+        cmd: &str,
+    ) {
+        let e = parse_from(["ferrun", cmd, "-h"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
+        let text = e.render().to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "NAME:", "{text}");
+        assert!(
+            lines[1].starts_with(&format!("   ferrun {cmd} - ")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn root_help_has_runc_layout() {
+        let text = command().render_help().to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "NAME:");
+        assert!(
+            lines[1].starts_with("   ferrun - Open Container Initiative runtime"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_flag_given_twice_keeps_the_last_value() {
+        let cli =
+            parse_from(["ferrun", "--root", "/a", "--root", "/b", "list", "-q", "-q"]).unwrap();
+        assert_eq!(cli.global.root.as_deref(), Some(std::path::Path::new("/b")));
+    }
+
+    #[test]
+    fn repeatable_flags_still_add_up() {
+        let cli = parse_from(["ferrun", "exec", "-e", "A=1", "-e", "B=2", "c1", "true"]).unwrap();
+        let Some(Command::Exec(a)) = cli.command else {
+            panic!("not exec")
+        };
+        assert_eq!(a.env, ["A=1", "B=2"]);
+    }
+
+    #[test]
+    fn global_flags_are_taken_after_the_command() {
+        let cli = parse_from(["ferrun", "create", "--debug", "--log", "/l", "c1"]).unwrap();
+        assert!(cli.global.debug);
+        assert_eq!(cli.global.log.as_deref(), Some(std::path::Path::new("/l")));
     }
 
     #[test]

@@ -23,40 +23,65 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         return Err(Error::Usage("no command given (see ferrun --help)".into()));
     };
     let g = &cli.global;
+    crate::debug!(
+        "ferrun {} (state root {})",
+        env!("CARGO_PKG_VERSION"),
+        state_root(g).display()
+    );
     match command {
         Command::Spec(a) => info::spec(&a).map(|()| 0),
         Command::Features => info::features().map(|()| 0),
-        Command::State(a) => query::state(&store(g)?, &a.id).map(|()| 0),
+        Command::State(a) => query::state(&store(g)?, &a.id).map(|()| {
+            crate::debug!("state: reported container {:?}", a.id);
+            0
+        }),
         Command::List(a) => query::list(&store(g)?, &a).map(|()| 0),
         Command::Create(a) => lifecycle::create(&store(g)?, g, &a).map(|()| 0),
         Command::Start(a) => lifecycle::start(&store(g)?, &a.id).map(|()| 0),
         Command::Run(a) => lifecycle::run(&store(g)?, g, &a),
         Command::Kill(a) => lifecycle::kill(&store(g)?, &a).map(|()| 0),
         Command::Delete(a) => lifecycle::delete(&store(g)?, &a).map(|()| 0),
-        Command::Exec(a) => lifecycle::exec(&store(g)?, &a),
+        // runc: exec exits with the process's status, or 255 when it never ran.
+        Command::Exec(a) => store(g)
+            .and_then(|s| lifecycle::exec(&s, &a))
+            .map_err(Error::in_exec),
         Command::Pause(a) => lifecycle::pause(&store(g)?, &a.id, true).map(|()| 0),
         Command::Resume(a) => lifecycle::pause(&store(g)?, &a.id, false).map(|()| 0),
-        Command::Update(a) => resources::update(&store(g)?, &a).map(|()| 0),
+        Command::Update(a) => resources::update(&store(g)?, &a).map(|()| {
+            crate::debug!("update: resources of container {:?} updated", a.id);
+            0
+        }),
         Command::Events(a) => resources::events(&store(g)?, &a).map(|()| 0),
-        Command::Ps(a) => query::ps(&store(g)?, &a).map(|()| 0),
-        Command::Other(args) => Err(Error::NotSupported(format!(
-            "command {:?}",
-            args.first().map(String::as_str).unwrap_or_default()
-        ))),
+        Command::Ps(a) => query::ps(&store(g)?, &a).map(|()| {
+            crate::debug!("ps: listed the processes of container {:?}", a.id);
+            0
+        }),
+        Command::Checkpoint(_) => Err(Error::NotSupported("command \"checkpoint\"".into())),
+        Command::Restore(_) => Err(Error::NotSupported("command \"restore\"".into())),
+        // runc's `h` is its `help`.
+        Command::Other(args) if args.first().is_some_and(|a| a == "h") => {
+            info::help(args.get(1).map(String::as_str))
+        }
+        Command::Other(args) => Err(Error::UnknownCommand(
+            args.into_iter().next().unwrap_or_default(),
+        )),
     }
 }
 
 /// The state root: `--root`, else /run/ferrun for root and $XDG_RUNTIME_DIR/ferrun otherwise
 /// (runc's rule: [`crate::rootless::default_root`]).
 fn store(g: &GlobalArgs) -> Result<StateStore, Error> {
-    let root = match &g.root {
+    Ok(StateStore::new(state_root(g)))
+}
+
+fn state_root(g: &GlobalArgs) -> std::path::PathBuf {
+    match &g.root {
         Some(r) => r.clone(),
         None => crate::rootless::default_root(
             nix::unistd::geteuid().as_raw(),
             std::env::var_os("XDG_RUNTIME_DIR"),
         ),
-    };
-    Ok(StateStore::new(root))
+    }
 }
 
 /// `--rootless` combined with the caller's euid and whether it runs in a user namespace.

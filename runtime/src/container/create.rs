@@ -108,6 +108,11 @@ impl Drop for Rollback {
 
 pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, CreateError> {
     let bundle = load_bundle(&opts.bundle)?;
+    crate::debug!(
+        "create: {:?} loaded the config of bundle {}",
+        opts.id,
+        bundle.dir.display()
+    );
     let process = bundle.spec.process().as_ref().expect("validated");
     let terminal = process.terminal().unwrap_or(false);
     check_console(&opts.console, terminal)?;
@@ -168,6 +173,7 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
         Ok(())
     };
     let record_pid = |pid: Pid| -> crate::process::launch::HookResult {
+        crate::sys::interrupt::guard_init(pid.as_raw());
         let mut s = state.clone();
         s.pid = pid.as_raw();
         s.pid_start_time = read_proc_stat(s.pid).map_or(0, |st| st.start_time);

@@ -15,7 +15,8 @@ use crate::signals::Sig;
 pub enum KillError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("container {id:?} is not running (status {status})")]
+    /// "container not running" is runc's wording, which scripts and runc's kill.bats match.
+    #[error("cannot signal container {id:?}: container not running (its status is {status})")]
     NotRunning { id: String, status: Status },
     #[error("kill container {id:?}: {source}")]
     Signal {
@@ -48,6 +49,11 @@ pub fn kill(store: &StateStore, id: &str, sig: Sig, all: bool) -> Result<(), Kil
         id: id.to_string(),
         source,
     })?;
+    crate::debug!(
+        "kill: sent signal {} to the init of container {id:?} (pid {})",
+        sig.0,
+        state.pid
+    );
     // cgroup v1 delivers nothing to a frozen task until it is thawed: a SIGKILL must land.
     if status == Status::Paused && sig.0 == libc::SIGKILL {
         if let Some(cg) = cgroup_of(&state) {
@@ -96,7 +102,8 @@ fn cgroup_of(state: &ContainerState) -> Option<Box<dyn CgroupManager>> {
 /// SIGKILL, which cgroup v1 delivers only to thawed tasks. Without a usable freezer the
 /// processes are signalled unfrozen, with a warning.
 pub fn signal_all(cg: &dyn CgroupManager, sig: Sig) -> Result<(), CgroupError> {
-    if cg.pids()?.is_empty() {
+    // Signal 0 only asks whether the processes can be signalled: no need to freeze them.
+    if cg.pids()?.is_empty() || sig.0 == 0 {
         return Ok(());
     }
     let was_frozen = cg.frozen().unwrap_or(false);

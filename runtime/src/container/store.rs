@@ -46,12 +46,44 @@ pub enum StoreError {
         path: PathBuf,
         source: io::Error,
     },
+    #[error("container {id:?} is busy: another command has held its lock for {secs}s (a create, start or delete waiting for a hook?); try again, or end that command")]
+    Busy { id: String, secs: u64 },
     #[error("state of container {id:?} is unreadable ({path}): {source}")]
     Corrupt {
         id: String,
         path: PathBuf,
         source: serde_json::Error,
     },
+}
+
+/// How long a command waits for another one to release a container's lock: no command may
+/// wait without a bound, and a create or delete that holds it longer is stuck in a hook.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Take the container's lock, polling with a growing nap, for at most `wait`.
+fn lock_within(
+    id: &str,
+    f: &File,
+    path: &Path,
+    wait: std::time::Duration,
+) -> Result<(), StoreError> {
+    let deadline = std::time::Instant::now() + wait;
+    let mut nap = std::time::Duration::from_millis(1);
+    loop {
+        if crate::sys::proc::try_flock_exclusive(f.as_fd())
+            .map_err(|e| io_err("flock", path)(e.into()))?
+        {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(StoreError::Busy {
+                id: id.to_string(),
+                secs: wait.as_secs(),
+            });
+        }
+        std::thread::sleep(nap);
+        nap = (nap * 2).min(std::time::Duration::from_millis(50));
+    }
 }
 
 fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
@@ -259,8 +291,7 @@ impl ContainerDir {
 
     fn locked(id: &str, path: &Path, lock: Option<File>) -> Result<Self, StoreError> {
         if let Some(f) = &lock {
-            crate::sys::proc::flock_exclusive(f.as_fd())
-                .map_err(|e| io_err("flock", &path.join(LOCK_FILE))(e.into()))?;
+            lock_within(id, f, &path.join(LOCK_FILE), LOCK_WAIT)?;
         }
         Ok(Self {
             id: id.to_string(),
@@ -324,6 +355,22 @@ impl ContainerDir {
 mod tests {
     use super::*;
     use crate::container::status::Status;
+
+    #[test]
+    fn a_lock_held_elsewhere_is_waited_for_with_a_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        let holder = File::create(&path).unwrap();
+        let waiter = File::open(&path).unwrap();
+        let wait = std::time::Duration::from_millis(100);
+        lock_within("c1", &holder, &path, wait).unwrap();
+        let started = std::time::Instant::now();
+        let err = lock_within("c1", &waiter, &path, wait).unwrap_err();
+        assert!(matches!(err, StoreError::Busy { .. }), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        drop(holder);
+        lock_within("c1", &waiter, &path, wait).unwrap();
+    }
 
     fn state(id: &str) -> ContainerState {
         ContainerState {

@@ -48,15 +48,7 @@ impl Channel {
     }
 
     pub fn send<T: Serialize>(&self, msg: &T) -> io::Result<()> {
-        let data = serde_json::to_vec(msg).map_err(io::Error::other)?;
-        let len = u32::try_from(data.len())
-            .ok()
-            .filter(|&n| n as usize <= MAX_MSG)
-            .ok_or_else(|| too_big(data.len()))?;
-        let mut frame = Vec::with_capacity(4 + data.len());
-        frame.extend_from_slice(&len.to_le_bytes());
-        frame.extend_from_slice(&data);
-        send_all(self.raw(), &frame)
+        send_on(self.raw(), msg)
     }
 
     /// The next message, or `None` when the peer closed its end (exited) between messages.
@@ -84,6 +76,20 @@ impl Channel {
             .map(Some)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
+}
+
+/// Send one message on the channel whose socket is `fd`: for the init's log lines, which are
+/// sent from inside the logger, where the `Channel` itself is out of reach.
+pub fn send_on<T: Serialize>(fd: RawFd, msg: &T) -> io::Result<()> {
+    let data = serde_json::to_vec(msg).map_err(io::Error::other)?;
+    let len = u32::try_from(data.len())
+        .ok()
+        .filter(|&n| n as usize <= MAX_MSG)
+        .ok_or_else(|| too_big(data.len()))?;
+    let mut frame = Vec::with_capacity(4 + data.len());
+    frame.extend_from_slice(&len.to_le_bytes());
+    frame.extend_from_slice(&data);
+    send_all(fd, &frame)
 }
 
 /// MSG_NOSIGNAL: a dead peer is EPIPE here, never a SIGPIPE, whatever the disposition.

@@ -129,6 +129,10 @@ pub fn launch(
         }
         Forked::Parent(pid) => pid,
     };
+    crate::debug!(
+        "nsexec container setup: cloned the init of {:?}, pid {pid}",
+        cfg.id
+    );
     // Our copies: the child holds its own. Closing the child's channel end makes a dead init
     // read as EOF instead of a hang.
     drop(child_end);
@@ -229,13 +233,19 @@ impl Parent<'_> {
         let state_json = (self.state_json)(pid);
         chan.send(&ParentMsg::Go { state_json })
             .map_err(LaunchError::ChannelIo)?;
+        crate::debug!(
+            "init pid {pid}: in cgroup {}, told to go on",
+            self.cgroup.path()
+        );
         loop {
             match chan.recv::<ChildMsg>().map_err(LaunchError::ChannelIo)? {
                 Some(ChildMsg::RunCreateHooks) => {
+                    crate::debug!("init pid {pid}: running prestart and createRuntime hooks");
                     on_create_hooks(pid).map_err(LaunchError::Hooks)?;
                     chan.send(&ParentMsg::HooksDone)
                         .map_err(LaunchError::ChannelIo)?;
                 }
+                Some(ChildMsg::Log { level, msg }) => crate::logging::relay(level, &msg),
                 Some(ChildMsg::Ready) => return Ok(()),
                 Some(ChildMsg::Failed(f)) => return Err(LaunchError::Init(f)),
                 None => {

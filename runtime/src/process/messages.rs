@@ -67,6 +67,11 @@ pub enum ChildMsg {
     /// Fully set up; blocked until `start`.
     Ready,
     Failed(InitFailure),
+    /// A log line of the init, for the runtime to write (see `logging::forward`).
+    Log {
+        level: crate::logging::Level,
+        msg: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -85,6 +90,7 @@ impl fmt::Display for ChildMsg {
             ChildMsg::RunCreateHooks => f.write_str("a request to run the create hooks"),
             ChildMsg::Ready => f.write_str("the ready notice"),
             ChildMsg::Failed(e) => write!(f, "a failure report ({e})"),
+            ChildMsg::Log { msg, .. } => write!(f, "a log line ({msg})"),
         }
     }
 }

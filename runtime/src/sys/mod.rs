@@ -6,6 +6,7 @@ pub mod clone;
 pub mod exe;
 pub mod fd;
 pub mod idmap;
+pub mod interrupt;
 pub mod misc;
 pub mod mount;
 pub mod proc;

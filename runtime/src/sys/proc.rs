@@ -11,8 +11,13 @@ pub fn kill(pid: i32, signo: i32) -> Result<(), Errno> {
     Errno::result(unsafe { libc::kill(pid, signo) }).map(drop)
 }
 
-/// flock(LOCK_EX), blocking until the lock is ours; released when the file is closed.
-pub fn flock_exclusive(fd: BorrowedFd) -> Result<(), Errno> {
+/// flock(LOCK_EX | LOCK_NB): true when the lock is ours (released when the file is closed),
+/// false when another open file holds it.
+pub fn try_flock_exclusive(fd: BorrowedFd) -> Result<bool, Errno> {
     // SAFETY: flock(2) on a descriptor the caller keeps open for the call.
-    Errno::result(unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX) }).map(drop)
+    match Errno::result(unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }) {
+        Ok(_) => Ok(true),
+        Err(Errno::EWOULDBLOCK) => Ok(false),
+        Err(e) => Err(e),
+    }
 }

@@ -116,6 +116,13 @@ pub(crate) fn after_start(p: &mut setup::Prepared) -> Result<(), InitFailure> {
 
 /// Entry point of the cloned child. Never returns.
 pub fn run(ctx: InitContext) -> ! {
+    crate::sys::interrupt::restore_defaults();
+    forward_logs(&ctx.channel);
+    // The words runc's debug.bats and log scrapers look for, around ferrun's own.
+    crate::debug!(
+        "child process in init(): the init of container {:?} is running",
+        ctx.id
+    );
     let prepared = match setup::setup(&ctx) {
         Ok(p) => p,
         Err(f) => {
@@ -123,6 +130,7 @@ pub fn run(ctx: InitContext) -> ! {
             std::process::exit(1)
         }
     };
+    crate::debug!("init: closing the pipe to signal completion (set up, waiting for start)");
     if let Err(f) = ctx.channel.send(&ChildMsg::Ready) {
         let _ = f;
         std::process::exit(1)
@@ -132,6 +140,20 @@ pub fn run(ctx: InitContext) -> ! {
         exec_listener,
         ..
     } = ctx;
+    crate::logging::silence();
     drop(channel);
     exec::wait_and_exec(exec_listener, prepared)
+}
+
+/// The init's log lines go to the runtime over the channel: its own stderr may be the
+/// container's, and the `--log` path names another file once the root is pivoted.
+fn forward_logs(channel: &Channel) {
+    let fd = channel.raw();
+    crate::logging::forward(Box::new(move |level, msg| {
+        let line = ChildMsg::Log {
+            level,
+            msg: msg.to_string(),
+        };
+        let _ = super::channel::send_on(fd, &line);
+    }));
 }
