@@ -86,6 +86,13 @@ pub enum HookError {
         path: String,
         secs: i64,
     },
+    #[error("error running {kind} hook #{index}: error running hook {path}: the runtime got {signal} and killed it")]
+    Interrupted {
+        kind: &'static str,
+        index: usize,
+        path: String,
+        signal: &'static str,
+    },
 }
 
 /// What the hook wrote, as runc reports it (`, stdout: ..., stderr: ...`), empty streams left
@@ -171,15 +178,22 @@ fn run_one(
         .timeout()
         .map(|t| Instant::now() + Duration::from_secs(t.max(0) as u64));
     let status = match wait_until(&mut child, deadline) {
-        Some(st) => st,
-        None => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(HookError::Timeout {
-                kind: kind.name(),
-                index,
-                path,
-                secs: hook.timeout().unwrap_or_default(),
+        Ended::Exited(st) => st,
+        cut_short => {
+            kill_group(&mut child);
+            return Err(match cut_short {
+                Ended::Interrupted(signal) => HookError::Interrupted {
+                    kind: kind.name(),
+                    index,
+                    path,
+                    signal: signal.as_str(),
+                },
+                _ => HookError::Timeout {
+                    kind: kind.name(),
+                    index,
+                    path,
+                    secs: hook.timeout().unwrap_or_default(),
+                },
             });
         }
     };
@@ -215,27 +229,47 @@ fn command(hook: &Hook, site: HookSite) -> Command {
     if let Some(dir) = site.cwd {
         cmd.current_dir(dir);
     }
+    // Its own process group, so a hook cut short takes what it started with it (runc kills
+    // only the hook's process, which leaves e.g. `sh -c "sleep 1000 &"`'s sleep behind).
+    cmd.process_group(0);
     cmd
 }
 
-/// Poll with a short, growing sleep; `None` when the deadline passed first.
-fn wait_until(child: &mut std::process::Child, deadline: Option<Instant>) -> Option<ExitStatus> {
+enum Ended {
+    Exited(ExitStatus),
+    TimedOut,
+    /// The runtime got a stop signal (sys/interrupt.rs) while it waited.
+    Interrupted(nix::sys::signal::Signal),
+}
+
+/// Poll with a short, growing sleep until the hook exits, its deadline passes or the runtime
+/// is told to stop: a stop signal ends the wait whether or not the hook has a timeout.
+fn wait_until(child: &mut std::process::Child, deadline: Option<Instant>) -> Ended {
     let mut nap = Duration::from_micros(200);
     loop {
         match child.try_wait() {
-            Ok(Some(st)) => return Some(st),
+            Ok(Some(st)) => return Ended::Exited(st),
             Ok(None) => {}
-            Err(_) => return child.wait().ok(),
+            Err(_) => return child.wait().map_or(Ended::TimedOut, Ended::Exited),
         }
-        // Without a timeout, a stop signal to the runtime (sys/interrupt.rs) ends the wait.
-        if deadline.map_or(crate::sys::interrupt::interrupted().is_some(), |d| {
-            Instant::now() >= d
-        }) {
-            return None;
+        if let Some(signal) = crate::sys::interrupt::interrupted() {
+            return Ended::Interrupted(signal);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ended::TimedOut;
         }
         std::thread::sleep(nap);
         nap = (nap * 2).min(Duration::from_millis(20));
     }
+}
+
+/// SIGKILL the hook's process group (it leads it, see `command`), then reap the hook.
+fn kill_group(child: &mut std::process::Child) {
+    let group = nix::unistd::Pid::from_raw(child.id() as i32);
+    if nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL).is_err() {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
 }
 
 /// How the hook ended, in Go's words (what runc prints): `exit status 3`, `signal: killed`.
@@ -427,6 +461,36 @@ mod tests {
         let errs = run_hooks_all(HookKind::Poststop, &hooks, b"{}");
         assert_eq!(errs.len(), 1);
         assert!(marker.exists());
+    }
+
+    #[test]
+    fn a_hook_past_its_timeout_takes_what_it_started_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("bg.pid");
+        let script = format!("sleep 1000 & echo $! > {}; wait", pidfile.display());
+        let e = run_hooks(HookKind::Poststop, &[hook(&script, Some(1), &[])], b"{}").unwrap_err();
+        assert!(matches!(e, HookError::Timeout { .. }), "{e}");
+        let pid = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .to_string();
+        // The killed sleep is reaped by whoever adopts it; until then it is a zombie.
+        let running = || {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            stat.rsplit(')')
+                .next()
+                .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+        };
+        let gone = (0..200).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            !running()
+        });
+        assert!(
+            gone,
+            "the hook's background sleep (pid {pid}) outlived the hook"
+        );
     }
 
     #[test]
