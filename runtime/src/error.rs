@@ -45,10 +45,18 @@ pub enum Error {
         what: String,
         source: std::io::Error,
     },
+    /// Anything that stops `exec` before its process ran to the end: runc reports it as
+    /// "exec failed: ..." with exit code 255, so callers can tell it from the exec'd
+    /// process's own exit status.
+    #[error("exec failed: {0}")]
+    ExecFailed(Box<Error>),
 }
 
 impl Error {
     pub fn exit_code(&self) -> i32 {
-        1
+        match self {
+            Error::ExecFailed(_) => 255,
+            _ => 1,
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Thin glue: one function per subcommand, from parsed flags to a container verb and output.
 
 mod duration;
+mod exec;
 mod fds;
 mod info;
 mod lifecycle;
@@ -33,7 +34,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Run(a) => lifecycle::run(&store(g)?, g, &a),
         Command::Kill(a) => lifecycle::kill(&store(g)?, &a).map(|()| 0),
         Command::Delete(a) => lifecycle::delete(&store(g)?, &a).map(|()| 0),
-        Command::Exec(a) => lifecycle::exec(&store(g)?, &a),
+        Command::Exec(a) => exec::exec(&store(g)?, &a),
         Command::Pause(a) => lifecycle::pause(&store(g)?, &a.id, true).map(|()| 0),
         Command::Resume(a) => lifecycle::pause(&store(g)?, &a.id, false).map(|()| 0),
         Command::Update(a) => resources::update(&store(g)?, &a).map(|()| 0),

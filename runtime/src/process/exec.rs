@@ -2,6 +2,7 @@
 //! and learn whether its execve happened (EOF on the close-on-exec channel) or failed.
 
 use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::waitpid;
@@ -12,7 +13,6 @@ use super::channel;
 use super::init::join::{self, ExecContext};
 use super::launch::LaunchError;
 use super::messages::{ChildMsg, ParentMsg};
-use crate::cgroups::CgroupManager;
 use crate::namespaces::JoinNs;
 use crate::sys::clone::{clone_fork, Forked};
 
@@ -25,10 +25,25 @@ pub struct ExecConfig<'a> {
     /// Unprivileged caller: join the user namespace here, before the pid namespace (see
     /// [`join_user_in_parent`]).
     pub user_in_parent: bool,
-    pub cgroup: Option<&'a dyn CgroupManager>,
+    /// Where the process goes, before it runs anything of its own: the container's cgroup
+    /// directory in every hierarchy, or the sub-cgroups `--cgroup` chose.
+    pub cgroup_dirs: Vec<PathBuf>,
     pub console: Option<OwnedFd>,
     pub preserve_fds: u32,
     pub sigmask: SigSet,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
+    /// runc's words (" adding pid N to cgroups"), which scripts match.
+    #[error("error adding pid {pid} to cgroups: write {}: {source}", path.display())]
+    AddPid {
+        pid: i32,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// setns(CLONE_NEWPID) needs CAP_SYS_ADMIN in the user namespace owning the pid namespace;
@@ -49,7 +64,7 @@ fn join_user_in_parent(join: &mut Vec<JoinNs>) -> Result<(), LaunchError> {
 }
 
 /// Start the process; returns its host pid once it has exec'd.
-pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, LaunchError> {
+pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, SpawnError> {
     let (parent_end, child_end) = channel::pair().map_err(LaunchError::Channel)?;
     if cfg.user_in_parent && cfg.join_pid.is_some() {
         join_user_in_parent(&mut cfg.join)?;
@@ -78,8 +93,8 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, LaunchError> {
     drop(child_end);
     drop(console);
     let result = (|| {
-        if let Some(cg) = cfg.cgroup {
-            cg.add_task(pid.as_raw())?;
+        for dir in &cfg.cgroup_dirs {
+            add_pid(dir, pid)?;
         }
         parent_end
             .send(&ParentMsg::Go {
@@ -91,8 +106,8 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, LaunchError> {
             .map_err(LaunchError::ChannelIo)?
         {
             None => Ok(()),
-            Some(ChildMsg::Failed(f)) => Err(LaunchError::Init(f)),
-            Some(other) => Err(LaunchError::Protocol(other)),
+            Some(ChildMsg::Failed(f)) => Err(LaunchError::Init(f).into()),
+            Some(other) => Err(LaunchError::Protocol(other).into()),
         }
     })();
     match result {
@@ -103,4 +118,20 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, LaunchError> {
             Err(e)
         }
     }
+}
+
+/// Write `pid` into `dir`'s cgroup.procs (no O_CREAT: a missing sub-cgroup is an error, not
+/// a new regular file).
+fn add_pid(dir: &std::path::Path, pid: Pid) -> Result<(), SpawnError> {
+    use std::io::Write;
+    let path = dir.join("cgroup.procs");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(pid.as_raw().to_string().as_bytes()))
+        .map_err(|source| SpawnError::AddPid {
+            pid: pid.as_raw(),
+            path,
+            source,
+        })
 }

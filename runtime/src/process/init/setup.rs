@@ -68,6 +68,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
         .as_ref()
         .ok_or_else(|| failure(Phase::Exec, 0, "config.json has no process"))?;
     change_dir(process.cwd())?;
+    crate::tty::give_stdio_to(process.user().uid(), ctx.console.is_some()).phase(Phase::Console)?;
     let seccomp = ctx.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
     let late_seccomp = crate::security::apply_process(process, seccomp).phase(Phase::Security)?;
     super::hide_again_after_user_switch()?;

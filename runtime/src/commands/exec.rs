@@ -1,0 +1,92 @@
+//! `exec`: start the process, write `--pid-file`, and in the foreground wait for it and exit
+//! with its status (runc). Every failure before that status exists is `exec failed: ...`
+//! with exit code 255, as in runc, so scripts can tell it from the process's own status.
+
+use nix::sys::signal::{kill, SigSet, Signal};
+use nix::sys::wait::waitpid;
+use nix::unistd::Pid;
+
+use crate::cli::ExecArgs;
+use crate::container::exec::{exec as start_process, ExecOptions, ExecRequest};
+use crate::container::StateStore;
+use crate::error::Error;
+use crate::process::{ttyproxy, wait};
+
+pub fn exec(store: &StateStore, a: &ExecArgs) -> Result<i32, Error> {
+    run(store, a).map_err(|e| Error::ExecFailed(Box::new(e)))
+}
+
+fn request(a: &ExecArgs) -> ExecRequest {
+    ExecRequest {
+        process_file: a.process.clone(),
+        args: a.command.clone(),
+        tty: a.tty,
+        cwd: a.cwd.clone(),
+        env: a.env.clone(),
+        user: a.user.clone(),
+        additional_gids: a.additional_gids.clone(),
+        caps: a.cap.clone(),
+        no_new_privs: a.no_new_privs,
+        apparmor: a.apparmor.clone(),
+        process_label: a.process_label.clone(),
+        ignore_paused: a.ignore_paused,
+        cgroups: a.cgroup.clone(),
+    }
+}
+
+fn run(store: &StateStore, a: &ExecArgs) -> Result<i32, Error> {
+    let mask = if a.detach {
+        SigSet::thread_get_mask().unwrap_or_else(|_| SigSet::empty())
+    } else {
+        wait::block_signals()?
+    };
+    let (console, proxy) = match (&a.console_socket, a.detach) {
+        (Some(p), _) => (
+            Some(
+                crate::tty::connect_console_socket(p)
+                    .map_err(|e| Error::Usage(format!("--console-socket {}: {e}", p.display())))?,
+            ),
+            None,
+        ),
+        (None, false) => {
+            let (ours, theirs) = ttyproxy::console_pair()?;
+            (Some(theirs), Some(ours))
+        }
+        (None, true) => (None, None),
+    };
+    let (pid, terminal) = start_process(
+        store,
+        &a.id,
+        &request(a),
+        ExecOptions {
+            console,
+            preserve_fds: a.preserve_fds,
+            sigmask: mask,
+        },
+    )?;
+    if let Some(p) = &a.pid_file {
+        if let Err(source) = crate::container::pidfile::write(p, pid.as_raw()) {
+            // runc terminates the process when its pid cannot be recorded: whoever asked for
+            // the file would otherwise lose track of a running process.
+            terminate(pid);
+            return Err(Error::Io {
+                what: format!("--pid-file {}", p.display()),
+                source,
+            });
+        }
+    }
+    if a.detach {
+        return Ok(0);
+    }
+    let master = match (&proxy, terminal) {
+        (Some(sock), true) => Some(ttyproxy::recv_master(sock)?),
+        _ => None,
+    };
+    Ok(wait::wait_for_exit(pid, master.as_ref())?)
+}
+
+/// SIGKILL the exec'd process and reap it (it is our child).
+fn terminate(pid: Pid) {
+    let _ = kill(pid, Signal::SIGKILL);
+    let _ = waitpid(pid, None);
+}
