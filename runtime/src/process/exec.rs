@@ -37,13 +37,30 @@ pub struct ExecConfig<'a> {
 pub enum SpawnError {
     #[error(transparent)]
     Launch(#[from] LaunchError),
-    /// runc's words (" adding pid N to cgroups"), which scripts match.
-    #[error("error adding pid {pid} to cgroups: write {}: {source}", path.display())]
+    /// runc's words (" adding pid N to cgroups", Go's errno text), which scripts match.
+    #[error("error adding pid {pid} to cgroups: write {}: {}", path.display(), go_io(source))]
     AddPid {
         pid: i32,
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// An errno as Go prints it (runc's messages are Go's): strerror with a lowercase first letter.
+pub(crate) fn go_errno(e: nix::errno::Errno) -> String {
+    let desc = e.desc();
+    let mut chars = desc.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => desc.to_string(),
+    }
+}
+
+/// [`go_errno`] of an I/O error (its own text when it carries no errno).
+fn go_io(e: &std::io::Error) -> String {
+    e.raw_os_error()
+        .map(|n| go_errno(nix::errno::Errno::from_raw(n)))
+        .unwrap_or_else(|| e.to_string())
 }
 
 /// setns(CLONE_NEWPID) needs CAP_SYS_ADMIN in the user namespace owning the pid namespace;
@@ -134,4 +151,27 @@ fn add_pid(dir: &std::path::Path, pid: Pid) -> Result<(), SpawnError> {
             path,
             source,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_read_as_runcs() {
+        assert_eq!(
+            go_errno(nix::errno::Errno::ENOENT),
+            "no such file or directory"
+        );
+        let e = SpawnError::AddPid {
+            pid: 42,
+            path: PathBuf::from("/sys/fs/cgroup/ct/nonexistent/cgroup.procs"),
+            source: std::io::Error::from_raw_os_error(libc::ENOENT),
+        };
+        assert_eq!(
+            e.to_string(),
+            "error adding pid 42 to cgroups: write /sys/fs/cgroup/ct/nonexistent/cgroup.procs: \
+             no such file or directory"
+        );
+    }
 }

@@ -14,6 +14,7 @@ use oci_spec::runtime::Process;
 use super::setup::Prepared;
 use super::{failure, PhaseExt};
 use crate::hooks::{run_hooks, HookKind};
+use crate::process::exec::go_errno;
 use crate::process::messages::{InitFailure, Phase};
 use crate::sys;
 
@@ -90,16 +91,6 @@ fn home_of(passwd: &str, uid: u32) -> String {
         .map(|f| f[5].to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "/".to_string())
-}
-
-/// An errno as Go prints it (runc's messages are Go's): strerror with a lowercase first letter.
-pub(crate) fn go_errno(e: nix::errno::Errno) -> String {
-    let desc = e.desc();
-    let mut chars = desc.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => desc.to_string(),
-    }
 }
 
 /// Why `p` cannot be executed, in Go's words (os/exec findExecutable), or `None` when it can.
