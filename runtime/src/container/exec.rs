@@ -17,7 +17,7 @@ use super::state::ContainerState;
 use super::status::Status;
 use super::store::{StateStore, StoreError};
 use crate::cgroups::layout::Layout;
-use crate::cgroups::CgroupError;
+use crate::cgroups::{CgroupError, Mode};
 use crate::namespaces::{kind_name, JoinNs};
 use crate::process::exec::{spawn, ExecConfig, SpawnError};
 use crate::security::{check_supported, validate_process, SecurityError, Unsupported};
@@ -150,6 +150,18 @@ pub fn exec(
             source,
         })?;
     let cgroup_dirs = exec_cgroup::target_dirs(layout.as_ref(), sub_cgroups.as_ref())?;
+    let init_pid = state.pid;
+    let v2_dir = layout
+        .as_ref()
+        .filter(|l| l.mode == Mode::V2 && sub_cgroups.is_none())
+        .and_then(|l| l.unified.as_ref())
+        .map(|u| u.dir.clone());
+    // runc's fallback (cgroup v2 only, and not when --cgroup chose the place).
+    let fallback = move || {
+        let dir = v2_dir.as_ref()?;
+        let file = std::fs::read_to_string(format!("/proc/{init_pid}/cgroup")).ok()?;
+        exec_cgroup::init_cgroup_dir(dir, &file)
+    };
     let (join, join_pid) = namespaces_of(id, &bundle.spec, &state, store.status(&state))?;
     let seccomp = bundle
         .spec
@@ -163,6 +175,7 @@ pub fn exec(
         join_pid,
         user_in_parent: !nix::unistd::geteuid().is_root(),
         cgroup_dirs,
+        cgroup_fallback: Some(&fallback),
         console: if terminal { opts.console } else { None },
         preserve_fds: opts.preserve_fds,
         sigmask: opts.sigmask,

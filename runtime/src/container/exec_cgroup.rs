@@ -114,6 +114,30 @@ pub fn target_dirs(
     }
 }
 
+/// cgroup v2 only, without `--cgroup`: where to put the process when the container's cgroup
+/// refuses it. Once the container made a sub-cgroup of its own, moved its init there and
+/// enabled a domain controller, its top cgroup may hold no processes (EBUSY, "no internal
+/// processes"); runc then joins the cgroup the init is in now, which `/proc/<init>/cgroup`
+/// (`cgroup_file`) names. `None` when that is not below the container's cgroup `dir`.
+pub fn init_cgroup_dir(dir: &Path, cgroup_file: &str) -> Option<PathBuf> {
+    let init = cgroup_file
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(Path::new)?;
+    let within = init.strip_prefix("/").ok()?;
+    let parts: Vec<Component> = within.components().collect();
+    // The longest head of the init's path that `dir` ends with is the container's cgroup;
+    // what `dir` has before it is the cgroup2 mount.
+    for k in (1..=parts.len()).rev() {
+        let head: PathBuf = parts[..k].iter().collect();
+        if dir.ends_with(&head) {
+            let target = dir.ancestors().nth(k)?.join(within);
+            return (target.starts_with(dir) && target != dir).then_some(target);
+        }
+    }
+    None
+}
+
 /// `base` joined with `sub` taken as relative, cleaned lexically; refused unless it is
 /// `base` or below it.
 fn join_sub(base: &Path, sub: &str) -> Result<PathBuf, SubCgroupError> {

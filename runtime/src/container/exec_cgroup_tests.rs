@@ -154,3 +154,20 @@ fn malformed_flags_and_unknown_controllers_are_refused() {
     // cgroup2 is no controller: on a v2 host only the controller-less form names it.
     assert!(msg(&["memory:/"], &v2()).contains("unknown controller memory"));
 }
+
+#[test]
+fn v2_fallback_is_the_inits_cgroup_below_the_containers() {
+    let dir = Path::new("/sys/fs/cgroup/pod/ct");
+    assert_eq!(
+        init_cgroup_dir(dir, "0::/pod/ct/foo\n"),
+        Some(PathBuf::from("/sys/fs/cgroup/pod/ct/foo"))
+    );
+    assert_eq!(
+        init_cgroup_dir(dir, "0::/pod/ct/a/b\n"),
+        Some(PathBuf::from("/sys/fs/cgroup/pod/ct/a/b"))
+    );
+    // Still in the container's cgroup itself, elsewhere, or no cgroup2 line: nothing to try.
+    assert_eq!(init_cgroup_dir(dir, "0::/pod/ct\n"), None);
+    assert_eq!(init_cgroup_dir(dir, "0::/other\n"), None);
+    assert_eq!(init_cgroup_dir(dir, "4:memory:/pod/ct/foo\n"), None);
+}

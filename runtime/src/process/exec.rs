@@ -28,6 +28,9 @@ pub struct ExecConfig<'a> {
     /// Where the process goes, before it runs anything of its own: the container's cgroup
     /// directory in every hierarchy, or the sub-cgroups `--cgroup` chose.
     pub cgroup_dirs: Vec<PathBuf>,
+    /// Asked when joining `cgroup_dirs` failed: another directory to try instead (runc's
+    /// cgroup v2 fallback to the init's cgroup).
+    pub cgroup_fallback: Option<&'a dyn Fn() -> Option<PathBuf>>,
     pub console: Option<OwnedFd>,
     pub preserve_fds: u32,
     pub sigmask: SigSet,
@@ -110,9 +113,7 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, SpawnError> {
     drop(child_end);
     drop(console);
     let result = (|| {
-        for dir in &cfg.cgroup_dirs {
-            add_pid(dir, pid)?;
-        }
+        join_cgroups(&cfg.cgroup_dirs, cfg.cgroup_fallback, pid)?;
         parent_end
             .send(&ParentMsg::Go {
                 state_json: String::new(),
@@ -137,6 +138,26 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, SpawnError> {
     }
 }
 
+fn join_cgroups(
+    dirs: &[PathBuf],
+    fallback: Option<&dyn Fn() -> Option<PathBuf>>,
+    pid: Pid,
+) -> Result<(), SpawnError> {
+    let Err(first) = dirs.iter().try_for_each(|dir| add_pid(dir, pid)) else {
+        return Ok(());
+    };
+    match fallback.and_then(|f| f()) {
+        Some(dir) => {
+            crate::logging::debug(&format!(
+                "{first}; joining the init's cgroup {}",
+                dir.display()
+            ));
+            add_pid(&dir, pid)
+        }
+        None => Err(first),
+    }
+}
+
 /// Write `pid` into `dir`'s cgroup.procs (no O_CREAT: a missing sub-cgroup is an error, not
 /// a new regular file).
 fn add_pid(dir: &std::path::Path, pid: Pid) -> Result<(), SpawnError> {
@@ -156,6 +177,27 @@ fn add_pid(dir: &std::path::Path, pid: Pid) -> Result<(), SpawnError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fallback_is_tried_only_when_joining_failed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (own, init) = (tmp.path().join("own"), tmp.path().join("init"));
+        std::fs::create_dir(&init).unwrap();
+        std::fs::write(init.join("cgroup.procs"), "").unwrap();
+        let to_init = || Some(init.clone());
+        let pid = Pid::from_raw(42);
+        // own/cgroup.procs is missing: the write fails, the fallback takes the pid.
+        join_cgroups(std::slice::from_ref(&own), Some(&to_init), pid).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(init.join("cgroup.procs")).unwrap(),
+            "42"
+        );
+        let e = join_cgroups(std::slice::from_ref(&own), None, pid).unwrap_err();
+        assert!(e.to_string().contains("own/cgroup.procs"), "{e}");
+        // A fallback with nothing to offer keeps the first error.
+        let nothing = || None;
+        assert!(join_cgroups(std::slice::from_ref(&own), Some(&nothing), pid).is_err());
+    }
 
     #[test]
     fn errors_read_as_runcs() {
