@@ -1,7 +1,8 @@
 //! The top-level error: every verb's error, and the exit code each maps to.
 //!
-//! Errors go to stderr (and to `--log`), exit code 1, as runc does; usage errors found by
-//! clap exit with clap's code 2 (docs/architecture.md, "Errors and exit codes").
+//! Errors go to stderr (and to `--log`), exit code 1, as runc does (a failed `exec`: 255, also
+//! runc's); usage errors found by clap exit with clap's code 2 (docs/architecture.md, "Errors
+//! and exit codes").
 
 use crate::container::create::CreateError;
 use crate::container::delete::DeleteError;
