@@ -7,7 +7,7 @@ use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
 use crate::cli::ExecArgs;
-use crate::container::exec::{exec as start_process, ExecOptions, ExecRequest};
+use crate::container::exec::{exec as start_process, Console, ExecOptions, ExecRequest};
 use crate::container::StateStore;
 use crate::error::Error;
 use crate::process::{ttyproxy, wait};
@@ -41,18 +41,12 @@ fn run(store: &StateStore, a: &ExecArgs) -> Result<i32, Error> {
         wait::block_signals()?
     };
     let (console, proxy) = match (&a.console_socket, a.detach) {
-        (Some(p), _) => (
-            Some(
-                crate::tty::connect_console_socket(p)
-                    .map_err(|e| Error::Usage(format!("--console-socket {}: {e}", p.display())))?,
-            ),
-            None,
-        ),
+        (Some(p), _) => (Console::Socket(p.clone()), None),
         (None, false) => {
             let (ours, theirs) = ttyproxy::console_pair()?;
-            (Some(theirs), Some(ours))
+            (Console::Proxy(theirs), Some(ours))
         }
-        (None, true) => (None, None),
+        (None, true) => (Console::None, None),
     };
     let (pid, terminal) = start_process(
         store,
@@ -60,6 +54,7 @@ fn run(store: &StateStore, a: &ExecArgs) -> Result<i32, Error> {
         &request(a),
         ExecOptions {
             console,
+            detach: a.detach,
             preserve_fds: a.preserve_fds,
             sigmask: mask,
         },

@@ -82,8 +82,19 @@ pub struct ExecRequest {
     pub cgroups: Vec<String>,
 }
 
+/// Where the pty master of a `--tty` process goes.
+pub enum Console {
+    /// Nowhere: no terminal may be asked for.
+    None,
+    /// To us (foreground `exec`), over our end of this socket pair.
+    Proxy(OwnedFd),
+    /// To the caller's `--console-socket`.
+    Socket(PathBuf),
+}
+
 pub struct ExecOptions {
-    pub console: Option<OwnedFd>,
+    pub console: Console,
+    pub detach: bool,
     pub preserve_fds: u32,
     pub sigmask: SigSet,
 }
@@ -135,11 +146,7 @@ pub fn exec(
     let process = build_process(&bundle.spec, req)?;
     check_process(id, &process, &bundle.spec)?;
     let terminal = process.terminal().unwrap_or(false);
-    if terminal && opts.console.is_none() {
-        return Err(ExecError::Usage(
-            "--tty needs a console (--console-socket when detached)".into(),
-        ));
-    }
+    let console = console_for(terminal, opts.detach, opts.console)?;
     let layout = state
         .cgroup_path
         .as_deref()
@@ -176,7 +183,7 @@ pub fn exec(
         user_in_parent: !nix::unistd::geteuid().is_root(),
         cgroup_dirs,
         cgroup_fallback: Some(&fallback),
-        console: if terminal { opts.console } else { None },
+        console,
         preserve_fds: opts.preserve_fds,
         sigmask: opts.sigmask,
     })
@@ -185,6 +192,29 @@ pub fn exec(
         source,
     })?;
     Ok((pid, terminal))
+}
+
+/// The console end the process gets, refusing what runc refuses: a terminal for a detached
+/// process needs `--console-socket`, and `--console-socket` needs both a terminal and
+/// `--detach` (in the foreground the pty comes to us).
+fn console_for(
+    terminal: bool,
+    detach: bool,
+    console: Console,
+) -> Result<Option<OwnedFd>, ExecError> {
+    match console {
+        Console::Socket(path) if terminal && detach => crate::tty::connect_console_socket(&path)
+            .map(Some)
+            .map_err(|e| ExecError::Usage(format!("--console-socket {}: {e}", path.display()))),
+        Console::Socket(_) => Err(ExecError::Usage(
+            "cannot use console socket without both --tty and --detach".into(),
+        )),
+        Console::Proxy(fd) if terminal => Ok(Some(fd)),
+        _ if terminal => Err(ExecError::Usage(
+            "cannot allocate tty when detached without --console-socket".into(),
+        )),
+        _ => Ok(None),
+    }
 }
 
 /// [`container_namespaces`], explaining the one refusal an unprivileged caller meets.
@@ -283,5 +313,29 @@ mod tests {
         .unwrap();
         let e = check_process("c", &p, &spec).unwrap_err().to_string();
         assert!(e.contains("process.selinuxLabel"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod console_tests {
+    use super::*;
+
+    #[test]
+    fn console_socket_needs_tty_and_detach_and_a_detached_tty_needs_it() {
+        let sock = || Console::Socket(PathBuf::from("/nonexistent/console.sock"));
+        let msg = |r: Result<Option<OwnedFd>, ExecError>| r.unwrap_err().to_string();
+        assert!(msg(console_for(true, false, sock())).starts_with("cannot use console socket"));
+        assert!(msg(console_for(false, true, sock())).starts_with("cannot use console socket"));
+        assert!(msg(console_for(true, true, sock())).starts_with("--console-socket"));
+        assert!(msg(console_for(true, true, Console::None)).starts_with("cannot allocate tty"));
+        assert!(console_for(false, true, Console::None).unwrap().is_none());
+        let (a, _b) = crate::process::ttyproxy::console_pair().unwrap();
+        assert!(console_for(false, false, Console::Proxy(a))
+            .unwrap()
+            .is_none());
+        let (a, _b) = crate::process::ttyproxy::console_pair().unwrap();
+        assert!(console_for(true, false, Console::Proxy(a))
+            .unwrap()
+            .is_some());
     }
 }
