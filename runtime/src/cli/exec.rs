@@ -19,9 +19,9 @@ pub struct ExecArgs {
     /// File to write the process's host pid to.
     #[arg(long = "pid-file")]
     pub pid_file: Option<PathBuf>,
-    /// Working directory in the container.
+    /// Working directory in the container (absolute; empty: the container's process.cwd).
     #[arg(long)]
-    pub cwd: Option<PathBuf>,
+    pub cwd: Option<String>,
     /// Environment variables (KEY=VALUE), added to the container's.
     #[arg(short = 'e', long = "env")]
     pub env: Vec<String>,

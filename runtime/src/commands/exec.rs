@@ -2,6 +2,8 @@
 //! with its status (runc). Every failure before that status exists is `exec failed: ...`
 //! with exit code 255, as in runc, so scripts can tell it from the process's own status.
 
+use std::path::PathBuf;
+
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
@@ -21,7 +23,8 @@ fn request(a: &ExecArgs) -> ExecRequest {
         process_file: a.process.clone(),
         args: a.command.clone(),
         tty: a.tty,
-        cwd: a.cwd.clone(),
+        // runc: an empty --cwd leaves the container's process.cwd.
+        cwd: a.cwd.as_ref().filter(|c| !c.is_empty()).map(PathBuf::from),
         env: a.env.clone(),
         user: a.user.clone(),
         additional_gids: a.additional_gids.clone(),

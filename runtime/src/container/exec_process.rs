@@ -29,6 +29,12 @@ pub fn build_process(spec: &Spec, req: &ExecRequest) -> Result<Process, ExecErro
     env.extend(req.env.iter().cloned());
     p.set_env(Some(env));
     if let Some(cwd) = &req.cwd {
+        if !cwd.is_absolute() {
+            return Err(ExecError::Usage(format!(
+                "--cwd {}: must be an absolute path",
+                cwd.display()
+            )));
+        }
         p.set_cwd(cwd.clone());
     }
     let mut user = p.user().clone();

@@ -115,6 +115,12 @@ fn bad_user_and_cap_and_missing_command_are_errors() {
         r#"--env: invalid environment variable: "NOEQUALS""#
     );
     req.env.clear();
+    req.cwd = Some("tmp".into());
+    assert_eq!(
+        build_process(&spec(), &req).unwrap_err().to_string(),
+        "--cwd tmp: must be an absolute path"
+    );
+    req.cwd = None;
     req.caps = vec!["CAP_NOPE".into()];
     assert!(build_process(&spec(), &req)
         .unwrap_err()
