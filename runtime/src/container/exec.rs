@@ -17,7 +17,7 @@ use super::state::ContainerState;
 use super::status::Status;
 use super::store::{StateStore, StoreError};
 use crate::cgroups::layout::Layout;
-use crate::cgroups::{CgroupError, Mode};
+use crate::cgroups::CgroupError;
 use crate::namespaces::{kind_name, JoinNs};
 use crate::process::exec::{spawn, ExecConfig, SpawnError};
 use crate::security::{check_supported, validate_process, SecurityError, Unsupported};
@@ -140,7 +140,8 @@ pub fn exec(
     opts: ExecOptions,
 ) -> Result<(Pid, bool), ExecError> {
     let state = store.peek(id)?;
-    check_status(id, store.status(&state), req.ignore_paused)?;
+    let status = store.status(&state);
+    check_status(id, status, req.ignore_paused)?;
     let sub_cgroups = exec_cgroup::parse(&req.cgroups)?;
     let bundle = load_bundle(&state.bundle)?;
     let process = build_process(&bundle.spec, req)?;
@@ -157,19 +158,8 @@ pub fn exec(
             source,
         })?;
     let cgroup_dirs = exec_cgroup::target_dirs(layout.as_ref(), sub_cgroups.as_ref())?;
-    let init_pid = state.pid;
-    let v2_dir = layout
-        .as_ref()
-        .filter(|l| l.mode == Mode::V2 && sub_cgroups.is_none())
-        .and_then(|l| l.unified.as_ref())
-        .map(|u| u.dir.clone());
-    // runc's fallback (cgroup v2 only, and not when --cgroup chose the place).
-    let fallback = move || {
-        let dir = v2_dir.as_ref()?;
-        let file = std::fs::read_to_string(format!("/proc/{init_pid}/cgroup")).ok()?;
-        exec_cgroup::init_cgroup_dir(dir, &file)
-    };
-    let (join, join_pid) = namespaces_of(id, &bundle.spec, &state, store.status(&state))?;
+    let fallback = exec_cgroup::v2_fallback(layout.as_ref(), sub_cgroups.as_ref(), state.pid);
+    let (join, join_pid) = namespaces_of(id, &bundle.spec, &state, status)?;
     let seccomp = bundle
         .spec
         .linux()

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::cgroups::layout::Layout;
+use crate::cgroups::Mode;
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SubCgroupError {
@@ -111,6 +112,24 @@ pub fn target_dirs(
             })
             .collect()
         }
+    }
+}
+
+/// runc's cgroup v2 fallback for [`init_cgroup_dir`], asked only when joining failed: on a v2
+/// host, and not when `--cgroup` chose the place.
+pub fn v2_fallback(
+    layout: Option<&Layout>,
+    sub: Option<&SubCgroups>,
+    init_pid: i32,
+) -> impl Fn() -> Option<PathBuf> {
+    let dir = layout
+        .filter(|l| l.mode == Mode::V2 && sub.is_none())
+        .and_then(|l| l.unified.as_ref())
+        .map(|u| u.dir.clone());
+    move || {
+        let dir = dir.as_ref()?;
+        let file = std::fs::read_to_string(format!("/proc/{init_pid}/cgroup")).ok()?;
+        init_cgroup_dir(dir, &file)
     }
 }
 

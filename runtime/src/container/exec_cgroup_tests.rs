@@ -171,3 +171,13 @@ fn v2_fallback_is_the_inits_cgroup_below_the_containers() {
     assert_eq!(init_cgroup_dir(dir, "0::/other\n"), None);
     assert_eq!(init_cgroup_dir(dir, "4:memory:/pod/ct/foo\n"), None);
 }
+
+#[test]
+fn only_a_v2_exec_without_cgroup_flag_falls_back() {
+    // Our own pid: its /proc/<pid>/cgroup exists, so only the conditions decide.
+    let me = std::process::id() as i32;
+    assert_eq!(v2_fallback(Some(&hybrid()), None, me)(), None);
+    let sub = parse(&args(&["x"])).unwrap();
+    assert_eq!(v2_fallback(Some(&v2()), sub.as_ref(), me)(), None);
+    assert_eq!(v2_fallback(None, None, me)(), None);
+}
