@@ -1,8 +1,8 @@
 //! The top-level error: every verb's error, and the exit code each maps to.
 //!
 //! Errors go to stderr (and to `--log`) and exit with runc's codes: 1 for a failed command or
-//! a usage error, 3 for an unknown command, 255 for an `exec` that failed before its process
-//! ran (docs/architecture.md, "Errors and exit codes").
+//! a usage error, 3 for an unknown command, 255 with `exec failed: ...` for an `exec` that
+//! failed before its process ran (docs/architecture.md, "Errors and exit codes").
 
 use crate::container::create::CreateError;
 use crate::container::delete::DeleteError;
@@ -51,10 +51,10 @@ pub enum Error {
     #[error("No help topic for '{0}'")]
     UnknownCommand(String),
     /// `exec` failed before the process ran (no such container, a paused one, a bad
-    /// --pid-file...). runc exits 255 then, so callers can tell a setup failure from the
-    /// process's own exit status, which `exec` returns otherwise.
-    #[error(transparent)]
-    ExecSetup(Box<Error>),
+    /// --pid-file...). runc reports "exec failed: ..." and exits 255 then, so callers can tell
+    /// a setup failure from the process's own exit status, which `exec` returns otherwise.
+    #[error("exec failed: {0}")]
+    ExecFailed(Box<Error>),
     #[error("{what}: {source}")]
     Io {
         what: String,
@@ -66,18 +66,18 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::UnknownCommand(_) => 3,
-            Error::ExecSetup(_) => 255,
+            Error::ExecFailed(_) => 255,
             // As a shell reports a command killed by the signal.
             Error::Interrupted { signal, .. } => 128 + *signal as i32,
             _ => 1,
         }
     }
 
-    /// This error as `exec` reports it (exit 255); see [`Error::ExecSetup`].
+    /// This error as `exec` reports it (exit 255); see [`Error::ExecFailed`].
     pub fn in_exec(self) -> Error {
         match self {
-            e @ Error::ExecSetup(_) => e,
-            e => Error::ExecSetup(Box::new(e)),
+            e @ Error::ExecFailed(_) => e,
+            e => Error::ExecFailed(Box::new(e)),
         }
     }
 }
@@ -94,11 +94,7 @@ mod tests {
         assert_eq!(unknown.exit_code(), 3);
         let exec = Error::Usage("no such container".into()).in_exec();
         assert_eq!(exec.exit_code(), 255);
-        assert_eq!(
-            exec.to_string(),
-            "no such container",
-            "the message is unchanged"
-        );
+        assert_eq!(exec.to_string(), "exec failed: no such container");
         assert_eq!(exec.in_exec().exit_code(), 255);
         let stopped = Error::Interrupted {
             signal: nix::sys::signal::Signal::SIGTERM,

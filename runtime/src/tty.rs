@@ -120,6 +120,45 @@ pub fn setup_console(
     Ok(path)
 }
 
+/// pipefs's magic (linux/magic.h): an anonymous pipe, not a FIFO in some filesystem.
+const PIPEFS_MAGIC: nix::sys::statfs::FsType = nix::sys::statfs::FsType(0x5049_5045);
+
+/// Before the process switches to `uid`, make it the owner of the stdio that was made for it,
+/// as runc's fixStdioPermissions does, so a non-root process can reopen its own terminal or
+/// pipes (`/dev/tty`, `/dev/stdout`, `/proc/self/fd/1`): the pty slave (`terminal`), and
+/// anonymous pipes (runc gives a foreground process pipes of its own). Only the owner changes:
+/// the group stays as devpts made it (its `gid=` option; runc's default config says 5, tty).
+/// Unlike runc, files, FIFOs and the caller's own terminal handed down as stdio keep their
+/// owner: they belong to the caller, not to the container. Failures that only mean the owner
+/// cannot be mapped or the file is read-only leave the fd as it is, as in runc.
+pub fn give_stdio_to(uid: u32, terminal: bool) -> Result<(), TtyError> {
+    let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    for fd in [stdin.as_fd(), stdout.as_fd(), stderr.as_fd()] {
+        let Ok(st) = nix::sys::stat::fstat(fd) else {
+            continue; // closed
+        };
+        if st.st_uid == uid {
+            continue;
+        }
+        let made_for_it = if terminal {
+            nix::unistd::isatty(fd).unwrap_or(false)
+        } else {
+            nix::sys::statfs::fstatfs(fd).is_ok_and(|f| f.filesystem_type() == PIPEFS_MAGIC)
+        };
+        if !made_for_it {
+            continue;
+        }
+        match nix::unistd::fchown(fd, Some(nix::unistd::Uid::from_raw(uid)), None) {
+            Ok(()) => {}
+            Err(
+                nix::errno::Errno::EINVAL | nix::errno::Errno::EPERM | nix::errno::Errno::EROFS,
+            ) => {}
+            Err(e) => return Err(pty("chown stdio to the process user")(e)),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -359,3 +359,110 @@ fn personality_linux32_changes_uname() {
     let out = sh_ok(&rt, "pers", "uname -m", json!({}));
     assert_eq!(out, "x86_64\n");
 }
+
+/// A paused container refuses exec (exit 255, runc's words); `--ignore-paused` lets it in,
+/// frozen with the rest until `resume` (runc's cgroups.bats "exec --ignore-paused").
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn exec_in_a_paused_container_needs_ignore_paused() {
+    support::require_root();
+    let rt = Rt::new();
+    let id = support::unique_id("paused");
+    let b = support::Bundle::with_args(&["sleep", "60"], support::cg(&id));
+    rt.create_start(&b, &id);
+    rt.ok(&["pause", &id]);
+    let refused = rt.run(&["exec", &id, "echo", "ok"]);
+    assert_eq!(refused.code, Some(255), "{refused:#?}");
+    assert!(
+        refused.err.contains("cannot exec in a paused container"),
+        "{}",
+        refused.err
+    );
+    let mut resume = rt.cmd();
+    resume.args(["resume", &id]);
+    let resumer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        support::run_watched(&mut resume, support::WATCHDOG)
+    });
+    let started = std::time::Instant::now();
+    let done = rt.run(&["exec", "--ignore-paused", &id, "echo", "ok"]);
+    let resumed = resumer.join().expect("resume thread");
+    assert_eq!(resumed.code, Some(0), "{resumed:#?}");
+    assert_eq!(
+        (done.code, done.out.as_str()),
+        (Some(0), "ok\n"),
+        "{done:#?}"
+    );
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "the exec'd process ran before resume"
+    );
+    rt.ok(&["delete", "--force", &id]);
+}
+
+/// Wait for `cmd` (stdio as the caller set it up), bounded by the watchdog.
+fn finish(mut cmd: std::process::Command) -> std::process::Output {
+    let child = cmd.spawn().expect("spawn");
+    let pid = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(out) = rx.recv_timeout(support::WATCHDOG) else {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        panic!("{cmd:?} did not finish within {:?}", support::WATCHDOG);
+    };
+    out.expect("wait")
+}
+
+/// Run `cmd` with stdout and stderr on pipes (what runc hands a foreground process, and what
+/// shims and `$(...)` hand a runtime): (exit code, stdout, stderr).
+fn with_pipes(mut cmd: std::process::Command) -> (Option<i32>, String, String) {
+    use std::process::Stdio;
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let out = finish(cmd);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Stdio pipes become the process user's before it switches to that user (runc's
+/// fixStdioPermissions), so a non-root process can reopen them (`echo > /dev/stderr`); a file
+/// handed down as stdout keeps its owner, since it is the caller's, not the container's.
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn stdio_pipes_are_given_to_the_process_user_files_are_not() {
+    use std::os::unix::fs::MetadataExt;
+    support::require_root();
+    let rt = Rt::new();
+    let id = support::unique_id("stdio");
+    let b = support::Bundle::with_args(&["sleep", "60"], support::cg(&id));
+    rt.create_start(&b, &id);
+    let script = "echo out > /dev/stdout && echo err > /dev/stderr";
+    let mut exec = rt.cmd();
+    exec.args(["exec", "-u", "1000:1000", &id, "sh", "-c", script]);
+    assert_eq!(
+        with_pipes(exec),
+        (Some(0), "out\n".to_string(), "err\n".to_string())
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out");
+    let mut exec = rt.cmd();
+    exec.args(["exec", "-u", "1000:1000", &id, "sh", "-c", "echo kept"]);
+    exec.stdout(std::fs::File::create(&file).unwrap());
+    exec.stderr(std::process::Stdio::piped());
+    let done = finish(exec);
+    assert_eq!(done.status.code(), Some(0), "{done:?}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "kept\n");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().uid(),
+        0,
+        "the caller's file was chowned"
+    );
+    rt.ok(&["delete", "--force", &id]);
+}

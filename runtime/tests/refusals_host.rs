@@ -129,7 +129,8 @@ fn exec_ids_that_read_as_unchanged_are_refused() {
         argv.extend_from_slice(args);
         argv.extend([id.as_str(), "id"]);
         let done = rt.run(&argv);
-        assert_eq!(done.code, Some(1), "{args:?}: {done:#?}");
+        // runc's exit code for an exec that fails before its process runs.
+        assert_eq!(done.code, Some(255), "{args:?}: {done:#?}");
         assert!(
             done.err.contains(needle) && done.err.contains(RANGE),
             "{args:?}: {}",
@@ -146,7 +147,7 @@ fn exec_ids_that_read_as_unchanged_are_refused() {
         "args": ["id"], "cwd": "/", "env": ["PATH=/bin"]});
     std::fs::write(&file, process.to_string()).unwrap();
     let done = rt.run(&["exec", "-p", file.to_str().unwrap(), &id]);
-    assert_eq!(done.code, Some(1), "{done:#?}");
+    assert_eq!(done.code, Some(255), "{done:#?}");
     assert!(
         done.err.contains("process.user.uid 4294967295") && done.err.contains(RANGE),
         "{}",
@@ -175,7 +176,7 @@ fn env_entries_without_equals_are_refused() {
 
     let (id, b) = running(&rt, "exec-env");
     let done = rt.run(&["exec", "--env", "FOO", &id, "env"]);
-    assert_eq!(done.code, Some(1), "{done:#?}");
+    assert_eq!(done.code, Some(255), "{done:#?}");
     assert!(
         done.err
             .contains(r#"--env: invalid environment variable: "FOO""#),
@@ -187,7 +188,7 @@ fn env_entries_without_equals_are_refused() {
         "env": ["PATH=/bin", "BAR"]});
     std::fs::write(&file, process.to_string()).unwrap();
     let done = rt.run(&["exec", "-p", file.to_str().unwrap(), &id]);
-    assert_eq!(done.code, Some(1), "{done:#?}");
+    assert_eq!(done.code, Some(255), "{done:#?}");
     assert!(
         done.err.contains(r#"invalid environment variable: "BAR""#),
         "{}",

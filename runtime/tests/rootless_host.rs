@@ -175,7 +175,7 @@ fn exec_before_start_is_refused_with_the_reason_and_works_after() {
     let b = user_bundle(&user, &["sleep", "300"], json!({}));
     user.ok(&["create", "-b", b.path().to_str().unwrap(), &id]);
     let early = user.run(&["exec", &id, "cat", "/proc/1/environ"]);
-    assert_eq!(early.code, Some(1), "{early:#?}");
+    assert_eq!(early.code, Some(255), "{early:#?}");
     assert!(
         early.err.contains("before it is started") && early.err.contains("start it first"),
         "{}",

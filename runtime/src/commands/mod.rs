@@ -1,6 +1,7 @@
 //! Thin glue: one function per subcommand, from parsed flags to a container verb and output.
 
 mod duration;
+mod exec;
 mod fds;
 mod info;
 mod lifecycle;
@@ -41,9 +42,9 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Run(a) => lifecycle::run(&store(g)?, g, &a),
         Command::Kill(a) => lifecycle::kill(&store(g)?, &a).map(|()| 0),
         Command::Delete(a) => lifecycle::delete(&store(g)?, &a).map(|()| 0),
-        // runc: exec exits with the process's status, or 255 when it never ran.
+        // runc: exec exits with the process's status, or 255 with "exec failed: ...".
         Command::Exec(a) => store(g)
-            .and_then(|s| lifecycle::exec(&s, &a))
+            .and_then(|s| exec::exec(&s, &a))
             .map_err(Error::in_exec),
         Command::Pause(a) => lifecycle::pause(&store(g)?, &a.id, true).map(|()| 0),
         Command::Resume(a) => lifecycle::pause(&store(g)?, &a.id, false).map(|()| 0),

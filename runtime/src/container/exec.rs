@@ -1,23 +1,26 @@
-//! `exec`: run another process in a created or running container.
+//! `exec`: run another process in a created or running container (runc's rules: a paused one
+//! only with `--ignore-paused`). The process it runs: exec_process.rs; `--cgroup`:
+//! exec_cgroup.rs.
 
 use std::fs::File;
 use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use nix::sys::signal::SigSet;
 use nix::unistd::Pid;
-use oci_spec::runtime::{Capability, LinuxCapabilities, LinuxNamespaceType, Process, Spec};
+use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
 use super::config::{load_bundle, ConfigError};
+use super::exec_cgroup::{self, SubCgroupError};
+use super::exec_process::build_process;
 use super::state::ContainerState;
 use super::status::Status;
 use super::store::{StateStore, StoreError};
-use crate::cgroups::{manager_from_path, CgroupError};
+use crate::cgroups::layout::Layout;
+use crate::cgroups::CgroupError;
 use crate::namespaces::{kind_name, JoinNs};
-use crate::process::exec::{spawn, ExecConfig};
-use crate::process::LaunchError;
-use crate::security::identity::{check_id, IdentityError};
-use crate::security::{validate_process, SecurityError};
+use crate::process::exec::{spawn, ExecConfig, SpawnError};
+use crate::security::{check_supported, validate_process, SecurityError, Unsupported};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
@@ -25,7 +28,10 @@ pub enum ExecError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Config(#[from] ConfigError),
-    #[error("cannot exec in container {id:?}: it is {status}")]
+    /// runc's words, which scripts match.
+    #[error("cannot exec in a paused container (use --ignore-paused to override)")]
+    Paused,
+    #[error("container {id:?}: cannot exec in a {status} container")]
     NotRunning { id: String, status: Status },
     #[error("--process {path}: {msg}")]
     ProcessFile { path: PathBuf, msg: String },
@@ -45,10 +51,14 @@ pub enum ExecError {
     },
     #[error("cgroup of container {id:?}: {source}")]
     Cgroup { id: String, source: CgroupError },
+    #[error(transparent)]
+    SubCgroup(#[from] SubCgroupError),
     #[error("exec in container {id:?}: {source}")]
-    Spawn { id: String, source: LaunchError },
+    Spawn { id: String, source: SpawnError },
     #[error("exec in container {id:?}: {source}")]
     Security { id: String, source: SecurityError },
+    #[error("exec in container {id:?}: {source}")]
+    Unsupported { id: String, source: Unsupported },
 }
 
 /// What the command line asks for, besides the container id.
@@ -65,12 +75,61 @@ pub struct ExecRequest {
     pub no_new_privs: bool,
     /// `--apparmor PROFILE`: instead of the container's process.apparmorProfile.
     pub apparmor: Option<String>,
+    /// `--process-label LABEL`: instead of the container's process.selinuxLabel.
+    pub process_label: Option<String>,
+    pub ignore_paused: bool,
+    /// `--cgroup` flags, as given.
+    pub cgroups: Vec<String>,
+}
+
+/// Where the pty master of a `--tty` process goes.
+pub enum Console {
+    /// Nowhere: no terminal may be asked for.
+    None,
+    /// To us (foreground `exec`), over our end of this socket pair.
+    Proxy(OwnedFd),
+    /// To the caller's `--console-socket`.
+    Socket(PathBuf),
 }
 
 pub struct ExecOptions {
-    pub console: Option<OwnedFd>,
+    pub console: Console,
+    pub detach: bool,
     pub preserve_fds: u32,
     pub sigmask: SigSet,
+}
+
+/// runc refuses a stopped container, and a paused one unless asked: the process would join
+/// the frozen cgroup and stay frozen until `resume`.
+fn check_status(id: &str, status: Status, ignore_paused: bool) -> Result<(), ExecError> {
+    match status {
+        Status::Created | Status::Running => Ok(()),
+        Status::Paused if ignore_paused => Ok(()),
+        Status::Paused => Err(ExecError::Paused),
+        status => Err(ExecError::NotRunning {
+            id: id.to_string(),
+            status,
+        }),
+    }
+}
+
+/// The same checks as create, before anything is spawned: a --process file with a repeated
+/// rlimit, a profile on a host without AppArmor, or a field ferrun does not implement
+/// (selinuxLabel, ioPriority, ...) fails here with its field.
+fn check_process(id: &str, process: &Process, spec: &Spec) -> Result<(), ExecError> {
+    let seccomp = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
+    validate_process(process, seccomp).map_err(|source| ExecError::Security {
+        id: id.to_string(),
+        source,
+    })?;
+    let mut only_process = Spec::default();
+    only_process.set_linux(None);
+    only_process.set_mounts(None);
+    only_process.set_process(Some(process.clone()));
+    check_supported(&only_process).map_err(|source| ExecError::Unsupported {
+        id: id.to_string(),
+        source,
+    })
 }
 
 /// Start the process; returns its host pid and whether it has a terminal.
@@ -82,61 +141,39 @@ pub fn exec(
 ) -> Result<(Pid, bool), ExecError> {
     let state = store.peek(id)?;
     let status = store.status(&state);
-    if !matches!(status, Status::Created | Status::Running) {
-        return Err(ExecError::NotRunning {
-            id: id.to_string(),
-            status,
-        });
-    }
+    check_status(id, status, req.ignore_paused)?;
+    let sub_cgroups = exec_cgroup::parse(&req.cgroups)?;
     let bundle = load_bundle(&state.bundle)?;
     let process = build_process(&bundle.spec, req)?;
+    check_process(id, &process, &bundle.spec)?;
+    let terminal = process.terminal().unwrap_or(false);
+    let console = console_for(terminal, opts.detach, opts.console)?;
+    let layout = state
+        .cgroup_path
+        .as_deref()
+        .map(Layout::decode)
+        .transpose()
+        .map_err(|source| ExecError::Cgroup {
+            id: id.to_string(),
+            source,
+        })?;
+    let cgroup_dirs = exec_cgroup::target_dirs(layout.as_ref(), sub_cgroups.as_ref())?;
+    let fallback = exec_cgroup::v2_fallback(layout.as_ref(), sub_cgroups.as_ref(), state.pid);
+    let (join, join_pid) = namespaces_of(id, &bundle.spec, &state, status)?;
     let seccomp = bundle
         .spec
         .linux()
         .as_ref()
         .and_then(|l| l.seccomp().clone());
-    // The same checks as create, before anything is spawned: a --process file with a
-    // repeated rlimit, or a profile on a host without AppArmor, fails here with its field.
-    validate_process(&process, seccomp.as_ref()).map_err(|source| ExecError::Security {
-        id: id.to_string(),
-        source,
-    })?;
-    let terminal = process.terminal().unwrap_or(false);
-    if terminal && opts.console.is_none() {
-        return Err(ExecError::Usage(
-            "--tty needs a console (--console-socket when detached)".into(),
-        ));
-    }
-    let (join, join_pid) = container_namespaces(id, &bundle.spec, &state).map_err(|e| match e {
-        // Opening /proc/<pid>/ns needs ptrace access, which a non-dumpable init grants
-        // only with CAP_SYS_PTRACE (crun behaves the same).
-        ExecError::Namespace { id, path, source }
-            if status == Status::Created
-                && source.kind() == std::io::ErrorKind::PermissionDenied
-                && !nix::unistd::geteuid().is_root() =>
-        {
-            ExecError::CreatedInitProtected { id, path, source }
-        }
-        other => other,
-    })?;
-    let cg_err = |source| ExecError::Cgroup {
-        id: id.to_string(),
-        source,
-    };
-    let cgroup = state
-        .cgroup_path
-        .as_deref()
-        .map(manager_from_path)
-        .transpose()
-        .map_err(cg_err)?;
     let pid = spawn(ExecConfig {
         process: &process,
         seccomp: seccomp.as_ref(),
         join,
         join_pid,
         user_in_parent: !nix::unistd::geteuid().is_root(),
-        cgroup: cgroup.as_deref(),
-        console: if terminal { opts.console } else { None },
+        cgroup_dirs,
+        cgroup_fallback: Some(&fallback),
+        console,
         preserve_fds: opts.preserve_fds,
         sigmask: opts.sigmask,
     })
@@ -147,107 +184,48 @@ pub fn exec(
     Ok((pid, terminal))
 }
 
-/// The container's process with the command line's changes, or a --process file.
-pub fn build_process(spec: &Spec, req: &ExecRequest) -> Result<Process, ExecError> {
-    if let Some(path) = &req.process_file {
-        let p = read_process_file(path)?;
-        // Its user ids are checked with the rest of the process (validate_process).
-        super::checks::check_env("process.env", p.env().iter().flatten()).map_err(|msg| {
-            ExecError::ProcessFile {
-                path: path.clone(),
-                msg,
-            }
-        })?;
-        return Ok(p);
+/// The console end the process gets, refusing what runc refuses: a terminal for a detached
+/// process needs `--console-socket`, and `--console-socket` needs both a terminal and
+/// `--detach` (in the foreground the pty comes to us).
+fn console_for(
+    terminal: bool,
+    detach: bool,
+    console: Console,
+) -> Result<Option<OwnedFd>, ExecError> {
+    match console {
+        Console::Socket(path) if terminal && detach => crate::tty::connect_console_socket(&path)
+            .map(Some)
+            .map_err(|e| ExecError::Usage(format!("--console-socket {}: {e}", path.display()))),
+        Console::Socket(_) => Err(ExecError::Usage(
+            "cannot use console socket without both --tty and --detach".into(),
+        )),
+        Console::Proxy(fd) if terminal => Ok(Some(fd)),
+        _ if terminal => Err(ExecError::Usage(
+            "cannot allocate tty when detached without --console-socket".into(),
+        )),
+        _ => Ok(None),
     }
-    if req.args.is_empty() {
-        return Err(ExecError::Usage(
-            "exec needs a command (or --process FILE)".into(),
-        ));
-    }
-    let mut p = spec.process().clone().unwrap_or_default();
-    p.set_args(Some(req.args.clone()));
-    p.set_terminal(Some(req.tty));
-    super::checks::check_env("--env", &req.env).map_err(ExecError::Usage)?;
-    let mut env = p.env().clone().unwrap_or_default();
-    for kv in &req.env {
-        let key = kv.split('=').next().unwrap_or_default();
-        env.retain(|e| e.split('=').next() != Some(key));
-        env.push(kv.clone());
-    }
-    p.set_env(Some(env));
-    if let Some(cwd) = &req.cwd {
-        p.set_cwd(cwd.clone());
-    }
-    let mut user = p.user().clone();
-    if let Some(u) = &req.user {
-        let (uid, gid) = parse_user(u)?;
-        user.set_uid(uid);
-        user.set_gid(gid.unwrap_or(user.gid()));
-    }
-    for gid in &req.additional_gids {
-        check_id("--additional-gids", *gid).map_err(|e| ExecError::Usage(e.to_string()))?;
-    }
-    if !req.additional_gids.is_empty() {
-        user.set_additional_gids(Some(req.additional_gids.clone()));
-    }
-    p.set_user(user);
-    if !req.caps.is_empty() {
-        p.set_capabilities(Some(add_caps(
-            p.capabilities().clone().unwrap_or_default(),
-            &req.caps,
-        )?));
-    }
-    if req.no_new_privs {
-        p.set_no_new_privileges(Some(true));
-    }
-    if let Some(profile) = &req.apparmor {
-        p.set_apparmor_profile(Some(profile.clone()));
-    }
-    Ok(p)
 }
 
-fn read_process_file(path: &Path) -> Result<Process, ExecError> {
-    let err = |msg: String| ExecError::ProcessFile {
-        path: path.to_path_buf(),
-        msg,
-    };
-    let text = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    serde_json::from_slice(&text).map_err(|e| err(e.to_string()))
-}
-
-/// `--user UID[:GID]`.
-fn parse_user(s: &str) -> Result<(u32, Option<u32>), ExecError> {
-    let bad = || ExecError::Usage(format!("--user {s:?}: expected UID[:GID] (numbers)"));
-    let mut it = s.splitn(2, ':');
-    let uid = it.next().unwrap_or_default().parse().map_err(|_| bad())?;
-    let gid = it
-        .next()
-        .map(|g| g.parse().map_err(|_| bad()))
-        .transpose()?;
-    let range = |e: IdentityError| ExecError::Usage(e.to_string());
-    check_id("--user uid", uid).map_err(range)?;
-    gid.map(|g| check_id("--user gid", g))
-        .transpose()
-        .map_err(range)?;
-    Ok((uid, gid))
-}
-
-/// runc's `--cap`: added to the bounding, effective and permitted sets.
-fn add_caps(mut caps: LinuxCapabilities, names: &[String]) -> Result<LinuxCapabilities, ExecError> {
-    for name in names {
-        let cap: Capability = serde_json::from_value(serde_json::Value::String(name.clone()))
-            .map_err(|_| ExecError::Usage(format!("--cap {name:?}: unknown capability")))?;
-        let with = |set: &Option<std::collections::HashSet<Capability>>| {
-            let mut s = set.clone().unwrap_or_default();
-            s.insert(cap);
-            Some(s)
-        };
-        caps.set_bounding(with(caps.bounding()));
-        caps.set_effective(with(caps.effective()));
-        caps.set_permitted(with(caps.permitted()));
-    }
-    Ok(caps)
+/// [`container_namespaces`], explaining the one refusal an unprivileged caller meets.
+fn namespaces_of(
+    id: &str,
+    spec: &Spec,
+    state: &ContainerState,
+    status: Status,
+) -> Result<(Vec<JoinNs>, Option<OwnedFd>), ExecError> {
+    container_namespaces(id, spec, state).map_err(|e| match e {
+        // Opening /proc/<pid>/ns needs ptrace access, which a non-dumpable init grants
+        // only with CAP_SYS_PTRACE (crun behaves the same).
+        ExecError::Namespace { id, path, source }
+            if status == Status::Created
+                && source.kind() == std::io::ErrorKind::PermissionDenied
+                && !nix::unistd::geteuid().is_root() =>
+        {
+            ExecError::CreatedInitProtected { id, path, source }
+        }
+        other => other,
+    })
 }
 
 /// Every namespace the container has (new or joined), through its init's /proc/<pid>/ns.
@@ -297,84 +275,57 @@ fn container_namespaces(
 mod tests {
     use super::*;
 
-    fn spec() -> Spec {
-        serde_json::from_value(serde_json::json!({"ociVersion":"1.2.0","process":{
-            "user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/","env":["PATH=/bin","A=1"]}}))
-        .unwrap()
-    }
-
     #[test]
-    fn command_line_overrides_the_container_process() {
-        let req = ExecRequest {
-            args: vec!["id".into()],
-            env: vec!["A=2".into(), "B=3".into()],
-            user: Some("1000:100".into()),
-            cwd: Some("/tmp".into()),
-            caps: vec!["CAP_NET_ADMIN".into()],
-            apparmor: Some("vmt-exec".into()),
-            ..Default::default()
-        };
-        let p = build_process(&spec(), &req).unwrap();
-        assert_eq!(p.apparmor_profile().as_deref(), Some("vmt-exec"));
-        assert_eq!(p.args().as_deref().unwrap(), ["id"]);
-        assert_eq!(p.env().as_deref().unwrap(), ["PATH=/bin", "A=2", "B=3"]);
-        assert_eq!((p.user().uid(), p.user().gid()), (1000, 100));
-        assert_eq!(p.cwd(), Path::new("/tmp"));
-        assert!(p
-            .capabilities()
-            .as_ref()
-            .unwrap()
-            .bounding()
-            .as_ref()
-            .unwrap()
-            .contains(&Capability::NetAdmin));
-    }
-
-    #[test]
-    fn ids_that_read_as_unchanged_are_refused() {
-        let mut req = ExecRequest {
-            args: vec!["id".into()],
-            user: Some("4294967295:4294967295".into()),
-            ..Default::default()
-        };
+    fn paused_needs_ignore_paused_and_stopped_is_refused_in_runcs_words() {
+        assert!(check_status("c", Status::Running, false).is_ok());
+        assert!(check_status("c", Status::Created, false).is_ok());
+        assert!(check_status("c", Status::Paused, true).is_ok());
         assert_eq!(
-            build_process(&spec(), &req).unwrap_err().to_string(),
-            "--user uid 4294967295: uids and gids must be in range 0-2147483647"
+            check_status("c", Status::Paused, false)
+                .unwrap_err()
+                .to_string(),
+            "cannot exec in a paused container (use --ignore-paused to override)"
         );
-        req.user = Some("0:2147483648".into());
-        assert!(build_process(&spec(), &req)
-            .unwrap_err()
-            .to_string()
-            .starts_with("--user gid 2147483648"));
-        req.user = None;
-        req.additional_gids = vec![4294967295];
-        assert!(build_process(&spec(), &req)
-            .unwrap_err()
-            .to_string()
-            .starts_with("--additional-gids 4294967295"));
+        assert_eq!(
+            check_status("c", Status::Stopped, true)
+                .unwrap_err()
+                .to_string(),
+            r#"container "c": cannot exec in a stopped container"#
+        );
     }
 
     #[test]
-    fn bad_user_and_cap_and_missing_command_are_errors() {
-        let mut req = ExecRequest::default();
-        assert!(matches!(
-            build_process(&spec(), &req),
-            Err(ExecError::Usage(_))
-        ));
-        req.args = vec!["id".into()];
-        req.user = Some("bob".into());
-        assert!(build_process(&spec(), &req).is_err());
-        req.user = None;
-        req.env = vec!["A=1".into(), "NOEQUALS".into()];
-        assert_eq!(
-            build_process(&spec(), &req).unwrap_err().to_string(),
-            r#"--env: invalid environment variable: "NOEQUALS""#
-        );
-        req.env.clear();
-        req.caps = vec!["CAP_NOPE".into()];
-        assert!(build_process(&spec(), &req)
-            .unwrap_err()
-            .to_string()
-            .contains("CAP_NOPE"));
+    fn process_fields_ferrun_lacks_are_refused_for_exec_too() {
+        let spec: Spec =
+            serde_json::from_value(serde_json::json!({"ociVersion": "1.2.0"})).unwrap();
+        let p: Process = serde_json::from_value(serde_json::json!({
+            "user": {"uid": 0, "gid": 0}, "args": ["id"], "cwd": "/", "selinuxLabel": "x"}))
+        .unwrap();
+        let e = check_process("c", &p, &spec).unwrap_err().to_string();
+        assert!(e.contains("process.selinuxLabel"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod console_tests {
+    use super::*;
+
+    #[test]
+    fn console_socket_needs_tty_and_detach_and_a_detached_tty_needs_it() {
+        let sock = || Console::Socket(PathBuf::from("/nonexistent/console.sock"));
+        let msg = |r: Result<Option<OwnedFd>, ExecError>| r.unwrap_err().to_string();
+        assert!(msg(console_for(true, false, sock())).starts_with("cannot use console socket"));
+        assert!(msg(console_for(false, true, sock())).starts_with("cannot use console socket"));
+        assert!(msg(console_for(true, true, sock())).starts_with("--console-socket"));
+        assert!(msg(console_for(true, true, Console::None)).starts_with("cannot allocate tty"));
+        assert!(console_for(false, true, Console::None).unwrap().is_none());
+        let (a, _b) = crate::process::ttyproxy::console_pair().unwrap();
+        assert!(console_for(false, false, Console::Proxy(a))
+            .unwrap()
+            .is_none());
+        let (a, _b) = crate::process::ttyproxy::console_pair().unwrap();
+        assert!(console_for(true, false, Console::Proxy(a))
+            .unwrap()
+            .is_some());
     }
 }

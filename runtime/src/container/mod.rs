@@ -10,6 +10,8 @@ pub mod config;
 pub mod create;
 pub mod delete;
 pub mod exec;
+pub mod exec_cgroup;
+pub mod exec_process;
 pub mod id;
 pub mod kill;
 pub mod pause;

@@ -2,6 +2,7 @@
 //! and learn whether its execve happened (EOF on the close-on-exec channel) or failed.
 
 use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::waitpid;
@@ -12,7 +13,6 @@ use super::channel;
 use super::init::join::{self, ExecContext};
 use super::launch::LaunchError;
 use super::messages::{ChildMsg, ParentMsg};
-use crate::cgroups::CgroupManager;
 use crate::namespaces::JoinNs;
 use crate::sys::clone::{clone_fork, Forked};
 
@@ -25,10 +25,45 @@ pub struct ExecConfig<'a> {
     /// Unprivileged caller: join the user namespace here, before the pid namespace (see
     /// [`join_user_in_parent`]).
     pub user_in_parent: bool,
-    pub cgroup: Option<&'a dyn CgroupManager>,
+    /// Where the process goes, before it runs anything of its own: the container's cgroup
+    /// directory in every hierarchy, or the sub-cgroups `--cgroup` chose.
+    pub cgroup_dirs: Vec<PathBuf>,
+    /// Asked when joining `cgroup_dirs` failed: another directory to try instead (runc's
+    /// cgroup v2 fallback to the init's cgroup).
+    pub cgroup_fallback: Option<&'a dyn Fn() -> Option<PathBuf>>,
     pub console: Option<OwnedFd>,
     pub preserve_fds: u32,
     pub sigmask: SigSet,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
+    /// runc's words (" adding pid N to cgroups", Go's errno text), which scripts match.
+    #[error("error adding pid {pid} to cgroups: write {}: {}", path.display(), go_io(source))]
+    AddPid {
+        pid: i32,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// An errno as Go prints it (runc's messages are Go's): strerror with a lowercase first letter.
+pub(crate) fn go_errno(e: nix::errno::Errno) -> String {
+    let desc = e.desc();
+    let mut chars = desc.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => desc.to_string(),
+    }
+}
+
+/// [`go_errno`] of an I/O error (its own text when it carries no errno).
+fn go_io(e: &std::io::Error) -> String {
+    e.raw_os_error()
+        .map(|n| go_errno(nix::errno::Errno::from_raw(n)))
+        .unwrap_or_else(|| e.to_string())
 }
 
 /// setns(CLONE_NEWPID) needs CAP_SYS_ADMIN in the user namespace owning the pid namespace;
@@ -49,7 +84,7 @@ fn join_user_in_parent(join: &mut Vec<JoinNs>) -> Result<(), LaunchError> {
 }
 
 /// Start the process; returns its host pid once it has exec'd.
-pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, LaunchError> {
+pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, SpawnError> {
     let (parent_end, child_end) = channel::pair().map_err(LaunchError::Channel)?;
     if cfg.user_in_parent && cfg.join_pid.is_some() {
         join_user_in_parent(&mut cfg.join)?;
@@ -78,9 +113,7 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, LaunchError> {
     drop(child_end);
     drop(console);
     let result = (|| {
-        if let Some(cg) = cfg.cgroup {
-            cg.add_task(pid.as_raw())?;
-        }
+        join_cgroups(&cfg.cgroup_dirs, cfg.cgroup_fallback, pid)?;
         parent_end
             .send(&ParentMsg::Go {
                 state_json: String::new(),
@@ -91,8 +124,8 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, LaunchError> {
             .map_err(LaunchError::ChannelIo)?
         {
             None => Ok(()),
-            Some(ChildMsg::Failed(f)) => Err(LaunchError::Init(f)),
-            Some(other) => Err(LaunchError::Protocol(other)),
+            Some(ChildMsg::Failed(f)) => Err(LaunchError::Init(f).into()),
+            Some(other) => Err(LaunchError::Protocol(other).into()),
         }
     })();
     match result {
@@ -102,5 +135,85 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, LaunchError> {
             let _ = waitpid(pid, None);
             Err(e)
         }
+    }
+}
+
+fn join_cgroups(
+    dirs: &[PathBuf],
+    fallback: Option<&dyn Fn() -> Option<PathBuf>>,
+    pid: Pid,
+) -> Result<(), SpawnError> {
+    let Err(first) = dirs.iter().try_for_each(|dir| add_pid(dir, pid)) else {
+        return Ok(());
+    };
+    match fallback.and_then(|f| f()) {
+        Some(dir) => {
+            crate::logging::debug(&format!(
+                "{first}; joining the init's cgroup {}",
+                dir.display()
+            ));
+            add_pid(&dir, pid)
+        }
+        None => Err(first),
+    }
+}
+
+/// Write `pid` into `dir`'s cgroup.procs (no O_CREAT: a missing sub-cgroup is an error, not
+/// a new regular file).
+fn add_pid(dir: &std::path::Path, pid: Pid) -> Result<(), SpawnError> {
+    use std::io::Write;
+    let path = dir.join("cgroup.procs");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(pid.as_raw().to_string().as_bytes()))
+        .map_err(|source| SpawnError::AddPid {
+            pid: pid.as_raw(),
+            path,
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fallback_is_tried_only_when_joining_failed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (own, init) = (tmp.path().join("own"), tmp.path().join("init"));
+        std::fs::create_dir(&init).unwrap();
+        std::fs::write(init.join("cgroup.procs"), "").unwrap();
+        let to_init = || Some(init.clone());
+        let pid = Pid::from_raw(42);
+        // own/cgroup.procs is missing: the write fails, the fallback takes the pid.
+        join_cgroups(std::slice::from_ref(&own), Some(&to_init), pid).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(init.join("cgroup.procs")).unwrap(),
+            "42"
+        );
+        let e = join_cgroups(std::slice::from_ref(&own), None, pid).unwrap_err();
+        assert!(e.to_string().contains("own/cgroup.procs"), "{e}");
+        // A fallback with nothing to offer keeps the first error.
+        let nothing = || None;
+        assert!(join_cgroups(std::slice::from_ref(&own), Some(&nothing), pid).is_err());
+    }
+
+    #[test]
+    fn errors_read_as_runcs() {
+        assert_eq!(
+            go_errno(nix::errno::Errno::ENOENT),
+            "no such file or directory"
+        );
+        let e = SpawnError::AddPid {
+            pid: 42,
+            path: PathBuf::from("/sys/fs/cgroup/ct/nonexistent/cgroup.procs"),
+            source: std::io::Error::from_raw_os_error(libc::ENOENT),
+        };
+        assert_eq!(
+            e.to_string(),
+            "error adding pid 42 to cgroups: write /sys/fs/cgroup/ct/nonexistent/cgroup.procs: \
+             no such file or directory"
+        );
     }
 }

@@ -57,6 +57,8 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
         crate::tty::setup_console(sock, ctx.process.console_size()).phase(Phase::Console)?;
     }
     super::setup::change_dir(ctx.process.cwd())?;
+    crate::tty::give_stdio_to(ctx.process.user().uid(), ctx.console.is_some())
+        .phase(Phase::Console)?;
     let late_seccomp =
         crate::security::apply_process(ctx.process, ctx.seccomp).phase(Phase::Security)?;
     super::hide_again_after_user_switch()?;
@@ -72,5 +74,5 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
         filter.load().phase(Phase::Exec)?;
     }
     let e = nix::unistd::execve(&path, &argv, &envp).unwrap_err();
-    Err(failure(Phase::Exec, e as i32, format!("exec {path:?}")))
+    Err(super::exec::execve_failure(&path, e))
 }

@@ -72,6 +72,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
         .as_ref()
         .ok_or_else(|| failure(Phase::Exec, 0, "config.json has no process"))?;
     change_dir(process.cwd())?;
+    crate::tty::give_stdio_to(process.user().uid(), ctx.console.is_some()).phase(Phase::Console)?;
     // Before the seccomp filter, which may deny personality(2) to the container (runc's
     // personality.bats); without noNewPrivileges the filter is loaded by apply_process.
     set_personality(ctx)?;
