@@ -277,6 +277,8 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
         no_pivot: case.no_pivot,
         cgroup_ns: case.cgroup_ns,
         in_user_ns: case.user_ns,
+        shares_mount_ns: false,
+        bind_sources: &[],
     };
     let sys = real();
     let fds_before = open_fds();

@@ -9,7 +9,9 @@
 //! readonlyPaths, rootfsPropagation, hostname, domainname, sysctl, process args/env/cwd/
 //! user (uid, gid, umask, additionalGids)/rlimits/noNewPrivileges/oomScoreAdj/apparmorProfile/
 //! capabilities/terminal/consoleSize, seccomp (all but notify), hooks, cgroupsPath and
-//! resources, annotations.
+//! resources, annotations. `linux.memoryPolicy` is let through with a warning
+//! (`container::config::load_bundle`): a placement hint the process may change itself,
+//! which runc 1.1.5 ignores too.
 
 use oci_spec::runtime::{Linux, LinuxSeccompAction, Process, Spec};
 
@@ -149,12 +151,6 @@ fn check_linux(l: &Linux, found: &mut Found) {
         found.add(
             "linux.netDevices",
             "moving network devices is not supported by ferrun yet",
-        );
-    }
-    if l.memory_policy().is_some() {
-        found.add(
-            "linux.memoryPolicy",
-            "NUMA memory policy is not supported by ferrun yet",
         );
     }
     if let Some(seccomp) = l.seccomp() {

@@ -41,6 +41,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
     enter_namespaces(ctx)?;
     set_uts(ctx)?;
     let sys = rootfs::real();
+    let bind_sources = ctx.bind_sources.handles();
     let rctx = RootfsContext {
         spec: ctx.spec,
         rootfs: ctx.rootfs,
@@ -48,6 +49,8 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
         no_pivot: ctx.no_pivot,
         cgroup_ns: ctx.plan.new_cgroup,
         in_user_ns: ctx.plan.new_user(),
+        shares_mount_ns: ctx.plan.shares_mount_ns(),
+        bind_sources: &bind_sources,
     };
     rootfs::prepare(&sys, &rctx).phase(Phase::Rootfs)?;
     runtime_hooks(ctx)?;
@@ -93,6 +96,7 @@ fn close_inherited_fds(ctx: &InitContext) -> Result<(), super::InitFailure> {
     keep.push(ctx.exec_listener.as_raw_fd());
     keep.extend(ctx.console.as_ref().map(|c| c.as_raw_fd()));
     keep.extend(ctx.plan.fds());
+    keep.extend(ctx.bind_sources.fds());
     sys::fd::close_all_except(&keep).phase(Phase::WaitParent)
 }
 

@@ -68,7 +68,6 @@ fn everything_other_modules_implement_passes() {
 #[case("/linux", "intelRdt", json!({"closID": "x"}), "linux.intelRdt: ")]
 #[case("/linux", "personality", json!({"domain": "LINUX32", "flags": ["X"]}), "linux.personality.flags: ")]
 #[case("/linux", "netDevices", json!({"eth1": {}}), "linux.netDevices: ")]
-#[case("/linux", "memoryPolicy", json!({"mode": "MPOL_BIND", "nodes": "0"}), "linux.memoryPolicy: ")]
 #[case("/linux/seccomp", "listenerPath", json!("/run/agent.sock"), "linux.seccomp.listenerPath: ")]
 #[case("/linux/seccomp", "defaultAction", json!("SCMP_ACT_NOTIFY"), "linux.seccomp.defaultAction: ")]
 #[case("", "solaris", json!({"milestone": "x"}), "solaris: ")]

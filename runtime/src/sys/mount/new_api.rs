@@ -7,6 +7,7 @@ use super::{cpath, cstr, cvt, Handle, Loc, RealMountSys, MS_NOSYMFOLLOW};
 use nix::mount::MsFlags;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 /// Closes a temporary fd of the new mount API when it goes out of scope.
 pub(super) struct TmpFd(pub(super) i32);
@@ -23,9 +24,12 @@ fn empty() -> *const libc::c_char {
     EMPTY.as_ptr().cast()
 }
 
-/// Per-mount attributes (MOUNT_ATTR_*) for the classic per-mount flags in `flags`.
-/// Returns (attr_set, attr_clr); the atime mode is only touched when one is requested,
-/// like a classic remount that names no atime option.
+/// Per-mount attributes (MOUNT_ATTR_*) for the classic per-mount flags in `flags`, with
+/// mount(2)'s semantics for `MS_REMOUNT|MS_BIND`: every flag not given is cleared, and the
+/// atime mode is always set, to relatime when no mode is named (do_mount gives a mount
+/// MNT_RELATIME unless MS_NOATIME or MS_STRICTATIME is passed). runc's bind remounts go
+/// through mount(2), so a `nodiratime` bind of a `noatime` source ends `nodiratime,relatime`
+/// there, and here. Returns (attr_set, attr_clr).
 fn mount_attrs(flags: MsFlags) -> (u64, u64) {
     let table = [
         (MsFlags::MS_RDONLY, libc::MOUNT_ATTR_RDONLY),
@@ -35,7 +39,7 @@ fn mount_attrs(flags: MsFlags) -> (u64, u64) {
         (MsFlags::MS_NODIRATIME, libc::MOUNT_ATTR_NODIRATIME),
         (MS_NOSYMFOLLOW, libc::MOUNT_ATTR_NOSYMFOLLOW),
     ];
-    let (mut set, mut clr) = (0, 0);
+    let (mut set, mut clr) = (0, libc::MOUNT_ATTR__ATIME);
     for (f, a) in table {
         if flags.contains(f) {
             set |= a;
@@ -43,14 +47,10 @@ fn mount_attrs(flags: MsFlags) -> (u64, u64) {
             clr |= a;
         }
     }
-    let atime = MsFlags::MS_NOATIME | MsFlags::MS_STRICTATIME | MsFlags::MS_RELATIME;
-    if flags.intersects(atime) {
-        clr |= libc::MOUNT_ATTR__ATIME;
-        if flags.contains(MsFlags::MS_NOATIME) {
-            set |= libc::MOUNT_ATTR_NOATIME;
-        } else if flags.contains(MsFlags::MS_STRICTATIME) {
-            set |= libc::MOUNT_ATTR_STRICTATIME;
-        }
+    if flags.contains(MsFlags::MS_NOATIME) {
+        set |= libc::MOUNT_ATTR_NOATIME;
+    } else if flags.contains(MsFlags::MS_STRICTATIME) {
+        set |= libc::MOUNT_ATTR_STRICTATIME;
     }
     (set, clr)
 }
@@ -120,6 +120,26 @@ impl RealMountSys {
         // SAFETY: both fds are valid; empty paths with the EMPTY_PATH flags.
         cvt(unsafe { libc::syscall(libc::SYS_move_mount, from.0, empty(), to.0, empty(), flags) })
             .map(drop)
+    }
+
+    /// `open_tree(OPEN_TREE_CLONE)` of a host path, made a slave (recursively) so that the
+    /// detached copy, wherever it is attached, does not share mount events with the host's
+    /// peer group (a clone of a shared mount joins that group).
+    pub(super) fn open_tree_clone(&self, source: &Path, recursive: bool) -> io::Result<TmpFd> {
+        let mut flags = libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC;
+        if recursive {
+            flags |= libc::AT_RECURSIVE as libc::c_uint;
+        }
+        let c = cpath(source)?;
+        // SAFETY: NUL-terminated path, AT_FDCWD.
+        let tree = TmpFd(cvt(unsafe {
+            libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c.as_ptr(), flags)
+        })? as i32);
+        // SAFETY: mount_attr is plain old data; all-zero is a valid value.
+        let mut attr: libc::mount_attr = unsafe { std::mem::zeroed() };
+        attr.propagation = MsFlags::MS_SLAVE.bits();
+        self.mount_setattr(Handle(tree.0), true, &attr)?;
+        Ok(tree)
     }
 
     /// Bind: `open_tree(OPEN_TREE_CLONE)` of the source, then `move_mount` onto the handle.
@@ -265,10 +285,19 @@ mod tests {
         assert_eq!(set, libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID);
         assert_eq!(clr & libc::MOUNT_ATTR_NODEV, libc::MOUNT_ATTR_NODEV);
         assert_eq!(
-            clr & libc::MOUNT_ATTR__ATIME,
-            0,
-            "atime untouched when none requested"
+            (set & libc::MOUNT_ATTR__ATIME, clr & libc::MOUNT_ATTR__ATIME),
+            (0, libc::MOUNT_ATTR__ATIME),
+            "no atime mode named: relatime, as mount(2) does"
         );
+        let (set, clr) = mount_attrs(MsFlags::MS_NODIRATIME);
+        assert_eq!(
+            set,
+            libc::MOUNT_ATTR_NODIRATIME,
+            "relatime is the all-zero mode"
+        );
+        assert_eq!(clr & libc::MOUNT_ATTR__ATIME, libc::MOUNT_ATTR__ATIME);
+        let (set, _) = mount_attrs(MsFlags::MS_STRICTATIME);
+        assert_eq!(set, libc::MOUNT_ATTR_STRICTATIME);
         let (set, clr) = mount_attrs(MsFlags::MS_NOATIME);
         assert_eq!(set, libc::MOUNT_ATTR_NOATIME);
         assert_eq!(clr & libc::MOUNT_ATTR__ATIME, libc::MOUNT_ATTR__ATIME);
