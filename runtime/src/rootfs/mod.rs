@@ -20,6 +20,7 @@ pub mod bind;
 pub mod cgroup;
 pub mod devices;
 mod error;
+pub mod leftovers;
 pub mod mounts;
 pub mod options;
 mod paths;
