@@ -387,16 +387,19 @@ fn without_a_mount_namespace_the_runtimes_is_shared_and_left_clean() {
         .collect();
     let patch = json!({"root": {"readonly": false},
         "linux": {"namespaces": namespaces, "maskedPaths": [], "readonlyPaths": []}});
-    let b = sh_bundle(
+    let b = sh_bundle(&id, "readlink /proc/self/ns/mnt; sleep 60", patch);
+    std::fs::write(b.path().join("rootfs/marker"), "inside\n").unwrap();
+    rt.create_start(&b, &id);
+    // exec lands in the container's root too, not at the host's (runc 1.1.5 leaves it there).
+    let out = rt.ok(&[
+        "exec",
         &id,
-        "readlink /proc/self/ns/mnt; ls /proc/self/fd >/dev/null && echo proc",
-        patch,
-    );
-    let out = rt
-        .run(&["run", "-b", b.path().to_str().unwrap(), &id])
-        .ok()
-        .out;
-    assert_eq!(out, format!("{}\nproc\n", host_ns("mnt")));
+        "sh",
+        "-c",
+        "readlink /proc/self/ns/mnt; cat /marker",
+    ]);
+    assert_eq!(out, format!("{}\ninside\n", host_ns("mnt")));
+    rt.ok(&["delete", "--force", &id]);
     let bundle = b.path().to_string_lossy().into_owned();
     let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let left: Vec<&str> = mi.lines().filter(|l| l.contains(&bundle)).collect();

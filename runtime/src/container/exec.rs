@@ -119,6 +119,7 @@ pub fn exec(
         }
         other => other,
     })?;
+    let root = container_root(id, &bundle.spec, &state)?;
     let cg_err = |source| ExecError::Cgroup {
         id: id.to_string(),
         source,
@@ -134,6 +135,7 @@ pub fn exec(
         seccomp: seccomp.as_ref(),
         join,
         join_pid,
+        root,
         user_in_parent: !nix::unistd::geteuid().is_root(),
         cgroup: cgroup.as_deref(),
         console: if terminal { opts.console } else { None },
@@ -251,6 +253,26 @@ fn add_caps(mut caps: LinuxCapabilities, names: &[String]) -> Result<LinuxCapabi
 }
 
 /// Every namespace the container has (new or joined), through its init's /proc/<pid>/ns.
+/// Without a mount namespace entry the init is only chrooted (rootfs::root): hand its root
+/// to the exec'd process, which has no mount namespace to join.
+fn container_root(
+    id: &str,
+    spec: &Spec,
+    state: &ContainerState,
+) -> Result<Option<OwnedFd>, ExecError> {
+    if !crate::rootfs::leftovers::shares_mount_ns(spec) {
+        return Ok(None);
+    }
+    let path = format!("/proc/{}/root", state.pid);
+    File::open(&path)
+        .map(|f| Some(f.into()))
+        .map_err(|source| ExecError::Namespace {
+            id: id.to_string(),
+            path,
+            source,
+        })
+}
+
 fn container_namespaces(
     id: &str,
     spec: &Spec,
