@@ -108,13 +108,6 @@ pub fn launch(
     };
     // Read before the clone: in a new user namespace the child's euid is unmapped.
     let unprivileged_parent = !nix::unistd::geteuid().is_root();
-    // In a user namespace the init cannot reach what only the host's root can: open the
-    // bind sources here, before the clone, for it to inherit (see rootfs::bind).
-    let bind_sources = if cfg.plan.has_user() && !unprivileged_parent {
-        crate::rootfs::BindSources::open(&crate::rootfs::real(), cfg.spec, cfg.bundle, cfg.rootfs)
-    } else {
-        crate::rootfs::BindSources::default()
-    };
     let pid = match clone_fork(cfg.plan.clone_flags.bits()).map_err(LaunchError::Clone)? {
         Forked::Child => {
             drop(parent_end);
@@ -124,7 +117,6 @@ pub fn launch(
                 bundle: cfg.bundle,
                 rootfs: cfg.rootfs,
                 plan: &cfg.plan,
-                bind_sources: &bind_sources,
                 channel: child_end,
                 exec_listener,
                 console,
@@ -140,7 +132,6 @@ pub fn launch(
     // Our copies: the child holds its own. Closing the child's channel end makes a dead init
     // read as EOF instead of a hang.
     drop(child_end);
-    drop(bind_sources);
     drop(exec_listener);
     drop(console);
     let driven = (cfg.on_spawned)(pid)

@@ -1,13 +1,11 @@
-//! Bind mounts (config.md#mounts with `bind`/`rbind`), and the sources the parent opens for
-//! them when the container has a user namespace.
+//! Bind mounts (config.md#mounts with `bind`/`rbind`), and their sources opened early when
+//! the container has a user namespace.
 //!
-//! In a new user namespace the init runs as the namespace's root, which is an unprivileged
-//! uid on the host: a source only the host's root can reach (a 0700 directory) is out of its
-//! reach. runc opens such sources before it enters the user namespace and hands the fds to
-//! its init. ferrun's parent does the same before the clone: it makes a detached copy of
-//! each source mount (`open_tree(OPEN_TREE_CLONE)`, as the host's root), the cloned init
-//! inherits the fds ([`BindSources`]) and attaches each copy at its destination. A detached
-//! copy, unlike an `O_PATH` fd, can be attached in another mount namespace.
+//! In a new user namespace the init becomes the namespace's root, an unprivileged uid on
+//! the host: a source only the host's root can reach (in a 0700 root-owned directory) is out
+//! of its reach from then on. runc opens such sources before its init enters the user
+//! namespace and hands the fds over. ferrun's init opens them itself ([`BindSources`]) right
+//! before it switches uid, still with the host's, and binds from those `O_PATH` fds later.
 
 use super::mounts::{check_proc_destination, propagate, recursive_attrs, remount, Entry};
 use super::resolve::{resolve_in_root, Create};
@@ -15,20 +13,20 @@ use super::{Env, RootfsError};
 use crate::sys::mount::{FileKind, Handle, Loc, MountSys, RealMountSys};
 use nix::mount::MsFlags;
 use oci_spec::runtime::Spec;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-/// Detached copies of bind sources, by index in `mounts[]`, opened by the parent.
+/// `O_PATH` fds of bind sources, by index in `mounts[]`.
 #[derive(Debug, Default)]
 pub struct BindSources {
-    trees: Vec<(usize, OwnedFd)>,
+    fds: Vec<(usize, OwnedFd)>,
 }
 
 impl BindSources {
-    /// A detached copy of every bind source in `spec` that the parent can open. A source it
-    /// cannot open is left to the init, whose error then names it as usual.
+    /// An fd of every bind source in `spec` that can be opened now. A source that cannot is
+    /// left to the mount itself, whose error then names it as usual.
     pub fn open(sys: &RealMountSys, spec: &Spec, bundle: &Path, rootfs: &Path) -> Self {
-        let mut trees = Vec::new();
+        let mut fds = Vec::new();
         for (i, m) in spec.mounts().iter().flatten().enumerate() {
             let Ok(e) = Entry::from_config(i, m, rootfs) else {
                 continue;
@@ -36,25 +34,19 @@ impl BindSources {
             let Some(source) = e.is_bind().then(|| source_path(bundle, &e)).flatten() else {
                 continue;
             };
-            let recursive = e.opts.flags.contains(MsFlags::MS_REC);
-            if let Ok(h) = sys.clone_tree(&source, recursive) {
-                trees.push((i, crate::sys::fd::adopt(h.0)));
+            if let Ok(h) = sys.open(&source) {
+                fds.push((i, crate::sys::fd::adopt(h.0)));
             }
         }
-        BindSources { trees }
+        BindSources { fds }
     }
 
-    /// (mount index, handle) of each copy, for [`super::RootfsContext::bind_sources`].
+    /// (mount index, handle) of each source, for [`super::RootfsContext::bind_sources`].
     pub fn handles(&self) -> Vec<(usize, Handle)> {
-        self.trees
+        self.fds
             .iter()
             .map(|(i, fd)| (*i, Handle(fd.as_raw_fd())))
             .collect()
-    }
-
-    /// The fds the init must keep across its fd cleanup.
-    pub fn fds(&self) -> Vec<RawFd> {
-        self.trees.iter().map(|(_, fd)| fd.as_raw_fd()).collect()
     }
 }
 
@@ -88,10 +80,10 @@ pub fn ignored_options(spec: &Spec, rootfs: &Path) -> Vec<String> {
     out
 }
 
-/// Performs one bind mount: the parent's detached copy when there is one, else the source
+/// Performs one bind mount, from the source's early fd when there is one, else from its
 /// path; then the remount for its flags, recursive attributes and propagation.
 pub fn bind(env: &Env, e: &Entry) -> Result<(), RootfsError> {
-    let tree = env
+    let early = env
         .bind_sources
         .iter()
         .find(|(i, _)| *i == e.index)
@@ -102,7 +94,7 @@ pub fn bind(env: &Env, e: &Entry) -> Result<(), RootfsError> {
             "a bind mount needs a source",
         )
     })?;
-    let kind = match tree {
+    let kind = match early {
         Some(h) => env.sys.stat(h).map(|s| s.kind),
         None => source_kind(env.sys, &source),
     };
@@ -114,17 +106,16 @@ pub fn bind(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     };
     let fd = resolve_in_root(env.sys, env.root, &e.destination, create, false)?;
     check_proc_destination(env.sys, &fd, e)?;
-    let done = match tree {
-        Some(h) => env.sys.attach(h, fd.handle()),
-        None => env.sys.mount(
-            Some(Loc::Path(&source)),
+    let from = early.map_or(Loc::Path(&source), Loc::Handle);
+    env.sys
+        .mount(
+            Some(from),
             Loc::Handle(fd.handle()),
             None,
             e.opts.flags & (MsFlags::MS_BIND | MsFlags::MS_REC),
             None,
-        ),
-    };
-    done.map_err(|err| RootfsError::sys("bind mount", &e.destination, err))?;
+        )
+        .map_err(|err| RootfsError::sys("bind mount", &e.destination, err))?;
     drop(fd);
     // A bind ignores every other flag: apply them with a remount (runc does the same).
     if !(e.opts.flags - (MsFlags::MS_REC | MsFlags::MS_REMOUNT | MsFlags::MS_BIND)).is_empty() {

@@ -365,15 +365,6 @@ impl MountSys for FakeSys {
         Ok(self.handle(format!("detached:{fstype}")))
     }
 
-    fn clone_tree(&self, source: &Path, recursive: bool) -> io::Result<Handle> {
-        if !self.host.borrow().contains_key(source) {
-            return Err(err(libc::ENOENT));
-        }
-        let rec = if recursive { " REC" } else { "" };
-        self.record(format!("clone_tree {}{rec}", source.display()))?;
-        Ok(self.handle(format!("host:{}", source.display())))
-    }
-
     fn attach(&self, mount: Handle, target: Handle) -> io::Result<()> {
         self.record(format!(
             "attach @{} @{}",

@@ -149,11 +149,7 @@ pub trait MountSys {
         flags: MsFlags,
         data: Option<&str>,
     ) -> io::Result<Handle>;
-    /// `open_tree(OPEN_TREE_CLONE)` of a host path: a detached copy of the mount (tree, with
-    /// `recursive`) at `source`, made slave so nothing mounted under it later propagates back
-    /// to the host. Attach it with [`MountSys::attach`].
-    fn clone_tree(&self, source: &Path, recursive: bool) -> io::Result<Handle>;
-    /// move_mount of a detached mount (from `mount_detached` or `clone_tree`) onto `target`.
+    /// move_mount of a detached mount (from `mount_detached`) onto `target`.
     fn attach(&self, mount: Handle, target: Handle) -> io::Result<()>;
     /// Copies the contents of directory `from` into directory `to`, never following symlinks.
     fn copy_tree(&self, from: Handle, to: Handle) -> io::Result<()>;
@@ -412,13 +408,6 @@ impl MountSys for RealMountSys {
         let mnt = self.new_fs(source.map(Loc::Path), fstype, flags, data)?;
         let h = Handle(mnt.0);
         std::mem::forget(mnt); // ownership moves to the handle; released by close()
-        Ok(h)
-    }
-
-    fn clone_tree(&self, source: &Path, recursive: bool) -> io::Result<Handle> {
-        let tree = self.open_tree_clone(source, recursive)?;
-        let h = Handle(tree.0);
-        std::mem::forget(tree); // ownership moves to the handle; released by close()
         Ok(h)
     }
 

@@ -22,8 +22,6 @@ pub struct InitContext<'a> {
     pub bundle: &'a Path,
     pub rootfs: &'a Path,
     pub plan: &'a NamespacePlan,
-    /// Bind sources the parent opened for a container with a user namespace.
-    pub bind_sources: &'a crate::rootfs::BindSources,
     pub channel: Channel,
     pub exec_listener: OwnedFd,
     pub console: Option<OwnedFd>,

@@ -77,28 +77,28 @@ fn no_pivot_detaches_the_hosts_whole_proc_and_sysfs_first() {
 }
 
 #[test]
-fn a_parent_made_copy_of_the_source_is_attached() {
+fn an_early_source_fd_is_bound_instead_of_the_path() {
     let f = fake();
     f.dir("/data");
     f.host_path("/secret", FileKind::Dir);
     let s = spec(json!({"mounts": [
         {"destination": "/data", "type": "bind", "source": "/secret", "options": ["rbind", "ro"]}
     ]}));
-    let tree = f.clone_tree(Path::new("/secret"), true).expect("copied");
-    let sources = [(0, tree)];
+    let early = f.open(Path::new("/secret")).expect("opened");
+    let sources = [(0, early)];
     let mut c = ctx(&s, &DEFAULT);
     c.bind_sources = &sources;
     prepare(&f, &c).expect("set up");
-    f.close(tree);
+    f.close(early);
     let ops = f.ops();
     let at = ops
         .iter()
-        .position(|o| o.starts_with("attach"))
-        .expect("attached");
+        .position(|o| o.starts_with("mount @host:/secret"))
+        .expect("bound from the fd");
     assert_eq!(
         ops[at..at + 2],
         [
-            "attach @host:/secret @/data",
+            "mount @host:/secret @/data - BIND|REC -",
             "mount - @/data - RDONLY|REMOUNT|BIND|REC -"
         ]
     );

@@ -7,7 +7,6 @@ use super::{cpath, cstr, cvt, Handle, Loc, RealMountSys, MS_NOSYMFOLLOW};
 use nix::mount::MsFlags;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 
 /// Closes a temporary fd of the new mount API when it goes out of scope.
 pub(super) struct TmpFd(pub(super) i32);
@@ -120,26 +119,6 @@ impl RealMountSys {
         // SAFETY: both fds are valid; empty paths with the EMPTY_PATH flags.
         cvt(unsafe { libc::syscall(libc::SYS_move_mount, from.0, empty(), to.0, empty(), flags) })
             .map(drop)
-    }
-
-    /// `open_tree(OPEN_TREE_CLONE)` of a host path, made a slave (recursively) so that the
-    /// detached copy, wherever it is attached, does not share mount events with the host's
-    /// peer group (a clone of a shared mount joins that group).
-    pub(super) fn open_tree_clone(&self, source: &Path, recursive: bool) -> io::Result<TmpFd> {
-        let mut flags = libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC;
-        if recursive {
-            flags |= libc::AT_RECURSIVE as libc::c_uint;
-        }
-        let c = cpath(source)?;
-        // SAFETY: NUL-terminated path, AT_FDCWD.
-        let tree = TmpFd(cvt(unsafe {
-            libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, c.as_ptr(), flags)
-        })? as i32);
-        // SAFETY: mount_attr is plain old data; all-zero is a valid value.
-        let mut attr: libc::mount_attr = unsafe { std::mem::zeroed() };
-        attr.propagation = MsFlags::MS_SLAVE.bits();
-        self.mount_setattr(Handle(tree.0), true, &attr)?;
-        Ok(tree)
     }
 
     /// Bind: `open_tree(OPEN_TREE_CLONE)` of the source, then `move_mount` onto the handle.
