@@ -409,3 +409,27 @@ fn without_a_mount_namespace_the_runtimes_is_shared_and_left_clean() {
     }
     assert!(left.is_empty(), "mounts left under the bundle: {left:?}");
 }
+
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn no_pivot_leaves_no_unmasked_procfs_to_mount_from() {
+    support::require_root();
+    let rt = Rt::new();
+    // runc's no_pivot.bats: with the host's /proc still in the namespace, a new user
+    // namespace could mount a procfs without the maskedPaths.
+    let caps = [
+        "CAP_AUDIT_WRITE",
+        "CAP_KILL",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_SETFCAP",
+    ];
+    let id = support::unique_id("npproc");
+    let b = sh_bundle(
+        &id,
+        "unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted' 2>&1",
+        json!({"process": {"capabilities": {"bounding": caps, "permitted": caps}}}),
+    );
+    let done = rt.run(&["run", "--no-pivot", "-b", b.path().to_str().unwrap(), &id]);
+    assert_ne!(done.code, Some(0), "{}{}", done.out, done.err);
+    assert!(done.out.contains("permission denied"), "{}", done.out);
+}
