@@ -205,8 +205,9 @@ pub fn remount(env: &Env, destination: &Path, flags: MsFlags) -> Result<(), Root
 
 /// Remounts `target` (whose mount `h` is on); on EPERM retries keeping what the kernel
 /// locks on a mount inherited from a more privileged user namespace: ro, nosuid, nodev,
-/// noexec and the atime settings (MNT_LOCK_*; runc's remount retries the same way). The
-/// locked atime mode replaces the asked one, since mount(2) cannot change it.
+/// noexec and the atime settings (MNT_LOCK_*; runc's remount retries the same way). An
+/// atime mode asked for that differs from the locked one stays an error, as in runc 1.2:
+/// it cannot be had, and dropping it silently would hide that.
 pub fn remount_at(
     sys: &dyn MountSys,
     target: Loc,
@@ -220,23 +221,25 @@ pub fn remount_at(
         Err(err) => return Err(RootfsError::sys("remount", path, err)),
     };
     let current = sys.statfs(h).map(|i| i.flags).unwrap_or(MsFlags::empty());
-    let retry = with_locked_flags(flags, current);
-    if retry == flags {
+    let Some(retry) = with_locked_flags(flags, current).filter(|r| *r != flags) else {
         return Err(RootfsError::sys("remount", path, err));
-    }
+    };
     sys.mount(None, target, None, retry, None)
         .map_err(|err| RootfsError::sys("remount", path, err))
 }
 
-/// `flags` plus the lockable flags the mount has now (`current`, from statfs), with the
-/// mount's own atime settings in place of the asked ones.
-pub fn with_locked_flags(flags: MsFlags, current: MsFlags) -> MsFlags {
+/// `flags` plus the lockable flags the mount has now (`current`, from statfs, where strict
+/// atime is the absence of the others), with the mount's own atime mode when none was asked
+/// for; `None` when a different atime mode was asked for.
+pub fn with_locked_flags(flags: MsFlags, current: MsFlags) -> Option<MsFlags> {
     let lockable = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    let atime = MsFlags::MS_NOATIME
-        | MsFlags::MS_RELATIME
-        | MsFlags::MS_STRICTATIME
-        | MsFlags::MS_NODIRATIME;
-    (flags - atime) | (current & (lockable | atime))
+    let mode = MsFlags::MS_NOATIME | MsFlags::MS_RELATIME | MsFlags::MS_STRICTATIME;
+    let asked = flags & mode;
+    if !asked.is_empty() && asked != current & mode {
+        return None;
+    }
+    let atime = mode | MsFlags::MS_NODIRATIME;
+    Some(flags | (current & (lockable | atime)))
 }
 
 /// `rro`, `rnosuid`, ...: mount_setattr(AT_RECURSIVE) on the new mount tree, after any
