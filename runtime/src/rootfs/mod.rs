@@ -6,7 +6,8 @@
 //! prepare()       / rslave (or rootfsPropagation), rootfs bind-mounted on itself,
 //!                 every mounts[] entry, default + linux.devices nodes, /dev symlinks
 //!   (createContainer hooks run here: config.md#createcontainer-hooks)
-//! pivot()         pivot_root(".", ".") + detach old root, or MS_MOVE + chroot (--no-pivot)
+//! pivot()         pivot_root(".", ".") + detach old root, or MS_MOVE + chroot (--no-pivot),
+//!                 or only chroot when the container shares the runtime's mount namespace
 //! bind_console()  pty slave onto /dev/console            (only with process.terminal)
 //! finalize()      /dev ro, readonlyPaths, maskedPaths, root.readonly
 //! ```
@@ -57,7 +58,7 @@ pub struct RootfsContext<'a> {
     /// No mount namespace of its own: no propagation change and no rootfs bind in the
     /// shared namespace, and chroot instead of pivot_root (see `root::switch_root`).
     pub shares_mount_ns: bool,
-    /// Detached copies of bind sources made by the parent (`BindSources::handles`).
+    /// `O_PATH` fds of bind sources opened before the user switch (`BindSources::handles`).
     pub bind_sources: &'a [(usize, Handle)],
 }
 

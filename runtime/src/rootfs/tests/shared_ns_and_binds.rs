@@ -1,5 +1,5 @@
 //! A container sharing the runtime's mount namespace, --no-pivot's host procfs, bind mounts
-//! from the parent's detached copies, and the destination and option rules runc follows.
+//! from the early source fds, and the destination and option rules runc follows.
 
 use super::*;
 use crate::rootfs::mounts::with_locked_flags;
