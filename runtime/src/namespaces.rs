@@ -69,6 +69,17 @@ impl NamespacePlan {
         self.new_user() || self.join.iter().any(|j| j.kind == LinuxNamespaceType::User)
     }
 
+    /// No mount namespace entry at all: the container shares the runtime's mount namespace
+    /// (config-linux.md#namespaces "MUST inherit"), so the rootfs is set up in it and entered
+    /// with chroot, as runc and crun do.
+    pub fn shares_mount_ns(&self) -> bool {
+        !self.clone_flags.contains(CloneFlags::CLONE_NEWNS)
+            && !self
+                .join
+                .iter()
+                .any(|j| j.kind == LinuxNamespaceType::Mount)
+    }
+
     /// File descriptors the child must keep open across its initial fd cleanup.
     pub fn fds(&self) -> Vec<i32> {
         self.join.iter().map(|j| j.file.as_raw_fd()).collect()
@@ -247,6 +258,22 @@ mod tests {
         );
         let p = plan(&s).unwrap();
         assert_eq!(render_id_map(&p.uid_mappings), "0 1000 1\n");
+    }
+
+    #[test]
+    fn a_mount_namespace_entry_new_or_joined_means_no_sharing() {
+        let none =
+            spec(serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[{"type":"pid"}]}}));
+        assert!(plan(&none).unwrap().shares_mount_ns());
+        let new = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[{"type":"mount"}]}}),
+        );
+        assert!(!plan(&new).unwrap().shares_mount_ns());
+        let joined = spec(
+            serde_json::json!({"ociVersion":"1.2.0","linux":{"namespaces":[
+            {"type":"mount","path":"/proc/self/ns/mnt"}]}}),
+        );
+        assert!(!plan(&joined).unwrap().shares_mount_ns());
     }
 
     #[test]

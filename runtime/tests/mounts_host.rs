@@ -386,3 +386,105 @@ fn hostname_domainname_and_sysctl() {
         host_msgmax
     );
 }
+
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn user_namespace_binds_a_source_only_host_root_can_reach() {
+    support::require_root();
+    let rt = Rt::new();
+    // tempdir() is 0700 and root's: the container's root (host uid 200000) cannot traverse
+    // it; the init opens the source before it takes that uid (runc's mountFds). The source
+    // is a read-only host mount: even with CAP_SYS_ADMIN in its namespace the container must
+    // not make it writable (the kernel locks inherited flags on its namespace's copy).
+    let secret = tempfile::tempdir().unwrap();
+    let src = secret.path().join("inner");
+    std::fs::create_dir(&src).unwrap();
+    let sh_host = |cmd: String| std::process::Command::new("sh").args(["-c", &cmd]).status();
+    let s = src.to_str().unwrap();
+    let made = sh_host(format!(
+        "mount -t tmpfs tmpfs {s} && echo secret > {s}/f && mount -o remount,ro {s}"
+    ));
+    let caps = [
+        "CAP_AUDIT_WRITE",
+        "CAP_KILL",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_SYS_ADMIN",
+    ];
+    let id = support::unique_id("usbind");
+    let patch = json!({
+        "process": {"capabilities": {"bounding": caps, "effective": caps, "permitted": caps}},
+        "mounts": mounts_plus(json!([
+            {"destination": "/s", "type": "bind", "source": src, "options": ["rbind"]}
+        ])),
+        "linux": {
+            "namespaces": support::namespaces_plus(json!([{"type": "user"}])),
+            "uidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}],
+            "gidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}]
+        }
+    });
+    let b = sh_bundle(
+        &id,
+        "cat /s/f; grep ' /s ' /proc/self/mountinfo; mount -o remount,bind,rw /s && echo RW",
+        patch,
+    );
+    support::open_up(b.path());
+    // The rootfs is host root's too: the mount point must be there already.
+    std::fs::create_dir(b.path().join("rootfs/s")).unwrap();
+    let done = rt.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
+    let _ = nix::mount::umount2(src.as_path(), nix::mount::MntFlags::MNT_DETACH);
+    assert!(made.is_ok_and(|st| st.success()));
+    let out = done.out;
+    assert!(out.starts_with("secret\n"), "{out}");
+    let line = out.lines().nth(1).unwrap();
+    assert!(mount_fields(line).0.contains(&"ro".to_string()), "{line}");
+    assert!(
+        !out.contains("RW"),
+        "the host's ro mount became writable: {out}"
+    );
+}
+
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn bind_atime_options_replace_a_noatime_sources() {
+    support::require_root();
+    let rt = Rt::new();
+    let src = tempfile::tempdir().unwrap();
+    let dir = src.path().to_str().unwrap().to_string();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "noatime", "tmpfs", &dir])
+        .status()
+        .unwrap();
+    assert!(mounted.success());
+    // runc's remount is mount(2): an atime mode not named becomes relatime.
+    let cases = [
+        ("nodiratime", "nodiratime,relatime"),
+        ("relatime", "relatime"),
+        ("strictatime", ""),
+    ];
+    let binds: Vec<_> = cases
+        .iter()
+        .map(|(o, _)| json!({"destination": format!("/{o}"), "type": "bind", "source": dir, "options": ["bind", o]}))
+        .collect();
+    let done = sh(
+        &rt,
+        "atime",
+        "awk '$5 ~ /time$/ {print $5, $6}' /proc/self/mountinfo",
+        json!({"mounts": mounts_plus(json!(binds))}),
+    );
+    let _ = nix::mount::umount2(src.path(), nix::mount::MntFlags::MNT_DETACH);
+    let out = done.ok().out;
+    for (o, want) in cases {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("/{o} ")))
+            .unwrap();
+        let atime: Vec<&str> = line
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .filter(|f| f.contains("time"))
+            .collect();
+        assert_eq!(atime.join(","), want, "{o}: {line}");
+    }
+}

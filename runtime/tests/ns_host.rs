@@ -238,8 +238,10 @@ fn joins_another_containers_namespaces_by_path() {
     rt.ok(&["delete", "--force", &a]);
 }
 
-/// A namespace made by `unshare --net=FILE --uts=FILE`: util-linux bind-mounts the ns files
-/// onto FILE so they outlive the process. Unmounted on drop.
+/// Namespaces made by `unshare --net=FILE --uts=FILE --mount=FILE`: util-linux bind-mounts
+/// the ns files onto FILE so they outlive the process. Unmounted on drop.
+const NS_FILES: [&str; 3] = ["net", "uts", "mnt"];
+
 struct PersistentNs {
     dir: tempfile::TempDir,
 }
@@ -250,7 +252,7 @@ impl PersistentNs {
             .prefix("ferrun-proof-ns-")
             .tempdir()
             .unwrap();
-        for f in ["net", "uts"] {
+        for f in NS_FILES {
             std::fs::write(dir.path().join(f), "").unwrap();
         }
         // From here on, drop unmounts whatever of the below succeeded.
@@ -269,10 +271,14 @@ impl PersistentNs {
         let st = Command::new("unshare")
             .arg(format!("--net={}", me.path("net")))
             .arg(format!("--uts={}", me.path("uts")))
+            .arg(format!("--mount={}", me.path("mnt")))
             .args(["hostname", hostname])
             .status()
             .expect("spawn unshare");
-        assert!(st.success(), "unshare --net=FILE --uts=FILE: {st}");
+        assert!(
+            st.success(),
+            "unshare --net=FILE --uts=FILE --mount=FILE: {st}"
+        );
         me
     }
 
@@ -283,7 +289,7 @@ impl PersistentNs {
 
 impl Drop for PersistentNs {
     fn drop(&mut self) {
-        for f in ["net", "uts"] {
+        for f in NS_FILES {
             let _ = nix::mount::umount2(
                 self.dir.path().join(f).as_path(),
                 nix::mount::MntFlags::MNT_DETACH,
@@ -313,4 +319,117 @@ fn joins_a_namespace_kept_alive_by_a_bind_mount() {
     use std::os::unix::fs::MetadataExt;
     let ino = std::fs::metadata(ns.path("net")).unwrap().ino();
     assert_eq!(out, format!("{ino}\npersisted\n"));
+}
+
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn hostname_is_set_in_a_uts_namespace_joined_by_path() {
+    support::require_root();
+    let ns = PersistentNs::new("before");
+    let rt = Rt::new();
+    // runc's rule: a uts entry, new or joined, is enough for `hostname`.
+    let patch = json!({"hostname": "joined", "linux": {"namespaces": [
+        {"type": "mount"}, {"type": "pid"},
+        {"type": "uts", "path": ns.path("uts")}
+    ]}});
+    let out = sh_ok(&rt, "nsutsj", "hostname", patch);
+    assert_eq!(out, "joined\n");
+    let after = Command::new("nsenter")
+        .arg(format!("--uts={}", ns.path("uts")))
+        .arg("hostname")
+        .output()
+        .expect("nsenter");
+    assert_eq!(String::from_utf8_lossy(&after.stdout), "joined\n");
+    assert_ne!(host_hostname(), "joined", "the host's name is untouched");
+}
+
+fn host_hostname() -> String {
+    nix::unistd::gethostname()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn joins_a_mount_namespace_by_path() {
+    support::require_root();
+    let ns = PersistentNs::new("mnt");
+    let rt = Rt::new();
+    let patch = json!({"hostname": null, "linux": {"namespaces": [
+        {"type": "mount", "path": ns.path("mnt")}, {"type": "pid"}
+    ]}});
+    let out = sh_ok(
+        &rt,
+        "nsmntj",
+        "stat -L -c %i /proc/self/ns/mnt; ls /bin/busybox",
+        patch,
+    );
+    use std::os::unix::fs::MetadataExt;
+    let ino = std::fs::metadata(ns.path("mnt")).unwrap().ino();
+    assert_eq!(out, format!("{ino}\n/bin/busybox\n"));
+}
+
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn without_a_mount_namespace_the_runtimes_is_shared_and_left_clean() {
+    support::require_root();
+    let rt = Rt::new();
+    let id = support::unique_id("nsmnth");
+    // runc's host-mntns test drops maskedPaths, readonlyPaths and root.readonly too: they
+    // would change mounts of the shared namespace.
+    let namespaces: Vec<_> = support::namespaces_plus(json!([]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["type"] != "mount")
+        .cloned()
+        .collect();
+    let patch = json!({"root": {"readonly": false},
+        "linux": {"namespaces": namespaces, "maskedPaths": [], "readonlyPaths": []}});
+    let b = sh_bundle(&id, "readlink /proc/self/ns/mnt; sleep 60", patch);
+    std::fs::write(b.path().join("rootfs/marker"), "inside\n").unwrap();
+    rt.create_start(&b, &id);
+    // exec lands in the container's root too, not at the host's (runc 1.1.5 leaves it there).
+    let out = rt.ok(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "readlink /proc/self/ns/mnt; cat /marker",
+    ]);
+    assert_eq!(out, format!("{}\ninside\n", host_ns("mnt")));
+    rt.ok(&["delete", "--force", &id]);
+    let bundle = b.path().to_string_lossy().into_owned();
+    let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let left: Vec<&str> = mi.lines().filter(|l| l.contains(&bundle)).collect();
+    for l in &left {
+        let target = l.split(' ').nth(4).unwrap();
+        let _ = nix::mount::umount2(target, nix::mount::MntFlags::MNT_DETACH);
+    }
+    assert!(left.is_empty(), "mounts left under the bundle: {left:?}");
+}
+
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn no_pivot_leaves_no_unmasked_procfs_to_mount_from() {
+    support::require_root();
+    let rt = Rt::new();
+    // runc's no_pivot.bats: with the host's /proc still in the namespace, a new user
+    // namespace could mount a procfs without the maskedPaths.
+    let caps = [
+        "CAP_AUDIT_WRITE",
+        "CAP_KILL",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_SETFCAP",
+    ];
+    let id = support::unique_id("npproc");
+    let b = sh_bundle(
+        &id,
+        "unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted' 2>&1",
+        json!({"process": {"capabilities": {"bounding": caps, "permitted": caps}}}),
+    );
+    let done = rt.run(&["run", "--no-pivot", "-b", b.path().to_str().unwrap(), &id]);
+    assert_ne!(done.code, Some(0), "{}{}", done.out, done.err);
+    assert!(done.out.contains("permission denied"), "{}", done.out);
 }

@@ -277,6 +277,8 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
         no_pivot: case.no_pivot,
         cgroup_ns: case.cgroup_ns,
         in_user_ns: case.user_ns,
+        shares_mount_ns: false,
+        bind_sources: &[],
     };
     let sys = real();
     let fds_before = open_fds();
@@ -467,4 +469,24 @@ fn user_namespace_binds_devices_and_keeps_locked_flags() {
         user_ns: true,
         cgroup_ns: true,
     });
+}
+
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn proc_on_a_symlink_is_refused_in_runcs_words() {
+    support::require_root();
+    let rt = support::Rt::new();
+    let id = support::unique_id("procln");
+    let b = support::sh_bundle(&id, "true", json!({}));
+    let proc_dir = b.path().join("rootfs/proc");
+    let _ = std::fs::remove_dir(&proc_dir);
+    std::os::unix::fs::symlink("sys", &proc_dir).unwrap();
+    let done = rt.run(&["run", "-b", b.path().to_str().unwrap(), &id]);
+    assert_ne!(done.code, Some(0));
+    assert!(
+        done.err
+            .contains("filesystem \"proc\" must be mounted on ordinary directory"),
+        "{}",
+        done.err
+    );
 }

@@ -86,6 +86,9 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle, ConfigError> {
         path: rootfs_path,
         source,
     })?;
+    for ignored in crate::rootfs::bind::ignored_options(&spec, &rootfs) {
+        crate::logging::debug(&ignored);
+    }
     Ok(Bundle { dir, spec, rootfs })
 }
 
@@ -152,37 +155,51 @@ pub fn validate(spec: &Spec) -> Result<(), ConfigError> {
             process.cwd()
         ));
     }
-    let has_ns = |kind: LinuxNamespaceType| {
+    let ns_entry = |kind: LinuxNamespaceType| {
         spec.linux()
             .as_ref()
             .and_then(|l| l.namespaces().as_ref())
-            .is_some_and(|ns| ns.iter().any(|n| n.typ() == kind && n.path().is_none()))
+            .is_some_and(|ns| ns.iter().any(|n| n.typ() == kind))
     };
-    // runc: "unable to set hostname without a private UTS namespace" — setting it would
-    // change the host's hostname.
-    if spec.hostname().as_deref().is_some_and(|h| !h.is_empty()) && !has_ns(LinuxNamespaceType::Uts)
-    {
-        return invalid("hostname requires a new uts namespace in linux.namespaces");
-    }
-    if spec.domainname().as_deref().is_some_and(|h| !h.is_empty())
-        && !has_ns(LinuxNamespaceType::Uts)
-    {
-        return invalid("domainname requires a new uts namespace in linux.namespaces");
-    }
-    if spec
-        .linux()
-        .as_ref()
-        .and_then(|l| l.sysctl().as_ref())
-        .is_some_and(|s| !s.is_empty())
-        && !has_ns(LinuxNamespaceType::Mount)
-    {
-        return invalid("linux.sysctl requires a new mount namespace");
+    // runc's rule (validate.uts): a uts namespace entry, new or joined by path, so the name
+    // never lands on the host's own namespace. runc words it "unable to set hostname without
+    // a private UTS namespace".
+    for (field, value) in [
+        ("hostname", spec.hostname()),
+        ("domainname", spec.domainname()),
+    ] {
+        if value.as_deref().is_some_and(|h| !h.is_empty()) && !ns_entry(LinuxNamespaceType::Uts) {
+            return invalid(&format!(
+                "unable to set {field} without a private UTS namespace (linux.namespaces has no uts entry)"
+            ));
+        }
     }
     crate::sysctl::check(spec).map_err(ConfigError::Invalid)?;
-    if !has_ns(LinuxNamespaceType::Mount) {
-        return invalid(
-            "linux.namespaces must include a new mount namespace (ferrun sets up the rootfs in it)",
-        );
+    if !ns_entry(LinuxNamespaceType::Mount) {
+        check_host_mount_namespace(spec)?;
+    }
+    Ok(())
+}
+
+/// A container without a mount namespace entry shares the runtime's mount namespace, as in
+/// runc and crun: its mounts are made under the rootfs in that namespace and it is chrooted
+/// there. What would have to change the host's own mounts is refused: masking and read-only
+/// paths (runc's validate.security rule and wording) and a read-only root, which runc gets
+/// by remounting its rootfs bind and ferrun, which makes no such bind here, cannot.
+fn check_host_mount_namespace(spec: &Spec) -> Result<(), ConfigError> {
+    let linux = spec.linux().as_ref();
+    let listed = |v: Option<&Vec<String>>| v.is_some_and(|v| !v.is_empty());
+    if listed(linux.and_then(|l| l.masked_paths().as_ref()))
+        || listed(linux.and_then(|l| l.readonly_paths().as_ref()))
+    {
+        return Err(ConfigError::Invalid(
+            "unable to restrict sys entries without a private MNT namespace (linux.maskedPaths and linux.readonlyPaths need a mount namespace)".into(),
+        ));
+    }
+    if spec.root().as_ref().and_then(|r| r.readonly()) == Some(true) {
+        return Err(ConfigError::Invalid(
+            "root.readonly needs a mount namespace in linux.namespaces".into(),
+        ));
     }
     Ok(())
 }
@@ -200,7 +217,34 @@ mod tests {
         let s = spec(serde_json::json!({"ociVersion":"1.2.0","hostname":"x",
             "process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"},"linux":{"namespaces":[{"type":"mount"}]}}));
         let e = validate(&s).unwrap_err().to_string();
-        assert!(e.contains("hostname"), "{e}");
+        assert!(
+            e.contains("unable to set hostname without a private UTS namespace"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn hostname_with_a_joined_uts_namespace_is_accepted() {
+        let s = spec(serde_json::json!({"ociVersion":"1.2.0","hostname":"x",
+            "process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"},
+            "linux":{"namespaces":[{"type":"mount"},{"type":"uts","path":"/proc/self/ns/uts"}]}}));
+        validate(&s).expect("a joined uts namespace is enough, as in runc");
+    }
+
+    #[test]
+    fn no_mount_namespace_runs_unless_it_would_touch_host_mounts() {
+        let base = serde_json::json!({"ociVersion":"1.2.0",
+            "process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"},
+            "linux":{"namespaces":[{"type":"pid"}]}});
+        validate(&spec(base.clone())).expect("no mount namespace is allowed");
+        let mut masked = base.clone();
+        masked["linux"]["maskedPaths"] = serde_json::json!(["/proc/kcore"]);
+        let e = validate(&spec(masked)).unwrap_err().to_string();
+        assert!(e.contains("without a private MNT namespace"), "{e}");
+        let mut ro = base;
+        ro["root"] = serde_json::json!({"path": "rootfs", "readonly": true});
+        let e = validate(&spec(ro)).unwrap_err().to_string();
+        assert!(e.contains("root.readonly"), "{e}");
     }
 
     #[test]

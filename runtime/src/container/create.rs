@@ -92,11 +92,17 @@ pub struct Created {
 struct Rollback {
     dir: Option<ContainerDir>,
     cgroup: Option<Box<dyn CgroupManager>>,
+    /// The rootfs of a container sharing the runtime's mount namespace, whose mounts under
+    /// it would outlive a failed create (see `rootfs::leftovers`).
+    shared_rootfs: Option<std::path::PathBuf>,
 }
 
 impl Drop for Rollback {
     fn drop(&mut self) {
         // The init (if any) was killed and reaped by `launch`; its cgroup is empty now.
+        if let Some(rootfs) = self.shared_rootfs.take() {
+            let _ = crate::rootfs::leftovers::unmount_below(&crate::rootfs::real(), &rootfs);
+        }
         if let Some(cg) = self.cgroup.take() {
             let _ = cg.destroy();
         }
@@ -130,6 +136,7 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
     let mut rollback = Rollback {
         dir: Some(store.create(&opts.id)?),
         cgroup: None,
+        shared_rootfs: plan.shares_mount_ns().then(|| bundle.rootfs.clone()),
     };
     let dir = rollback.dir.as_ref().expect("just set");
     let mut state = initial_state(&opts.id, &bundle);
@@ -230,6 +237,7 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
     // Committed: the container exists now.
     rollback.cgroup = None;
     rollback.dir = None;
+    rollback.shared_rootfs = None;
     Ok(Created {
         state,
         pid: launched.pid,

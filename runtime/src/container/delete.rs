@@ -58,6 +58,13 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), DeleteErr
     state.status = Status::Stopped;
     // config.md#poststop: after the container is deleted, before delete returns.
     state.run_warning_hooks(HookKind::Poststop);
+    let sys = crate::rootfs::real();
+    if let Err(e) = crate::rootfs::leftovers::unmount_leftovers(&sys, &state.bundle, &state.rootfs)
+    {
+        logging::warn(&format!(
+            "container {id:?}: unmount what it left under its rootfs: {e}"
+        ));
+    }
     if let Some(path) = &state.cgroup_path {
         let cg_err = |source| DeleteError::Cgroup {
             id: id.to_string(),

@@ -165,11 +165,13 @@ pub fn exec(
         .linux()
         .as_ref()
         .and_then(|l| l.seccomp().clone());
+    let root = container_root(id, &bundle.spec, &state)?;
     let pid = spawn(ExecConfig {
         process: &process,
         seccomp: seccomp.as_ref(),
         join,
         join_pid,
+        root,
         user_in_parent: !nix::unistd::geteuid().is_root(),
         cgroup_dirs,
         cgroup_fallback: Some(&fallback),
@@ -229,6 +231,26 @@ fn namespaces_of(
 }
 
 /// Every namespace the container has (new or joined), through its init's /proc/<pid>/ns.
+/// Without a mount namespace entry the init is only chrooted (rootfs::root): hand its root
+/// to the exec'd process, which has no mount namespace to join.
+fn container_root(
+    id: &str,
+    spec: &Spec,
+    state: &ContainerState,
+) -> Result<Option<OwnedFd>, ExecError> {
+    if !crate::rootfs::leftovers::shares_mount_ns(spec) {
+        return Ok(None);
+    }
+    let path = format!("/proc/{}/root", state.pid);
+    File::open(&path)
+        .map(|f| Some(f.into()))
+        .map_err(|source| ExecError::Namespace {
+            id: id.to_string(),
+            path,
+            source,
+        })
+}
+
 fn container_namespaces(
     id: &str,
     spec: &Spec,

@@ -22,6 +22,9 @@ pub struct ExecConfig<'a> {
     /// The container's namespaces, user first; the pid namespace separately.
     pub join: Vec<JoinNs>,
     pub join_pid: Option<OwnedFd>,
+    /// The init's root directory (`/proc/<pid>/root`), for a container without a mount
+    /// namespace of its own: there is none to join, and the process is chrooted instead.
+    pub root: Option<OwnedFd>,
     /// Unprivileged caller: join the user namespace here, before the pid namespace (see
     /// [`join_user_in_parent`]).
     pub user_in_parent: bool,
@@ -102,6 +105,7 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, SpawnError> {
                 process: cfg.process,
                 seccomp: cfg.seccomp,
                 join: &cfg.join,
+                root: cfg.root.as_ref(),
                 channel: child_end,
                 console,
                 preserve_fds: cfg.preserve_fds,

@@ -6,7 +6,8 @@
 //! prepare()       / rslave (or rootfsPropagation), rootfs bind-mounted on itself,
 //!                 every mounts[] entry, default + linux.devices nodes, /dev symlinks
 //!   (createContainer hooks run here: config.md#createcontainer-hooks)
-//! pivot()         pivot_root(".", ".") + detach old root, or MS_MOVE + chroot (--no-pivot)
+//! pivot()         pivot_root(".", ".") + detach old root, or MS_MOVE + chroot (--no-pivot),
+//!                 or only chroot when the container shares the runtime's mount namespace
 //! bind_console()  pty slave onto /dev/console            (only with process.terminal)
 //! finalize()      /dev ro, readonlyPaths, maskedPaths, root.readonly
 //! ```
@@ -16,9 +17,11 @@
 //! 52881). All syscalls go through `sys::mount::MountSys`, so the order and arguments are
 //! unit-tested with a recording fake (`fake.rs`).
 
+pub mod bind;
 pub mod cgroup;
 pub mod devices;
 mod error;
+pub mod leftovers;
 pub mod mounts;
 pub mod options;
 mod paths;
@@ -30,6 +33,7 @@ mod fake;
 #[cfg(test)]
 mod tests;
 
+pub use bind::BindSources;
 pub use error::RootfsError;
 
 use crate::sys::mount::{Handle, MountSys, RealMountSys};
@@ -51,6 +55,11 @@ pub struct RootfsContext<'a> {
     pub cgroup_ns: bool,
     /// A new user namespace: devices become bind mounts of the host nodes.
     pub in_user_ns: bool,
+    /// No mount namespace of its own: no propagation change and no rootfs bind in the
+    /// shared namespace, and chroot instead of pivot_root (see `root::switch_root`).
+    pub shares_mount_ns: bool,
+    /// `O_PATH` fds of bind sources opened before the user switch (`BindSources::handles`).
+    pub bind_sources: &'a [(usize, Handle)],
 }
 
 /// The state shared by the steps: the seam and an O_PATH fd of the root being set up.
@@ -60,6 +69,7 @@ pub struct Env<'a> {
     pub bundle: &'a Path,
     pub cgroup_ns: bool,
     pub in_user_ns: bool,
+    pub bind_sources: &'a [(usize, Handle)],
 }
 
 /// The real syscalls.
@@ -87,7 +97,7 @@ fn entries(ctx: &RootfsContext) -> Result<Vec<Entry>, RootfsError> {
     mounts
         .iter()
         .enumerate()
-        .map(|(i, m)| Entry::from_config(i, m))
+        .map(|(i, m)| Entry::from_config(i, m, ctx.rootfs))
         .collect()
 }
 
@@ -98,6 +108,7 @@ fn env<'a>(sys: &'a dyn MountSys, root: Handle, ctx: &RootfsContext<'a>) -> Env<
         bundle: ctx.bundle,
         cgroup_ns: ctx.cgroup_ns,
         in_user_ns: ctx.in_user_ns,
+        bind_sources: ctx.bind_sources,
     }
 }
 
@@ -115,7 +126,9 @@ pub fn prepare(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsErro
     }
     // Parse every entry first so a bad option fails before anything is mounted.
     let entries = entries(ctx)?;
-    root::prepare_root(sys, ctx)?;
+    if !ctx.shares_mount_ns {
+        root::prepare_root(sys, ctx)?;
+    }
     // Opened after the self-bind so mounts land on the mount pivot_root will use.
     let root = open_root(sys, ctx.rootfs)?;
     let env = env(sys, root.handle(), ctx);
@@ -150,6 +163,7 @@ pub fn bind_console(sys: &dyn MountSys, pty_slave: &Path) -> Result<(), RootfsEr
         bundle: Path::new("/"),
         cgroup_ns: false,
         in_user_ns: false,
+        bind_sources: &[],
     };
     paths::bind_console(&env, pty_slave)
 }

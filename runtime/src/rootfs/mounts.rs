@@ -23,14 +23,19 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn from_config(index: usize, m: &Mount) -> Result<Self, RootfsError> {
+    pub fn from_config(index: usize, m: &Mount, rootfs: &Path) -> Result<Self, RootfsError> {
         if m.uid_mappings().is_some() || m.gid_mappings().is_some() {
             return Err(RootfsError::config(
                 format!("mounts[{index}].uidMappings"),
                 "id-mapped mounts are not supported yet",
             ));
         }
-        let destination = clean(m.destination());
+        // runc takes a destination written as a host path under the rootfs as the path
+        // inside it (mountToRootfs strips the rootfs prefix), instead of nesting it again.
+        let destination = match m.destination().strip_prefix(rootfs) {
+            Ok(inside) if m.destination().is_absolute() => clean(&Path::new("/").join(inside)),
+            _ => clean(m.destination()),
+        };
         let options = m.options().clone().unwrap_or_default();
         let mut opts = parse_options(&destination, &options)?;
         let typ = m.typ().clone().unwrap_or_default();
@@ -47,7 +52,7 @@ impl Entry {
         })
     }
 
-    fn is_bind(&self) -> bool {
+    pub(super) fn is_bind(&self) -> bool {
         self.opts.flags.contains(MsFlags::MS_BIND)
     }
 
@@ -66,7 +71,7 @@ pub fn mount_entry(env: &Env, e: &Entry) -> Result<(), RootfsError> {
         });
     }
     if e.is_bind() {
-        return bind(env, e);
+        return super::bind::bind(env, e);
     }
     if e.opts.flags.contains(MsFlags::MS_REMOUNT) {
         return Err(RootfsError::Option {
@@ -91,17 +96,25 @@ pub fn mount_entry(env: &Env, e: &Entry) -> Result<(), RootfsError> {
 
 /// A new filesystem instance (proc, sysfs, mqueue, devpts, tmpfs, ...).
 pub fn fresh(env: &Env, e: &Entry, no_symlinks: bool) -> Result<(), RootfsError> {
-    let fd = resolve_in_root(env.sys, env.root, &e.destination, Create::Dir, no_symlinks)?;
+    // runc's wording for a destination that is a symlink or not a directory.
+    let not_a_dir = || RootfsError::UnsafeDestination {
+        destination: e.destination.clone(),
+        reason: format!(
+            "filesystem {:?} must be mounted on ordinary directory",
+            e.typ
+        ),
+    };
+    let fd = match resolve_in_root(env.sys, env.root, &e.destination, Create::Dir, no_symlinks) {
+        Err(err) if no_symlinks && err.errno() == Some(libc::ELOOP) => return Err(not_a_dir()),
+        r => r?,
+    };
     if no_symlinks {
         let st = env
             .sys
             .stat(fd.handle())
             .map_err(|err| RootfsError::sys("fstat", &e.destination, err))?;
         if st.kind != FileKind::Dir {
-            return Err(RootfsError::UnsafeDestination {
-                destination: e.destination.clone(),
-                reason: format!("{} must be mounted on an ordinary directory", e.typ),
-            });
+            return Err(not_a_dir());
         }
     }
     check_proc_destination(env.sys, &fd, e)?;
@@ -178,63 +191,6 @@ fn copy_up(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     propagate(env, dest, &e.opts.propagation)
 }
 
-/// The host path of a bind source: relative sources are relative to the bundle.
-fn bind_source(env: &Env, e: &Entry) -> Result<PathBuf, RootfsError> {
-    let source = e.source.as_ref().ok_or_else(|| {
-        RootfsError::config(
-            format!("mounts[{}].source", e.index),
-            "a bind mount needs a source",
-        )
-    })?;
-    Ok(if source.is_absolute() {
-        source.clone()
-    } else {
-        env.bundle.join(source)
-    })
-}
-
-fn bind(env: &Env, e: &Entry) -> Result<(), RootfsError> {
-    if !e.opts.data.is_empty() {
-        return Err(RootfsError::Option {
-            destination: e.destination.clone(),
-            option: e.opts.data.clone(),
-            reason: "unknown option for a bind mount",
-        });
-    }
-    let source = bind_source(env, e)?;
-    let src = env
-        .sys
-        .open(&source)
-        .map_err(|err| RootfsError::sys("open bind source", &source, err))?;
-    let kind = env.sys.stat(src).map(|s| s.kind);
-    env.sys.close(src);
-    let kind = kind.map_err(|err| RootfsError::sys("fstat", &source, err))?;
-    let create = if kind == FileKind::Dir {
-        Create::Dir
-    } else {
-        Create::File
-    };
-    let fd = resolve_in_root(env.sys, env.root, &e.destination, create, false)?;
-    check_proc_destination(env.sys, &fd, e)?;
-    let flags = e.opts.flags & (MsFlags::MS_BIND | MsFlags::MS_REC);
-    env.sys
-        .mount(
-            Some(Loc::Path(&source)),
-            Loc::Handle(fd.handle()),
-            None,
-            flags,
-            None,
-        )
-        .map_err(|err| RootfsError::sys("bind mount", &e.destination, err))?;
-    drop(fd);
-    // A bind ignores every other flag: apply them with a remount (runc does the same).
-    if !(e.opts.flags - (MsFlags::MS_REC | MsFlags::MS_REMOUNT | MsFlags::MS_BIND)).is_empty() {
-        remount(env, &e.destination, e.opts.flags | MsFlags::MS_REMOUNT)?;
-    }
-    recursive_attrs(env, e)?;
-    propagate(env, &e.destination, &e.opts.propagation)
-}
-
 /// Bind-remounts the mount at the container path `destination` with `flags`.
 pub fn remount(env: &Env, destination: &Path, flags: MsFlags) -> Result<(), RootfsError> {
     let fd = resolve_in_root(env.sys, env.root, destination, Create::Nothing, false)?;
@@ -247,9 +203,11 @@ pub fn remount(env: &Env, destination: &Path, flags: MsFlags) -> Result<(), Root
     )
 }
 
-/// Remounts `target` (whose mount `h` is on); on EPERM retries keeping the flags the kernel
-/// locks on the mount (in a user namespace nosuid/nodev/noexec/ro inherited from the host
-/// cannot be cleared; runc's remount retries the same way).
+/// Remounts `target` (whose mount `h` is on); on EPERM retries keeping what the kernel
+/// locks on a mount inherited from a more privileged user namespace: ro, nosuid, nodev,
+/// noexec and the atime settings (MNT_LOCK_*; runc's remount retries the same way). An
+/// atime mode asked for that differs from the locked one stays an error, as in runc 1.2:
+/// it cannot be had, and dropping it silently would hide that.
 pub fn remount_at(
     sys: &dyn MountSys,
     target: Loc,
@@ -262,21 +220,31 @@ pub fn remount_at(
         Err(err) if err.raw_os_error() == Some(libc::EPERM) => err,
         Err(err) => return Err(RootfsError::sys("remount", path, err)),
     };
-    let lockable = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    let locked = sys
-        .statfs(h)
-        .map(|i| i.flags & lockable)
-        .unwrap_or(MsFlags::empty());
-    if (locked - flags).is_empty() {
+    let current = sys.statfs(h).map(|i| i.flags).unwrap_or(MsFlags::empty());
+    let Some(retry) = with_locked_flags(flags, current).filter(|r| *r != flags) else {
         return Err(RootfsError::sys("remount", path, err));
-    }
-    sys.mount(None, target, None, flags | locked, None)
+    };
+    sys.mount(None, target, None, retry, None)
         .map_err(|err| RootfsError::sys("remount", path, err))
+}
+
+/// `flags` plus the lockable flags the mount has now (`current`, from statfs, where strict
+/// atime is the absence of the others), with the mount's own atime mode when none was asked
+/// for; `None` when a different atime mode was asked for.
+pub fn with_locked_flags(flags: MsFlags, current: MsFlags) -> Option<MsFlags> {
+    let lockable = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    let mode = MsFlags::MS_NOATIME | MsFlags::MS_RELATIME | MsFlags::MS_STRICTATIME;
+    let asked = flags & mode;
+    if !asked.is_empty() && asked != current & mode {
+        return None;
+    }
+    let atime = mode | MsFlags::MS_NODIRATIME;
+    Some(flags | (current & (lockable | atime)))
 }
 
 /// `rro`, `rnosuid`, ...: mount_setattr(AT_RECURSIVE) on the new mount tree, after any
 /// remount (runtime-spec 1.1 config.md#linux-mount-options; runc setRecAttr).
-fn recursive_attrs(env: &Env, e: &Entry) -> Result<(), RootfsError> {
+pub(super) fn recursive_attrs(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     if e.opts.rec_set.is_empty() && e.opts.rec_clear.is_empty() {
         return Ok(());
     }
@@ -316,7 +284,11 @@ const PROC_ALLOWED: &[&str] = &[
 
 /// Refuses mounts over procfs files (CVE-2019-16884: covering /proc/self/attr and friends).
 /// Checked on the *resolved* handle, so a symlink into /proc does not get past it.
-fn check_proc_destination(sys: &dyn MountSys, fd: &Fd, e: &Entry) -> Result<(), RootfsError> {
+pub(super) fn check_proc_destination(
+    sys: &dyn MountSys,
+    fd: &Fd,
+    e: &Entry,
+) -> Result<(), RootfsError> {
     let info = sys
         .statfs(fd.handle())
         .map_err(|err| RootfsError::sys("fstatfs", &e.destination, err))?;

@@ -109,9 +109,10 @@ fn pivot_root(sys: &dyn MountSys, rootfs: &Path) -> Result<(), RootfsError> {
 }
 
 /// --no-pivot (runc msMoveRoot): move the rootfs mount over `/` and chroot into it. The old
-/// root stays reachable to anything that escapes the chroot; that is the documented cost of
-/// the flag (needed on ramfs/initramfs roots where pivot_root fails).
+/// root stays in the mount namespace under the chroot; that is the documented cost of the
+/// flag (needed on ramfs/initramfs roots where pivot_root fails).
 fn move_root(sys: &dyn MountSys, rootfs: &Path) -> Result<(), RootfsError> {
+    hide_host_proc_and_sys(sys, rootfs)?;
     let root = Path::new("/");
     sys.chdir(rootfs).map_err(sys_err("chdir", rootfs))?;
     sys.mount(
@@ -127,9 +128,72 @@ fn move_root(sys: &dyn MountSys, rootfs: &Path) -> Result<(), RootfsError> {
     sys.chdir(root).map_err(sys_err("chdir", root))
 }
 
+/// The kernel lets a user namespace mount a new procfs or sysfs only if a full, uncovered
+/// instance is already visible in its mount namespace (fs/namespace.c mount_too_revealing).
+/// After pivot_root the host's /proc is gone, and the container's own /proc has its
+/// maskedPaths over it, so a fresh procfs is refused. Under --no-pivot the host's /proc
+/// and /sys are still in the namespace, below the chroot, and would let a process in the
+/// container mount a procfs without the masks. runc detaches every whole proc and sysfs
+/// mount outside the rootfs before the move (or covers it with a tmpfs where it may not
+/// unmount it); so does this.
+fn hide_host_proc_and_sys(sys: &dyn MountSys, rootfs: &Path) -> Result<(), RootfsError> {
+    let mountinfo = sys
+        .read_file(Path::new("/proc/self/mountinfo"))
+        .map_err(sys_err("read", Path::new("/proc/self/mountinfo")))?;
+    let exposed: Vec<PathBuf> = mountinfo::parse(&mountinfo)?
+        .into_iter()
+        .filter(|m| m.root == Path::new("/") && (m.fstype == "proc" || m.fstype == "sysfs"))
+        .filter(|m| !m.mount_point.starts_with(rootfs))
+        .map(|m| m.mount_point)
+        .collect();
+    for p in &exposed {
+        // rslave first, so the unmount does not reach the host's namespace.
+        match sys.mount(
+            None,
+            Loc::Path(p),
+            None,
+            MsFlags::MS_SLAVE | MsFlags::MS_REC,
+            None,
+        ) {
+            // A parent of it was detached already.
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => continue,
+            r => r.map_err(sys_err("make rslave", p))?,
+        }
+        match sys.umount2(p, MntFlags::MNT_DETACH) {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EPERM)) => {
+                let tmpfs = Path::new("tmpfs");
+                sys.mount(
+                    Some(Loc::Path(tmpfs)),
+                    Loc::Path(p),
+                    Some("tmpfs"),
+                    MsFlags::empty(),
+                    None,
+                )
+                .map_err(sys_err("cover", p))?;
+            }
+            r => r.map_err(sys_err("umount", p))?,
+        }
+    }
+    Ok(())
+}
+
+/// Without a mount namespace of its own the container is only chrooted into its rootfs
+/// (runc's chroot()): pivot_root would move the root of every process sharing the
+/// namespace, and --no-pivot's MS_MOVE would cover the host's own `/`.
+fn chroot_into(sys: &dyn MountSys, rootfs: &Path) -> Result<(), RootfsError> {
+    let root = Path::new("/");
+    sys.chdir(rootfs).map_err(sys_err("chdir", rootfs))?;
+    sys.chroot(Path::new("."))
+        .map_err(sys_err("chroot", rootfs))?;
+    sys.chdir(root).map_err(sys_err("chdir", root))
+}
+
 /// Switches into the rootfs, then re-applies a configured rootfs propagation to the new `/`
 /// (runc does this after pivot so `shared` never applies to the host's root).
 pub fn switch_root(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
+    if ctx.shares_mount_ns {
+        return chroot_into(sys, ctx.rootfs);
+    }
     if ctx.no_pivot {
         move_root(sys, ctx.rootfs)?;
     } else {

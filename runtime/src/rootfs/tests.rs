@@ -7,6 +7,7 @@ use oci_spec::runtime::Spec;
 use serde_json::json;
 
 mod devices_cgroups;
+mod shared_ns_and_binds;
 
 const MOUNTINFO: &str = "\
 22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
@@ -48,12 +49,14 @@ struct Opts {
     no_pivot: bool,
     cgroup_ns: bool,
     in_user_ns: bool,
+    shares_mount_ns: bool,
 }
 
 const DEFAULT: Opts = Opts {
     no_pivot: false,
     cgroup_ns: false,
     in_user_ns: false,
+    shares_mount_ns: false,
 };
 
 fn ctx<'a>(spec: &'a Spec, o: &Opts) -> RootfsContext<'a> {
@@ -64,6 +67,8 @@ fn ctx<'a>(spec: &'a Spec, o: &Opts) -> RootfsContext<'a> {
         no_pivot: o.no_pivot,
         cgroup_ns: o.cgroup_ns,
         in_user_ns: o.in_user_ns,
+        shares_mount_ns: o.shares_mount_ns,
+        bind_sources: &[],
     }
 }
 
@@ -195,7 +200,7 @@ fn readonly_root_keeps_locked_flags_on_eperm() {
         ops[ops.len() - 2..],
         [
             "mount - / - RDONLY|REMOUNT|BIND -",
-            "mount - / - RDONLY|NOSUID|NODEV|REMOUNT|BIND -"
+            "mount - / - RDONLY|NOSUID|NODEV|REMOUNT|BIND|RELATIME -"
         ]
     );
 }
@@ -308,7 +313,10 @@ fn proc_on_a_symlink_is_refused() {
     f.dir("/elsewhere").link("/proc", "/elsewhere");
     let s = spec(json!({"mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}]}));
     let e = run_prepare(&f, &s, &DEFAULT).expect_err("refused");
-    assert_eq!(e.errno(), Some(libc::ELOOP), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "mount /proc: filesystem \"proc\" must be mounted on ordinary directory"
+    );
 }
 
 #[test]
@@ -380,7 +388,6 @@ fn masking_refuses_a_dev_null_symlink() {
 #[case::idmap_option(json!({"destination": "/x", "type": "bind", "source": "/", "options": ["bind", "idmap"]}), "mount /x: option \"idmap\"")]
 #[case::idmap_mappings(json!({"destination": "/x", "type": "bind", "source": "/", "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}), "mounts[0].uidMappings")]
 #[case::tmpcopyup_on_bind(json!({"destination": "/x", "type": "bind", "source": "/", "options": ["bind", "tmpcopyup"]}), "mount /x: option \"tmpcopyup\"")]
-#[case::unknown_bind_option(json!({"destination": "/x", "type": "bind", "source": "/", "options": ["bind", "z"]}), "mount /x: option \"z\"")]
 #[case::remount_fresh(json!({"destination": "/x", "type": "tmpfs", "source": "tmpfs", "options": ["remount"]}), "mount /x: option \"remount\"")]
 #[case::missing_bind_source(json!({"destination": "/x", "type": "bind", "source": "/nonexistent", "options": ["bind"]}), "open bind source /nonexistent")]
 fn bad_mounts_fail_with_context(#[case] mount: serde_json::Value, #[case] prefix: &str) {

@@ -21,16 +21,15 @@
 //! | linux.netDevices                    | ignores (runc 1.3 has it)         | warn    |
 //! | windows, solaris, zos               | ignores                           | warn    |
 //! | process.commandLine, user.username  | ignores (Windows-only)            | warn    |
-//!
-//! Id-mapped mounts and linux.memoryPolicy are refused below too; whether they are built or
-//! ignored is settled with the mounts.
+//! | linux.memoryPolicy                  | ignores (runc 1.3 has it)         | warn: a hint the process may change itself |
+//! | mounts[].uidMappings/gidMappings    | ignores (runc 1.2 has them)       | refuse: the files would have other owners |
 //!
 //! What other modules implement, and so passes here: namespaces (with path, time offsets,
 //! id mappings), root, mounts, devices, maskedPaths, readonlyPaths, rootfsPropagation,
 //! hostname, domainname, sysctl, process args/env/cwd/user (uid, gid, umask,
 //! additionalGids)/rlimits/noNewPrivileges/oomScoreAdj/apparmorProfile/capabilities/terminal/
-//! consoleSize/scheduler/ioPriority, personality domain, seccomp (all but notify), hooks, cgroupsPath and
-//! resources, annotations.
+//! consoleSize/scheduler/ioPriority, personality domain, seccomp (all but notify), hooks,
+//! cgroupsPath and resources, annotations.
 
 use oci_spec::runtime::{Linux, LinuxSeccomp, LinuxSeccompAction, Process, Spec};
 
@@ -192,10 +191,12 @@ fn check_linux(l: &Linux, found: &mut Survey) {
             "moving network devices is not supported by ferrun yet",
         );
     }
+    // A NUMA placement hint, not a limit: the process may change its own policy at any time
+    // (set_mempolicy needs no privilege), and cpuset.mems is what confines memory nodes.
     if l.memory_policy().is_some() {
-        found.refuse(
+        found.warn(
             "linux.memoryPolicy",
-            "NUMA memory policy is not supported by ferrun yet",
+            "NUMA memory policy is not applied by ferrun; cpuset.mems confines memory nodes",
         );
     }
     if let Some(seccomp) = l.seccomp() {

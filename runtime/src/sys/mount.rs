@@ -169,6 +169,35 @@ pub trait MountSys {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RealMountSys;
 
+/// statvfs(2) `f_flag` (ST_*) to the MS_* per-mount flags. Most share their values, but
+/// ST_RELATIME (0x1000) and ST_NOSYMFOLLOW (0x2000) are MS_REC and MS_BIND as MS_* bits.
+/// Strict atime has no ST_ bit: it is the mode when no other atime mode is set (runc's
+/// statfsToMountFlags reads it the same way).
+pub fn st_flags_to_ms(f_flag: u64) -> MsFlags {
+    const ST_RELATIME: u64 = 0x1000;
+    const ST_NOSYMFOLLOW: u64 = 0x2000;
+    let table = [
+        (libc::ST_RDONLY, MsFlags::MS_RDONLY),
+        (libc::ST_NOSUID, MsFlags::MS_NOSUID),
+        (libc::ST_NODEV, MsFlags::MS_NODEV),
+        (libc::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (libc::ST_SYNCHRONOUS, MsFlags::MS_SYNCHRONOUS),
+        (libc::ST_MANDLOCK, MsFlags::MS_MANDLOCK),
+        (libc::ST_NOATIME, MsFlags::MS_NOATIME),
+        (libc::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (ST_RELATIME, MsFlags::MS_RELATIME),
+        (ST_NOSYMFOLLOW, MS_NOSYMFOLLOW),
+    ];
+    let mut flags = table
+        .iter()
+        .filter(|(st, _)| f_flag & *st != 0)
+        .fold(MsFlags::empty(), |acc, (_, ms)| acc | *ms);
+    if !flags.intersects(MsFlags::MS_NOATIME | MsFlags::MS_RELATIME) {
+        flags |= MsFlags::MS_STRICTATIME;
+    }
+    flags
+}
+
 fn cstr(bytes: &[u8]) -> io::Result<CString> {
     CString::new(bytes).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
 }
@@ -341,8 +370,7 @@ impl MountSys for RealMountSys {
         let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
         // SAFETY: fstatvfs fills in a statvfs we own, on a caller-owned fd.
         cvt(unsafe { libc::fstatvfs(h.0, &mut vfs) } as libc::c_long)?;
-        // f_flag uses the ST_* values, which equal the MS_* ones (ST_VALID is dropped).
-        let flags = MsFlags::from_bits_truncate(vfs.f_flag as libc::c_ulong & !0x20);
+        let flags = st_flags_to_ms(vfs.f_flag as u64);
         Ok(FsInfo {
             magic: st.f_type as i64,
             flags,
@@ -427,5 +455,26 @@ impl MountSys for RealMountSys {
 
     fn close(&self, h: Handle) {
         drop(TmpFd(h.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statvfs_flags_map_onto_mount_flags() {
+        let f = |bits: u64| st_flags_to_ms(bits);
+        // ST_RDONLY | ST_NOSUID | ST_RELATIME
+        assert_eq!(
+            f(0x1 | 0x2 | 0x1000),
+            MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_RELATIME
+        );
+        // ST_NOATIME | ST_NODIRATIME | ST_NOSYMFOLLOW
+        assert_eq!(
+            f(0x400 | 0x800 | 0x2000),
+            MsFlags::MS_NOATIME | MsFlags::MS_NODIRATIME | MS_NOSYMFOLLOW
+        );
+        assert_eq!(f(0), MsFlags::MS_STRICTATIME, "no atime bit: strictatime");
     }
 }

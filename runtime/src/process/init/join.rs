@@ -1,6 +1,7 @@
 //! The child of `exec`: join the container's namespaces, then the same process phases as the
 //! init (console, cwd, security, exec). No rootfs work: setns into the container's mount
-//! namespace puts us at its root already (setns(2): root and cwd move to the namespace's).
+//! namespace puts us at its root already (setns(2): root and cwd move to the namespace's);
+//! a container sharing the runtime's mount namespace is entered with chroot instead.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -18,6 +19,9 @@ pub struct ExecContext<'a> {
     pub process: &'a Process,
     pub seccomp: Option<&'a LinuxSeccomp>,
     pub join: &'a [JoinNs],
+    /// The init's root, to chroot into when the container shares the runtime's mount
+    /// namespace (setns moves nobody's root then).
+    pub root: Option<&'a OwnedFd>,
     pub channel: Channel,
     pub console: Option<OwnedFd>,
     pub preserve_fds: u32,
@@ -42,6 +46,7 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
     keep.push(ctx.channel.raw());
     keep.extend(ctx.console.as_ref().map(|c| c.as_raw_fd()));
     keep.extend(ctx.join.iter().map(|j| j.file.as_raw_fd()));
+    keep.extend(ctx.root.map(|r| r.as_raw_fd()));
     sys::fd::close_all_except(&keep).phase(Phase::WaitParent)?;
     match ctx.channel.recv::<ParentMsg>().phase(Phase::WaitParent)? {
         Some(ParentMsg::Go { .. }) => {}
@@ -51,6 +56,12 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
     // which capabilities we hold for every setns after it.
     for j in ctx.join {
         setns(&j.file, clone_flag(j.kind)).phase(Phase::JoinNamespaces)?;
+    }
+    if let Some(root) = ctx.root {
+        // runc 1.1.5 leaves such an exec at the host's root; the init is chrooted into the
+        // rootfs (rootfs::root::chroot_into), and so is everything exec'd beside it.
+        nix::unistd::fchdir(root).phase(Phase::Cwd)?;
+        nix::unistd::chroot(".").phase(Phase::Cwd)?;
     }
     if let Some(console) = &ctx.console {
         let sock = console.try_clone().phase(Phase::Console)?;

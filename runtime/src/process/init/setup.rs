@@ -38,9 +38,11 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
     // An unprivileged parent wrote our id maps and oom_score_adj through /proc/<pid>, which a
     // non-dumpable process's owner cannot open; that is done now.
     super::hide_from_ptrace()?;
+    let bind_sources = open_bind_sources(ctx);
     enter_namespaces(ctx)?;
     set_uts(ctx)?;
     let sys = rootfs::real();
+    let bind_sources = bind_sources.handles();
     let rctx = RootfsContext {
         spec: ctx.spec,
         rootfs: ctx.rootfs,
@@ -48,6 +50,8 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
         no_pivot: ctx.no_pivot,
         cgroup_ns: ctx.plan.new_cgroup,
         in_user_ns: ctx.plan.new_user(),
+        shares_mount_ns: ctx.plan.shares_mount_ns(),
+        bind_sources: &bind_sources,
     };
     rootfs::prepare(&sys, &rctx).phase(Phase::Rootfs)?;
     runtime_hooks(ctx)?;
@@ -101,6 +105,18 @@ fn close_inherited_fds(ctx: &InitContext) -> Result<(), super::InitFailure> {
     keep.extend(ctx.console.as_ref().map(|c| c.as_raw_fd()));
     keep.extend(ctx.plan.fds());
     sys::fd::close_all_except(&keep).phase(Phase::WaitParent)
+}
+
+/// In a new user namespace and mount namespace, the bind sources are opened now, while this
+/// process still has the host's uid (setresuid into the namespace comes next): a source
+/// only the host's root can reach, in a 0700 root-owned directory, stays reachable (runc
+/// opens them before its init enters the user namespace). The fds refer to this namespace's
+/// own copies of the mounts, so the flags the kernel locks on them stay locked.
+fn open_bind_sources(ctx: &InitContext) -> rootfs::BindSources {
+    if !ctx.plan.new_user() || !ctx.plan.clone_flags.contains(CloneFlags::CLONE_NEWNS) {
+        return rootfs::BindSources::default();
+    }
+    rootfs::BindSources::open(&rootfs::real(), ctx.spec, ctx.bundle, ctx.rootfs)
 }
 
 /// Block until the parent wrote our id maps and put us into our cgroup; it sends the state

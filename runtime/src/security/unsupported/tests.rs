@@ -61,7 +61,6 @@ fn everything_other_modules_implement_passes() {
 #[case("/process", "selinuxLabel", json!("system_u:system_r:container_t:s0"), "process.selinuxLabel: ")]
 #[case("/linux", "mountLabel", json!("system_u:object_r:container_file_t:s0"), "linux.mountLabel: ")]
 #[case("/linux", "intelRdt", json!({"closID": "x"}), "linux.intelRdt: ")]
-#[case("/linux", "memoryPolicy", json!({"mode": "MPOL_BIND", "nodes": "0"}), "linux.memoryPolicy: ")]
 #[case("/linux/seccomp", "defaultAction", json!("SCMP_ACT_NOTIFY"), "linux.seccomp.defaultAction: ")]
 #[case("", "vm", json!({"hypervisor": {"path": "/bin/true"}, "kernel": {"path": "/k"}}), "vm: ")]
 fn unsafe_to_ignore_fields_are_refused_by_name(

@@ -23,9 +23,12 @@ fn empty() -> *const libc::c_char {
     EMPTY.as_ptr().cast()
 }
 
-/// Per-mount attributes (MOUNT_ATTR_*) for the classic per-mount flags in `flags`.
-/// Returns (attr_set, attr_clr); the atime mode is only touched when one is requested,
-/// like a classic remount that names no atime option.
+/// Per-mount attributes (MOUNT_ATTR_*) for the classic per-mount flags in `flags`, with
+/// mount(2)'s semantics for `MS_REMOUNT|MS_BIND`: every flag not given is cleared, and the
+/// atime mode is always set, to relatime when no mode is named (do_mount gives a mount
+/// MNT_RELATIME unless MS_NOATIME or MS_STRICTATIME is passed). runc's bind remounts go
+/// through mount(2), so a `nodiratime` bind of a `noatime` source ends `nodiratime,relatime`
+/// there, and here. Returns (attr_set, attr_clr).
 fn mount_attrs(flags: MsFlags) -> (u64, u64) {
     let table = [
         (MsFlags::MS_RDONLY, libc::MOUNT_ATTR_RDONLY),
@@ -35,7 +38,7 @@ fn mount_attrs(flags: MsFlags) -> (u64, u64) {
         (MsFlags::MS_NODIRATIME, libc::MOUNT_ATTR_NODIRATIME),
         (MS_NOSYMFOLLOW, libc::MOUNT_ATTR_NOSYMFOLLOW),
     ];
-    let (mut set, mut clr) = (0, 0);
+    let (mut set, mut clr) = (0, libc::MOUNT_ATTR__ATIME);
     for (f, a) in table {
         if flags.contains(f) {
             set |= a;
@@ -43,14 +46,10 @@ fn mount_attrs(flags: MsFlags) -> (u64, u64) {
             clr |= a;
         }
     }
-    let atime = MsFlags::MS_NOATIME | MsFlags::MS_STRICTATIME | MsFlags::MS_RELATIME;
-    if flags.intersects(atime) {
-        clr |= libc::MOUNT_ATTR__ATIME;
-        if flags.contains(MsFlags::MS_NOATIME) {
-            set |= libc::MOUNT_ATTR_NOATIME;
-        } else if flags.contains(MsFlags::MS_STRICTATIME) {
-            set |= libc::MOUNT_ATTR_STRICTATIME;
-        }
+    if flags.contains(MsFlags::MS_NOATIME) {
+        set |= libc::MOUNT_ATTR_NOATIME;
+    } else if flags.contains(MsFlags::MS_STRICTATIME) {
+        set |= libc::MOUNT_ATTR_STRICTATIME;
     }
     (set, clr)
 }
@@ -265,10 +264,19 @@ mod tests {
         assert_eq!(set, libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID);
         assert_eq!(clr & libc::MOUNT_ATTR_NODEV, libc::MOUNT_ATTR_NODEV);
         assert_eq!(
-            clr & libc::MOUNT_ATTR__ATIME,
-            0,
-            "atime untouched when none requested"
+            (set & libc::MOUNT_ATTR__ATIME, clr & libc::MOUNT_ATTR__ATIME),
+            (0, libc::MOUNT_ATTR__ATIME),
+            "no atime mode named: relatime, as mount(2) does"
         );
+        let (set, clr) = mount_attrs(MsFlags::MS_NODIRATIME);
+        assert_eq!(
+            set,
+            libc::MOUNT_ATTR_NODIRATIME,
+            "relatime is the all-zero mode"
+        );
+        assert_eq!(clr & libc::MOUNT_ATTR__ATIME, libc::MOUNT_ATTR__ATIME);
+        let (set, _) = mount_attrs(MsFlags::MS_STRICTATIME);
+        assert_eq!(set, libc::MOUNT_ATTR_STRICTATIME);
         let (set, clr) = mount_attrs(MsFlags::MS_NOATIME);
         assert_eq!(set, libc::MOUNT_ATTR_NOATIME);
         assert_eq!(clr & libc::MOUNT_ATTR__ATIME, libc::MOUNT_ATTR__ATIME);
