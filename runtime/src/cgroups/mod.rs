@@ -33,12 +33,14 @@ pub mod fs;
 pub mod host;
 pub mod layout;
 pub mod manager;
+pub mod precheck;
 pub mod resources;
 pub mod stats;
 
 pub use error::CgroupError;
 pub use host::{Host, Mode};
 pub use manager::FsManager;
+pub use precheck::Precheck;
 
 use devices::loader::{BpfInstaller, DeviceFilterInstaller};
 use fs::{CgroupFs, RealFs};
@@ -67,6 +69,12 @@ pub trait CgroupManager {
     fn persisted_path(&self) -> Option<String> {
         Some(self.path().to_string())
     }
+    /// Before `create`: refuse a config this host's cgroups cannot take and a cgroup that is
+    /// already frozen; report how many processes the cgroup already holds. Reads only.
+    fn precheck(
+        &self,
+        resources: Option<&oci_spec::runtime::LinuxResources>,
+    ) -> Result<Precheck, CgroupError>;
     /// mkdir in every hierarchy, remembering what it made so `destroy` can undo it.
     fn create(&self) -> Result<(), CgroupError>;
     /// Move `pid` into the cgroup in every hierarchy.
@@ -92,6 +100,12 @@ impl CgroupManager for FsManager {
     }
     fn persisted_path(&self) -> Option<String> {
         FsManager::persisted_path(self)
+    }
+    fn precheck(
+        &self,
+        resources: Option<&oci_spec::runtime::LinuxResources>,
+    ) -> Result<Precheck, CgroupError> {
+        FsManager::precheck(self, resources)
     }
     fn create(&self) -> Result<(), CgroupError> {
         FsManager::create(self)
