@@ -195,4 +195,6 @@ pub fn manager_from_path_with(
 }
 
 #[cfg(test)]
+mod testing;
+#[cfg(test)]
 mod tests;

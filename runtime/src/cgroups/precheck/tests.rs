@@ -1,75 +1,7 @@
 //! The pre-check against hand-built layouts over a tempdir (no root needed).
 
-use std::path::{Path, PathBuf};
-
 use super::*;
-use crate::cgroups::devices::loader::DeviceFilterInstaller;
-use crate::cgroups::fs::testing::TempFs;
-use crate::cgroups::layout::Layout;
-use crate::sys::bpf::BpfInsn;
-
-struct NoBpf;
-
-impl DeviceFilterInstaller for NoBpf {
-    fn install(&self, _: &Path, _: &[BpfInsn]) -> Result<(), CgroupError> {
-        unreachable!("the pre-check never programs devices")
-    }
-}
-
-struct Host {
-    dir: tempfile::TempDir,
-}
-
-impl Host {
-    fn new() -> Host {
-        let dir = tempfile::tempdir().expect("tempdir");
-        for m in ["freezer", "pids", "unified"] {
-            std::fs::create_dir_all(dir.path().join(m)).expect("mkdir");
-        }
-        Host { dir }
-    }
-
-    fn p(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    /// Make `rel` (and its parents) with `file` holding `value`.
-    fn put(&self, rel: &str, file: &str, value: &str) {
-        let d = self.p(rel);
-        std::fs::create_dir_all(&d).expect("mkdir");
-        std::fs::write(d.join(file), value).expect("write");
-    }
-
-    fn hier(&self, mount: &str, controllers: &[&str], inner: &str) -> HierDir {
-        HierDir {
-            controllers: controllers.iter().map(|c| c.to_string()).collect(),
-            dir: self.p(&format!("{mount}/{inner}")),
-            mount: Some(self.p(mount)),
-        }
-    }
-
-    /// A hybrid layout for the container cgroup `inner`: freezer and pids v1, plus cgroup2.
-    fn hybrid(&self, inner: &str) -> FsManager {
-        let layout = Layout {
-            mode: Mode::Hybrid,
-            v1: vec![
-                self.hier("freezer", &["freezer"], inner),
-                self.hier("pids", &["pids"], inner),
-            ],
-            unified: Some(self.hier("unified", &[], inner)),
-        };
-        FsManager::new(layout, false, Box::new(TempFs::default()), Box::new(NoBpf))
-    }
-
-    fn v2(&self, inner: &str) -> FsManager {
-        let layout = Layout {
-            mode: Mode::V2,
-            v1: Vec::new(),
-            unified: Some(self.hier("unified", &[], inner)),
-        };
-        FsManager::new(layout, false, Box::new(TempFs::default()), Box::new(NoBpf))
-    }
-}
+use crate::cgroups::testing::TreeHost as Host;
 
 fn resources(json: &str) -> LinuxResources {
     serde_json::from_str(json).expect("resources json")
