@@ -3,6 +3,7 @@
 //! ```text
 //!  CgroupSpec ──manager()──► host.rs   detect mode from mountinfo (v1 / hybrid / v2)
 //!                            layout.rs resolve the dir in every hierarchy (runc 1.1 rules)
+//!                            precheck.rs  before create: config vs host, frozen, occupied
 //!                            FsManager create / add_task / apply / freeze / pids / destroy
 //!                                │ resources/  linux.resources → ordered file writes (pure)
 //!                                │ devices/    rules → policy → v1 lines | eBPF program
