@@ -70,20 +70,12 @@ impl FsManager {
         }
         let processes = self.existing_processes()?;
         for h in self.freezable() {
-            match self.frozen_state(h)? {
-                Frozen::No => {}
-                Frozen::Itself => {
-                    return Err(CgroupError::AlreadyFrozen {
-                        path: h.dir.clone(),
-                        ancestor: false,
-                    })
-                }
-                Frozen::Ancestor => {
-                    return Err(CgroupError::AlreadyFrozen {
-                        path: h.dir.clone(),
-                        ancestor: true,
-                    })
-                }
+            let frozen = self.frozen_state(h)?;
+            if frozen != Frozen::No {
+                return Err(CgroupError::AlreadyFrozen {
+                    path: h.dir.clone(),
+                    ancestor: frozen == Frozen::Ancestor,
+                });
             }
         }
         Ok(Precheck { processes })
