@@ -270,7 +270,8 @@ fn ebpf_device_filter_enforces_on_cgroup2() {
     assert_eq!(ids.len(), 1, "old program still attached: {ids:?}");
 }
 
-/// The kernel clamps cpu.shares silently (2..262144); like runc we read it back and fail.
+/// The kernel clamps cpu.shares silently (2..262144); like runc we read it back and fail, in
+/// runc's words.
 /// (On v2, shares become cpu.weight, where 1 is a valid value.)
 #[test]
 #[ignore = "needs root"]
@@ -299,7 +300,7 @@ fn out_of_range_cpu_shares_is_an_error_naming_the_field() {
     let err = g.mgr.update(&r).expect_err("clamped");
     let msg = err.to_string();
     assert!(
-        msg.starts_with("linux.resources.cpu.shares: 1 is out of range"),
+        msg.starts_with("linux.resources.cpu.shares: the minimum allowed cpu-shares is 2"),
         "{msg}"
     );
 }
@@ -368,9 +369,118 @@ fn hugetlb_and_unified_follow_the_host_mode() {
         }
         let err = g.mgr.update(&unified).expect_err("unified on v1");
         assert!(
-            err.to_string()
-                .starts_with("linux.resources.unified: cannot use unified on cgroup v1"),
+            err.to_string().starts_with(
+                "invalid configuration: linux.resources.unified: cannot use unified on cgroup v1"
+            ),
             "{err}"
         );
     }
+}
+
+/// The freezer of `rel` (a cgroup path from the root of the hierarchy): v1 `freezer.state`,
+/// or `cgroup.freeze` on a pure cgroup2 host. `None` when the host has neither.
+fn freezer_file(rel: &str) -> Option<(PathBuf, &'static str, &'static str)> {
+    let v1 = Path::new("/sys/fs/cgroup/freezer");
+    if v1.join("freezer.state").exists() || v1.join("cgroup.procs").exists() {
+        return Some((v1.join(rel), "freezer.state", "FROZEN"));
+    }
+    let v2 = Path::new("/sys/fs/cgroup");
+    v2.join("cgroup.controllers")
+        .exists()
+        .then(|| (v2.join(rel), "cgroup.freeze", "1"))
+}
+
+/// Thaws and removes a cgroup the test froze, however the test ends.
+struct Frozen(PathBuf, &'static str);
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let thaw = if self.1 == "freezer.state" {
+            "THAWED"
+        } else {
+            "0"
+        };
+        let _ = std::fs::write(self.0.join(self.1), thaw);
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// runc 1.1 refuses a container's own frozen cgroup but hangs when a parent is frozen (its
+/// check reads only the container's level); ferrun refuses both, in runc's words, within
+/// the watchdog, and leaves neither a state directory nor a cgroup behind.
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn create_under_a_frozen_parent_is_refused_and_leaves_nothing() {
+    support::require_root();
+    let rt = support::Rt::ferrun();
+    let id = support::unique_id("frozen-parent");
+    let Some((parent, file, frozen)) = freezer_file(&support::cg_parent(&id)) else {
+        panic!("no freezer on this host (v1 freezer hierarchy or cgroup2 at /sys/fs/cgroup)");
+    };
+    std::fs::create_dir(&parent).expect("mkdir parent cgroup");
+    let _thaw = Frozen(parent.clone(), file);
+    std::fs::write(parent.join(file), frozen).expect("freeze the parent");
+    let b = support::sh_bundle(&id, "true", serde_json::json!({}));
+    let bundle = b.path().to_str().expect("utf-8");
+    for cmd in [
+        &["create", "-b", bundle, &id][..],
+        &["run", "-d", "-b", bundle, &id],
+    ] {
+        let done = rt.run(cmd);
+        assert_ne!(
+            done.code,
+            Some(0),
+            "{cmd:?} into a frozen parent: {done:#?}"
+        );
+        assert!(
+            done.err.contains("container's cgroup unexpectedly frozen")
+                && done.err.contains("frozen parent"),
+            "{done:#?}"
+        );
+        assert!(!rt.state_dir_exists(&id), "state of {id} left behind");
+        assert!(
+            support::cgroup_leaked(&id).is_empty(),
+            "cgroup of {id} made: {:?}",
+            support::cgroup_leaked(&id)
+        );
+    }
+}
+
+/// runc 1.1 warns, and goes on, when the cgroup already holds processes; the warning goes
+/// where the log goes (stderr, or `--log FILE` in the chosen format).
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn create_into_an_occupied_cgroup_warns_in_the_log() {
+    support::require_root();
+    let rt = support::Rt::ferrun();
+    let first = support::unique_id("busy-first");
+    let b = support::sh_bundle(&first, "sleep 30", serde_json::json!({}));
+    let bundle = b.path().to_str().expect("utf-8");
+    rt.create_start(&b, &first);
+    let second = format!("{first}-2");
+    let log = rt.root.path().join("log.json");
+    let log_arg = log.to_str().expect("utf-8");
+    let done = rt.run(&[
+        "--log",
+        log_arg,
+        "--log-format",
+        "json",
+        "create",
+        "-b",
+        bundle,
+        &second,
+    ]);
+    assert_eq!(done.code, Some(0), "{done:#?}");
+    let text = std::fs::read_to_string(&log).expect("log file");
+    let warning = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["level"] == "warning")
+        .unwrap_or_else(|| panic!("no warning in the log: {text}"));
+    assert_eq!(
+        warning["msg"], "container's cgroup is not empty: 1 process(es) found",
+        "{text}"
+    );
+    assert_eq!(rt.state(&second)["status"], "created");
+    assert_eq!(rt.state(&first)["status"], "running");
 }

@@ -77,35 +77,65 @@ impl FsManager {
         Ok(out)
     }
 
+    fn write_one(&self, w: &Write, path: &Path) -> Result<(), CgroupError> {
+        self.fs
+            .write(path, &w.value)
+            .map_err(|source| CgroupError::Write {
+                field: w.field.clone(),
+                path: path.to_path_buf(),
+                value: w.value.clone(),
+                source,
+            })?;
+        let Some(name) = w.verify else {
+            return Ok(());
+        };
+        let got = self
+            .fs
+            .read(path)
+            .map_err(|e| CgroupError::io("read back", path, e))?;
+        let got = got.trim();
+        if got == w.value {
+            return Ok(());
+        }
+        // runc's words (fs/cpu.go): the kernel clamped the value to its bound.
+        let bound = match (w.value.parse::<i64>(), got.parse::<i64>()) {
+            (Ok(want), Ok(set)) if want > set => "maximum",
+            (Ok(_), Ok(_)) => "minimum",
+            _ => "only",
+        };
+        Err(CgroupError::unsupported(
+            w.field.clone(),
+            format!(
+                "the {bound} allowed {name} is {got} (asked for {}; the kernel set {} to {got})",
+                w.value, w.file
+            ),
+        ))
+    }
+
+    /// Write in order. A write marked `retry_after_next` that the kernel refuses with EINVAL
+    /// is tried once more right after the next write (runc's cpu quota/period dance).
     fn write_all(&self, writes: &[Write], paths: &[PathBuf]) -> Result<(), CgroupError> {
+        let mut deferred: Option<(&Write, &PathBuf)> = None;
         for (w, path) in writes.iter().zip(paths) {
-            self.fs
-                .write(path, &w.value)
-                .map_err(|source| CgroupError::Write {
-                    field: w.field.clone(),
-                    path: path.clone(),
-                    value: w.value.clone(),
-                    source,
-                })?;
-            if w.verify {
-                let got = self
-                    .fs
-                    .read(path)
-                    .map_err(|e| CgroupError::io("read back", path, e))?;
-                if got.trim() != w.value {
-                    return Err(CgroupError::unsupported(
-                        w.field.clone(),
-                        format!(
-                            "{} is out of range: the kernel set {} to {}",
-                            w.value,
-                            w.file,
-                            got.trim()
-                        ),
-                    ));
+            match self.write_one(w, path) {
+                Err(CgroupError::Write { source, .. })
+                    if w.retry_after_next
+                        && deferred.is_none()
+                        && source.raw_os_error() == Some(libc::EINVAL) =>
+                {
+                    deferred = Some((w, path));
+                    continue;
                 }
+                other => other?,
+            }
+            if let Some((w, path)) = deferred.take() {
+                self.write_one(w, path)?;
             }
         }
-        Ok(())
+        match deferred {
+            Some((w, path)) => self.write_one(w, path),
+            None => Ok(()),
+        }
     }
 
     fn apply_devices(&self, r: &LinuxResources) -> Result<(), CgroupError> {
@@ -167,3 +197,6 @@ impl FsManager {
         self.write_all(&writes, &paths)
     }
 }
+
+#[cfg(test)]
+mod tests;

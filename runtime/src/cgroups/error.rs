@@ -28,6 +28,16 @@ pub enum CgroupError {
     #[error("cannot find own cgroup for {controller} in /proc/self/cgroup")]
     OwnCgroupUnknown { controller: String },
 
+    /// A config the host's cgroup version cannot take at all (runc's validator refuses it
+    /// with "invalid configuration: ..." before anything is made).
+    #[error("invalid configuration: {field}: {reason}")]
+    InvalidConfig { field: String, reason: String },
+
+    /// runc's wording: "container's cgroup unexpectedly frozen". Joining it would freeze the
+    /// init before it reports back, and create would wait forever.
+    #[error("container's cgroup unexpectedly frozen: {}{}", path.display(), if *ancestor { " is frozen through a frozen parent cgroup" } else { " is frozen" })]
+    AlreadyFrozen { path: PathBuf, ancestor: bool },
+
     /// A config field the host (or this runtime) cannot honour. Never silently ignored.
     #[error("{field}: {reason}")]
     Unsupported { field: String, reason: String },

@@ -97,6 +97,8 @@ pub(crate) mod testing {
         pub writes: std::rc::Rc<std::cell::RefCell<Vec<(PathBuf, String)>>>,
         /// Paths whose writes fail with EINVAL (to exercise error paths).
         pub fail_writes: Vec<PathBuf>,
+        /// Paths whose first write fails with EINVAL (taken out of the list when it does).
+        pub fail_first_write: std::cell::RefCell<Vec<PathBuf>>,
         /// Directories whose mkdir fails with EACCES (rootless without delegation).
         pub deny_mkdir: Vec<PathBuf>,
     }
@@ -106,6 +108,11 @@ pub(crate) mod testing {
             std::fs::read_to_string(path)
         }
         fn write(&self, path: &Path, value: &str) -> io::Result<()> {
+            let mut first = self.fail_first_write.borrow_mut();
+            if let Some(i) = first.iter().position(|p| p == path) {
+                first.remove(i);
+                return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            }
             if self.fail_writes.iter().any(|p| p == path) {
                 return Err(io::Error::from_raw_os_error(libc::EINVAL));
             }

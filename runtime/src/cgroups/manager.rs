@@ -249,7 +249,7 @@ impl FsManager {
     }
 
     /// The directory whose cgroup.procs lists the container's processes.
-    fn procs_dir(&self) -> Option<&Path> {
+    pub(super) fn procs_dir(&self) -> Option<&Path> {
         if self.layout.mode == Mode::V2 {
             return self.layout.unified.as_ref().map(|u| u.dir.as_path());
         }

@@ -3,6 +3,7 @@
 //! ```text
 //!  CgroupSpec ──manager()──► host.rs   detect mode from mountinfo (v1 / hybrid / v2)
 //!                            layout.rs resolve the dir in every hierarchy (runc 1.1 rules)
+//!                            precheck.rs  before create: config vs host, frozen, occupied
 //!                            FsManager create / add_task / apply / freeze / pids / destroy
 //!                                │ resources/  linux.resources → ordered file writes (pure)
 //!                                │ devices/    rules → policy → v1 lines | eBPF program
@@ -33,12 +34,14 @@ pub mod fs;
 pub mod host;
 pub mod layout;
 pub mod manager;
+pub mod precheck;
 pub mod resources;
 pub mod stats;
 
 pub use error::CgroupError;
 pub use host::{Host, Mode};
 pub use manager::FsManager;
+pub use precheck::Precheck;
 
 use devices::loader::{BpfInstaller, DeviceFilterInstaller};
 use fs::{CgroupFs, RealFs};
@@ -67,6 +70,12 @@ pub trait CgroupManager {
     fn persisted_path(&self) -> Option<String> {
         Some(self.path().to_string())
     }
+    /// Before `create`: refuse a config this host's cgroups cannot take and a cgroup that is
+    /// already frozen; report how many processes the cgroup already holds. Reads only.
+    fn precheck(
+        &self,
+        resources: Option<&oci_spec::runtime::LinuxResources>,
+    ) -> Result<Precheck, CgroupError>;
     /// mkdir in every hierarchy, remembering what it made so `destroy` can undo it.
     fn create(&self) -> Result<(), CgroupError>;
     /// Move `pid` into the cgroup in every hierarchy.
@@ -92,6 +101,12 @@ impl CgroupManager for FsManager {
     }
     fn persisted_path(&self) -> Option<String> {
         FsManager::persisted_path(self)
+    }
+    fn precheck(
+        &self,
+        resources: Option<&oci_spec::runtime::LinuxResources>,
+    ) -> Result<Precheck, CgroupError> {
+        FsManager::precheck(self, resources)
     }
     fn create(&self) -> Result<(), CgroupError> {
         FsManager::create(self)
@@ -180,5 +195,7 @@ pub fn manager_from_path_with(
     Ok(FsManager::new(Layout::decode(path)?, false, fs, devices))
 }
 
+#[cfg(test)]
+mod testing;
 #[cfg(test)]
 mod tests;

@@ -119,8 +119,12 @@ pub fn update(store: &StateStore, a: &UpdateArgs) -> Result<(), Error> {
     let res: LinuxResources =
         serde_json::from_value(value).map_err(|e| Error::Usage(format!("resources: {e}")))?;
     let (state, cg) = cgroup_of(store, &a.id)?;
+    // runc: "container not running" (a created or paused container can be updated).
     if store.status(&state) == Status::Stopped {
-        return Err(Error::Usage(format!("container {:?} is stopped", a.id)));
+        return Err(Error::Usage(format!(
+            "container {:?} is not running: it is stopped",
+            a.id
+        )));
     }
     cg.update(&res).map_err(|source| Error::Cgroup {
         id: a.id.clone(),

@@ -305,6 +305,21 @@ fn make_cgroup(
         rootless: opts.rootless.cgroups && cgroups_path.is_none(),
     })
     .map_err(cg_err)?;
+    // runc (libcontainer Create): before anything is made, refuse what the host cannot take
+    // and a frozen cgroup (the init would freeze in it and create would never return); a
+    // cgroup that already holds processes is only a warning, as in runc 1.1.
+    let resources = bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.resources().as_ref());
+    let found = cgroup.precheck(resources).map_err(cg_err)?;
+    if found.processes > 0 {
+        crate::logging::warn(&format!(
+            "container's cgroup is not empty: {} process(es) found",
+            found.processes
+        ));
+    }
     state.cgroup_path = Some(cgroup.path().to_string());
     dir.save(state)?;
     cgroup.create().map_err(|source| match &cgroups_path {

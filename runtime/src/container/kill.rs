@@ -154,6 +154,12 @@ mod tests {
         fn path(&self) -> &str {
             "{}"
         }
+        fn precheck(
+            &self,
+            _: Option<&oci_spec::runtime::LinuxResources>,
+        ) -> Result<crate::cgroups::Precheck, CgroupError> {
+            unreachable!()
+        }
         fn create(&self) -> Result<(), CgroupError> {
             unreachable!()
         }

@@ -1,6 +1,7 @@
-//! `pause` / `resume`: freeze and thaw the container's cgroup (runc's semantics: only a running
-//! container can be paused, only a paused one resumed). Nothing is recorded: the freezer's
-//! state is what makes a container paused (`StateStore::status`).
+//! `pause` / `resume`: freeze and thaw the container's cgroup, with runc's rules: a running or
+//! a created container can be paused (runc's `Pause` accepts both), only a paused one resumed.
+//! Nothing is recorded: the freezer's state is what makes a container paused
+//! (`StateStore::status`), so a created container that was paused and resumed is created again.
 
 use super::status::Status;
 use super::store::{StateStore, StoreError};
@@ -27,12 +28,12 @@ pub fn set_frozen(store: &StateStore, id: &str, frozen: bool) -> Result<(), Paus
     let dir = store.open(id)?;
     let state = dir.load()?;
     let status = store.status(&state);
-    let want = if frozen {
-        Status::Running
+    let (want, allowed) = if frozen {
+        (Status::Running, &[Status::Running, Status::Created][..])
     } else {
-        Status::Paused
+        (Status::Paused, &[Status::Paused][..])
     };
-    if status != want {
+    if !allowed.contains(&status) {
         return Err(PauseError::WrongStatus {
             id: id.to_string(),
             status,

@@ -99,21 +99,32 @@ pub const DEFAULT_ALLOWED: &[DevRule] = &[
     DevRule::allow_char(Some(10), Some(200), ACC_ALL), // /dev/net/tun
 ];
 
-fn parse_access(s: &str, field: &str) -> Result<u8, CgroupError> {
+/// Access letters in any order and repeated ("mwr", "rrw"). Like runc, which keeps only the
+/// letters it knows (its `Permissions.toSet`), unknown ones are dropped, with a warning here;
+/// a rule left with no valid letter at all is refused, since it would mean nothing.
+fn parse_access(s: &str, field: &str, reset: bool) -> Result<u8, CgroupError> {
     let mut a = 0;
+    let mut unknown = String::new();
     for c in s.chars() {
-        a |= match c {
-            'r' => ACC_READ,
-            'w' => ACC_WRITE,
-            'm' => ACC_MKNOD,
-            other => {
-                return Err(CgroupError::unsupported(
-                    format!("{field}.access"),
-                    format!("unknown access {other:?} (want r, w, m)"),
-                ))
-            }
-        };
+        match c {
+            'r' => a |= ACC_READ,
+            'w' => a |= ACC_WRITE,
+            'm' => a |= ACC_MKNOD,
+            other => unknown.push(other),
+        }
     }
+    if unknown.is_empty() {
+        return Ok(a);
+    }
+    if a == 0 && !reset {
+        return Err(CgroupError::unsupported(
+            format!("{field}.access"),
+            format!("{s:?} has no valid access (want letters from r, w, m)"),
+        ));
+    }
+    crate::logging::warn(&format!(
+        "{field}.access: ignoring {unknown:?} in {s:?} (only r, w and m mean something)"
+    ));
     Ok(a)
 }
 
@@ -140,9 +151,12 @@ pub fn from_oci(r: &LinuxDeviceCgroup, index: usize) -> Result<DevRule, CgroupEr
             ));
         }
     }
+    // The all-devices rule resets the whole list whatever its access says (the v1 kernel
+    // ignores the rest of an "a" line).
+    let reset = kind == DevKind::All && r.major().unwrap_or(-1) < 0 && r.minor().unwrap_or(-1) < 0;
     let access = match r.access().as_deref() {
         None | Some("") => ACC_ALL,
-        Some(s) => parse_access(s, &field)?,
+        Some(s) => parse_access(s, &field, reset)?,
     };
     Ok(DevRule {
         allow: r.allow(),
@@ -262,14 +276,75 @@ mod tests {
 
     #[rstest]
     #[case::fifo(r#"[{"allow":true,"type":"p"}]"#, "linux.resources.devices[0].type")]
-    #[case::bad_access(
-        r#"[{"allow":true,"type":"c","access":"rx"}]"#,
+    #[case::no_valid_access(
+        r#"[{"allow":true,"type":"c","access":"x"}]"#,
+        "linux.resources.devices[0].access"
+    )]
+    #[case::uppercase(
+        r#"[{"allow":true,"type":"c","major":1,"minor":11,"access":"RW"}]"#,
         "linux.resources.devices[0].access"
     )]
     fn rejects_bad_rules(#[case] json: &str, #[case] field: &str) {
         let v: Vec<LinuxDeviceCgroup> = serde_json::from_str(json).expect("json");
         let err = from_oci(&v[0], 0).expect_err("bad rule");
         assert!(err.to_string().starts_with(field), "{err}");
+    }
+
+    #[rstest]
+    #[case::any_order("mwr", "c 1:11 rwm")]
+    #[case::repeated("rrw", "c 1:11 rw")]
+    #[case::mknod_only("m", "c 1:11 m")]
+    #[case::unknown_letter_dropped_like_runc("rx", "c 1:11 r")]
+    fn access_letters_in_any_order(#[case] access: &str, #[case] line: &str) {
+        let json =
+            format!(r#"[{{"allow":true,"type":"c","major":1,"minor":11,"access":"{access}"}}]"#);
+        assert_eq!(rules(&json)[0].v1_line(), line);
+    }
+
+    #[rstest]
+    #[case::junk_access(r#"[{"allow":false,"access":"rwx"}]"#)]
+    #[case::only_junk(r#"[{"allow":false,"type":"a","access":"x"}]"#)]
+    #[case::minus_one(r#"[{"allow":false,"type":"a","major":-1,"minor":-1,"access":"r"}]"#)]
+    fn the_all_devices_rule_resets_whatever_its_access(#[case] json: &str) {
+        let p = Policy::fold(&rules(
+            r#"[{"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"}]"#,
+        ));
+        assert_eq!(p.exceptions.len(), 1);
+        let mut all = rules(r#"[{"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"}]"#);
+        all.extend(rules(json));
+        let p = Policy::fold(&all);
+        assert!(!p.default_allow);
+        assert!(p.exceptions.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn deny_all_then_allow_some_and_allow_all_then_deny_some() {
+        let white = Policy::fold(&rules(
+            r#"[{"allow":false,"access":"rwm"},{"allow":true,"type":"b","major":7,"access":"m"},
+                {"allow":true,"type":"c","major":-1,"minor":-1,"access":"r"}]"#,
+        ));
+        let lines: Vec<_> = white
+            .v1_writes()
+            .into_iter()
+            .map(|(f, l)| format!("{f} {l}"))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "devices.deny a",
+                "devices.allow b 7:* m",
+                "devices.allow c *:* r"
+            ]
+        );
+        let black = Policy::fold(&rules(
+            r#"[{"allow":true,"access":"rwm"},{"allow":false,"type":"c","major":1,"minor":11,"access":"mw"}]"#,
+        ));
+        let lines: Vec<_> = black
+            .v1_writes()
+            .into_iter()
+            .map(|(f, l)| format!("{f} {l}"))
+            .collect();
+        assert_eq!(lines, ["devices.allow a", "devices.deny c 1:11 wm"]);
     }
 
     #[test]

@@ -103,18 +103,15 @@ pub(super) fn rdma(r: &HashMap<String, LinuxRdma>) -> Vec<Write> {
 /// Files `unified` must not touch: they belong to the runtime's own management of the cgroup.
 const RESERVED: &[&str] = &["cgroup.procs", "cgroup.threads", "cgroup.subtree_control"];
 
-/// `linux.resources.unified`: raw cgroup2 files. runc refuses them on v1 ("cannot use unified
-/// on cgroup v1") and so do we, hybrid included: controllers are driven through v1 there.
+/// `linux.resources.unified`: raw cgroup2 files. runc refuses them unless the host is in
+/// unified mode ("invalid configuration: cannot use unified on cgroup v1"), hybrid included:
+/// controllers are driven through v1 there.
 pub(super) fn unified(mode: Mode, u: &HashMap<String, String>) -> Result<Vec<Write>, CgroupError> {
     if u.is_empty() {
         return Ok(Vec::new());
     }
     if mode != Mode::V2 {
-        let host = if mode == Mode::Hybrid { "hybrid" } else { "v1" };
-        return Err(CgroupError::unsupported(
-            format!("{F}.unified"),
-            format!("cannot use unified on cgroup v1 (this host is {host})"),
-        ));
+        return Err(crate::cgroups::precheck::unified_needs_v2(mode));
     }
     let mut keys: Vec<_> = u.keys().collect();
     keys.sort();
@@ -232,6 +229,7 @@ mod tests {
         let u: HashMap<String, String> = serde_json::from_str(json).expect("json");
         let err = unified(mode, &u).expect_err("refused");
         let s = err.to_string();
+        let s = s.strip_prefix("invalid configuration: ").unwrap_or(&s);
         assert!(
             s.starts_with("linux.resources.unified") && s.contains(msg),
             "{s}"

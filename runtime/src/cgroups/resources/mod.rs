@@ -28,8 +28,12 @@ pub struct Write {
     /// The config field this write comes from (for error messages).
     pub field: String,
     /// Read the file back and fail if the kernel stored something else (it silently clamps
-    /// some values, e.g. cpu.shares to 2..262144; runc reports that as an error).
-    pub verify: bool,
+    /// some values, e.g. cpu.shares to 2..262144; runc reports that as an error). Holds the
+    /// name runc's message gives the value ("the maximum allowed cpu-shares is 262144").
+    pub verify: Option<&'static str>,
+    /// If the kernel answers EINVAL, try this write once more right after the next one
+    /// (v1 cpu.cfs_period_us before cpu.cfs_quota_us, see `cpu.rs`).
+    pub retry_after_next: bool,
 }
 
 impl Write {
@@ -44,13 +48,21 @@ impl Write {
             file: file.into(),
             value: value.into(),
             field: field.into(),
-            verify: false,
+            verify: None,
+            retry_after_next: false,
         }
     }
 
-    fn verified(self) -> Self {
+    fn verified(self, name: &'static str) -> Self {
         Write {
-            verify: true,
+            verify: Some(name),
+            ..self
+        }
+    }
+
+    fn retried_after_next(self) -> Self {
+        Write {
+            retry_after_next: true,
             ..self
         }
     }
@@ -87,7 +99,7 @@ pub fn plan(mode: Mode, r: &LinuxResources, probe: &dyn Probe) -> Result<Vec<Wri
     let mut out = Vec::new();
     if let Some(c) = r.cpu() {
         out.extend(cpu::cpuset(c));
-        out.extend(cpu::cpu(v, c)?);
+        out.extend(cpu::cpu(v, c, probe)?);
     }
     if let Some(m) = r.memory() {
         out.extend(memory::memory(v, m, probe)?);
