@@ -1,6 +1,7 @@
 //! Thin glue: one function per subcommand, from parsed flags to a container verb and output.
 
 mod duration;
+mod events;
 mod fds;
 mod info;
 mod lifecycle;
@@ -37,7 +38,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
         Command::Pause(a) => lifecycle::pause(&store(g)?, &a.id, true).map(|()| 0),
         Command::Resume(a) => lifecycle::pause(&store(g)?, &a.id, false).map(|()| 0),
         Command::Update(a) => resources::update(&store(g)?, &a).map(|()| 0),
-        Command::Events(a) => resources::events(&store(g)?, &a).map(|()| 0),
+        Command::Events(a) => events::events(&store(g)?, &a).map(|()| 0),
         Command::Ps(a) => query::ps(&store(g)?, &a).map(|()| 0),
         Command::Other(args) => Err(Error::NotSupported(format!(
             "command {:?}",
