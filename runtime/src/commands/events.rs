@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::duration::Parsed;
 use crate::cgroups::layout::Layout;
 use crate::cgroups::oom::{OomNews, OomWatch};
 use crate::cgroups::stats::Stats;
@@ -39,23 +40,28 @@ struct Event<'a> {
     data: Option<&'a Stats>,
 }
 
-/// `--interval`, in Go's duration syntax as runc parses it; it must be positive (runc's rule
-/// and message).
-pub fn parse_interval(s: &str) -> Result<Duration, Error> {
-    let parsed = super::duration::parse(s)
-        .map_err(|e| Error::Usage(format!("invalid value {s:?} for flag --interval: {e}")))?;
-    if parsed.negative || parsed.magnitude.is_zero() {
+/// `--interval`, in Go's duration syntax as runc's flag parser reads it.
+fn parse_interval(s: &str) -> Result<Parsed, Error> {
+    super::duration::parse(s)
+        .map_err(|e| Error::Usage(format!("invalid value {s:?} for flag --interval: {e}")))
+}
+
+/// The interval must be positive (runc's rule and message).
+fn positive(p: Parsed) -> Result<Duration, Error> {
+    if p.negative || p.magnitude.is_zero() {
         return Err(Error::Usage(
             "duration interval must be greater than 0".into(),
         ));
     }
-    Ok(parsed.magnitude)
+    Ok(p.magnitude)
 }
 
 pub fn events(store: &StateStore, a: &EventsArgs) -> Result<(), Error> {
-    // runc's order of checks: the container, then the interval, then its status.
+    // runc's order of checks: the flag's syntax, the container, the interval's sign, the
+    // container's status.
+    let parsed = parse_interval(&a.interval)?;
     let state = store.peek(&a.id)?;
-    let interval = parse_interval(&a.interval)?;
+    let interval = positive(parsed)?;
     if store.status(&state) == Status::Stopped {
         return Err(Error::Usage(format!(
             "container with id {} is not running",
@@ -300,17 +306,19 @@ mod tests {
         );
     }
 
+    fn interval(s: &str) -> Result<Duration, Error> {
+        parse_interval(s).and_then(positive)
+    }
+
     #[test]
     fn intervals_follow_runcs_rules() {
-        assert_eq!(parse_interval("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_interval("3h").unwrap(), Duration::from_secs(3 * 3600));
+        assert_eq!(interval("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(interval("3h").unwrap(), Duration::from_secs(3 * 3600));
         for zero_or_less in ["0s", "0", "-1s"] {
-            let err = parse_interval(zero_or_less).unwrap_err().to_string();
+            let err = interval(zero_or_less).unwrap_err().to_string();
             assert_eq!(err, "duration interval must be greater than 0");
         }
-        let err = parse_interval("99999999999999999999s")
-            .unwrap_err()
-            .to_string();
+        let err = interval("99999999999999999999s").unwrap_err().to_string();
         assert!(err.starts_with("invalid value \"99999999999999999999s\" for flag --interval: "));
     }
 }
