@@ -8,6 +8,7 @@
 //!                                │ resources/  linux.resources → ordered file writes (pure)
 //!                                │ devices/    rules → policy → v1 lines | eBPF program
 //!                                │ stats/      usage counters in runc's events JSON shape
+//!                                │ oom.rs      OOM notices for events (eventfd / inotify)
 //!                                ▼
 //!                            fs.rs (CgroupFs seam)      devices/loader.rs → sys::bpf
 //! ```
@@ -34,6 +35,7 @@ pub mod fs;
 pub mod host;
 pub mod layout;
 pub mod manager;
+pub mod oom;
 pub mod precheck;
 pub mod resources;
 pub mod stats;

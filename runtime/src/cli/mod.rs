@@ -9,6 +9,7 @@ use crate::logging::LogFormat;
 
 pub mod create;
 pub mod delete;
+pub mod events;
 pub mod exec;
 pub mod kill;
 pub mod list;
@@ -18,12 +19,13 @@ pub mod update;
 
 pub use create::{CreateArgs, RunArgs};
 pub use delete::DeleteArgs;
+pub use events::EventsArgs;
 pub use exec::ExecArgs;
 pub use kill::KillArgs;
 pub use list::{ListArgs, ListFormat};
 pub use ps::{PsArgs, PsFormat};
 pub use spec::SpecArgs;
-pub use update::{EventsArgs, UpdateArgs};
+pub use update::UpdateArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -180,6 +182,8 @@ mod tests {
     #[case(&["ferrun", "kill", "c1", "0"])]
     #[case(&["ferrun", "kill", "-a", "c1", "0"])]
     #[case(&["ferrun", "create", "--debug", "c1"])]
+    #[case(&["ferrun", "events", "--interval", "100ms", "c1"])]
+    #[case(&["ferrun", "events", "--stats", "c1"])]
     fn runc_command_lines_parse(#[case] argv: &[&str]) {
         Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
     }

@@ -37,15 +37,3 @@ pub struct UpdateArgs {
     /// Container id.
     pub id: String,
 }
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct EventsArgs {
-    /// Print the resource statistics once and exit.
-    #[arg(long)]
-    pub stats: bool,
-    /// Interval between statistics (e.g. 5s, 500ms).
-    #[arg(long, default_value = "5s")]
-    pub interval: String,
-    /// Container id.
-    pub id: String,
-}

@@ -1,6 +1,7 @@
 //! Thin glue: one function per subcommand, from parsed flags to a container verb and output.
 
 mod duration;
+mod events;
 mod exec;
 mod fds;
 mod info;
@@ -52,7 +53,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             crate::debug!("update: resources of container {:?} updated", a.id);
             0
         }),
-        Command::Events(a) => resources::events(&store(g)?, &a).map(|()| 0),
+        Command::Events(a) => events::events(&store(g)?, &a).map(|()| 0),
         Command::Ps(a) => query::ps(&store(g)?, &a).map(|()| {
             crate::debug!("ps: listed the processes of container {:?}", a.id);
             0

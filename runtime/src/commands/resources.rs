@@ -1,12 +1,11 @@
-//! `update` and `events`: a running container's cgroup, changed or observed.
+//! `update`: a running container's cgroup limits, changed.
 
-use std::io::{Read, Write};
-use std::time::Duration;
+use std::io::Read;
 
 use oci_spec::runtime::LinuxResources;
 use serde_json::{json, Map, Value};
 
-use crate::cli::{EventsArgs, UpdateArgs};
+use crate::cli::UpdateArgs;
 use crate::container::{StateStore, Status};
 use crate::error::Error;
 
@@ -132,44 +131,6 @@ pub fn update(store: &StateStore, a: &UpdateArgs) -> Result<(), Error> {
     })
 }
 
-/// `--interval`, in Go's duration syntax as runc parses it; it must be positive (runc's rule
-/// and message).
-pub fn parse_interval(s: &str) -> Result<Duration, Error> {
-    let parsed = super::duration::parse(s)
-        .map_err(|e| Error::Usage(format!("invalid value {s:?} for flag --interval: {e}")))?;
-    if parsed.negative || parsed.magnitude.is_zero() {
-        return Err(Error::Usage(
-            "duration interval must be greater than 0".into(),
-        ));
-    }
-    Ok(parsed.magnitude)
-}
-
-/// runc prints `{"type":"stats","id":ID,"data":{...}}`, once with --stats, else every interval
-/// until the container stops.
-pub fn events(store: &StateStore, a: &EventsArgs) -> Result<(), Error> {
-    let interval = parse_interval(&a.interval)?;
-    loop {
-        let (state, cg) = cgroup_of(store, &a.id)?;
-        if store.status(&state) == Status::Stopped {
-            return Err(Error::Usage(format!("container {:?} is stopped", a.id)));
-        }
-        let data = cg.stats().map_err(|source| Error::Cgroup {
-            id: a.id.clone(),
-            source,
-        })?;
-        let line = json!({ "type": "stats", "id": a.id, "data": data });
-        // A closed stdout (`| head`) ends the stream quietly, like runc.
-        if writeln!(std::io::stdout(), "{line}").is_err() {
-            return Ok(());
-        }
-        if a.stats {
-            return Ok(());
-        }
-        std::thread::sleep(interval);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,18 +147,8 @@ mod tests {
     }
 
     #[test]
-    fn bad_sizes_and_intervals() {
+    fn bad_sizes() {
         assert!(parse_bytes("lots").is_err());
         assert!(parse_bytes("-5").is_err());
-        assert_eq!(parse_interval("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_interval("3h").unwrap(), Duration::from_secs(3 * 3600));
-        for zero_or_less in ["0s", "0", "-1s"] {
-            let err = parse_interval(zero_or_less).unwrap_err().to_string();
-            assert_eq!(err, "duration interval must be greater than 0");
-        }
-        let err = parse_interval("99999999999999999999s")
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("invalid value \"99999999999999999999s\" for flag --interval: "));
     }
 }

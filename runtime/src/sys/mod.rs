@@ -3,6 +3,7 @@
 
 pub mod bpf;
 pub mod clone;
+pub mod event;
 pub mod exe;
 pub mod fd;
 pub mod idmap;

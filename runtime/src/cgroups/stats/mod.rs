@@ -113,11 +113,17 @@ pub struct PidsStats {
     pub limit: u64,
 }
 
+/// Every field `omitempty` in runc, so device 254:0 prints without `"minor"` and a zero
+/// count without `"value"`.
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
 pub struct BlkioEntry {
+    #[serde(skip_serializing_if = "is_zero")]
     pub major: u64,
+    #[serde(skip_serializing_if = "is_zero")]
     pub minor: u64,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub op: String,
+    #[serde(skip_serializing_if = "is_zero")]
     pub value: u64,
 }
 
@@ -233,5 +239,19 @@ mod tests {
         assert_eq!(json["pids"], serde_json::json!({}));
         assert_eq!(json["blkio"], serde_json::json!({}));
         assert_eq!(json["network_interfaces"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn blkio_entries_omit_zero_fields_like_runc() {
+        let e = BlkioEntry {
+            major: 254,
+            minor: 0,
+            op: "Write".into(),
+            value: 0,
+        };
+        assert_eq!(
+            serde_json::to_string(&e).expect("json"),
+            r#"{"major":254,"op":"Write"}"#
+        );
     }
 }
