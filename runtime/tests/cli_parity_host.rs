@@ -176,6 +176,14 @@ fn every_command_writes_its_own_debug_lines() {
                 .any(|l| l.starts_with("time=\"") && l.contains(&format!("msg=\"{prefix}"))),
             "{args:?}: no debug line starting {prefix:?} in {lines:#?}"
         );
+        if args[0] == "exec" {
+            // The exec child's own line, sent over its channel: after setns the `--log` path
+            // would name a file in the container.
+            assert!(
+                lines.iter().any(|l| l.contains("msg=\"exec: child joined")),
+                "the exec child's debug line did not reach the log: {lines:#?}"
+            );
+        }
         if args[0] == "kill" {
             // delete --force right after: wait until the KILL landed, as a user would.
             let deadline = Instant::now() + Duration::from_secs(10);

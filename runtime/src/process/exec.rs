@@ -123,13 +123,18 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, SpawnError> {
                 state_json: String::new(),
             })
             .map_err(LaunchError::ChannelIo)?;
-        match parent_end
-            .recv::<ChildMsg>()
-            .map_err(LaunchError::ChannelIo)?
-        {
-            None => Ok(()),
-            Some(ChildMsg::Failed(f)) => Err(LaunchError::Init(f).into()),
-            Some(other) => Err(LaunchError::Protocol(other).into()),
+        // The child's log lines come first (init::forward_logs), then end-of-file when it
+        // executed the process, or its failure.
+        loop {
+            match parent_end
+                .recv::<ChildMsg>()
+                .map_err(LaunchError::ChannelIo)?
+            {
+                None => return Ok(()),
+                Some(ChildMsg::Log { level, msg }) => crate::logging::relay(level, &msg),
+                Some(ChildMsg::Failed(f)) => return Err(LaunchError::Init(f).into()),
+                Some(other) => return Err(LaunchError::Protocol(other).into()),
+            }
         }
     })();
     match result {

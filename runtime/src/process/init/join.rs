@@ -31,6 +31,7 @@ pub struct ExecContext<'a> {
 /// Entry point of the cloned exec child. Never returns: it execs or reports and exits. The
 /// channel is close-on-exec, so the parent reads EOF once the exec happened.
 pub fn run(ctx: ExecContext) -> ! {
+    super::forward_logs(&ctx.channel);
     let err = match steps(&ctx) {
         Ok(never) => match never {},
         Err(f) => f,
@@ -57,6 +58,10 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
     for j in ctx.join {
         setns(&j.file, clone_flag(j.kind)).phase(Phase::JoinNamespaces)?;
     }
+    crate::debug!(
+        "exec: child joined the container's {} namespace(s)",
+        ctx.join.len()
+    );
     if let Some(root) = ctx.root {
         // runc 1.1.5 leaves such an exec at the host's root; the init is chrooted into the
         // rootfs (rootfs::root::chroot_into), and so is everything exec'd beside it.

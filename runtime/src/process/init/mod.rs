@@ -145,9 +145,10 @@ pub fn run(ctx: InitContext) -> ! {
     exec::wait_and_exec(exec_listener, prepared)
 }
 
-/// The init's log lines go to the runtime over the channel: its own stderr may be the
-/// container's, and the `--log` path names another file once the root is pivoted.
-fn forward_logs(channel: &Channel) {
+/// The init's (and the exec child's) log lines go to the runtime over the channel: its own
+/// stderr may be the container's, and the `--log` path names another file once the root is
+/// pivoted or the mount namespace joined.
+pub(super) fn forward_logs(channel: &Channel) {
     let fd = channel.raw();
     crate::logging::forward(Box::new(move |level, msg| {
         let line = ChildMsg::Log {
