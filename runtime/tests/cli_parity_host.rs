@@ -180,7 +180,9 @@ fn every_command_writes_its_own_debug_lines() {
             // The exec child's own line, sent over its channel: after setns the `--log` path
             // would name a file in the container.
             assert!(
-                lines.iter().any(|l| l.contains("msg=\"exec: child joined")),
+                lines
+                    .iter()
+                    .any(|l| l.contains("msg=\"nsexec container setup: exec: child joined")),
                 "the exec child's debug line did not reach the log: {lines:#?}"
             );
         }

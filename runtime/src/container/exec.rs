@@ -169,6 +169,11 @@ pub fn exec(
     let pid = spawn(ExecConfig {
         process: &process,
         seccomp: seccomp.as_ref(),
+        personality: bundle
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.personality().as_ref()),
         join,
         join_pid,
         root,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use nix::sys::signal::{kill, SigSet, Signal};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
-use oci_spec::runtime::{LinuxSeccomp, Process};
+use oci_spec::runtime::{LinuxPersonality, LinuxSeccomp, Process};
 
 use super::channel;
 use super::init::join::{self, ExecContext};
@@ -19,6 +19,8 @@ use crate::sys::clone::{clone_fork, Forked};
 pub struct ExecConfig<'a> {
     pub process: &'a Process,
     pub seccomp: Option<&'a LinuxSeccomp>,
+    /// The container's linux.personality: an exec'd process runs under it too (runc 1.2).
+    pub personality: Option<&'a LinuxPersonality>,
     /// The container's namespaces, user first; the pid namespace separately.
     pub join: Vec<JoinNs>,
     pub join_pid: Option<OwnedFd>,
@@ -104,6 +106,7 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, SpawnError> {
             join::run(ExecContext {
                 process: cfg.process,
                 seccomp: cfg.seccomp,
+                personality: cfg.personality,
                 join: &cfg.join,
                 root: cfg.root.as_ref(),
                 channel: child_end,

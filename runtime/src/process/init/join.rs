@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::sched::setns;
 use nix::sys::signal::SigSet;
-use oci_spec::runtime::{LinuxSeccomp, Process};
+use oci_spec::runtime::{LinuxPersonality, LinuxSeccomp, Process};
 
 use super::{failure, PhaseExt};
 use crate::namespaces::{clone_flag, JoinNs};
@@ -18,6 +18,7 @@ use crate::sys;
 pub struct ExecContext<'a> {
     pub process: &'a Process,
     pub seccomp: Option<&'a LinuxSeccomp>,
+    pub personality: Option<&'a LinuxPersonality>,
     pub join: &'a [JoinNs],
     /// The init's root, to chroot into when the container shares the runtime's mount
     /// namespace (setns moves nobody's root then).
@@ -58,10 +59,12 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
     for j in ctx.join {
         setns(&j.file, clone_flag(j.kind)).phase(Phase::JoinNamespaces)?;
     }
+    // runc's debug.bats and exec.bats grep for these phrases of runc's nsexec and init.
     crate::debug!(
-        "exec: child joined the container's {} namespace(s)",
+        "nsexec container setup: exec: child joined the container's {} namespace(s)",
         ctx.join.len()
     );
+    crate::debug!("child process in init(): exec: setting up the process");
     if let Some(root) = ctx.root {
         // runc 1.1.5 leaves such an exec at the host's root; the init is chrooted into the
         // rootfs (rootfs::root::chroot_into), and so is everything exec'd beside it.
@@ -75,10 +78,13 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
     super::setup::change_dir(ctx.process.cwd())?;
     crate::tty::give_stdio_to(ctx.process.user().uid(), ctx.console.is_some())
         .phase(Phase::Console)?;
+    // Before the filter, which may deny personality(2) (see setup::setup).
+    super::setup::apply_personality(ctx.personality)?;
     let late_seccomp =
         crate::security::apply_process(ctx.process, ctx.seccomp).phase(Phase::Security)?;
     super::hide_again_after_user_switch()?;
     let (path, argv, envp) = super::exec::resolve(ctx.process)?;
+    crate::debug!("setns_init: about to exec {}", path.to_string_lossy());
     sys::fd::cloexec_from(3 + ctx.preserve_fds as i32).phase(Phase::Exec)?;
     sys::misc::reset_signal_dispositions();
     let _ = nix::sys::signal::sigprocmask(

@@ -261,13 +261,20 @@ pub(super) fn change_dir(cwd: &Path) -> Result<(), super::InitFailure> {
 
 /// linux.personality (config-linux.md#personality): LINUX or LINUX32.
 fn set_personality(ctx: &InitContext) -> Result<(), super::InitFailure> {
+    apply_personality(
+        ctx.spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.personality().as_ref()),
+    )
+}
+
+/// linux.personality's domain, for the init and for exec'd processes.
+pub(super) fn apply_personality(
+    p: Option<&oci_spec::runtime::LinuxPersonality>,
+) -> Result<(), super::InitFailure> {
     use oci_spec::runtime::LinuxPersonalityDomain;
-    let Some(p) = ctx
-        .spec
-        .linux()
-        .as_ref()
-        .and_then(|l| l.personality().as_ref())
-    else {
+    let Some(p) = p else {
         return Ok(());
     };
     let persona = match p.domain() {
