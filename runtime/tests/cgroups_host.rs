@@ -484,3 +484,47 @@ fn create_into_an_occupied_cgroup_warns_in_the_log() {
     assert_eq!(rt.state(&second)["status"], "created");
     assert_eq!(rt.state(&first)["status"], "running");
 }
+
+/// Two containers with pid namespaces of their own in one cgroup: `delete --force` of one
+/// kills its init, whose namespace takes the rest of its processes, and leaves the other
+/// running (runc's `destroy` signals the whole cgroup only for a container without its own
+/// pid namespace). The cgroup stays while the other uses it, and goes with the last one.
+#[test]
+#[ignore = "needs root and busybox-static"]
+fn deleting_one_of_two_containers_in_a_cgroup_spares_the_other() {
+    support::require_root();
+    let rt = support::Rt::ferrun();
+    let first = support::unique_id("shared-first");
+    let b = support::sh_bundle(&first, "sleep 30", serde_json::json!({}));
+    let bundle = b.path().to_str().expect("utf-8");
+    rt.create_start(&b, &first);
+    let second = format!("{first}-2");
+    rt.ok(&["create", "-b", bundle, &second]);
+    rt.ok(&["start", &second]);
+    let second_pid = rt.pid(&second);
+
+    let done = rt.run(&["delete", "--force", &first]);
+    assert_eq!(done.code, Some(0), "{done:#?}");
+    assert!(
+        done.err
+            .contains("still used by processes that are not the container's"),
+        "the shared cgroup is named as left in place: {done:#?}"
+    );
+    assert_eq!(rt.state(&second)["status"], "running");
+    assert!(
+        support::pid_alive(second_pid),
+        "the other container's init was killed"
+    );
+    assert_eq!(
+        rt.run(&["state", &first]).code,
+        Some(1),
+        "the first is gone"
+    );
+
+    rt.ok(&["delete", "--force", &second]);
+    let rel = support::cg_path(&first);
+    for root in ["/sys/fs/cgroup/memory", "/sys/fs/cgroup"] {
+        let dir = Path::new(root).join(rel.trim_start_matches('/'));
+        assert!(!dir.exists(), "{} outlived both containers", dir.display());
+    }
+}

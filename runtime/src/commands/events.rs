@@ -154,7 +154,9 @@ impl<'a> Stream<'a> {
     }
 
     fn run(mut self) -> Result<(), Error> {
-        // A caller may hand over a mask that blocks them; they must still end us.
+        // A caller may hand over a mask that blocks them, or (a shell's background job)
+        // dispositions that ignore them; they must still end us.
+        crate::sys::misc::default_stop_signals();
         let mut sigs = nix::sys::signal::SigSet::empty();
         sigs.add(nix::sys::signal::Signal::SIGINT);
         sigs.add(nix::sys::signal::Signal::SIGTERM);

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use nix::sys::signal::SigSet;
 use nix::unistd::Pid;
+use oci_spec::runtime::LinuxNamespaceType;
 
 use super::config::{load_bundle, Bundle, ConfigError};
 use super::state::ContainerState;
@@ -354,6 +355,15 @@ fn initial_state(id: &str, bundle: &Bundle) -> ContainerState {
         annotations: bundle.spec.annotations().clone().unwrap_or_default(),
         cgroup_path: None,
         hooks: bundle.spec.hooks().clone(),
+        own_pid_namespace: bundle
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.namespaces().as_ref())
+            .is_some_and(|nss| {
+                nss.iter()
+                    .any(|ns| ns.typ() == LinuxNamespaceType::Pid && ns.path().is_none())
+            }),
     }
 }
 

@@ -71,18 +71,34 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), DeleteErr
             source,
         };
         let cg = manager_from_path(path).map_err(cg_err)?;
-        cg.destroy().map_err(cg_err)?;
+        match cg.destroy() {
+            Ok(()) => {}
+            // Processes that were never the container's (it had its own pid namespace, and
+            // its init is gone) still use the cgroup: it stays for them, the state goes.
+            Err(CgroupError::Io { source, .. })
+                if state.own_pid_namespace && source.raw_os_error() == Some(libc::EBUSY) =>
+            {
+                logging::warn(&format!(
+                    "container {id:?}: its cgroup {path} is still used by processes that are \
+                     not the container's; left in place"
+                ));
+            }
+            Err(e) => return Err(cg_err(e)),
+        }
     }
     dir.remove()?;
     Ok(())
 }
 
-/// SIGKILL every process in the container's cgroup (frozen while they are listed, so none
-/// forks away, and thawed so the kill lands) and its init, and wait until the init is gone.
+/// SIGKILL the container's init and wait until it is gone. Without a pid namespace of its
+/// own, first every process in its cgroup (frozen while they are listed, so none forks away,
+/// and thawed so the kill lands): its init's death would not end them. With one, the kernel
+/// ends them with the init, and what else shares the cgroup is not the container's (runc).
 fn stop_everything(state: &ContainerState) -> Result<(), DeleteError> {
     if let Some(cg) = state
         .cgroup_path
         .as_deref()
+        .filter(|_| !state.own_pid_namespace)
         .and_then(|p| manager_from_path(p).ok())
     {
         match signal_all(cg.as_ref(), Sig(libc::SIGKILL)) {

@@ -37,6 +37,12 @@ pub struct ContainerState {
     /// The config's hooks: `poststop` runs at `delete`, long after `create` read config.json.
     #[serde(default)]
     pub hooks: Option<oci_spec::runtime::Hooks>,
+    /// The container has a pid namespace of its own (new, not joined by path): its init's
+    /// death ends every process in it, so `delete` kills only the init and leaves alone
+    /// other processes that share the cgroup, as runc's `destroy` does. Records without it
+    /// read false: kill everything in the cgroup.
+    #[serde(default)]
+    pub own_pid_namespace: bool,
 }
 
 impl ContainerState {
@@ -143,6 +149,7 @@ mod tests {
             annotations: HashMap::new(),
             cgroup_path: None,
             hooks: None,
+            own_pid_namespace: false,
         }
     }
 

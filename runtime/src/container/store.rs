@@ -385,6 +385,7 @@ mod tests {
             annotations: Default::default(),
             cgroup_path: None,
             hooks: None,
+            own_pid_namespace: false,
         }
     }
 

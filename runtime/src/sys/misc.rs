@@ -35,6 +35,21 @@ pub fn reset_signal_dispositions() {
     }
 }
 
+/// Give SIGINT and SIGTERM their default action (end the process) even when the caller
+/// left them ignored: a shell starts background jobs with SIGINT ignored, and ignored
+/// dispositions survive fork and execve, yet a stop signal must always end a command.
+pub fn default_stop_signals() {
+    for sig in [
+        nix::sys::signal::Signal::SIGINT,
+        nix::sys::signal::Signal::SIGTERM,
+    ] {
+        // SAFETY: installing SIG_DFL is always sound.
+        unsafe {
+            let _ = nix::sys::signal::signal(sig, nix::sys::signal::SigHandler::SigDfl);
+        }
+    }
+}
+
 /// personality(2): the execution domain the container process runs under.
 pub fn set_personality(persona: libc::c_ulong) -> Result<(), Errno> {
     // SAFETY: personality only changes this process's execution domain.
