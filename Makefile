@@ -3,7 +3,7 @@
 PREFIX ?= /usr/local
 CARGO ?= cargo
 
-.PHONY: all build demo test install uninstall bench matrix-host setup clean
+.PHONY: all build demo test install uninstall bench matrix-host runc-bats setup clean
 
 all: build
 
@@ -42,6 +42,13 @@ bench: setup build
 matrix-host: build
 	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build -p oci-probe --release --target x86_64-unknown-linux-gnu
 	FERRUN=$(CURDIR)/$(STATIC_FERRUN) scripts/matrix-host.sh
+
+# runc's own bats suite (runc 1.1.5, fetched from Debian's source package at run time) on
+# runc and RUNTIME side by side; FILES="events exec" narrows it. Informational: exits 0.
+RUNTIME ?= target/release/ferrun
+RUNC ?= /usr/sbin/runc
+runc-bats:
+	scripts/runc-bats.sh $(if $(FILES),--files "$(FILES)") $(RUNC) $(RUNTIME)
 
 clean:
 	$(CARGO) clean
