@@ -54,12 +54,17 @@ unmount_under() {
 # (libpod_parent, with conmon's cgroup in it), containerd's per-namespace cgroup parent, and
 # the runtime's default state root /run/ferrun (podman runs the runtime without --root).
 # track_new_dirs PATH...: remember those that do not exist yet (a cgroup name is looked up
-# in every hierarchy); remove_new_dirs: rmdir them, deepest first. rmdir only removes empty
-# directories and empty cgroups, so nothing that was there before or still holds something is
-# touched.
+# in every hierarchy, and the entries of /sys/fs/cgroup itself are remembered too: on a v1
+# host without, say, hugetlb, podman still makes /sys/fs/cgroup/hugetlb/libpod_parent/conmon
+# as plain tmpfs directories holding a `tasks` file); remove_new_dirs: rmdir them, deepest
+# first, and remove what appeared as plain directories under /sys/fs/cgroup. rmdir only
+# removes empty directories and empty cgroups, so nothing that was there before or still
+# holds something is touched.
 NEW_DIRS=()
+CGROUP_ENTRIES_BEFORE=()
 track_new_dirs() {
   local p h
+  [ ${#CGROUP_ENTRIES_BEFORE[@]} -gt 0 ] || CGROUP_ENTRIES_BEFORE=(/sys/fs/cgroup/*)
   for p in "$@"; do
     if [[ $p == /* ]]; then
       [ -e "$p" ] || NEW_DIRS+=("$p")
@@ -74,6 +79,12 @@ remove_new_dirs() {
   local p
   for p in "${NEW_DIRS[@]}"; do
     [ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  for p in /sys/fs/cgroup/*; do
+    if [ -d "$p" ] && [ "$(stat -f -c %T "$p")" = tmpfs ] &&
+      [[ " ${CGROUP_ENTRIES_BEFORE[*]} " != *" $p "* ]]; then
+      rm -rf "$p"
+    fi
   done
   return 0
 }

@@ -178,6 +178,10 @@ impl Rt {
             if let Err(e) = std::panic::catch_unwind(delete) {
                 eprintln!("cleanup: delete --force {id} panicked: {e:?}");
             }
+        }
+        // Only once every container is gone: two of them may share one cgroup (and its
+        // parent), which stays while either lives.
+        for id in &ids {
             remove_cgroups_named(&[id.as_str(), &cg_parent(id)]);
         }
     }

@@ -67,6 +67,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
             .unwrap_or_default(),
     )?;
     rootfs::pivot(&sys, &rctx).phase(Phase::Pivot)?;
+    make_cwd(ctx)?;
     setup_console(ctx, &sys)?;
     write_sysctls(ctx)?;
     rootfs::finalize(&sys, &rctx).phase(Phase::FinalizeRootfs)?;
@@ -229,6 +230,26 @@ fn write_sysctls(ctx: &InitContext) -> Result<(), super::InitFailure> {
 
 /// process.cwd, then make sure it really is inside the container's root: getcwd(2) reports a
 /// directory outside the root as "(unreachable)" (CVE-2024-21626).
+/// runc creates a missing process.cwd (mode 0755, as root) once the process is jailed in the
+/// rootfs, so any `..` or symlink in it resolves inside; before root.readonly applies.
+fn make_cwd(ctx: &InitContext) -> Result<(), super::InitFailure> {
+    use std::os::unix::fs::DirBuilderExt;
+    let Some(cwd) = ctx.spec.process().as_ref().map(|p| p.cwd()) else {
+        return Ok(());
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(cwd)
+        .map_err(|e| {
+            failure(
+                Phase::Cwd,
+                e.raw_os_error().unwrap_or(0),
+                format!("process.cwd {}: create it: {e}", cwd.display()),
+            )
+        })
+}
+
 pub(super) fn change_dir(cwd: &Path) -> Result<(), super::InitFailure> {
     chdir(cwd).map_err(|e| {
         failure(
