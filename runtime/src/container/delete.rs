@@ -95,13 +95,12 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), DeleteErr
 /// and thawed so the kill lands): its init's death would not end them. With one, the kernel
 /// ends them with the init, and what else shares the cgroup is not the container's (runc).
 fn stop_everything(state: &ContainerState) -> Result<(), DeleteError> {
-    if let Some(cg) = state
+    let cg = state
         .cgroup_path
         .as_deref()
-        .filter(|_| !state.own_pid_namespace)
-        .and_then(|p| manager_from_path(p).ok())
-    {
-        match signal_all(cg.as_ref(), Sig(libc::SIGKILL)) {
+        .and_then(|p| manager_from_path(p).ok());
+    if let Some(cg) = cg.as_deref().filter(|_| !state.own_pid_namespace) {
+        match signal_all(cg, Sig(libc::SIGKILL)) {
             Ok(()) => {}
             // Never made (a create killed first), or already removed (a delete killed after).
             Err(CgroupError::Io { source, .. })
@@ -115,6 +114,12 @@ fn stop_everything(state: &ContainerState) -> Result<(), DeleteError> {
     let alive = || state.pid > 0 && process_alive(state.pid, state.pid_start_time);
     if alive() {
         let _ = crate::sys::proc::kill(state.pid, libc::SIGKILL);
+        // A frozen task does not act on SIGKILL until it is thawed (a paused container).
+        if let Some(cg) = cg.as_deref().filter(|cg| cg.frozen().unwrap_or(false)) {
+            if let Err(e) = cg.freeze(false) {
+                logging::warn(&format!("thaw container {:?} to kill it: {e}", state.id));
+            }
+        }
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     while alive() {
