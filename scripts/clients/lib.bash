@@ -78,7 +78,12 @@ track_new_dirs() {
 remove_new_dirs() {
   local p
   for p in "${NEW_DIRS[@]}"; do
-    [ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} + 2>/dev/null
+    [ -d "$p" ] || continue
+    if [ "$(stat -f -c %T "$p")" = tmpfs ]; then
+      rm -rf "$p" # podman's plain directory, `tasks` file and all (see above)
+    else
+      find "$p" -depth -type d -exec rmdir {} + 2>/dev/null
+    fi
   done
   for p in /sys/fs/cgroup/*; do
     if [ -d "$p" ] && [ "$(stat -f -c %T "$p")" = tmpfs ] &&
