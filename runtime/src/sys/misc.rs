@@ -21,32 +21,26 @@ pub fn join_session_keyring(name: &str) -> Result<(), Errno> {
 /// Reset every catchable signal to its default action: ignored signals survive execve, and the
 /// container process must not inherit the runtime's dispositions.
 pub fn reset_signal_dispositions() {
-    for sig in nix::sys::signal::Signal::iterator() {
-        if matches!(
-            sig,
-            nix::sys::signal::Signal::SIGKILL | nix::sys::signal::Signal::SIGSTOP
-        ) {
-            continue;
-        }
-        // SAFETY: installing SIG_DFL is always sound.
-        unsafe {
-            let _ = nix::sys::signal::signal(sig, nix::sys::signal::SigHandler::SigDfl);
-        }
-    }
+    use nix::sys::signal::Signal;
+    Signal::iterator()
+        .filter(|sig| !matches!(sig, Signal::SIGKILL | Signal::SIGSTOP))
+        .for_each(set_default);
 }
 
 /// Give SIGINT and SIGTERM their default action (end the process) even when the caller
 /// left them ignored: a shell starts background jobs with SIGINT ignored, and ignored
 /// dispositions survive fork and execve, yet a stop signal must always end a command.
 pub fn default_stop_signals() {
-    for sig in [
-        nix::sys::signal::Signal::SIGINT,
-        nix::sys::signal::Signal::SIGTERM,
-    ] {
-        // SAFETY: installing SIG_DFL is always sound.
-        unsafe {
-            let _ = nix::sys::signal::signal(sig, nix::sys::signal::SigHandler::SigDfl);
-        }
+    use nix::sys::signal::Signal;
+    [Signal::SIGINT, Signal::SIGTERM]
+        .into_iter()
+        .for_each(set_default);
+}
+
+fn set_default(sig: nix::sys::signal::Signal) {
+    // SAFETY: installing SIG_DFL is always sound.
+    unsafe {
+        let _ = nix::sys::signal::signal(sig, nix::sys::signal::SigHandler::SigDfl);
     }
 }
 
