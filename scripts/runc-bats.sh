@@ -18,17 +18,20 @@ set -uo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 W=$REPO/target/runc-bats           # everything fetched, built and written lives here
 DEB_VERSION=1.1.5+ds1-1+deb12u1     # /usr/sbin/runc on Debian 12
-# runc 1.1.5's files minus those that need what is not set up here: checkpoint (criu),
-# cgroup_delegation (cgroup v2 and systemd), mounts_sshfs (sshfs), seccomp-notify* (the
-# seccompagent helper). mounts_recursive is left out too; --files runs it.
+# runc 1.1.5's files minus those that need what is not set up here: checkpoint (criu, whose
+# Debian 12 version fails on this host's newer kernel), cgroup_delegation (cgroup v2 and
+# systemd), mounts_sshfs (sshfs). mounts_recursive is left out too; --files runs it.
 DEFAULT_FILES="events debug exec tty cwd kill help version list state delete create start
 start_detached start_hello run root spec pause ps update cgroups dev hooks mounts mask no_pivot
-userns umask seccomp"
+userns umask seccomp seccomp-notify seccomp-notify-compat"
 # Files of newer runc that --newer adds (ulimit.bats and cpu_affinity.bats are in no Debian
 # package runc 1.1.5's helpers can drive, so they are not fetched).
 NEWER_FILES="env host-mntns rlimits personality capabilities scheduler"
 PKGS=(bats jq golang-go golang-github-containerd-console-dev golang-github-urfave-cli-dev
-	golang-golang-x-sys-dev busybox-static dpkg-dev xz-utils gcc libc6-dev)
+	golang-golang-x-sys-dev busybox-static dpkg-dev xz-utils gcc libc6-dev
+	golang-github-seccomp-libseccomp-golang-dev golang-github-sirupsen-logrus-dev
+	golang-github-cyphar-filepath-securejoin-dev golang-github-opencontainers-specs-dev
+	libseccomp-dev pkg-config)
 
 die() { echo "runc-bats: setup failed: $*" >&2; exit 2; }
 log() { echo "runc-bats: $*" >&2; }
@@ -103,15 +106,17 @@ fetch_newer() {
 	done
 }
 
-# recvtty (tty.bats and every test with terminal: true) from runc's contrib, built with
-# Debian's Go and its packaged dependencies (GOPATH mode: the +ds1 source has no vendor/).
-build_recvtty() {
-	[ -x "$W/bin/recvtty" ] && return 0
+# runc's contrib helpers, built with Debian's Go and its packaged dependencies (GOPATH mode:
+# the +ds1 source has no vendor/): recvtty (tty.bats and every test with terminal: true) and
+# seccompagent (seccomp-notify*.bats; cgo and the `seccomp` tag, against libseccomp-dev).
+build_contrib() {
+	local name=$1 tags=${2:-}
+	[ -x "$W/bin/$name" ] && return 0
 	mkdir -p "$W/gopath/src/github.com/opencontainers" "$W/bin"
 	ln -sfn "$SRC" "$W/gopath/src/github.com/opencontainers/runc"
 	GO111MODULE=off GOPATH="$W/gopath:/usr/share/gocode" GOCACHE="$W/gocache" GOFLAGS="" \
-		go build -o "$W/bin/recvtty" github.com/opencontainers/runc/contrib/cmd/recvtty \
-		>"$W/recvtty.log" 2>&1 || die "building recvtty (see $W/recvtty.log)"
+		go build ${tags:+-tags "$tags"} -o "$W/bin/$name" "github.com/opencontainers/runc/contrib/cmd/$name" \
+		>"$W/$name.log" 2>&1 || die "building $name (see $W/$name.log)"
 }
 
 # The images get-images.sh would download, built from busybox-static instead: /bin with
@@ -151,7 +156,7 @@ patch_helpers() {
 	# the contrib helpers are ours, not built next to the runc binary
 	sed -i -e "s|^RECVTTY=.*|RECVTTY=\"$W/bin/recvtty\" # ferrun-local|" \
 		-e "s|^SD_HELPER=.*|SD_HELPER=\"$W/bin/sd-helper\" # ferrun-local: not built|" \
-		-e "s|^SECCOMP_AGENT=.*|SECCOMP_AGENT=\"$W/bin/seccompagent\" # ferrun-local: not built|" "$h"
+		-e "s|^SECCOMP_AGENT=.*|SECCOMP_AGENT=\"$W/bin/seccompagent\" # ferrun-local|" "$h"
 	# newer files use `run -N` (bats >= 1.5) and write `runc -0 ...` / `runc ! ...`: hand
 	# such a first argument to bats' run
 	sed -i -e '/^# Root directory of integration tests/i bats_require_minimum_version 1.5.0 # ferrun-local\n' \
@@ -311,7 +316,8 @@ if [ -n "$NEWER" ]; then
 else # a previous --newer run's copies: without --newer the run is runc 1.1.5's alone
 	for f in $NEWER_FILES; do rm -f "$IT/$f.bats"; done
 fi
-build_recvtty
+build_contrib recvtty
+build_contrib seccompagent seccomp
 build_images
 patch_helpers
 
