@@ -71,6 +71,28 @@ for name in $VMT_SMOKE_RUNTIMES; do
 		record "$name" present skip "$t" "$name binary not found (not built yet?)"
 	fi
 done
+
+# --- podman checkpoint/restore ----------------------------------------------------------
+# The systemd profile's image carries podman and criu (vm-tests/lib/systemd-image.sh): podman
+# drives each runtime's checkpoint and restore through conmon, as users do.
+if [ "$VMT_PROFILE" = systemd ] && command -v podman >/dev/null 2>&1; then
+	for name in $VMT_CONFORM_RUNTIMES; do
+		t=$(uptime_ms)
+		bin=$(find_bin "$name") || { record "$name" podman-checkpoint skip "$t" "$name binary not found"; continue; }
+		log=$VMT_OUT/podman-checkpoint-$name.log
+		echo "--- podman checkpoint/restore: $name ($bin)"
+		# A SKIP (criu cannot work on this kernel) exits 0 too: it must never read as a pass.
+		if RUNTIME=$bin bash "$VMT_SRC/scripts/clients/podman-checkpoint.sh" >"$log" 2>&1; then
+			if grep -q '^SKIP' "$log"; then
+				record "$name" podman-checkpoint skip "$t" "$(grep -m1 '^SKIP' "$log")"
+			else
+				record "$name" podman-checkpoint pass "$t" "$(grep -c '^PASS' "$log") checks"
+			fi
+		else
+			record "$name" podman-checkpoint fail "$t" "$(grep -E '^(FAIL|SKIP)' "$log" | head -3)"
+		fi
+	done
+fi
 render_results "$VMT_OUT" "$VMT_PROFILE"
 [ "$(count_status fail)" = 0 ] || worse 1
 

@@ -17,7 +17,14 @@ vmt_die() {
 VMT_TMPDIRS=()
 vmt_cleanup_tmpdirs() {
 	local d
-	for d in "${VMT_TMPDIRS[@]}"; do [ -d "$d" ] && rm -rf "$d"; done
+	for d in "${VMT_TMPDIRS[@]}"; do
+		[ -d "$d" ] || continue
+		# A build interrupted inside a chroot (the systemd image's apt step) may leave its /proc
+		# mounted: unmount first, so rm never descends into a live filesystem.
+		awk -v d="$d" 'index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
+			while read -r m; do umount -l "$m"; done
+		rm -rf "$d"
+	done
 	return 0
 }
 trap vmt_cleanup_tmpdirs EXIT

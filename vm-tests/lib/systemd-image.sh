@@ -6,6 +6,10 @@
 # VM opens it with snapshot=on, so runs never change it. Sets: VMT_DISK.
 
 VMT_SYSTEMD_PKGS=systemd,systemd-sysv,dbus,kmod,iproute2,procps,runc,crun,busybox-static
+# podman and criu, for podman's checkpoint/restore through each runtime
+# (scripts/clients/podman-checkpoint.sh). Installed with apt in a second step: debootstrap's
+# own ordering fails to configure golang-github-containers-common.
+VMT_SYSTEMD_APT_PKGS="podman criu"
 
 # The first Debian mirror apt is configured with (deb822 or one-line format).
 vmt_debian_mirror() {
@@ -31,6 +35,7 @@ vmt_systemd_image_prepare() {
 		vmt_log "debootstrap bookworm from $mirror (a few minutes, once)"
 		debootstrap --variant=minbase --include="$VMT_SYSTEMD_PKGS" bookworm "$root" "$mirror" \
 			>"$root.log" 2>&1 || vmt_die "debootstrap failed: see $root.log"
+		vmt_systemd_apt_install "$root" >"$root.log" 2>&1 || vmt_die "apt-get install $VMT_SYSTEMD_APT_PKGS in the image failed: see $root.log"
 		rm -f "$root.log"
 		vmt_systemd_configure "$root"
 		mkfs.ext4 -q -F -L vmtroot -d "$root" "$img.tmp" 2G >/dev/null || vmt_die "mkfs.ext4 -d $root failed"
@@ -39,6 +44,20 @@ vmt_systemd_image_prepare() {
 		find "$VMT_CACHE/systemd" -maxdepth 1 -name 'bookworm-*.img' ! -path "$img" -delete
 	fi
 	VMT_DISK=$img
+}
+
+# vmt_systemd_apt_install ROOT: apt-get install the second-step packages inside ROOT, with the
+# host's resolver and a /proc that is unmounted whatever happens.
+vmt_systemd_apt_install() {
+	local r=$1 rc=0
+	cp /etc/resolv.conf "$r/etc/resolv.conf"
+	mount -t proc proc "$r/proc" || return 1
+	# shellcheck disable=SC2086 # a list of package names on purpose
+	DEBIAN_FRONTEND=noninteractive chroot "$r" apt-get install -y --no-install-recommends \
+		$VMT_SYSTEMD_APT_PKGS || rc=$?
+	umount "$r/proc"
+	: >"$r/etc/resolv.conf"
+	return "$rc"
 }
 
 vmt_systemd_configure() {
