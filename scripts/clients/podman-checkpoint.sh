@@ -41,15 +41,23 @@ trap cleanup EXIT
 
 count() { "${P[@]}" exec "$1" cat /tmp/count 2>/dev/null; }
 
+# criu_log NAME: criu's own last Error lines from the newest NAME (dump.log, restore.log)
+# podman kept, since the runtime's message only points at the file.
+criu_log() {
+  local f
+  f=$(find "$T/root" -name "$1" -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -1 | cut -d' ' -f2-)
+  [ -n "$f" ] && grep -E 'Error|Warn' "$f" | tail -8
+}
+
 # ckpt_roundtrip CID: checkpoint, check it stopped, restore, check the count went on.
 ckpt_roundtrip() {
   local cid=$1 before after
   before=$(count "$cid")
   "${P[@]}" container checkpoint "$cid" >/dev/null 2>"$T/err" \
-    && pass "podman container checkpoint ($(basename "$RT"))" || { fail "checkpoint: $(cat "$T/err")"; return 1; }
+    && pass "podman container checkpoint ($(basename "$RT"))" || { fail "checkpoint: $(cat "$T/err") $(criu_log dump.log)"; return 1; }
   check "checkpointed container is exited" exited "$("${P[@]}" inspect --format '{{.State.Status}}' "$cid" 2>/dev/null)"
   "${P[@]}" container restore "$cid" >/dev/null 2>"$T/err" \
-    && pass "podman container restore" || { fail "restore: $(cat "$T/err")"; return 1; }
+    && pass "podman container restore" || { fail "restore: $(cat "$T/err") $(criu_log restore.log)"; return 1; }
   check "restored container is running" running "$("${P[@]}" inspect --format '{{.State.Status}}' "$cid" 2>/dev/null)"
   sleep 1
   after=$(count "$cid")
