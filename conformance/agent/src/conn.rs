@@ -10,8 +10,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-/// The runtime sends everything at once and closes; a runtime that keeps the connection open
-/// without sending is given this long before the agent gives up on it.
+/// A runtime that connects but sends no complete state is given this long before the agent
+/// gives up on it.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// Far more than the state of any scenario (annotations included).
 const MAX_STATE: usize = 1 << 20;
@@ -46,12 +46,14 @@ pub fn receive(mut stream: UnixStream) -> Received {
             }
         }
     }
+    // runc keeps its end open for a while after sending, so the message ends where the JSON
+    // does, not at EOF; later reads only happen for a state split over several writes.
     let mut chunk = [0u8; 8192];
-    while data.len() < MAX_STATE {
+    while serde_json::from_slice::<Value>(&data).is_err() && data.len() < MAX_STATE {
         match stream.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => data.extend_from_slice(&chunk[..n]),
-            // A timeout or reset ends the message: parse what arrived.
+            // A timeout or reset ends the message: what arrived is reported.
             Err(_) => break,
         }
     }

@@ -140,7 +140,7 @@ fn accept_loop(
         };
         let mut got = conn::receive(stream);
         let entry = connection_entry(connections, &got);
-        let state_pid = got.state.as_ref().ok().and_then(|s| s["pid"].as_i64());
+        let process_pid = got.state.as_ref().ok().and_then(|s| s["pid"].as_i64());
         let fd = got.take_seccomp_fd();
         record(log, "connection", entry, Some("connections"));
         // Descriptors the agent has no use for are closed here (dropping `got`).
@@ -151,7 +151,7 @@ fn accept_loop(
             let s = notify::Served {
                 fd,
                 connection: connections,
-                state_pid,
+                process_pid,
             };
             let (rules, log, live) = (rules.clone(), log.clone(), live.clone());
             std::thread::spawn(move || {
@@ -173,6 +173,8 @@ fn connection_entry(index: usize, got: &conn::Received) -> Value {
             "pid": s["pid"],
             "metadata": s["metadata"],
             "state": s["state"],
+            // runtime.md: `pid` is the process the filter is for, `state.pid` the init's.
+            "pid_is_init": s["pid"].is_i64() && s["pid"] == s["state"]["pid"],
             "received_fds": got.fds.len(),
         }),
         Err(e) => json!({

@@ -17,9 +17,9 @@ pub struct Served {
     pub fd: OwnedFd,
     /// Index of the connection that brought the fd, for the log.
     pub connection: usize,
-    /// The pid the runtime named in the state: a notification from it is the container
-    /// process itself.
-    pub state_pid: Option<i64>,
+    /// The top-level `pid` of the container process state: the process the filter was
+    /// loaded for (the init on create/run, the new process on exec).
+    pub process_pid: Option<i64>,
 }
 
 pub fn serve(s: Served, rules: &Rules, log: &SharedLog, stop: &AtomicBool) {
@@ -91,7 +91,7 @@ fn answer_one(s: &Served, rules: &Rules, log: &SharedLog) -> Result<(), String> 
         "connection": s.connection,
         "syscall": name,
         "pid": req.pid,
-        "from_state_pid": s.state_pid == Some(i64::from(req.pid)),
+        "from_process_pid": s.process_pid == Some(i64::from(req.pid)),
         "args": req.data.args,
         "outcome": outcome,
     });
