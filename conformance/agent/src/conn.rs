@@ -21,6 +21,8 @@ pub struct Received {
     pub state: Result<Value, String>,
     /// Every descriptor received, in order.
     pub fds: Vec<OwnedFd>,
+    /// The connection, kept to see when the runtime closes it.
+    pub stream: UnixStream,
 }
 
 impl Received {
@@ -43,6 +45,7 @@ pub fn receive(mut stream: UnixStream) -> Received {
             return Received {
                 state: Err(format!("recvmsg failed: {e}")),
                 fds,
+                stream,
             }
         }
     }
@@ -63,7 +66,20 @@ pub fn receive(mut stream: UnixStream) -> Received {
             String::from_utf8_lossy(&data[..data.len().min(400)])
         )
     });
-    Received { state, fds }
+    Received { state, fds, stream }
+}
+
+/// How long after the state the runtime closed the connection (config-linux.md#seccomp:
+/// "it MUST be closed after sending a seccomp state"), or None if it was still open when
+/// `within` ran out. Anything sent after the state counts as not closing.
+pub fn closed_within(mut stream: UnixStream, within: Duration) -> Option<Duration> {
+    let start = std::time::Instant::now();
+    let _ = stream.set_read_timeout(Some(within));
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Ok(0) => Some(start.elapsed()),
+        _ => None,
+    }
 }
 
 fn first_message(stream: &UnixStream, fds: &mut Vec<OwnedFd>) -> nix::Result<Vec<u8>> {
@@ -118,6 +134,16 @@ mod tests {
         assert_eq!(r.state.as_ref().unwrap()["pid"], 4);
         assert!(r.take_seccomp_fd().is_some());
         assert!(r.fds.is_empty());
+        assert!(closed_within(r.stream, Duration::from_secs(1)).is_some());
+    }
+
+    #[test]
+    fn a_connection_left_open_is_reported() {
+        let (a, b) = UnixStream::pair().unwrap();
+        send(&a, b"{}", &[]);
+        let r = receive(b);
+        assert!(closed_within(r.stream, Duration::from_millis(50)).is_none());
+        drop(a);
     }
 
     #[test]

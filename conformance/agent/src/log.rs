@@ -2,7 +2,7 @@
 //! JSON document rewritten after each event (`--summary`) that a scenario's `read_file` step
 //! can match with `json:`.
 //!
-//! The summary is `{"rules", "connections": [...], "notifications": [...], "exit"}`; it is
+//! The summary is `{"rules", "connections", "closes", "notifications", "exit"}`; it is
 //! written to a temporary file and renamed, so a reader never sees half a document.
 
 use serde_json::{json, Value};
@@ -26,7 +26,7 @@ impl Log {
         let log = Log {
             lines,
             summary_path: summary.map(Path::to_path_buf),
-            summary: json!({ "rules": rules, "connections": [], "notifications": [], "exit": null }),
+            summary: json!({ "rules": rules, "connections": [], "closes": [], "notifications": [], "exit": null }),
         };
         log.write_summary()?;
         Ok(Arc::new(Mutex::new(log)))

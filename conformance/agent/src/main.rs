@@ -21,7 +21,7 @@ use log::{record, SharedLog};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use serde_json::{json, Value};
 use std::os::fd::AsFd;
-use std::os::unix::net::UnixListener;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -50,6 +50,9 @@ struct Args {
     #[arg(long, default_value_t = 300)]
     max_lifetime: u64,
 }
+
+/// How long the runtime has to close a connection once the state is sent.
+const CLOSE_WITHIN: Duration = Duration::from_secs(2);
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -143,8 +146,9 @@ fn accept_loop(
         let process_pid = got.state.as_ref().ok().and_then(|s| s["pid"].as_i64());
         let fd = got.take_seccomp_fd();
         record(log, "connection", entry, Some("connections"));
-        // Descriptors the agent has no use for are closed here (dropping `got`).
-        drop(got);
+        watch_close(connections, got.stream, log.clone());
+        // Descriptors the agent has no use for are closed here (dropping the rest of `got`).
+        drop(got.fds);
         if let Some(fd) = fd {
             served += 1;
             live.fetch_add(1, Ordering::SeqCst);
@@ -161,6 +165,19 @@ fn accept_loop(
         }
         connections += 1;
     }
+}
+
+/// Logs, in the background, whether the runtime closed the connection after the state.
+fn watch_close(index: usize, stream: UnixStream, log: SharedLog) {
+    std::thread::spawn(move || {
+        let closed = conn::closed_within(stream, CLOSE_WITHIN);
+        let entry = json!({
+            "connection": index,
+            "closed": closed.is_some(),
+            "after_ms": closed.map(|d| d.as_millis() as u64),
+        });
+        record(&log, "connection-closed", entry, Some("closes"));
+    });
 }
 
 /// The log entry of a connection: the state's fields a scenario checks, and the whole state.

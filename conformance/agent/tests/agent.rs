@@ -143,6 +143,7 @@ fn notifications_are_answered_by_rule_and_logged() {
     assert_eq!(s["connections"][0]["metadata"], "m1");
     assert_eq!(s["connections"][0]["fds"][0], "seccompFd");
     assert_eq!(s["connections"][0]["pid_is_init"], true);
+    assert_eq!(s["closes"][0]["closed"], true);
     let n = s["notifications"].as_array().unwrap();
     assert_eq!(n.len(), 2, "{n:?}");
     assert_eq!(n[0]["action"], "errno");
