@@ -249,7 +249,11 @@ impl Parent<'_> {
                 }
                 Some(ChildMsg::SeccompFd { fd }) => {
                     // runc's state for the agent: `creating`, with the init's pid.
-                    let seccomp = self.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
+                    let seccomp = self
+                        .spec
+                        .linux()
+                        .as_ref()
+                        .and_then(|l| l.seccomp().as_ref());
                     super::listener::forward(seccomp, pid, fd, &(self.state_json)(pid))?;
                     chan.send(&ParentMsg::SeccompDone)
                         .map_err(LaunchError::ChannelIo)?;

@@ -20,8 +20,8 @@ use std::path::Path;
 
 use nix::errno::Errno;
 use nix::sys::socket::{
-    connect, send, sendmsg, setsockopt, socket, sockopt, AddressFamily, ControlMessage,
-    MsgFlags, SockFlag, SockType, UnixAddr,
+    connect, send, sendmsg, setsockopt, socket, sockopt, AddressFamily, ControlMessage, MsgFlags,
+    SockFlag, SockType, UnixAddr,
 };
 use nix::sys::time::TimeVal;
 use nix::unistd::Pid;
@@ -108,12 +108,10 @@ pub fn forward(
 
 fn take_fd(pid: Pid, fd: RawFd) -> Result<OwnedFd, ListenerError> {
     let pidfd = crate::sys::event::pidfd_open(pid.as_raw()).map_err(ListenerError::PidfdOpen)?;
-    crate::sys::seccomp::pidfd_getfd(pidfd.as_fd(), fd).map_err(|errno| {
-        ListenerError::PidfdGetfd {
-            pid: pid.as_raw(),
-            fd,
-            errno,
-        }
+    crate::sys::seccomp::pidfd_getfd(pidfd.as_fd(), fd).map_err(|errno| ListenerError::PidfdGetfd {
+        pid: pid.as_raw(),
+        fd,
+        errno,
     })
 }
 
@@ -153,13 +151,8 @@ fn send_with_fd(conn: &OwnedFd, payload: &[u8], fd: RawFd) -> Result<(), Errno> 
     let fds = [fd];
     let cmsg = [ControlMessage::ScmRights(&fds)];
     let iov = [IoSlice::new(payload)];
-    let mut sent = sendmsg::<UnixAddr>(
-        conn.as_raw_fd(),
-        &iov,
-        &cmsg,
-        MsgFlags::MSG_NOSIGNAL,
-        None,
-    )?;
+    let mut sent =
+        sendmsg::<UnixAddr>(conn.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None)?;
     while sent < payload.len() {
         match send(conn.as_raw_fd(), &payload[sent..], MsgFlags::MSG_NOSIGNAL) {
             Ok(n) => sent += n,
@@ -177,7 +170,8 @@ mod tests {
 
     #[test]
     fn the_process_state_has_the_spec_fields_and_omits_empty_metadata() {
-        let state = r#"{"ociVersion":"1.2.0","id":"c1","status":"creating","pid":42,"bundle":"/b"}"#;
+        let state =
+            r#"{"ociVersion":"1.2.0","id":"c1","status":"creating","pid":42,"bundle":"/b"}"#;
         let v: serde_json::Value =
             serde_json::from_slice(&process_state(Pid::from_raw(42), Some("m"), state)).unwrap();
         assert_eq!(v["ociVersion"], "1.2.0");

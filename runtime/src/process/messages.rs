@@ -69,7 +69,9 @@ pub enum ChildMsg {
     Failed(InitFailure),
     /// The seccomp filter with SCMP_ACT_NOTIFY rules is loaded and its listener is this fd
     /// number of ours: take it with pidfd_getfd, pass it to the agent, answer `SeccompDone`.
-    SeccompFd { fd: i32 },
+    SeccompFd {
+        fd: i32,
+    },
     /// A log line of the init, for the runtime to write (see `logging::forward`).
     Log {
         level: crate::logging::Level,

@@ -86,7 +86,7 @@ impl SecurityError {
 pub fn apply_process(
     process: &Process,
     seccomp: Option<&LinuxSeccomp>,
-    handoff: Option<seccomp::Handoff>,
+    handoff: Option<&mut seccomp::Handoff<'_>>,
 ) -> Result<Option<seccomp::Filter>, SecurityError> {
     apply_process_with(&mut HostSteps { handoff }, process, seccomp)
 }

@@ -52,11 +52,11 @@ pub trait ProcessSteps {
 
 /// The real steps on the calling process; `handoff` takes the listener fd of a filter with
 /// SCMP_ACT_NOTIFY rules.
-pub struct HostSteps<'a> {
-    pub handoff: Option<Handoff<'a>>,
+pub struct HostSteps<'r, 'f> {
+    pub handoff: Option<&'r mut Handoff<'f>>,
 }
 
-impl ProcessSteps for HostSteps<'_> {
+impl ProcessSteps for HostSteps<'_, '_> {
     fn apparmor(&mut self, profile: &str) -> Result<(), SecurityError> {
         Ok(apparmor::change_on_exec(profile)?)
     }
@@ -67,8 +67,7 @@ impl ProcessSteps for HostSteps<'_> {
         Ok(sched::apply(process)?)
     }
     fn load_seccomp(&mut self, filter: seccomp::Filter) -> Result<(), SecurityError> {
-        let handoff = self.handoff.as_mut().map(|h| -> Handoff<'_> { &mut **h });
-        Ok(filter.load(handoff)?)
+        Ok(filter.load(self.handoff.as_deref_mut())?)
     }
     fn drop_bounding(&mut self, c: Option<&LinuxCapabilities>) -> Result<(), SecurityError> {
         Ok(caps::drop_bounding_with(&mut caps::HostCaps, c)?)

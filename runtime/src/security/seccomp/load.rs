@@ -96,7 +96,7 @@ pub fn load_raw(
     ctx: &ScmpFilterContext,
     stub: &[Insn],
     flags: Flags,
-    handoff: Option<Handoff>,
+    handoff: Option<&mut Handoff<'_>>,
 ) -> Result<(), SeccompError> {
     let mut program: Vec<libc::sock_filter> = stub
         .iter()
@@ -131,10 +131,7 @@ pub fn load_raw(
 
 /// seccomp(2) with NEW_LISTENER (and TSYNC_ESRCH with TSYNC, which the kernel requires for the
 /// pair), trying WAIT_KILLABLE_RECV first when the config did not ask for it.
-fn load_listener(
-    program: &mut [libc::sock_filter],
-    flags: Flags,
-) -> Result<OwnedFd, SeccompError> {
+fn load_listener(program: &mut [libc::sock_filter], flags: Flags) -> Result<OwnedFd, SeccompError> {
     let mut bits = kernel_flags(flags);
     if flags.tsync {
         bits |= FLAG_TSYNC_ESRCH;

@@ -25,7 +25,7 @@ pub use plan::{Action, Condition, Flags, Op, Plan, Rule, SkipReason, Skipped};
 
 /// What receives a filter's listener fd right after it is installed; the fd is closed when
 /// it returns. Its error is a sentence.
-pub type Handoff<'a> = &'a mut dyn FnMut(BorrowedFd<'_>) -> Result<(), String>;
+pub type Handoff<'a> = dyn FnMut(BorrowedFd<'_>) -> Result<(), String> + 'a;
 
 /// More rules than this turn on libseccomp's binary-tree optimisation, as runc does
 /// (libseccomp <= 2.5.4 misbehaves with the tree and zero rules).
@@ -111,7 +111,7 @@ impl Filter {
     /// Install the filter on the calling thread (init is single-threaded; TSYNC is set
     /// only when the config asks for it). A filter with a listener hands its fd to
     /// `handoff` before this returns, and needs one.
-    pub fn load(self, handoff: Option<Handoff>) -> Result<(), SeccompError> {
+    pub fn load(self, handoff: Option<&mut Handoff<'_>>) -> Result<(), SeccompError> {
         if self.listener {
             let handoff = handoff.ok_or(SeccompError::NoHandoff)?;
             return load::load_raw(&self.ctx, &self.enosys_stub, self.flags, Some(handoff));

@@ -159,7 +159,12 @@ fn check_listener(cfg: &LinuxSeccomp) -> Result<bool, SeccompError> {
             });
         }
     }
-    if listener && cfg.listener_path().as_ref().is_none_or(|p| p.as_os_str().is_empty()) {
+    if listener
+        && cfg
+            .listener_path()
+            .as_ref()
+            .is_none_or(|p| p.as_os_str().is_empty())
+    {
         return Err(SeccompError::NoListenerPath);
     }
     if cfg

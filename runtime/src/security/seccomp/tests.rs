@@ -190,10 +190,12 @@ fn refused_configs_name_the_field(#[case] v: serde_json::Value, #[case] expected
 
 #[test]
 fn notify_rules_ask_for_a_listener_and_keep_their_action() {
-    let c = cfg(json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock",
+    let c = cfg(
+        json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock",
         "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
         "syscalls": [{"names": ["mkdir", "no_such_syscall_xyz"], "action": "SCMP_ACT_NOTIFY"},
-                     {"names": ["writev"], "action": "SCMP_ACT_NOTIFY"}]}));
+                     {"names": ["writev"], "action": "SCMP_ACT_NOTIFY"}]}),
+    );
     let p = plan::plan(&c).expect("plans");
     assert!(p.listener);
     assert!(p.flags.wait_killable_recv);
@@ -204,8 +206,10 @@ fn notify_rules_ask_for_a_listener_and_keep_their_action() {
     // SECCOMP_RET_USER_NOTIF, which libseccomp 2.5 prints as a number.
     assert!(pfc(&c).contains("action 0x7fc00000;"), "{}", pfc(&c));
     // A notify rule libseccomp cannot resolve still asks for the listener, as in runc.
-    let only_unknown = cfg(json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a.sock",
-        "syscalls": [{"names": ["no_such_syscall_xyz"], "action": "SCMP_ACT_NOTIFY"}]}));
+    let only_unknown = cfg(
+        json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a.sock",
+        "syscalls": [{"names": ["no_such_syscall_xyz"], "action": "SCMP_ACT_NOTIFY"}]}),
+    );
     assert!(plan::plan(&only_unknown).expect("plans").listener);
     let none = cfg(json!({"defaultAction": "SCMP_ACT_ALLOW"}));
     assert!(!compile(&none).expect("compiles").has_listener());
@@ -213,9 +217,14 @@ fn notify_rules_ask_for_a_listener_and_keep_their_action() {
 
 #[test]
 fn a_filter_with_a_listener_is_not_loaded_without_a_handoff() {
-    let c = cfg(json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a.sock",
-        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}));
-    let err = compile(&c).expect("compiles").load(None).expect_err("no handoff");
+    let c = cfg(
+        json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a.sock",
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}),
+    );
+    let err = compile(&c)
+        .expect("compiles")
+        .load(None)
+        .expect_err("no handoff");
     assert!(matches!(err, SeccompError::NoHandoff), "{err}");
 }
 
