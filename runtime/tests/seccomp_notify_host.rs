@@ -305,8 +305,16 @@ fn exec_hands_its_own_listener_to_the_agent() {
             .ok();
         let init = rt.pid(&id);
         let done = rt.run(&["exec", &id, "sh", "-c", "mkdir /tmp/e 2>&1; echo rc=$?"]);
-        rt.cleanup();
         let seen = agent.finish();
+        // With the agent gone, exec fails as runc's does (exit 255) and runs nothing.
+        let orphan = rt.run(&["exec", &id, "sh", "-c", "echo ran"]);
+        rt.cleanup();
+        assert_eq!(orphan.code, Some(255), "{orphan:?}");
+        assert!(
+            orphan.err.contains("failed to connect with seccomp agent"),
+            "{orphan:?}"
+        );
+        assert_eq!(orphan.out, "", "{orphan:?}");
         assert_eq!(done.code, Some(0), "nnp={nnp}: {done:?} {seen:?}");
         assert!(done.out.contains("No medium found"), "{done:?}");
         assert_eq!(seen.fds, [1, 1], "{seen:?}");

@@ -207,6 +207,21 @@ mod tests {
     }
 
     #[test]
+    fn an_at_sign_names_an_abstract_socket_as_in_go() {
+        use std::os::linux::net::SocketAddrExt;
+        let name = format!("ferrun-listener-test-{}", std::process::id());
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let agent = UnixListener::bind_addr(&addr).unwrap();
+        dial(Path::new(&format!("@{name}"))).expect("connects to the abstract socket");
+        drop(agent);
+        let err = dial(Path::new(&format!("@{name}"))).unwrap_err();
+        assert!(
+            err.to_string().ends_with("connect: connection refused"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn the_agent_gets_the_fd_and_the_state() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agent.sock");
