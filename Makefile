@@ -31,9 +31,11 @@ test: setup
 install: build
 	install -D -m 0755 $(STATIC_FERRUN) $(DESTDIR)$(PREFIX)/sbin/ferrun
 	install -D -m 0755 target/release/oci-conform $(DESTDIR)$(PREFIX)/bin/oci-conform
+	install -D -m 0755 target/release/oci-seccomp-agent $(DESTDIR)$(PREFIX)/bin/oci-seccomp-agent
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/ferrun $(DESTDIR)$(PREFIX)/bin/oci-conform
+	rm -f $(DESTDIR)$(PREFIX)/sbin/ferrun $(DESTDIR)$(PREFIX)/bin/oci-conform \
+	  $(DESTDIR)$(PREFIX)/bin/oci-seccomp-agent
 
 bench: setup build
 	FERRUN=$(STATIC_FERRUN) scripts/bench.sh

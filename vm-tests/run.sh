@@ -35,7 +35,7 @@ environment:
   VMT_CACHE        artifact cache (default target/vm-cache)
   VMT_ACCEL        auto|tcg|kvm (auto: kvm only when /proc/cpuinfo has vmx or svm)
   VMT_MEM VMT_SMP  guest memory in MiB (1536) and vCPUs (2)
-  VMT_RUNC VMT_CRUN VMT_FERRUN VMT_OCI_CONFORM VMT_OCI_PROBE VMT_CRIU
+  VMT_RUNC VMT_CRUN VMT_FERRUN VMT_OCI_CONFORM VMT_OCI_PROBE VMT_OCI_SECCOMP_AGENT VMT_CRIU
                    binary to put in the guest; empty = leave it out (default: found on PATH
                    for runc/crun/criu, under target/ for ours)
   VMT_SUITE_ARGS   extra words for \`oci-conform run\` in the guest (e.g. "--filter tag:cgroups")

@@ -41,6 +41,8 @@ vmt_bins_collect() {
 	vmt_bin_add criu VMT_CRIU "$(command -v criu || true)" 0
 	vmt_bin_add ferrun VMT_FERRUN "$(vmt_find_in_target ferrun)" 0
 	vmt_bin_add oci-conform VMT_OCI_CONFORM "$(vmt_find_in_target oci-conform)" 0
+	# The seccomp notify scenarios' listener; oci-conform looks for it beside itself.
+	vmt_bin_add oci-seccomp-agent VMT_OCI_SECCOMP_AGENT "$(vmt_find_in_target oci-seccomp-agent)" 0
 	# oci-probe is copied into container rootfs images that have no libc: it must be static.
 	vmt_bin_add oci-probe VMT_OCI_PROBE "$(vmt_find_in_target oci-probe static)" 0
 	if [ -n "${VMT_BINS[oci-probe]:-}" ] && [ -n "$(vmt_ldd_libs "${VMT_BINS[oci-probe]}")" ]; then

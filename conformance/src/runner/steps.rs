@@ -143,6 +143,10 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
             std::thread::sleep(duration.0.min(timeout));
             return Ok(());
         }
+        Op::SeccompAgent { rules, default } => {
+            return super::seccomp_agent::start(run, rules, default, &prefix)
+        }
+        Op::SeccompAgentStop {} => return super::seccomp_agent::stop(run),
     };
     let ev = run.command(argv, timeout, &prefix)?;
     after_command(run, index, step, &ev, &prefix)?;

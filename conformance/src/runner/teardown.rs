@@ -40,6 +40,8 @@ pub fn teardown(run: &mut ScenarioRun) -> Vec<String> {
         reap_quietly(*pid);
     }
     reap_orphans();
+    // Last: the containers that could still ask the agent anything are gone.
+    super::seccomp_agent::teardown(run);
     leak_check(run)
 }
 

@@ -3,6 +3,7 @@
 //! Owns the serde types (every struct denies unknown fields), loading with file:line:column
 //! errors, linting, the filter language and the hand-written JSON Schema for editors.
 
+pub mod agent_rules;
 pub mod duration;
 pub mod expectations;
 pub mod filter;

@@ -137,8 +137,17 @@ fn ops() -> Vec<(&'static str, Value, Vec<&'static str>, Value)> {
             "sleep",
             json!({"for": {"$ref": "#/$defs/duration"}}),
             vec!["for"],
-            none,
+            none.clone(),
         ),
+        (
+            "seccomp_agent",
+            json!({"rules": {"type": "object", "additionalProperties":
+                {"type": "string", "pattern": crate::scenario::agent_rules::ACTION_PATTERN}},
+            "default": {"type": "string", "pattern": crate::scenario::agent_rules::ACTION_PATTERN}}),
+            vec![],
+            none.clone(),
+        ),
+        ("seccomp_agent_stop", json!({}), vec![], none),
     ]
 }
 
@@ -247,6 +256,6 @@ mod tests {
             let step: crate::scenario::Step = serde_yaml::from_str(&yaml).unwrap();
             assert_eq!(step.op.name(), name);
         }
-        assert_eq!(op_names().len(), 21);
+        assert_eq!(op_names().len(), 23);
     }
 }

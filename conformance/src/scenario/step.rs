@@ -134,6 +134,23 @@ pub enum Op {
         #[serde(rename = "for")]
         duration: Dur,
     },
+    /// Starts oci-seccomp-agent in the background, listening on `{{scratch}}/agent.sock` (the
+    /// config's `linux.seccomp.listenerPath`) and logging to `{{scratch}}/agent.log` (JSON
+    /// lines) and `{{scratch}}/agent.json` (one document); stopped at teardown.
+    SeccompAgent {
+        /// Syscall name (or `a,b`) -> `errno:NAME`, `errno:N`, `success[:N]` or `continue`.
+        #[serde(default)]
+        rules: BTreeMap<String, String>,
+        /// The answer to syscalls no rule names.
+        #[serde(default = "default_agent_action")]
+        default: String,
+    },
+    /// Stops the agent now (SIGTERM, bounded): the "agent dies" case.
+    SeccompAgentStop {},
+}
+
+fn default_agent_action() -> String {
+    "continue".to_string()
 }
 
 fn default_signal() -> String {
@@ -274,6 +291,8 @@ impl Op {
             Op::ReadFile { .. } => "read_file",
             Op::Raw { .. } => "raw",
             Op::Sleep { .. } => "sleep",
+            Op::SeccompAgent { .. } => "seccomp_agent",
+            Op::SeccompAgentStop {} => "seccomp_agent_stop",
         }
     }
 
@@ -285,6 +304,7 @@ impl Op {
     pub fn allowed_expect_keys(&self) -> &'static [&'static str] {
         match self {
             Op::WaitFor { .. } | Op::Sleep { .. } => &[],
+            Op::SeccompAgent { .. } | Op::SeccompAgentStop {} => &[],
             Op::ContainerExit { .. } => &["code", "signal"],
             Op::InspectMounts {} => &["mounts", "snapshot"],
             Op::InspectCgroup {} => &["files", "snapshot"],

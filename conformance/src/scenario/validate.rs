@@ -20,6 +20,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     for (i, st) in s.steps.iter().enumerate() {
         step(i, st, &mut names, &mut p);
     }
+    p.extend(super::agent_rules::problems(&s.steps));
     p
 }
 
