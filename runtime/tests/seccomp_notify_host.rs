@@ -12,7 +12,7 @@ mod agent;
 
 use agent::{Agent, Mode};
 use serde_json::{json, Value};
-use support::{sh, sh_bundle, unique_id, Rt};
+use support::{sh, sh_bundle, unique_id, Need, Rt};
 
 /// ENOMEDIUM: an errno no real mkdir or chmod here returns ("No medium found").
 const ENOMEDIUM: i32 = 123;
@@ -325,4 +325,50 @@ fn exec_hands_its_own_listener_to_the_agent() {
         assert_ne!(st["pid"], init, "{st}");
         assert_eq!(st["metadata"], "bar", "{st}");
     }
+}
+
+/// Rootless, ferrun cannot take the listener fd: its init is not dumpable until execve
+/// (CVE-2016-9962), and pidfd_getfd on it needs CAP_SYS_PTRACE over the host. create fails
+/// saying so, and leaves nothing.
+#[test]
+#[ignore = "needs root, busybox-static and unprivileged user namespaces"]
+fn rootless_notify_fails_with_the_reason_and_leaves_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    const UID: u32 = 65534;
+    support::require(&[Need::Root, Need::Busybox, Need::UsernsFor(UID)]);
+    let user = Rt::as_user(UID);
+    let agent = Agent::start(Mode::allow_all());
+    support::open_up(agent.path.parent().unwrap());
+    std::fs::set_permissions(&agent.path, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("ferrun-rootless-bundle-")
+        .tempdir()
+        .unwrap();
+    support::busybox_rootfs(&dir.path().join("rootfs"));
+    let b = dir.path().to_str().unwrap();
+    let chown = std::process::Command::new("chown")
+        .args(["-R", &format!("{UID}:{UID}"), b])
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    user.ok(&["spec", "--rootless", "--bundle", b]);
+    let path = dir.path().join("config.json");
+    let mut cfg: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let seccomp = notify(agent.path_str(), &["mkdir", "mkdirat"]);
+    support::merge(
+        &mut cfg,
+        &json!({"process": {"terminal": false, "args": ["true"]}, "linux": {"seccomp": seccomp}}),
+    );
+    std::fs::write(&path, serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
+    let id = unique_id("scn-rootless");
+    let done = user.run(&["run", "-b", b, &id]);
+    let seen = agent.finish();
+    assert_eq!(done.code, Some(1), "{done:?}");
+    assert!(
+        done.err
+            .contains("seccomp notify is not supported rootless"),
+        "{done:?}"
+    );
+    assert!(seen.states.is_empty(), "{seen:?}");
+    assert!(!user.state_dir(&id).exists(), "state left behind");
 }

@@ -41,9 +41,13 @@ const SECCOMP_FD_NAME: &str = "seccompFd";
 pub enum ListenerError {
     #[error("listenerPath is not set")]
     NoPath,
-    #[error("performing SYS_PIDFD_OPEN syscall: {0}")]
+    #[error("performing SYS_PIDFD_OPEN syscall: {}", go_errno(*.0))]
     PidfdOpen(Errno),
-    #[error("performing SYS_PIDFD_GETFD syscall (fd {fd} of pid {pid}): {errno}")]
+    #[error("performing SYS_PIDFD_GETFD syscall (fd {fd} of pid {pid}): {}{}", go_errno(*errno),
+        if *errno == Errno::EPERM && !nix::unistd::geteuid().is_root() {
+            " (an unprivileged runtime may not take an fd of its init, which stays non-dumpable \
+             until execve: seccomp notify is not supported rootless)"
+        } else { "" })]
     PidfdGetfd { pid: i32, fd: RawFd, errno: Errno },
     #[error("failed to connect with seccomp agent specified in the seccomp profile: dial unix {path}: connect: {reason}")]
     Connect { path: String, reason: String },
