@@ -129,25 +129,35 @@ pub fn load_raw(
     Ok(())
 }
 
-/// seccomp(2) with NEW_LISTENER (and TSYNC_ESRCH with TSYNC, which the kernel requires for the
-/// pair), trying WAIT_KILLABLE_RECV first when the config did not ask for it.
+/// seccomp(2) with NEW_LISTENER (the kernel call adds it).
 fn load_listener(program: &mut [libc::sock_filter], flags: Flags) -> Result<OwnedFd, SeccompError> {
+    listener_flags(flags, |bits| {
+        crate::sys::seccomp::set_mode_filter_listener(program, bits)
+    })
+    .map_err(|errno| SeccompError::Patch {
+        step: "seccomp(SECCOMP_SET_MODE_FILTER) with a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER)",
+        errno,
+    })
+}
+
+/// Call `load` with the flags of a filter with a listener: TSYNC_ESRCH beside TSYNC (the
+/// kernel refuses TSYNC with NEW_LISTENER otherwise), and WAIT_KILLABLE_RECV tried first when
+/// the config did not ask for it, then dropped if the kernel refuses it (EINVAL: before 5.19).
+fn listener_flags<T>(
+    flags: Flags,
+    mut load: impl FnMut(libc::c_ulong) -> Result<T, Errno>,
+) -> Result<T, Errno> {
     let mut bits = kernel_flags(flags);
     if flags.tsync {
         bits |= FLAG_TSYNC_ESRCH;
     }
-    let err = |errno| SeccompError::Patch {
-        step: "seccomp(SECCOMP_SET_MODE_FILTER) with a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER)",
-        errno,
-    };
     if !flags.wait_killable_recv {
-        match crate::sys::seccomp::set_mode_filter_listener(program, bits | FLAG_WAIT_KILLABLE_RECV)
-        {
+        match load(bits | FLAG_WAIT_KILLABLE_RECV) {
             Err(Errno::EINVAL) => {}
-            other => return other.map_err(err),
+            other => return other,
         }
     }
-    crate::sys::seccomp::set_mode_filter_listener(program, bits).map_err(err)
+    load(bits)
 }
 
 #[cfg(test)]
@@ -183,5 +193,50 @@ mod tests {
         };
         assert_eq!(kernel_flags(all), 0b10_0111);
         assert_eq!(kernel_flags(Flags::default()), 0);
+    }
+
+    /// The flags each seccomp(2) attempt of a filter with a listener gets, with a kernel that
+    /// knows WAIT_KILLABLE_RECV (`new`) or not.
+    fn attempts(flags: Flags, new: bool) -> (Vec<libc::c_ulong>, Result<(), Errno>) {
+        let mut seen = Vec::new();
+        let result = listener_flags(flags, |bits| {
+            seen.push(bits);
+            if !new && bits & FLAG_WAIT_KILLABLE_RECV != 0 {
+                Err(Errno::EINVAL)
+            } else {
+                Ok(())
+            }
+        });
+        (seen, result)
+    }
+
+    #[test]
+    fn wait_killable_recv_is_tried_first_and_dropped_on_einval_unless_asked_for() {
+        let none = Flags::default();
+        assert_eq!(
+            attempts(none, true),
+            (vec![FLAG_WAIT_KILLABLE_RECV], Ok(()))
+        );
+        assert_eq!(
+            attempts(none, false),
+            (vec![FLAG_WAIT_KILLABLE_RECV, 0], Ok(()))
+        );
+        let asked = Flags {
+            wait_killable_recv: true,
+            ..Flags::default()
+        };
+        assert_eq!(
+            attempts(asked, false),
+            (vec![FLAG_WAIT_KILLABLE_RECV], Err(Errno::EINVAL))
+        );
+        let tsync = Flags {
+            tsync: true,
+            ..Flags::default()
+        };
+        let both = libc::SECCOMP_FILTER_FLAG_TSYNC | FLAG_TSYNC_ESRCH;
+        assert_eq!(
+            attempts(tsync, true),
+            (vec![both | FLAG_WAIT_KILLABLE_RECV], Ok(()))
+        );
     }
 }
