@@ -93,7 +93,7 @@ fn seccomp_filter_denies_with_the_configured_errno() {
             Ok(f) => f,
             Err(e) => return (say(&format!("compile: {e}")), 10).1,
         };
-        if let Err(e) = filter.load() {
+        if let Err(e) = filter.load(None) {
             return (say(&format!("load: {e}")), 11).1;
         }
         if getcwd_errno() != libc::EPERM {
@@ -146,7 +146,7 @@ fn seccomp_kill_process_kills_the_child() {
         let Ok(filter) = seccomp::compile(&cfg) else {
             return 10;
         };
-        if filter.load().is_err() {
+        if filter.load(None).is_err() {
             return 11;
         }
         getcwd_errno();
@@ -213,7 +213,7 @@ fn apply_process_switches_user_keeps_configured_caps_and_defers_seccomp_with_nnp
     }));
     let cfg = profile();
     let code = in_child(|| {
-        let pending = match security::apply_process(&p, Some(&cfg)) {
+        let pending = match security::apply_process(&p, Some(&cfg), None) {
             Ok(p) => p,
             Err(e) => return (say(&format!("apply_process: {e}")), 10).1,
         };
@@ -239,7 +239,7 @@ fn apply_process_switches_user_keeps_configured_caps_and_defers_seccomp_with_nnp
         }
         let Some(filter) = pending else { return 12 };
         // With no_new_privs the load needs no CAP_SYS_ADMIN, which this user lacks.
-        if let Err(e) = filter.load() {
+        if let Err(e) = filter.load(None) {
             return (say(&format!("late load: {e}")), 13).1;
         }
         if getcwd_errno() != libc::EPERM {
@@ -258,7 +258,7 @@ fn apply_process_without_nnp_loads_seccomp_before_dropping_caps() {
     let p = process(json!({"user": {"uid": 1000, "gid": 1000}, "args": ["sh"], "cwd": "/"}));
     let cfg = profile();
     let code = in_child(|| {
-        match security::apply_process(&p, Some(&cfg)) {
+        match security::apply_process(&p, Some(&cfg), None) {
             Ok(None) => {}
             Ok(Some(_)) => return 10,
             Err(e) => return (say(&format!("apply_process: {e}")), 11).1,
@@ -332,7 +332,7 @@ fn runc_spec_default_capabilities_apply_with_ambient_left_out() {
         "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}]
     }));
     let code = in_child(|| {
-        match security::apply_process(&p, None) {
+        match security::apply_process(&p, None, None) {
             Ok(None) => {}
             Ok(Some(_)) => return 10,
             Err(e) => return (say(&format!("apply_process: {e}")), 11).1,
@@ -385,7 +385,7 @@ fn syscalls_newer_than_the_profile_get_enosys_like_runc() {
         if filter.enosys_stub().is_empty() {
             return 11;
         }
-        if filter.load().is_err() {
+        if filter.load(None).is_err() {
             return 12;
         }
         // 1000 and 450 are above openat2 (437): ENOSYS; getppid (110) is older: EPERM.
@@ -409,7 +409,7 @@ fn without_listed_architectures_newer_syscalls_get_the_default_action_like_runc(
         let Ok(filter) = seccomp::compile(&cfg) else {
             return 10;
         };
-        if filter.load().is_err() {
+        if filter.load(None).is_err() {
             return 11;
         }
         if raw_errno(1000) != libc::EPERM {

@@ -15,9 +15,6 @@ use support::{sh_bundle, Need, Rt};
 #[case::selinux("process.selinuxLabel", json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}))]
 #[case::mount_label("linux.mountLabel", json!({"linux": {"mountLabel": "system_u:object_r:container_file_t:s0"}}))]
 #[case::intel_rdt("linux.intelRdt", json!({"linux": {"intelRdt": {"closID": "x"}}}))]
-#[case::seccomp_notify("linux.seccomp.listenerPath", json!({"linux": {"seccomp": {
-    "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/notify.sock",
-    "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}}}))]
 #[case::idmapped_mount("uidMappings", json!({"mounts": [{"destination": "/proc", "type": "proc", "source": "proc",
     "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
     "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]}))]

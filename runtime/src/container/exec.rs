@@ -183,6 +183,7 @@ pub fn exec(
         console,
         preserve_fds: opts.preserve_fds,
         sigmask: opts.sigmask,
+        state_json: state.oci_state(Status::Running).hook_json_string(),
     })
     .map_err(|source| ExecError::Spawn {
         id: id.to_string(),

@@ -51,6 +51,30 @@ impl Channel {
         send_on(self.raw(), msg)
     }
 
+    /// Send a small message with write(2), without touching the heap: the init's notice of
+    /// its seccomp listener fd, sent right after the filter is loaded, when any other syscall
+    /// (an mmap for a bigger buffer, or the sendto std's `UnixStream` writes with) may be one
+    /// a notify rule holds until the agent, which has no fd yet, answers. write is the one
+    /// syscall the config validation keeps out of notify rules, as runc does for the same
+    /// reason.
+    pub fn send_small<T: Serialize>(&self, msg: &T) -> io::Result<()> {
+        let mut frame = [0u8; 128];
+        let (head, body) = frame.split_at_mut(4);
+        let mut cursor = io::Cursor::new(body);
+        serde_json::to_writer(&mut cursor, msg).map_err(io::Error::other)?;
+        let len = cursor.position() as usize;
+        head.copy_from_slice(&(len as u32).to_le_bytes());
+        let mut rest = &frame[..4 + len];
+        while !rest.is_empty() {
+            match nix::unistd::write(&self.sock, rest) {
+                Ok(n) => rest = &rest[n..],
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// The next message, or `None` when the peer closed its end (exited) between messages.
     pub fn recv<T: DeserializeOwned>(&self) -> io::Result<Option<T>> {
         let mut head = [0u8; 4];
@@ -145,6 +169,11 @@ mod tests {
         let (a, b) = pair().unwrap();
         a.send(&ParentMsg::HooksDone).unwrap();
         assert_eq!(b.recv::<ParentMsg>().unwrap(), Some(ParentMsg::HooksDone));
+        b.send_small(&ChildMsg::SeccompFd { fd: 1234 }).unwrap();
+        assert_eq!(
+            a.recv::<ChildMsg>().unwrap(),
+            Some(ChildMsg::SeccompFd { fd: 1234 })
+        );
         b.send(&ChildMsg::Ready).unwrap();
         assert_eq!(a.recv::<ChildMsg>().unwrap(), Some(ChildMsg::Ready));
         drop(b);

@@ -39,6 +39,9 @@ pub struct ExecConfig<'a> {
     pub console: Option<OwnedFd>,
     pub preserve_fds: u32,
     pub sigmask: SigSet,
+    /// The container's state as a seccomp agent gets it with the listener fd of this process
+    /// (runc: `running`, with the init's pid).
+    pub state_json: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +138,13 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, SpawnError> {
             {
                 None => return Ok(()),
                 Some(ChildMsg::Log { level, msg }) => crate::logging::relay(level, &msg),
+                Some(ChildMsg::SeccompFd { fd }) => {
+                    super::listener::forward(cfg.seccomp, pid, fd, &cfg.state_json)
+                        .map_err(LaunchError::from)?;
+                    parent_end
+                        .send(&ParentMsg::SeccompDone)
+                        .map_err(LaunchError::ChannelIo)?;
+                }
                 Some(ChildMsg::Failed(f)) => return Err(LaunchError::Init(f).into()),
                 Some(other) => return Err(LaunchError::Protocol(other).into()),
             }

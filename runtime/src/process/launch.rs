@@ -50,6 +50,8 @@ pub enum LaunchError {
     InitDied(String),
     #[error("container init sent an unexpected message: {0}")]
     Protocol(ChildMsg),
+    #[error(transparent)]
+    Listener(#[from] super::listener::ListenerError),
     #[error("{0}")]
     Hooks(Box<dyn std::error::Error + Send + Sync>),
     #[error("cannot record the container init (pid {pid}): {source}")]
@@ -243,6 +245,17 @@ impl Parent<'_> {
                     crate::debug!("init pid {pid}: running prestart and createRuntime hooks");
                     on_create_hooks(pid).map_err(LaunchError::Hooks)?;
                     chan.send(&ParentMsg::HooksDone)
+                        .map_err(LaunchError::ChannelIo)?;
+                }
+                Some(ChildMsg::SeccompFd { fd }) => {
+                    // runc's state for the agent: `creating`, with the init's pid.
+                    let seccomp = self
+                        .spec
+                        .linux()
+                        .as_ref()
+                        .and_then(|l| l.seccomp().as_ref());
+                    super::listener::forward(seccomp, pid, fd, &(self.state_json)(pid))?;
+                    chan.send(&ParentMsg::SeccompDone)
                         .map_err(LaunchError::ChannelIo)?;
                 }
                 Some(ChildMsg::Log { level, msg }) => crate::logging::relay(level, &msg),

@@ -67,6 +67,11 @@ pub enum ChildMsg {
     /// Fully set up; blocked until `start`.
     Ready,
     Failed(InitFailure),
+    /// The seccomp filter with SCMP_ACT_NOTIFY rules is loaded and its listener is this fd
+    /// number of ours: take it with pidfd_getfd, pass it to the agent, answer `SeccompDone`.
+    SeccompFd {
+        fd: i32,
+    },
     /// A log line of the init, for the runtime to write (see `logging::forward`).
     Log {
         level: crate::logging::Level,
@@ -81,6 +86,8 @@ pub enum ParentMsg {
     Go { state_json: String },
     /// The runtime-namespace hooks ran.
     HooksDone,
+    /// The seccomp agent has the listener fd: go on (and close ours).
+    SeccompDone,
 }
 
 /// Messages as an error names them, never their Debug form (`Go` carries the whole state).
@@ -90,6 +97,7 @@ impl fmt::Display for ChildMsg {
             ChildMsg::RunCreateHooks => f.write_str("a request to run the create hooks"),
             ChildMsg::Ready => f.write_str("the ready notice"),
             ChildMsg::Failed(e) => write!(f, "a failure report ({e})"),
+            ChildMsg::SeccompFd { fd } => write!(f, "a seccomp listener fd ({fd})"),
             ChildMsg::Log { msg, .. } => write!(f, "a log line ({msg})"),
         }
     }
@@ -100,6 +108,7 @@ impl fmt::Display for ParentMsg {
         match self {
             ParentMsg::Go { .. } => f.write_str("the go-ahead"),
             ParentMsg::HooksDone => f.write_str("the hooks-done notice"),
+            ParentMsg::SeccompDone => f.write_str("the seccomp-agent-done notice"),
         }
     }
 }

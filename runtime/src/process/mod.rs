@@ -15,6 +15,10 @@
 //!                    ── ParentMsg::HooksDone ────▶ createContainer hooks, pivot_root, console,
 //!                                                  sysctl, rootfs::finalize, cwd, security,
 //!                                                  resolve the executable
+//!   (with SCMP_ACT_NOTIFY rules, once the filter is loaded:)
+//!                    ◀── ChildMsg::SeccompFd ──────
+//!   pidfd_getfd, send it to listenerPath
+//!                    ── ParentMsg::SeccompDone ──▶ close the fd, go on
 //!                    ◀── ChildMsg::Ready ──────────
 //!   save state "created", pid file, exit 0         accept() on exec.sock  (blocked)
 //!
@@ -30,6 +34,7 @@ pub mod exec;
 pub mod idmap;
 pub mod init;
 pub mod launch;
+pub mod listener;
 pub mod messages;
 pub mod start;
 pub mod ttyproxy;

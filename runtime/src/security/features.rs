@@ -8,14 +8,16 @@ use oci_spec::runtime::{
     Apparmor, Arch, IntelRdt, LinuxSeccompAction, NetDevices, Seccomp, Selinux,
 };
 
-/// Every action ferrun's seccomp accepts (all but SCMP_ACT_NOTIFY).
-pub const SECCOMP_ACTIONS: [LinuxSeccompAction; 8] = [
+/// Every action ferrun's seccomp accepts in a rule (SCMP_ACT_NOTIFY, which needs
+/// `listenerPath`, only there; runc lists it the same way).
+pub const SECCOMP_ACTIONS: [LinuxSeccompAction; 9] = [
     LinuxSeccompAction::ScmpActAllow,
     LinuxSeccompAction::ScmpActErrno,
     LinuxSeccompAction::ScmpActKill,
     LinuxSeccompAction::ScmpActKillProcess,
     LinuxSeccompAction::ScmpActKillThread,
     LinuxSeccompAction::ScmpActLog,
+    LinuxSeccompAction::ScmpActNotify,
     LinuxSeccompAction::ScmpActTrace,
     LinuxSeccompAction::ScmpActTrap,
 ];
@@ -65,7 +67,8 @@ const ARCHS: [Arch; 24] = [
 ];
 
 /// The `linux.seccomp` features object. `supportedFlags` is what this libseccomp and
-/// kernel accept right now (WAIT_KILLABLE_RECV needs libseccomp >= 2.6).
+/// kernel accept right now; WAIT_KILLABLE_RECV, which ferrun passes to the kernel itself for
+/// a filter with a listener, is asked of the kernel (Linux >= 5.19).
 pub fn seccomp() -> Seccomp {
     let mut s = Seccomp::default();
     s.set_enabled(Some(true));
@@ -90,7 +93,12 @@ fn supported_flags() -> Vec<String> {
     probe(SECCOMP_FLAGS[0], ctx.set_ctl_log(true).is_ok());
     probe(SECCOMP_FLAGS[1], ctx.set_ctl_ssb(true).is_ok());
     probe(SECCOMP_FLAGS[2], ctx.set_ctl_tsync(true).is_ok());
-    probe(SECCOMP_FLAGS[3], ctx.set_ctl_waitkill(true).is_ok());
+    probe(
+        SECCOMP_FLAGS[3],
+        crate::sys::seccomp::filter_flags_supported(
+            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER | crate::sys::seccomp::FLAG_WAIT_KILLABLE_RECV,
+        ),
+    );
     out
 }
 
@@ -144,6 +152,7 @@ mod tests {
             for op in SECCOMP_OPERATORS {
                 let cfg: LinuxSeccomp = serde_json::from_value(json!({
                     "defaultAction": "SCMP_ACT_ALLOW",
+                    "listenerPath": "/run/agent.sock",
                     "syscalls": [{"names": ["getcwd"], "action": action,
                                   "args": [{"index": 0, "op": op, "value": 1}]}]
                 }))
@@ -198,8 +207,8 @@ mod tests {
         assert!(supported.iter().all(|f| known.contains(f)));
         assert!(supported.contains(&"SECCOMP_FILTER_FLAG_LOG".to_string()));
         let json = serde_json::to_value(&s).expect("serialises");
-        assert_eq!(json["actions"].as_array().map(Vec::len), Some(8));
-        assert!(!json["actions"].to_string().contains("NOTIFY"));
+        assert_eq!(json["actions"].as_array().map(Vec::len), Some(9));
+        assert!(json["actions"].to_string().contains("SCMP_ACT_NOTIFY"));
     }
 
     #[test]

@@ -16,7 +16,8 @@
 //!    │     [apparmor exec attr] → rlimits → [scheduler, ioPriority] → [seccomp if !noNewPrivileges] → bounding → keepcaps+setgroups/
 //!    │     setresgid/setresuid+umask → caps → [no_new_privs]
 //!    │ ...report ready, wait for `start`...
-//!    │ if let Some(filter) = pending { filter.load()? }   ← only when noNewPrivileges
+//!    │ if let Some(filter) = pending { filter.load(..)? } ← only when noNewPrivileges
+//!    │     (a filter with SCMP_ACT_NOTIFY rules is loaded before ready instead, see order.rs)
 //!    │ startContainer hooks                              ← under the filter either way, as in runc
 //!    ▼ execve
 //! ```
@@ -81,11 +82,13 @@ impl SecurityError {
 /// close to execve as possible") while the hooks still run under it, as with runc. Without
 /// `noNewPrivileges` the filter is loaded here,
 /// before the capabilities are dropped, because loading it then needs CAP_SYS_ADMIN.
+/// `handoff` receives the listener fd when the filter loaded here has SCMP_ACT_NOTIFY rules.
 pub fn apply_process(
     process: &Process,
     seccomp: Option<&LinuxSeccomp>,
+    handoff: Option<&mut seccomp::Handoff<'_>>,
 ) -> Result<Option<seccomp::Filter>, SecurityError> {
-    apply_process_with(&mut HostSteps, process, seccomp)
+    apply_process_with(&mut HostSteps { handoff }, process, seccomp)
 }
 
 /// Every check of [`apply_process`] that changes nothing: an AppArmor profile has AppArmor

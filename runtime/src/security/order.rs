@@ -13,6 +13,8 @@
 //! 2. seccomp, when `noNewPrivileges` is false: loading a filter without no_new_privs
 //!    needs CAP_SYS_ADMIN, which step 5 may drop. The profile must then allow the rest of
 //!    init (setgroups, setres[ug]id, capset, prctl, the start wait and execve), as with runc.
+//!    A filter with SCMP_ACT_NOTIFY rules hands its listener fd to the runtime right here,
+//!    before any of those syscalls, so that the agent can answer them.
 //! 3. bounding set: reduced before the user switch, because PR_CAPBSET_DROP needs
 //!    CAP_SETPCAP in the effective set and switching away from uid 0 empties that set.
 //! 4. keepcaps + setgroups/setresgid/setresuid + umask: with PR_SET_KEEPCAPS the
@@ -24,11 +26,15 @@
 //! 7. seccomp, when `noNewPrivileges` is true: not loaded here but handed back to the
 //!    caller, which loads it once `start` woke it, right before the startContainer hooks
 //!    and execve, so the fewest syscalls run under the container's profile while the
-//!    hooks are filtered as with runc (which loads it just before its start wait).
+//!    hooks are filtered as with runc (which loads it just before its start wait). A
+//!    filter with a listener is the exception: the caller loads it before reporting ready,
+//!    where runc loads it, since `create` is the process that passes the fd to the agent.
 //!
 //! The filter is compiled before step 1, so a bad profile fails before anything changed.
 
 use oci_spec::runtime::{LinuxCapabilities, LinuxSeccomp, PosixRlimit, Process, User};
+
+use super::seccomp::Handoff;
 
 use super::{apparmor, caps, identity, rlimits, sched, seccomp, SecurityError};
 
@@ -44,10 +50,13 @@ pub trait ProcessSteps {
     fn no_new_privs(&mut self) -> Result<(), SecurityError>;
 }
 
-/// The real steps on the calling process.
-pub struct HostSteps;
+/// The real steps on the calling process; `handoff` takes the listener fd of a filter with
+/// SCMP_ACT_NOTIFY rules.
+pub struct HostSteps<'r, 'f> {
+    pub handoff: Option<&'r mut Handoff<'f>>,
+}
 
-impl ProcessSteps for HostSteps {
+impl ProcessSteps for HostSteps<'_, '_> {
     fn apparmor(&mut self, profile: &str) -> Result<(), SecurityError> {
         Ok(apparmor::change_on_exec(profile)?)
     }
@@ -58,7 +67,7 @@ impl ProcessSteps for HostSteps {
         Ok(sched::apply(process)?)
     }
     fn load_seccomp(&mut self, filter: seccomp::Filter) -> Result<(), SecurityError> {
-        Ok(filter.load()?)
+        Ok(filter.load(self.handoff.as_deref_mut())?)
     }
     fn drop_bounding(&mut self, c: Option<&LinuxCapabilities>) -> Result<(), SecurityError> {
         Ok(caps::drop_bounding_with(&mut caps::HostCaps, c)?)
@@ -220,7 +229,8 @@ mod tests {
         .expect("parses");
         let err = apply_process_with(&mut rec, &process(false), Some(&bad)).expect_err("notify");
         assert!(
-            err.to_string().contains("linux.seccomp.defaultAction"),
+            err.to_string()
+                .contains("SCMP_ACT_NOTIFY cannot be used as default action"),
             "{err}"
         );
         assert!(rec.log.is_empty());

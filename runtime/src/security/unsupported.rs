@@ -3,8 +3,7 @@
 //! warning, named in JSON path style.
 //!
 //! The rule: refuse where ignoring would leave the container less confined or less isolated
-//! than the config asks (an SELinux label, a VM, a notify rule that would let a syscall
-//! through unseen); ignore, with a warning, what runc 1.1.5 ignores too when ignoring it is
+//! than the config asks (an SELinux label, a VM); ignore, with a warning, what runc 1.1.5 ignores too when ignoring it is
 //! harmless (scheduling and I/O hints, other platforms' sections, network devices the
 //! container then lacks). Per field:
 //!
@@ -14,8 +13,7 @@
 //! | linux.mountLabel                    | fails the mount (`context=`)      | refuse  |
 //! | linux.intelRdt                      | refuses schemas without resctrl   | refuse  |
 //! | vm                                  | ignores                           | refuse: hypervisor isolation was asked for |
-//! | linux.seccomp SCMP_ACT_NOTIFY       | supports                          | refuse (not built yet) |
-//! | linux.seccomp.listenerPath/Metadata | ignores without a notify rule     | ignore (debug line), refuse with one |
+//! | linux.seccomp.listenerPath/Metadata | ignores without a notify rule     | ignore (debug line) |
 //! | process.execCPUAffinity             | ignores (runc 1.2 has it)         | warn    |
 //! | linux.personality.flags             | ignores personality entirely      | warn (the spec defines no flag) |
 //! | linux.netDevices                    | ignores (runc 1.3 has it)         | warn    |
@@ -28,8 +26,9 @@
 //! id mappings), root, mounts, devices, maskedPaths, readonlyPaths, rootfsPropagation,
 //! hostname, domainname, sysctl, process args/env/cwd/user (uid, gid, umask,
 //! additionalGids)/rlimits/noNewPrivileges/oomScoreAdj/apparmorProfile/capabilities/terminal/
-//! consoleSize/scheduler/ioPriority, personality domain, seccomp (all but notify), hooks,
-//! cgroupsPath and resources, annotations.
+//! consoleSize/scheduler/ioPriority, personality domain, seccomp (SCMP_ACT_NOTIFY with its
+//! listener included: security/seccomp/plan.rs checks those rules), hooks, cgroupsPath and
+//! resources, annotations.
 
 use oci_spec::runtime::{Linux, LinuxSeccomp, LinuxSeccompAction, Process, Spec};
 
@@ -204,37 +203,23 @@ fn check_linux(l: &Linux, found: &mut Survey) {
     }
 }
 
-/// Notify rules are refused until the listener is built. Without one, listenerPath and
-/// listenerMetadata have nothing to carry: runc then ignores them, and so does ferrun.
+/// Without a notify rule, listenerPath and listenerMetadata have nothing to carry: runc then
+/// ignores them, and so does ferrun. With one, `seccomp::plan` checks them.
 fn check_seccomp(seccomp: &LinuxSeccomp, found: &mut Survey) {
-    const NOTIFY: &str = "the seccomp notify listener is not supported by ferrun yet";
     const NO_NOTIFY: &str = "no rule uses SCMP_ACT_NOTIFY, so there is nothing to listen to";
-    let mut notify = false;
-    if seccomp.default_action() == LinuxSeccompAction::ScmpActNotify {
-        found.refuse("linux.seccomp.defaultAction", NOTIFY);
-        notify = true;
+    let notify = seccomp
+        .syscalls()
+        .iter()
+        .flatten()
+        .any(|call| call.action() == LinuxSeccompAction::ScmpActNotify);
+    if notify {
+        return;
     }
-    for (i, call) in seccomp.syscalls().iter().flatten().enumerate() {
-        if call.action() == LinuxSeccompAction::ScmpActNotify {
-            found.refuse(format!("linux.seccomp.syscalls[{i}].action"), NOTIFY);
-            notify = true;
-        }
+    if seccomp.listener_path().is_some() {
+        found.inert("linux.seccomp.listenerPath", NO_NOTIFY);
     }
-    for (name, present) in [
-        (
-            "linux.seccomp.listenerPath",
-            seccomp.listener_path().is_some(),
-        ),
-        (
-            "linux.seccomp.listenerMetadata",
-            seccomp.listener_metadata().is_some(),
-        ),
-    ] {
-        match (present, notify) {
-            (true, true) => found.refuse(name, NOTIFY),
-            (true, false) => found.inert(name, NO_NOTIFY),
-            _ => {}
-        }
+    if seccomp.listener_metadata().is_some() {
+        found.inert("linux.seccomp.listenerMetadata", NO_NOTIFY);
     }
 }
 

@@ -80,8 +80,9 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
         .phase(Phase::Console)?;
     // Before the filter, which may deny personality(2) (see setup::setup).
     super::setup::apply_personality(ctx.personality)?;
-    let late_seccomp =
-        crate::security::apply_process(ctx.process, ctx.seccomp).phase(Phase::Security)?;
+    let mut handoff = super::seccomp_handoff(&ctx.channel);
+    let late_seccomp = crate::security::apply_process(ctx.process, ctx.seccomp, Some(&mut handoff))
+        .phase(Phase::Security)?;
     super::hide_again_after_user_switch()?;
     let (path, argv, envp) = super::exec::resolve(ctx.process)?;
     crate::debug!("setns_init: about to exec {}", path.to_string_lossy());
@@ -93,7 +94,7 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
         None,
     );
     if let Some(filter) = late_seccomp {
-        filter.load().phase(Phase::Exec)?;
+        filter.load(Some(&mut handoff)).phase(Phase::Exec)?;
     }
     let e = nix::unistd::execve(&path, &argv, &envp).unwrap_err();
     Err(super::exec::execve_failure(&path, e))

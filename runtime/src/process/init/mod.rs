@@ -102,8 +102,9 @@ pub(crate) fn after_start(p: &mut setup::Prepared) -> Result<(), InitFailure> {
         None,
     );
     if let Some(filter) = p.late_seccomp.take() {
+        // Never one with a listener: that one was loaded before Ready (setup::setup).
         filter
-            .load()
+            .load(None)
             .map_err(|e| failure(Phase::Exec, 0, format!("load seccomp filter: {e}")))?;
     }
     let env: Vec<String> = p
@@ -112,6 +113,27 @@ pub(crate) fn after_start(p: &mut setup::Prepared) -> Result<(), InitFailure> {
         .map(|e| e.to_string_lossy().into_owned())
         .collect();
     hooks::start_container(&p.start_hooks, &p.state_json, &env)
+}
+
+/// The child's side of passing a seccomp listener fd (see `process/listener.rs`): its number
+/// goes to the runtime with one write(2), then the child waits until the runtime says the
+/// agent has it. Nothing else may run in between (no log line: that is a sendto), since a
+/// notify rule on it would wait for an agent that has no fd yet; once the agent holds the fd
+/// every later syscall can be notified and answered.
+pub(crate) fn seccomp_handoff(
+    channel: &Channel,
+) -> impl FnMut(std::os::fd::BorrowedFd<'_>) -> Result<(), String> + '_ {
+    use std::os::fd::AsRawFd;
+    move |fd| {
+        channel
+            .send_small(&ChildMsg::SeccompFd { fd: fd.as_raw_fd() })
+            .map_err(|e| format!("sending the fd number: {e}"))?;
+        match channel.recv::<super::messages::ParentMsg>() {
+            Ok(Some(super::messages::ParentMsg::SeccompDone)) => Ok(()),
+            Ok(other) => Err(super::messages::unexpected(&other)),
+            Err(e) => Err(format!("waiting for the runtime: {e}")),
+        }
+    }
 }
 
 /// Entry point of the cloned child. Never returns.

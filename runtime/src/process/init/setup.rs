@@ -82,9 +82,19 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
     // personality.bats); without noNewPrivileges the filter is loaded by apply_process.
     set_personality(ctx)?;
     let seccomp = ctx.spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
-    let late_seccomp = crate::security::apply_process(process, seccomp).phase(Phase::Security)?;
+    let mut handoff = super::seccomp_handoff(&ctx.channel);
+    let mut late_seccomp = crate::security::apply_process(process, seccomp, Some(&mut handoff))
+        .phase(Phase::Security)?;
     super::hide_again_after_user_switch()?;
     let (path, argv, envp) = super::exec::resolve(process)?;
+    // With noNewPrivileges, a filter with a listener is loaded now, where runc loads it (after
+    // its LookPath, before it reports ready): its fd must reach this `create`, which exits at
+    // Ready.
+    if late_seccomp.as_ref().is_some_and(|f| f.has_listener()) {
+        if let Some(filter) = late_seccomp.take() {
+            filter.load(Some(&mut handoff)).phase(Phase::Security)?;
+        }
+    }
     Ok(Prepared {
         path,
         argv,

@@ -72,7 +72,8 @@ pub fn needed(default: Action) -> bool {
         // TRACE counts as "allow" in runc: a tracer should handle new syscalls itself.
         Action::Allow | Action::Log | Action::Trace(_) => false,
         Action::Errno(e) => i32::from(e) != libc::ENOSYS,
-        Action::KillThread | Action::KillProcess | Action::Trap => true,
+        // Never the default (plan refuses it); as a blocking action it would need the stub.
+        Action::KillThread | Action::KillProcess | Action::Trap | Action::Notify => true,
     }
 }
 

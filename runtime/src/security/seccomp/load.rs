@@ -3,22 +3,29 @@
 //! libseccomp cannot load a program it did not generate. The flags mirror what libseccomp
 //! would pass for the same attributes.
 //!
+//! A filter with SCMP_ACT_NOTIFY rules is always loaded here, stub or not, because the
+//! flags it needs are not all libseccomp 2.5's: SECCOMP_FILTER_FLAG_NEW_LISTENER, and
+//! SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux 5.19) so that a fatal signal still ends a
+//! process whose notification the agent already received. ferrun adds the latter itself and
+//! loads again without it when the kernel refuses it (EINVAL); asked for in
+//! `linux.seccomp.flags`, it is kept and an old kernel's refusal is the error.
+//!
 //! The raw `seccomp(SECCOMP_SET_MODE_FILTER)` call lives in `sys/seccomp.rs` with the other
 //! raw syscalls.
 
 use std::io::{Read, Seek};
+use std::os::fd::{AsFd, OwnedFd};
 
 use libseccomp::ScmpFilterContext;
 use nix::errno::Errno;
 use nix::sys::memfd::{memfd_create, MFdFlags};
 
 use super::enosys::Insn;
-use super::{Flags, SeccompError};
+use super::{Flags, Handoff, SeccompError};
+use crate::sys::seccomp::{FLAG_TSYNC_ESRCH, FLAG_WAIT_KILLABLE_RECV};
 
 /// The kernel's limit on a classic-BPF program (BPF_MAXINSNS).
 const MAX_INSNS: usize = 4096;
-/// `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV` (Linux 5.19), missing from older libc crates.
-const FLAG_WAIT_KILLABLE_RECV: libc::c_ulong = 1 << 5;
 
 fn io_err(step: &'static str) -> impl FnOnce(std::io::Error) -> SeccompError {
     move |source| SeccompError::Patch {
@@ -80,11 +87,16 @@ fn kernel_flags(flags: Flags) -> libc::c_ulong {
     bits
 }
 
-/// Install `stub` followed by `ctx`'s program on the calling thread.
-pub fn load_with_stub(
+/// Install `stub` followed by `ctx`'s program on the calling thread. With a `handoff`, the
+/// filter gets a listener and `handoff` receives its fd right after the seccomp(2) call,
+/// before anything this function allocated is freed: freeing may call munmap, and a notify
+/// rule may cover any syscall the runtime makes before the agent holds the fd. The fd is
+/// closed once `handoff` returns (the agent has its own copy by then).
+pub fn load_raw(
     ctx: &ScmpFilterContext,
     stub: &[Insn],
     flags: Flags,
+    handoff: Option<&mut Handoff<'_>>,
 ) -> Result<(), SeccompError> {
     let mut program: Vec<libc::sock_filter> = stub
         .iter()
@@ -102,14 +114,50 @@ pub fn load_with_stub(
             errno: Errno::E2BIG,
         });
     }
-    let ret = crate::sys::seccomp::set_mode_filter(&mut program, kernel_flags(flags));
-    if let Err(errno) = ret {
-        return Err(SeccompError::Patch {
-            step: "seccomp(SECCOMP_SET_MODE_FILTER) with the ENOSYS stub",
-            errno,
-        });
-    }
+    let Some(handoff) = handoff else {
+        return crate::sys::seccomp::set_mode_filter(&mut program, kernel_flags(flags)).map_err(
+            |errno| SeccompError::Patch {
+                step: "seccomp(SECCOMP_SET_MODE_FILTER) with the ENOSYS stub",
+                errno,
+            },
+        );
+    };
+    let fd = load_listener(&mut program, flags)?;
+    handoff(fd.as_fd()).map_err(SeccompError::Handoff)?;
+    drop(fd);
+    drop(program);
     Ok(())
+}
+
+/// seccomp(2) with NEW_LISTENER (the kernel call adds it).
+fn load_listener(program: &mut [libc::sock_filter], flags: Flags) -> Result<OwnedFd, SeccompError> {
+    listener_flags(flags, |bits| {
+        crate::sys::seccomp::set_mode_filter_listener(program, bits)
+    })
+    .map_err(|errno| SeccompError::Patch {
+        step: "seccomp(SECCOMP_SET_MODE_FILTER) with a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER)",
+        errno,
+    })
+}
+
+/// Call `load` with the flags of a filter with a listener: TSYNC_ESRCH beside TSYNC (the
+/// kernel refuses TSYNC with NEW_LISTENER otherwise), and WAIT_KILLABLE_RECV tried first when
+/// the config did not ask for it, then dropped if the kernel refuses it (EINVAL: before 5.19).
+fn listener_flags<T>(
+    flags: Flags,
+    mut load: impl FnMut(libc::c_ulong) -> Result<T, Errno>,
+) -> Result<T, Errno> {
+    let mut bits = kernel_flags(flags);
+    if flags.tsync {
+        bits |= FLAG_TSYNC_ESRCH;
+    }
+    if !flags.wait_killable_recv {
+        match load(bits | FLAG_WAIT_KILLABLE_RECV) {
+            Err(Errno::EINVAL) => {}
+            other => return other,
+        }
+    }
+    load(bits)
 }
 
 #[cfg(test)]
@@ -145,5 +193,50 @@ mod tests {
         };
         assert_eq!(kernel_flags(all), 0b10_0111);
         assert_eq!(kernel_flags(Flags::default()), 0);
+    }
+
+    /// The flags each seccomp(2) attempt of a filter with a listener gets, with a kernel that
+    /// knows WAIT_KILLABLE_RECV (`new`) or not.
+    fn attempts(flags: Flags, new: bool) -> (Vec<libc::c_ulong>, Result<(), Errno>) {
+        let mut seen = Vec::new();
+        let result = listener_flags(flags, |bits| {
+            seen.push(bits);
+            if !new && bits & FLAG_WAIT_KILLABLE_RECV != 0 {
+                Err(Errno::EINVAL)
+            } else {
+                Ok(())
+            }
+        });
+        (seen, result)
+    }
+
+    #[test]
+    fn wait_killable_recv_is_tried_first_and_dropped_on_einval_unless_asked_for() {
+        let none = Flags::default();
+        assert_eq!(
+            attempts(none, true),
+            (vec![FLAG_WAIT_KILLABLE_RECV], Ok(()))
+        );
+        assert_eq!(
+            attempts(none, false),
+            (vec![FLAG_WAIT_KILLABLE_RECV, 0], Ok(()))
+        );
+        let asked = Flags {
+            wait_killable_recv: true,
+            ..Flags::default()
+        };
+        assert_eq!(
+            attempts(asked, false),
+            (vec![FLAG_WAIT_KILLABLE_RECV], Err(Errno::EINVAL))
+        );
+        let tsync = Flags {
+            tsync: true,
+            ..Flags::default()
+        };
+        let both = libc::SECCOMP_FILTER_FLAG_TSYNC | FLAG_TSYNC_ESRCH;
+        assert_eq!(
+            attempts(tsync, true),
+            (vec![both | FLAG_WAIT_KILLABLE_RECV], Ok(()))
+        );
     }
 }

@@ -8,18 +8,24 @@
 //!
 //! Like runc 1.1, a syscall newer than every syscall the profile names returns ENOSYS
 //! rather than the default action (`enosys.rs`); the filter is then installed with
-//! `seccomp(2)` directly (`load.rs`), otherwise libseccomp loads it.
+//! `seccomp(2)` directly (`load.rs`), otherwise libseccomp loads it. A filter with
+//! SCMP_ACT_NOTIFY rules is always installed by `load.rs`, with a listener whose fd goes to
+//! a [`Handoff`] (the init's, which passes it to its runtime: `process/listener.rs`).
 
 pub mod enosys;
 mod load;
 pub mod plan;
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 
 use libseccomp::{ScmpAction, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext};
 use oci_spec::runtime::LinuxSeccomp;
 
 pub use plan::{Action, Condition, Flags, Op, Plan, Rule, SkipReason, Skipped};
+
+/// What receives a filter's listener fd right after it is installed; the fd is closed when
+/// it returns. Its error is a sentence.
+pub type Handoff<'a> = dyn FnMut(BorrowedFd<'_>) -> Result<(), String> + 'a;
 
 /// More rules than this turn on libseccomp's binary-tree optimisation, as runc does
 /// (libseccomp <= 2.5.4 misbehaves with the tree and zero rules).
@@ -27,8 +33,17 @@ const OPTIMIZE_ABOVE: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeccompError {
-    #[error("{field}: SCMP_ACT_NOTIFY / seccomp listeners are not supported by ferrun yet")]
-    NotifyUnsupported { field: String },
+    /// runc 1.1.5's words, after the field.
+    #[error("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action")]
+    NotifyDefault,
+    #[error("{field}: SCMP_ACT_NOTIFY cannot be used for the write syscall")]
+    NotifyWrite { field: String },
+    #[error("linux.seccomp.listenerPath: listenerPath is not set, and the SCMP_ACT_NOTIFY rules need a seccomp agent listening there")]
+    NoListenerPath,
+    #[error("linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs SCMP_ACT_NOTIFY rules (the kernel accepts it only for a filter with a listener)")]
+    WaitKillableWithoutNotify,
+    #[error("seccomp notify unsupported: libseccomp API level {0}, want at least 6 (libseccomp >= 2.5.0 and Linux >= 5.7)")]
+    NotifyApiLevel(u32),
     #[error("{field}: errnoRet {value} does not fit in 16 bits")]
     ErrnoRetOutOfRange { field: String, value: u32 },
     #[error("{field}: errnoRet is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE")]
@@ -37,6 +52,10 @@ pub enum SeccompError {
     ArgIndexOutOfRange { field: String, index: usize },
     #[error("{field}: empty syscall name")]
     EmptySyscallName { field: String },
+    #[error("passing the seccomp notify fd to the runtime: {0}")]
+    Handoff(String),
+    #[error("the filter has SCMP_ACT_NOTIFY rules but nothing to hand its listener fd to")]
+    NoHandoff,
     #[error("{step}: {errno}")]
     Patch {
         step: &'static str,
@@ -76,6 +95,8 @@ pub struct Filter {
     /// runc's ENOSYS stub; empty when the default action needs none.
     enosys_stub: Vec<enosys::Insn>,
     flags: Flags,
+    /// SCMP_ACT_NOTIFY rules: loaded with a listener (see [`Filter::load`]).
+    listener: bool,
 }
 
 impl std::fmt::Debug for Filter {
@@ -88,15 +109,26 @@ impl std::fmt::Debug for Filter {
 
 impl Filter {
     /// Install the filter on the calling thread (init is single-threaded; TSYNC is set
-    /// only when the config asks for it).
-    pub fn load(self) -> Result<(), SeccompError> {
+    /// only when the config asks for it). A filter with a listener hands its fd to
+    /// `handoff` before this returns, and needs one.
+    pub fn load(self, handoff: Option<&mut Handoff<'_>>) -> Result<(), SeccompError> {
+        if self.listener {
+            let handoff = handoff.ok_or(SeccompError::NoHandoff)?;
+            return load::load_raw(&self.ctx, &self.enosys_stub, self.flags, Some(handoff));
+        }
         if self.enosys_stub.is_empty() {
             return self
                 .ctx
                 .load()
                 .map_err(lib_err("loading the seccomp filter"));
         }
-        load::load_with_stub(&self.ctx, &self.enosys_stub, self.flags)
+        load::load_raw(&self.ctx, &self.enosys_stub, self.flags, None)
+    }
+
+    /// The filter has SCMP_ACT_NOTIFY rules, so loading it makes a listener fd that must
+    /// reach the seccomp agent.
+    pub fn has_listener(&self) -> bool {
+        self.listener
     }
 
     /// The ENOSYS stub [`Filter::load`] puts in front of libseccomp's program (may be empty).
@@ -124,6 +156,13 @@ pub fn compile(cfg: &LinuxSeccomp) -> Result<Filter, SeccompError> {
 
 /// Build a filter from an already translated plan.
 pub fn build(plan: Plan) -> Result<Filter, SeccompError> {
+    if plan.listener {
+        // runc 1.1.5's check: user notification needs libseccomp API level 6.
+        let api = libseccomp::get_api();
+        if api < 6 {
+            return Err(SeccompError::NotifyApiLevel(api));
+        }
+    }
     let mut ctx = ScmpFilterContext::new(scmp_action(plan.default_action))
         .map_err(lib_err("creating the filter"))?;
     ctx.set_ctl_nnp(false)
@@ -159,6 +198,7 @@ pub fn build(plan: Plan) -> Result<Filter, SeccompError> {
         skipped: plan.skipped,
         enosys_stub,
         flags: plan.flags,
+        listener: plan.listener,
     })
 }
 
@@ -178,12 +218,9 @@ fn set_flags(ctx: &mut ScmpFilterContext, flags: Flags) -> Result<(), SeccompErr
         ctx.set_ctl_tsync(true)
             .map_err(lib_err("linux.seccomp.flags: SECCOMP_FILTER_FLAG_TSYNC"))?;
     }
-    if flags.wait_killable_recv {
-        // Needs libseccomp >= 2.6 and Linux >= 5.19; libseccomp's error says which.
-        ctx.set_ctl_waitkill(true).map_err(lib_err(
-            "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
-        ))?;
-    }
+    // WAIT_KILLABLE_RECV is not set here: it is only valid with a listener, and a filter
+    // with a listener is installed by load.rs, which passes the kernel bit itself (libseccomp
+    // 2.5 does not know it).
     Ok(())
 }
 
@@ -196,6 +233,7 @@ fn scmp_action(action: Action) -> ScmpAction {
         Action::Trace(v) => ScmpAction::Trace(v),
         Action::Log => ScmpAction::Log,
         Action::Allow => ScmpAction::Allow,
+        Action::Notify => ScmpAction::Notify,
     }
 }
 

@@ -14,8 +14,12 @@
 //!   "old behavior" kept for profiles that rely on it;
 //! - `SCMP_CMP_MASKED_EQ` takes the mask from `value` and the datum from `valueTwo`.
 //!
-//! `SCMP_ACT_NOTIFY` is refused: ferrun has no seccomp agent support. `listenerPath` alone is
-//! ignored, as runc ignores it: without a notify rule there is no listener fd to send.
+//! `SCMP_ACT_NOTIFY` rules hand the filter's listener fd to the seccomp agent at
+//! `listenerPath` (see `listener.rs`). As in runc 1.1.5, notify rules without a listenerPath
+//! are refused, and so are SCMP_ACT_NOTIFY as the default action and a notify rule on
+//! `write`: the init writes the fd's number to its runtime with write(2) after the filter is
+//! loaded, and a notified write would wait for an agent that has no fd yet. `listenerPath`
+//! without notify rules is ignored, as runc ignores it: there is no listener fd to send.
 
 use libseccomp::{ScmpArch, ScmpSyscall};
 use oci_spec::runtime::{
@@ -38,6 +42,8 @@ pub enum Action {
     Trace(u16),
     Log,
     Allow,
+    /// SCMP_ACT_NOTIFY: the seccomp agent decides (never the default action).
+    Notify,
 }
 
 /// A comparison operator; `MaskedEq` carries its mask, the datum is in [`Condition::value`].
@@ -98,15 +104,24 @@ pub struct Plan {
     pub flags: Flags,
     pub rules: Vec<Rule>,
     pub skipped: Vec<Skipped>,
+    /// Some rule of the config is SCMP_ACT_NOTIFY: the filter is loaded with a listener
+    /// (SECCOMP_FILTER_FLAG_NEW_LISTENER) whose fd goes to `listenerPath`. Decided on the
+    /// config, as runc does, so even a notify rule whose syscall this libseccomp does not
+    /// know asks for the listener.
+    pub listener: bool,
 }
 
 /// Translate `cfg` into a [`Plan`].
 pub fn plan(cfg: &LinuxSeccomp) -> Result<Plan, SeccompError> {
+    if cfg.default_action() == LinuxSeccompAction::ScmpActNotify {
+        return Err(SeccompError::NotifyDefault);
+    }
     let default_action = action(
         cfg.default_action(),
         cfg.default_errno_ret(),
         "linux.seccomp.defaultAction",
     )?;
+    let listener = check_listener(cfg)?;
     let architectures = cfg
         .architectures()
         .iter()
@@ -120,11 +135,48 @@ pub fn plan(cfg: &LinuxSeccomp) -> Result<Plan, SeccompError> {
         flags,
         rules: Vec::new(),
         skipped: Vec::new(),
+        listener,
     };
     for (i, call) in cfg.syscalls().iter().flatten().enumerate() {
         add_syscall(&mut plan, call, i)?;
     }
     Ok(plan)
+}
+
+/// Whether the config has notify rules, refusing what runc 1.1.5 refuses with them: a
+/// missing or empty listenerPath (runc: "listenerPath is not set") and a notify rule on write
+/// (runc: "SCMP_ACT_NOTIFY cannot be used for the write syscall").
+fn check_listener(cfg: &LinuxSeccomp) -> Result<bool, SeccompError> {
+    let mut listener = false;
+    for (i, call) in cfg.syscalls().iter().flatten().enumerate() {
+        if call.action() != LinuxSeccompAction::ScmpActNotify {
+            continue;
+        }
+        listener = true;
+        if let Some(k) = call.names().iter().position(|n| n == "write") {
+            return Err(SeccompError::NotifyWrite {
+                field: format!("linux.seccomp.syscalls[{i}].names[{k}]"),
+            });
+        }
+    }
+    if listener
+        && cfg
+            .listener_path()
+            .as_ref()
+            .is_none_or(|p| p.as_os_str().is_empty())
+    {
+        return Err(SeccompError::NoListenerPath);
+    }
+    if cfg
+        .flags()
+        .iter()
+        .flatten()
+        .any(|f| *f == LinuxSeccompFilterFlag::SeccompFilterFlagWaitKillableRecv)
+        && !listener
+    {
+        return Err(SeccompError::WaitKillableWithoutNotify);
+    }
+    Ok(listener)
 }
 
 fn add_syscall(plan: &mut Plan, call: &LinuxSyscall, i: usize) -> Result<(), SeccompError> {
@@ -217,11 +269,7 @@ pub fn action(
         LinuxSeccompAction::ScmpActTrace => Action::Trace(ret()?),
         LinuxSeccompAction::ScmpActLog => Action::Log,
         LinuxSeccompAction::ScmpActAllow => Action::Allow,
-        LinuxSeccompAction::ScmpActNotify => {
-            return Err(SeccompError::NotifyUnsupported {
-                field: field.to_string(),
-            })
-        }
+        LinuxSeccompAction::ScmpActNotify => Action::Notify,
     })
 }
 

@@ -158,11 +158,21 @@ fn a_different_errno_is_not_the_default_action() {
 }
 
 #[rstest]
-#[case::notify_default(json!({"defaultAction": "SCMP_ACT_NOTIFY"}), "linux.seccomp.defaultAction")]
-#[case::notify_rule(json!({"defaultAction": "SCMP_ACT_ALLOW",
+#[case::notify_default(json!({"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/a.sock"}),
+    "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action")]
+#[case::notify_without_listener(json!({"defaultAction": "SCMP_ACT_ALLOW",
     "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ALLOW"},
                  {"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}),
-    "linux.seccomp.syscalls[1].action")]
+    "linux.seccomp.listenerPath: listenerPath is not set")]
+#[case::notify_empty_listener(json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "",
+    "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}),
+    "linux.seccomp.listenerPath: listenerPath is not set")]
+#[case::notify_write(json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a.sock",
+    "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_NOTIFY"}]}),
+    "linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot be used for the write syscall")]
+#[case::wait_killable_without_notify(json!({"defaultAction": "SCMP_ACT_ALLOW",
+    "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}),
+    "linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs SCMP_ACT_NOTIFY rules")]
 #[case::errno_too_big(json!({"defaultAction": "SCMP_ACT_ALLOW",
     "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 70000}]}),
     "linux.seccomp.syscalls[0].action: errnoRet 70000")]
@@ -176,6 +186,46 @@ fn a_different_errno_is_not_the_default_action() {
 fn refused_configs_name_the_field(#[case] v: serde_json::Value, #[case] expected: &str) {
     let err = compile(&cfg(v)).expect_err("refused");
     assert!(err.to_string().starts_with(expected), "{err}");
+}
+
+#[test]
+fn notify_rules_ask_for_a_listener_and_keep_their_action() {
+    let c = cfg(
+        json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock",
+        "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+        "syscalls": [{"names": ["mkdir", "no_such_syscall_xyz"], "action": "SCMP_ACT_NOTIFY"},
+                     {"names": ["writev"], "action": "SCMP_ACT_NOTIFY"}]}),
+    );
+    let p = plan::plan(&c).expect("plans");
+    assert!(p.listener);
+    assert!(p.flags.wait_killable_recv);
+    assert_eq!(p.rules.len(), 2, "{p:?}");
+    assert!(p.rules.iter().all(|r| r.action == Action::Notify));
+    let filter = compile(&c).expect("compiles");
+    assert!(filter.has_listener());
+    // SECCOMP_RET_USER_NOTIF, which libseccomp 2.5 prints as a number.
+    assert!(pfc(&c).contains("action 0x7fc00000;"), "{}", pfc(&c));
+    // A notify rule libseccomp cannot resolve still asks for the listener, as in runc.
+    let only_unknown = cfg(
+        json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a.sock",
+        "syscalls": [{"names": ["no_such_syscall_xyz"], "action": "SCMP_ACT_NOTIFY"}]}),
+    );
+    assert!(plan::plan(&only_unknown).expect("plans").listener);
+    let none = cfg(json!({"defaultAction": "SCMP_ACT_ALLOW"}));
+    assert!(!compile(&none).expect("compiles").has_listener());
+}
+
+#[test]
+fn a_filter_with_a_listener_is_not_loaded_without_a_handoff() {
+    let c = cfg(
+        json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a.sock",
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}),
+    );
+    let err = compile(&c)
+        .expect("compiles")
+        .load(None)
+        .expect_err("no handoff");
+    assert!(matches!(err, SeccompError::NoHandoff), "{err}");
 }
 
 #[test]

@@ -61,7 +61,6 @@ fn everything_other_modules_implement_passes() {
 #[case("/process", "selinuxLabel", json!("system_u:system_r:container_t:s0"), "process.selinuxLabel: ")]
 #[case("/linux", "mountLabel", json!("system_u:object_r:container_file_t:s0"), "linux.mountLabel: ")]
 #[case("/linux", "intelRdt", json!({"closID": "x"}), "linux.intelRdt: ")]
-#[case("/linux/seccomp", "defaultAction", json!("SCMP_ACT_NOTIFY"), "linux.seccomp.defaultAction: ")]
 #[case("", "vm", json!({"hypervisor": {"path": "/bin/true"}, "kernel": {"path": "/k"}}), "vm: ")]
 fn unsafe_to_ignore_fields_are_refused_by_name(
     #[case] pointer: &str,
@@ -99,44 +98,23 @@ fn harmless_fields_runc_ignores_are_warned_about(
 }
 
 #[test]
-fn a_listener_without_notify_rules_is_inert_and_with_one_refused() {
+fn a_listener_without_notify_rules_is_inert_and_with_one_is_left_to_seccomp() {
     let v = with("/linux/seccomp", "listenerPath", json!("/run/agent.sock"));
     let found = survey(&serde_json::from_value(v.clone()).expect("valid"));
     assert_eq!(found.inert.len(), 1, "{found:?}");
     assert_eq!(found.inert[0].field, "linux.seccomp.listenerPath");
     assert!(found.refused.is_empty() && found.warned.is_empty());
 
+    // With a notify rule the listener is used: nothing to refuse or ignore here (the
+    // seccomp plan checks the rules and the path).
     let mut v = v;
     v["linux"]["seccomp"]["listenerMetadata"] = json!("m");
     v["linux"]["seccomp"]["syscalls"]
         .as_array_mut()
         .expect("array")
         .push(json!({"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}));
-    let err = check(v).expect_err("notify");
-    let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
-    assert_eq!(
-        fields,
-        [
-            "linux.seccomp.syscalls[1].action",
-            "linux.seccomp.listenerPath",
-            "linux.seccomp.listenerMetadata"
-        ]
-    );
-}
-
-#[test]
-fn a_notify_rule_is_named_by_index() {
-    let mut v = supported();
-    v["linux"]["seccomp"]["syscalls"]
-        .as_array_mut()
-        .expect("array")
-        .push(json!({"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}));
-    let err = check(v).expect_err("notify");
-    assert!(
-        err.to_string()
-            .starts_with("linux.seccomp.syscalls[1].action: "),
-        "{err}"
-    );
+    let found = survey(&serde_json::from_value(v).expect("valid"));
+    assert_eq!(found, Survey::default());
 }
 
 #[test]
