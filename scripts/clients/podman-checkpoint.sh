@@ -41,12 +41,15 @@ trap cleanup EXIT
 
 count() { "${P[@]}" exec "$1" cat /tmp/count 2>/dev/null; }
 
-# criu_log NAME: criu's own last Error lines from the newest NAME (dump.log, restore.log)
-# podman kept, since the runtime's message only points at the file.
+# criu_log NAME: criu's first error with the lines that led to it, and its last errors, from
+# the newest NAME (dump.log, restore.log) podman kept: the runtime's message only names the file.
 criu_log() {
   local f
   f=$(find "$T/root" -name "$1" -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -1 | cut -d' ' -f2-)
-  [ -n "$f" ] && grep -E 'Error|Warn' "$f" | tail -8
+  [ -n "$f" ] || return 0
+  grep -m1 -B10 'Error' "$f"
+  echo ...
+  grep 'Error' "$f" | tail -4
 }
 
 # ckpt_roundtrip CID: checkpoint, check it stopped, restore, check the count went on.
