@@ -3,6 +3,7 @@
 //! and the final report. The process becomes a child subreaper first.
 
 pub mod cgroup_files;
+pub mod checkpoint;
 pub mod context;
 pub mod features;
 pub mod interrupt;
@@ -12,6 +13,7 @@ pub mod retry;
 pub mod seccomp_agent;
 pub mod steps;
 pub mod teardown;
+pub mod waits;
 
 use crate::bundle::rootfs;
 use crate::driver::{run_command, RuntimeBin};

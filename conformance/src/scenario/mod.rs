@@ -4,6 +4,7 @@
 //! errors, linting, the filter language and the hand-written JSON Schema for editors.
 
 pub mod agent_rules;
+pub mod checkpoint;
 pub mod duration;
 pub mod expectations;
 pub mod filter;
@@ -101,7 +102,8 @@ pub struct Requires {
     /// Minimum kernel version, `major.minor`.
     #[serde(default)]
     pub kernel: Option<String>,
-    #[serde(default)]
+    /// `criu: works` (or `true`): `criu check` must pass; the SKIP quotes criu's own reason.
+    #[serde(default, deserialize_with = "criu_requirement")]
     pub criu: bool,
     #[serde(default)]
     pub seccomp: bool,
@@ -125,6 +127,24 @@ pub struct Requires {
     /// granted.
     #[serde(default)]
     pub without_capabilities: Vec<String>,
+}
+
+/// `requires.criu`: `works` names what is checked (criu's own `criu check`); `true` is the
+/// older spelling and means the same; `false` is the default.
+fn criu_requirement<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Word {
+        Flag(bool),
+        Text(String),
+    }
+    match Word::deserialize(d)? {
+        Word::Flag(b) => Ok(b),
+        Word::Text(t) if t == "works" => Ok(true),
+        Word::Text(t) => Err(serde::de::Error::custom(format!(
+            "requires.criu: expected `works` (or true/false), got `{t}`"
+        ))),
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -186,6 +206,10 @@ pub struct FileSpec {
     /// Octal mode as a string (`"0755"`); default 0644.
     #[serde(default)]
     pub mode: Option<String>,
+    /// Make a symbolic link to this target instead of a file (no content, no mode): e.g. a
+    /// mount destination that is a symlink in the rootfs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symlink: Option<String>,
 }
 
 /// One RFC 6902 operation.
