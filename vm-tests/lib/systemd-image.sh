@@ -6,10 +6,11 @@
 # VM opens it with snapshot=on, so runs never change it. Sets: VMT_DISK.
 
 VMT_SYSTEMD_PKGS=systemd,systemd-sysv,dbus,kmod,iproute2,procps,runc,crun,busybox-static
-# podman and criu, for podman's checkpoint/restore through each runtime
-# (scripts/clients/podman-checkpoint.sh). Installed with apt in a second step: debootstrap's
-# own ordering fails to configure golang-github-containers-common.
-VMT_SYSTEMD_APT_PKGS="podman criu"
+# podman, criu and the iptables criu runs to dump a network namespace: podman's
+# checkpoint/restore through each runtime (scripts/clients/podman-checkpoint.sh). Installed
+# with apt in a second step: debootstrap's own ordering fails to configure
+# golang-github-containers-common.
+VMT_SYSTEMD_APT_PKGS="podman criu iptables"
 
 # The first Debian mirror apt is configured with (deb822 or one-line format).
 vmt_debian_mirror() {
