@@ -8,6 +8,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::logging::LogFormat;
 
 pub mod create;
+pub mod criu;
 pub mod delete;
 pub mod events;
 pub mod exec;
@@ -18,6 +19,7 @@ pub mod spec;
 pub mod update;
 
 pub use create::{CreateArgs, RunArgs};
+pub use criu::{CheckpointArgs, CriuArgs, RestoreArgs};
 pub use delete::DeleteArgs;
 pub use events::EventsArgs;
 pub use exec::ExecArgs;
@@ -97,7 +99,7 @@ pub struct GlobalArgs {
     /// flag.
     #[arg(long, default_value = "auto", value_parser = ["true", "false", "auto"])]
     pub rootless: String,
-    /// Path to criu (accepted for compatibility; checkpoint/restore is not implemented yet).
+    /// Path to the criu binary (runc's flag; default: `criu` from $PATH).
     #[arg(long, global = true, hide = true)]
     pub criu: Option<PathBuf>,
 }
@@ -135,21 +137,13 @@ pub enum Command {
     Spec(SpecArgs),
     /// Print the runtime-spec features document (what ferrun implements).
     Features,
-    /// Checkpoint a running container (runc's command; not implemented by ferrun).
-    Checkpoint(UnimplementedArgs),
-    /// Restore a container from a checkpoint (runc's command; not implemented by ferrun).
-    Restore(UnimplementedArgs),
+    /// Checkpoint a running container with CRIU.
+    Checkpoint(CheckpointArgs),
+    /// Restore a container from a previous checkpoint with CRIU.
+    Restore(RestoreArgs),
     /// A command runc does not have either: runc's "No help topic" error, exit 3.
     #[command(external_subcommand)]
     Other(Vec<String>),
-}
-
-/// The arguments of a runc command ferrun lacks, taken as they come so that only the missing
-/// command is reported, and `--help` still describes it (runc's help.bats asks each command).
-#[derive(Debug, Clone, clap::Args)]
-pub struct UnimplementedArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -204,7 +198,7 @@ mod tests {
     }
 
     /// runc's help.bats: `NAME:` first, then `<binary> <command> - ...`, exit 0, for every
-    /// command runc has (checkpoint and restore included, though ferrun lacks them).
+    /// command runc has .
     #[rstest]
     fn help_has_runc_layout(
         #[values(

@@ -386,6 +386,7 @@ mod tests {
             cgroup_path: None,
             hooks: None,
             own_pid_namespace: false,
+            restored: false,
         }
     }
 
