@@ -6,6 +6,7 @@ mod common;
 use common::{bin, fixtures, report, run_with, script, stderr, write_scenario, RUNC};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// A fake runtime: `state` prints garbage and `start` hangs. No root needed.
 fn fake_runtime(dir: &Path) -> PathBuf {
@@ -255,4 +256,67 @@ fn assert_first_reason(out: &Path, text: &str) {
         first["reason"].as_str().is_some_and(|r| r.contains(text)),
         "{first}"
     );
+}
+
+/// checkpoint and restore steps become runc's command lines, a restore under a new id writes
+/// the pid file the runner follows, and teardown kills and deletes the restored container too.
+#[test]
+fn checkpoint_restore_steps_and_teardown_of_a_new_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("argv.log");
+    // Logs each command line; `restore` writes its --pid-file (the pid of a live sleep, which
+    // the test kills at the end) and `state` answers for any id.
+    let text = format!(
+        "#!/bin/sh\n\
+         echo \"$*\" >>{log}\n\
+         pf=; prev=\n\
+         for a in \"$@\"; do [ \"$prev\" = --pid-file ] && pf=$a; prev=$a; done\n\
+         for a in \"$@\"; do case \"$a\" in\n\
+           restore) sleep 30 </dev/null >/dev/null 2>&1 & echo $! >\"$pf\"; echo $! >>{log}.pids; exit 0;;\n\
+           state) echo '{{\"ociVersion\":\"1.0.2\",\"id\":\"x\",\"status\":\"running\",\"pid\":0,\"bundle\":\"/b\"}}'; exit 0;;\n\
+           features|--version) echo '{{}}'; exit 0;;\n\
+         esac; done\n\
+         exit 0\n",
+        log = log.display()
+    );
+    let fake = script(tmp.path(), "fake-criu-runtime", &text);
+    let suite = tmp.path().join("suite");
+    std::fs::create_dir_all(&suite).unwrap();
+    let steps = "  - { op: create }\n\
+        \x20 - { op: checkpoint, image_path: \"{{images}}/final\", parent_path: ../pre, leave_running: true, manage_cgroups_mode: soft, args: [--x] }\n\
+        \x20 - { op: restore, id: \"{{id}}-new\", image_path: \"{{images}}/final\", tcp_established: true }\n\
+        \x20 - { op: state, id: \"{{id}}-new\" }\n\
+        \x20 - { op: pause, id: \"{{id}}-new\" }\n";
+    let sc = write_scenario(&suite, "cr.yaml", steps);
+    let out = tmp.path().join("out");
+    let o = run_with(&format!("fake={}", fake.display()), &sc, &out, &[]);
+    let argv = std::fs::read_to_string(&log).unwrap();
+    for pid in std::fs::read_to_string(format!("{}.pids", log.display()))
+        .unwrap_or_default()
+        .lines()
+    {
+        let _ = Command::new("kill").args(["-9", pid]).status();
+    }
+    assert_eq!(o.status.code(), Some(0), "{}\n{argv}", stderr(&o));
+    let line = |verb: &str, id: &str| {
+        argv.lines()
+            .find(|l| l.contains(&format!(" {verb} ")) && l.ends_with(&format!(" {id}")))
+            .unwrap_or_else(|| panic!("no `{verb} ... {id}` in:\n{argv}"))
+            .to_string()
+    };
+    let c = line("checkpoint", "fake.cr");
+    assert!(
+        c.contains(".images/final --parent-path ../pre --leave-running --manage-cgroups-mode soft --x fake.cr"),
+        "{c}"
+    );
+    let r = line("restore", "fake.cr-new");
+    assert!(r.contains(" --bundle "), "{r}");
+    assert!(r.contains(".images/final --detach --pid-file "), "{r}");
+    assert!(r.contains("init.pid --tcp-established fake.cr-new"), "{r}");
+    line("state", "fake.cr-new");
+    line("pause", "fake.cr-new");
+    // Teardown: both containers, each killed and deleted.
+    assert!(argv.contains("kill fake.cr-new KILL"), "{argv}");
+    assert!(argv.contains("delete --force fake.cr-new"), "{argv}");
+    assert!(argv.contains("delete --force fake.cr\n"), "{argv}");
 }

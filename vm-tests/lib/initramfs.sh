@@ -13,7 +13,22 @@
 # loop + bfq: blkio throttling needs a real block device (7:0) and blkio.bfq.weight only
 # exists with the BFQ scheduler loaded. ext4 asks for crc32c through the crypto API, a
 # request_module this initramfs cannot serve, so crc32c_generic comes first.
+# The rest is for criu: `criu check` dumps sockets through the sock_diag modules (without them
+# "Diag module missing") and probes nftables set concatenation at start-up (nf_tables; without
+# it kerndat fails and so does every criu command); `--tcp-established` locks the network with
+# iptables (the legacy tables, matched by mark).
 VMT_MODULES="virtio_pci virtio_blk virtio_rng 9pnet_virtio 9p overlay veth bridge dummy tun macvlan ipvlan loop bfq crc32c_generic ext4"
+VMT_MODULES+=" unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag nfnetlink nf_tables"
+VMT_MODULES+=" x_tables ip_tables iptable_filter ip6_tables ip6table_filter xt_mark xt_tcpudp"
+
+# criu's network lock runs iptables-restore/ip6tables-restore (legacy backend: the modules
+# above, no nft_compat); the multi-call binary dispatches on its name, its matches (`-m mark`,
+# `-p tcp`) are plugins from the xtables directory. Only when criu goes into the guest.
+VMT_XTABLES_MULTI=/usr/sbin/xtables-legacy-multi
+VMT_XTABLES_PLUGINS=/usr/lib/x86_64-linux-gnu/xtables
+VMT_XTABLES_NAMES="iptables iptables-restore iptables-save ip6tables ip6tables-restore ip6tables-save"
+
+vmt_want_xtables() { [ -n "${VMT_BINS[criu]:-}" ] && [ -x "$VMT_XTABLES_MULTI" ]; }
 
 # What apparmor_parser reads besides its binary: parser.conf names the kernel feature ABI file
 # (without it every load fails), profiles may include tunables/abstractions/abi.
@@ -54,6 +69,22 @@ vmt_initramfs_inputs() {
 	for f in $VMT_MODULE_FILES; do
 		printf '%s\n' "$VMT_KDIR/lib/modules/$VMT_KVER/$f"
 	done
+	if vmt_want_xtables; then
+		printf '%s\n' "$VMT_XTABLES_MULTI"
+		vmt_ldd_libs "$VMT_XTABLES_MULTI"
+		find "$VMT_XTABLES_PLUGINS" -type f | sort
+	fi
+}
+
+vmt_initramfs_xtables() {
+	local w=$1 n
+	vmt_want_xtables || return 0
+	vmt_copy_with_libs "$VMT_XTABLES_MULTI" /usr/sbin/xtables-legacy-multi "$w"
+	for n in $VMT_XTABLES_NAMES; do
+		ln -s xtables-legacy-multi "$w/usr/sbin/$n"
+	done
+	mkdir -p "$w$(dirname "$VMT_XTABLES_PLUGINS")"
+	cp -a "$VMT_XTABLES_PLUGINS" "$w$VMT_XTABLES_PLUGINS"
 }
 
 # vmt_copy_with_libs SRC DEST_IN_IMAGE WORKDIR
@@ -84,6 +115,7 @@ vmt_initramfs_populate() {
 			cp -a "$VMT_APPARMOR_DIR/$f" "$w/$f"
 		done
 	fi
+	vmt_initramfs_xtables "$w"
 	mkdir -p "$w/lib/modules/$VMT_KVER"
 	for f in $VMT_MODULE_FILES; do
 		mkdir -p "$w/lib/modules/$VMT_KVER/$(dirname "$f")"

@@ -117,6 +117,14 @@ impl Argv<'_> {
         v
     }
 
+    /// `VERB FLAGS... ID`: checkpoint and restore, whose flags the caller builds.
+    pub fn with_flags(&self, verb: &str, flags: &[String]) -> Vec<String> {
+        let mut v = self.cmd(&[verb]);
+        v.extend(flags.iter().cloned());
+        v.push(self.id.into());
+        v
+    }
+
     /// `start`, `state`, `pause`, `resume`: verb + id.
     pub fn simple(&self, verb: &str) -> Vec<String> {
         self.cmd(&[verb, self.id])

@@ -20,6 +20,10 @@ pub struct HostFacts {
     pub controllers: Vec<String>,
     pub hierarchies: Vec<Hierarchy>,
     pub criu: bool,
+    /// Why criu cannot checkpoint here: the last lines `criu check` printed, or why it could
+    /// not be run. `None` when `criu` is true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub criu_reason: Option<String>,
     pub seccomp: bool,
     pub apparmor: bool,
     pub selinux: bool,
@@ -52,15 +56,40 @@ fn selinux_usable(selinuxfs: bool, current_label: Option<&str>) -> bool {
     selinuxfs && !matches!(label, None | Some("") | Some("kernel"))
 }
 
-fn criu_works() -> bool {
-    // `criu check` is the tool's own verdict on whether this kernel can checkpoint.
-    Command::new("criu")
+/// `criu check` is the tool's own verdict on whether this kernel can checkpoint; when it
+/// fails, its last error lines say why (on a too-new kernel: the vDSO it cannot parse).
+fn criu_check() -> Result<(), String> {
+    let out = Command::new("criu")
         .arg("check")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("criu cannot be run: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Err(criu_reason(&text, out.status.code()))
+}
+
+/// The last few non-empty lines of criu's output, joined: criu logs the root cause first and
+/// then how it propagated, so three lines hold both without flooding a report.
+fn criu_reason(output: &str, code: Option<i32>) -> String {
+    let lines: Vec<&str> = output
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return match code {
+            Some(c) => format!("`criu check` exited with {c} and printed nothing"),
+            None => "`criu check` was killed by a signal".to_string(),
+        };
+    }
+    lines[lines.len().saturating_sub(3)..].join(" / ")
 }
 
 impl HostFacts {
@@ -70,13 +99,15 @@ impl HostFacts {
             .unwrap_or_default();
         let (mode, hierarchies) = cgroups::probe();
         let controllers = cgroups::controllers(mode, &hierarchies);
+        let criu = criu_check();
         HostFacts {
             euid: nix::unistd::geteuid().as_raw(),
             kernel,
             cgroup_mode: mode,
             controllers,
             hierarchies,
-            criu: criu_works(),
+            criu: criu.is_ok(),
+            criu_reason: criu.err(),
             seccomp: Path::new("/proc/sys/kernel/seccomp/actions_avail").exists(),
             apparmor: read_trim("/sys/module/apparmor/parameters/enabled").as_deref() == Some("Y"),
             selinux: selinux_usable(
@@ -162,8 +193,13 @@ impl HostFacts {
                 "needs a host without {c} (the scenario is about an ungrantable capability)"
             ));
         }
+        if r.criu && !self.criu {
+            let why = self.criu_reason.as_deref().unwrap_or("no reason recorded");
+            return Some(format!(
+                "needs a working criu: `criu check` fails here: {why}"
+            ));
+        }
         let flags = [
-            (r.criu, self.criu, "criu (`criu check` fails on this host)"),
             (r.seccomp, self.seccomp, "seccomp"),
             (r.apparmor, self.apparmor, "AppArmor (not enabled)"),
             (r.selinux, self.selinux, "SELinux (selinuxfs not mounted)"),
@@ -189,6 +225,9 @@ mod tests {
             controllers: vec!["pids".into(), "memory".into()],
             hierarchies: vec![],
             criu: false,
+            criu_reason: Some(
+                "Error (criu/vdso.c:613): vdso: Failed to fill self vdso symtable".into(),
+            ),
             seccomp: true,
             apparmor: false,
             selinux: false,
@@ -214,6 +253,17 @@ mod tests {
             true,
             Some("system_u:system_r:unconfined_t:s0")
         ));
+    }
+
+    #[test]
+    fn criu_reason_is_the_last_lines_criu_printed() {
+        let out = "Warn: x\n\nError (criu/vdso.c:613): vdso: bad\nError (criu/kerndat.c:1615): kerndat failed\nError (criu/crtools.c:260): Could not initialize\n";
+        assert_eq!(
+            criu_reason(out, Some(1)),
+            "Error (criu/vdso.c:613): vdso: bad / Error (criu/kerndat.c:1615): kerndat failed / Error (criu/crtools.c:260): Could not initialize"
+        );
+        assert_eq!(criu_reason("one\n", Some(1)), "one");
+        assert!(criu_reason("", Some(1)).contains("exited with 1"));
     }
 
     #[test]
@@ -246,7 +296,12 @@ mod tests {
             criu: true,
             ..Default::default()
         };
-        assert!(f.unmet(&r).unwrap().contains("criu"));
+        let why = f.unmet(&r).unwrap();
+        assert!(why.contains("`criu check` fails here"), "{why}");
+        assert!(
+            why.contains("vdso: Failed to fill self vdso symtable"),
+            "criu's own reason: {why}"
+        );
         let r = Requires {
             privilege: Privilege::Rootless,
             ..Default::default()

@@ -51,6 +51,14 @@ pub struct ScenarioRun<'a> {
     pub norm: normalize::Context,
     pub init_pid: Option<i32>,
     pub init_reaped: bool,
+    /// The container `init_pid` belongs to: the scenario's own, or the id a restore used.
+    pub init_id: String,
+    /// Inits of the scenario's other containers, still ours to wait for and reap: the
+    /// original after a restore under a new id (`--leave-running`).
+    pub other_inits: Vec<(String, i32)>,
+    /// Every container id besides `id` that a step named (a restore's new id, `id:` fields):
+    /// teardown kills and deletes each.
+    pub other_ids: Vec<String>,
     pub foreground_exit: Option<Evidence>,
     pub detached_pids: Vec<i32>,
     pub deadline: Instant,
@@ -67,6 +75,48 @@ impl ScenarioRun<'_> {
             globals: &self.globals,
             id: &self.id,
         }
+    }
+
+    /// Argument vectors for another container of the scenario.
+    pub fn argv_for<'b>(&'b self, id: &'b str) -> Argv<'b> {
+        Argv {
+            bin: self.bin,
+            globals: &self.globals,
+            id,
+        }
+    }
+
+    /// The container id the step addresses (its `id:` rendered, else the scenario's). A new
+    /// id is remembered before the step runs, so teardown covers a half-done restore too.
+    pub fn target(&mut self, step: &Step) -> Result<String, StepError> {
+        let Some(raw) = step.op.target_id() else {
+            return Ok(self.id.clone());
+        };
+        let id = self.vars.render(raw).map_err(|e| error(e.to_string()))?;
+        if id != self.id && !self.other_ids.contains(&id) {
+            self.other_ids.push(id.clone());
+        }
+        Ok(id)
+    }
+
+    /// Every container id of the scenario, its own first.
+    pub fn all_ids(&self) -> Vec<String> {
+        std::iter::once(self.id.clone())
+            .chain(self.other_ids.iter().cloned())
+            .collect()
+    }
+
+    /// A restore made `pid` the init of container `id`. The previous init stays reserved
+    /// (in `other_inits`) when it belongs to another container that may still run; under the
+    /// same id it is the checkpointed process, gone, and is released to the orphan sweep.
+    pub fn adopt_init(&mut self, id: &str, pid: i32) {
+        if self.init_id != id && !self.init_reaped {
+            if let Some(old) = self.init_pid.take() {
+                self.other_inits.push((self.init_id.clone(), old));
+            }
+        }
+        self.init_id = id.to_string();
+        self.set_init(pid);
     }
 
     pub fn io_prefix(&self, index: usize, step: &Step) -> PathBuf {

@@ -3,6 +3,7 @@
 //! and the final report. The process becomes a child subreaper first.
 
 pub mod cgroup_files;
+pub mod checkpoint;
 pub mod context;
 pub mod features;
 pub mod interrupt;
@@ -11,6 +12,7 @@ pub mod progress;
 pub mod retry;
 pub mod steps;
 pub mod teardown;
+pub mod waits;
 
 use crate::bundle::rootfs;
 use crate::driver::{run_command, RuntimeBin};

@@ -92,6 +92,7 @@ struct Layout {
     artifacts: PathBuf,
     root: PathBuf,
     scratch: PathBuf,
+    images: PathBuf,
     cgroup_path: String,
 }
 
@@ -105,13 +106,20 @@ impl Layout {
             artifacts: paths.artifacts.join(&rt.bin.name).join(id),
             root: paths.work.join(format!("{slug}.root")),
             scratch: paths.work.join(format!("{slug}.scratch")),
+            images: paths.work.join(format!("{slug}.images")),
             cgroup_path: format!("{}/{}-{id}", paths.cgroup_parent, rt.bin.name),
             slug,
         }
     }
 
-    fn dirs(&self) -> [&PathBuf; 4] {
-        [&self.bundle, &self.artifacts, &self.root, &self.scratch]
+    fn dirs(&self) -> [&PathBuf; 5] {
+        [
+            &self.bundle,
+            &self.artifacts,
+            &self.root,
+            &self.scratch,
+            &self.images,
+        ]
     }
 
     fn vars(&self, id: &str) -> Vars {
@@ -121,6 +129,7 @@ impl Layout {
         vars.set("rootfs", self.bundle.join("rootfs").to_string_lossy());
         vars.set("root", self.root.to_string_lossy());
         vars.set("scratch", self.scratch.to_string_lossy());
+        vars.set("images", self.images.to_string_lossy());
         vars.set("cgroup_path", &self.cgroup_path);
         vars.set(
             "console",
@@ -214,6 +223,9 @@ fn setup<'a>(
         },
         init_pid: None,
         init_reaped: false,
+        init_id: s.id.clone(),
+        other_inits: vec![],
+        other_ids: vec![],
         foreground_exit: None,
         detached_pids: vec![],
         deadline: Instant::now() + timeout,

@@ -1,14 +1,15 @@
 //! Step execution: one function per kind of step. Command steps run the runtime and check
 //! exit/stdout/stderr/json/snapshot; observation steps read the host's view of the container.
 
+use super::checkpoint;
 use super::context::{error, fail, ScenarioRun, StepError, StepResult};
+use super::waits::{container_exit, wait_for};
 use crate::driver::argv::ExecOpts;
-use crate::driver::subreaper::{wait_exit, Exit, ReapError};
-use crate::driver::{signal, Evidence};
+use crate::driver::Evidence;
 use crate::expect::Matcher;
 use crate::normalize::mountinfo;
 use crate::probe;
-use crate::scenario::step::{ContainerStatus, ListFormat};
+use crate::scenario::step::ListFormat;
 use crate::scenario::{Op, Step};
 use serde_json::Value;
 use std::path::Path;
@@ -22,7 +23,7 @@ fn with_ev(e: StepError, ev: &Evidence) -> StepError {
     }
 }
 
-fn check(what: &str, m: &Matcher, actual: &Value) -> StepResult {
+pub(super) fn check(what: &str, m: &Matcher, actual: &Value) -> StepResult {
     m.check(actual).map_err(|e| fail(format!("{what}: {e}")))
 }
 
@@ -68,7 +69,7 @@ fn check_command(run: &ScenarioRun, step: &Step, ev: &Evidence) -> StepResult {
     r.map_err(|err| with_ev(err, ev))
 }
 
-fn truncate(s: &str) -> String {
+pub(super) fn truncate(s: &str) -> String {
     s.chars().take(200).collect()
 }
 
@@ -80,6 +81,7 @@ fn write_json(path: &Path, v: &Value) -> Result<(), StepError> {
 /// Runs a step; `Ok(())` is a pass.
 pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
     let timeout = run.step_deadline(step)?;
+    let target = run.target(step)?;
     let prefix = run.io_prefix(index, step);
     let render = |v: &[String]| run.vars.render_all(v).map_err(|e| error(e.to_string()));
     let argv = match &step.op {
@@ -89,9 +91,9 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
             run.argv().create(&run.bundle, pf.as_deref(), &args)
         }
         Op::Start {} => run.argv().simple("start"),
-        Op::State {} => run.argv().simple("state"),
-        Op::Pause {} => run.argv().simple("pause"),
-        Op::Resume {} => run.argv().simple("resume"),
+        Op::State { .. } => run.argv_for(&target).simple("state"),
+        Op::Pause { .. } => run.argv_for(&target).simple("pause"),
+        Op::Resume { .. } => run.argv_for(&target).simple("resume"),
         Op::Run { detach, args } => {
             if *detach {
                 // --pid-file, like create: the pid is known even if the init exits at once.
@@ -106,11 +108,13 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
             }
         }
         Op::List { format, quiet } => run.argv().list(*format == ListFormat::Json, *quiet),
-        Op::Kill { signal, all } => run.argv().kill(signal, *all),
-        Op::Delete { force } => run.argv().delete(*force),
+        Op::Kill { signal, all, .. } => run.argv_for(&target).kill(signal, *all),
+        Op::Delete { force, .. } => run.argv_for(&target).delete(*force),
         Op::Ps { format } => run.argv().ps(*format == ListFormat::Json),
         Op::Events { .. } => run.argv().events_stats(),
-        Op::Exec { .. } => exec_argv(run, index, step)?,
+        Op::Exec { .. } => exec_argv(run, index, step, &target)?,
+        Op::Checkpoint(c) => checkpoint::checkpoint_argv(run, c, &target)?,
+        Op::Restore(r) => checkpoint::restore_argv(run, r, &target)?,
         Op::Update { resources, args } => {
             let file = match resources {
                 Some(r) => {
@@ -125,12 +129,13 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
         }
         Op::Raw { args, global_flags } => run.argv().raw(&render(args)?, *global_flags),
         // `within` is the step's own deadline, still bounded by the scenario's.
-        Op::WaitFor { status, within } => {
-            return wait_for(run, &prefix, *status, within.0.min(run.time_left()))
+        Op::WaitFor { status, within, .. } => {
+            let within = within.0.min(run.time_left());
+            return wait_for(run, &prefix, &target, *status, within);
         }
-        Op::ContainerExit { within } => {
+        Op::ContainerExit { within, .. } => {
             let within = within.map(|d| d.0).unwrap_or(Duration::from_secs(10));
-            return container_exit(run, step, Some(within.min(run.time_left())));
+            return container_exit(run, step, &target, within.min(run.time_left()));
         }
         Op::InspectMounts {} => return inspect_mounts(run, step, &prefix),
         Op::InspectCgroup {} => return inspect_cgroup(run, step, &prefix),
@@ -146,6 +151,9 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
     };
     let ev = run.command(argv, timeout, &prefix)?;
     after_command(run, index, step, &ev, &prefix)?;
+    if let Op::Restore(r) = &step.op {
+        checkpoint::after_restore(run, r, &target, &ev);
+    }
     check_command(run, step, &ev)
 }
 
@@ -167,6 +175,7 @@ fn after_command(
     match &step.op {
         Op::Create { .. } | Op::Run { detach: true, .. } => {
             run.init_pid = None;
+            run.init_id = run.id.clone();
             // The pid file first (written before the runtime returns, so it is there even when
             // the init has already exited), else `state`. A runtime whose state fails right
             // after a successful create is reported by the step that needs the pid.
@@ -199,7 +208,7 @@ fn after_command(
 
 /// `--console-socket` for create / run -d when process.terminal is true (runc refuses a
 /// detached terminal without one).
-fn with_console(run: &ScenarioRun, mut args: Vec<String>) -> Vec<String> {
+pub(super) fn with_console(run: &ScenarioRun, mut args: Vec<String>) -> Vec<String> {
     if let Some(c) = run.console.as_ref().filter(|_| run.terminal) {
         args.extend([
             "--console-socket".to_string(),
@@ -209,7 +218,12 @@ fn with_console(run: &ScenarioRun, mut args: Vec<String>) -> Vec<String> {
     args
 }
 
-fn exec_argv(run: &ScenarioRun, index: usize, step: &Step) -> Result<Vec<String>, StepError> {
+fn exec_argv(
+    run: &ScenarioRun,
+    index: usize,
+    step: &Step,
+    target: &str,
+) -> Result<Vec<String>, StepError> {
     let Op::Exec {
         args,
         env,
@@ -221,6 +235,7 @@ fn exec_argv(run: &ScenarioRun, index: usize, step: &Step) -> Result<Vec<String>
         tty,
         process,
         flags,
+        ..
     } = &step.op
     else {
         return Err(error("exec_argv on a non-exec step"));
@@ -259,98 +274,7 @@ fn exec_argv(run: &ScenarioRun, index: usize, step: &Step) -> Result<Vec<String>
         pid_file,
         flags: r(flags)?,
     };
-    Ok(run.argv().exec(&opts))
-}
-
-fn wait_for(
-    run: &mut ScenarioRun,
-    prefix: &Path,
-    want: ContainerStatus,
-    within: Duration,
-) -> StepResult {
-    let start = Instant::now();
-    loop {
-        let ev = run.command(run.argv().simple("state"), Duration::from_secs(10), prefix)?;
-        let current = if ev.status == Some(0) {
-            serde_json::from_str::<Value>(&ev.stdout)
-                .ok()
-                .and_then(|v| v.get("status").and_then(Value::as_str).map(String::from))
-                .unwrap_or_else(|| format!("unparseable state output {:?}", truncate(&ev.stdout)))
-        } else {
-            "gone".to_string()
-        };
-        if current == want.as_str() {
-            return Ok(());
-        }
-        if start.elapsed() >= within {
-            return Err(StepError::Fail(
-                format!(
-                    "status did not become `{}` within {} ms (last: {current})",
-                    want.as_str(),
-                    within.as_millis()
-                ),
-                Some(Box::new(ev)),
-            ));
-        }
-        // A dying pid-namespace init waits for its namespace's zombies that are ours to reap.
-        crate::driver::subreaper::reap_orphans();
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn container_exit(run: &mut ScenarioRun, step: &Step, within: Option<Duration>) -> StepResult {
-    let within = within.unwrap_or(Duration::from_secs(10));
-    let exit = if let Some(pid) = run.init_pid.filter(|_| !run.init_reaped) {
-        match wait_exit(pid, within) {
-            Ok(x) => {
-                run.init_reaped = true;
-                x
-            }
-            Err(e @ ReapError::Timeout { .. }) => return Err(fail(e.to_string())),
-            Err(e) => return Err(error(e.to_string())),
-        }
-    } else if let Some(ev) = &run.foreground_exit {
-        // `run` in the foreground: the runtime is the init's parent and exits with its status
-        // (128+signal for a signal, as runc does).
-        match ev.status {
-            Some(c) if c > 128 => Exit::Signal(c - 128),
-            Some(c) => Exit::Code(c),
-            None => return Err(error("the foreground run was itself killed")),
-        }
-    } else {
-        return Err(error(
-            "container_exit: no init pid is known (no successful create or run before it)",
-        ));
-    };
-    let e = &step.expect;
-    match exit {
-        Exit::Code(c) => {
-            if let Some(sig) = &e.signal {
-                return Err(fail(format!(
-                    "init exited with code {c}, expected signal {sig}"
-                )));
-            }
-            if let Some(m) = &e.code {
-                check("exit code", m, &Value::from(c))?;
-            }
-        }
-        Exit::Signal(s) => {
-            if let Some(want) = &e.signal {
-                if signal::parse(want) != Some(s) {
-                    return Err(fail(format!(
-                        "init was killed by {}, expected {want}",
-                        signal::name(s)
-                    )));
-                }
-            } else if e.code.is_some() {
-                return Err(fail(format!(
-                    "init was killed by {}, expected an exit code",
-                    signal::name(s)
-                )));
-            }
-        }
-    }
-    Ok(())
+    Ok(run.argv_for(target).exec(&opts))
 }
 
 fn inspect_mounts(run: &mut ScenarioRun, step: &Step, prefix: &Path) -> StepResult {

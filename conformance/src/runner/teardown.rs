@@ -1,5 +1,6 @@
-//! Teardown (always): `kill KILL`, `delete --force`, reap what we parented; then the leak
-//! check: state dir under our --root, the scenario's cgroup in every hierarchy, mounts under
+//! Teardown (always): `kill KILL`, `delete --force` of every container the scenario made
+//! (its own, and those restored under new ids), reap what we parented; then the leak
+//! check: state dirs under our --root, the scenario's cgroup in every hierarchy, mounts under
 //! the bundle, processes in the cgroup or the rootfs. Leaks are reported (ERROR) and removed,
 //! touching only what this scenario created (its unique paths).
 
@@ -24,15 +25,30 @@ pub fn teardown(run: &mut ScenarioRun) -> Vec<String> {
             }
         }
     }
-    let _ = crate::driver::run_command(&run.argv().kill("KILL", false), t, &dir.join("kill"));
+    // Every container the scenario made: its own and any a restore made under a new id.
+    let ids = run.all_ids();
+    for id in &ids {
+        let argv = run.argv_for(id).kill("KILL", false);
+        let _ = crate::driver::run_command(&argv, t, &dir.join(artifact("kill", run, id)));
+    }
     // Reap first: the init cannot finish dying while zombies of its pid namespace wait for us.
     reap_orphans();
     if let Some(pid) = run.init_pid.filter(|_| !run.init_reaped) {
         let _ = wait_exit(pid, Duration::from_secs(2));
         run.init_reaped = true;
     }
-    let _ = crate::driver::run_command(&run.argv().delete(true), t, &dir.join("delete"));
+    for (_, pid) in &run.other_inits {
+        let _ = wait_exit(*pid, Duration::from_secs(2));
+    }
+    for id in &ids {
+        let argv = run.argv_for(id).delete(true);
+        let _ = crate::driver::run_command(&argv, t, &dir.join(artifact("delete", run, id)));
+    }
     if let Some(pid) = run.init_pid {
+        reap_quietly(pid);
+        release(pid);
+    }
+    for (_, pid) in std::mem::take(&mut run.other_inits) {
         reap_quietly(pid);
         release(pid);
     }
@@ -43,15 +59,26 @@ pub fn teardown(run: &mut ScenarioRun) -> Vec<String> {
     leak_check(run)
 }
 
+/// `kill` for the scenario's own container (as before), `kill.ID` for another.
+fn artifact(verb: &str, run: &ScenarioRun, id: &str) -> String {
+    if id == run.id {
+        verb.to_string()
+    } else {
+        format!("{verb}.{id}")
+    }
+}
+
 fn leak_check(run: &ScenarioRun) -> Vec<String> {
     let mut leaks = Vec::new();
-    let state_dir = run.globals.root.join(&run.id);
-    if state_dir.exists() {
-        leaks.push(format!(
-            "state directory {} remains after delete --force",
-            state_dir.display()
-        ));
-        let _ = std::fs::remove_dir_all(&state_dir);
+    for id in run.all_ids() {
+        let state_dir = run.globals.root.join(&id);
+        if state_dir.exists() {
+            leaks.push(format!(
+                "state directory {} remains after delete --force",
+                state_dir.display()
+            ));
+            let _ = std::fs::remove_dir_all(&state_dir);
+        }
     }
     let procs = processes_of(run);
     if !procs.is_empty() {

@@ -3,6 +3,7 @@
 //! Owns the serde types (every struct denies unknown fields), loading with file:line:column
 //! errors, linting, the filter language and the hand-written JSON Schema for editors.
 
+pub mod checkpoint;
 pub mod duration;
 pub mod expectations;
 pub mod filter;
@@ -100,7 +101,8 @@ pub struct Requires {
     /// Minimum kernel version, `major.minor`.
     #[serde(default)]
     pub kernel: Option<String>,
-    #[serde(default)]
+    /// `criu: works` (or `true`): `criu check` must pass; the SKIP quotes criu's own reason.
+    #[serde(default, deserialize_with = "criu_requirement")]
     pub criu: bool,
     #[serde(default)]
     pub seccomp: bool,
@@ -124,6 +126,24 @@ pub struct Requires {
     /// granted.
     #[serde(default)]
     pub without_capabilities: Vec<String>,
+}
+
+/// `requires.criu`: `works` names what is checked (criu's own `criu check`); `true` is the
+/// older spelling and means the same; `false` is the default.
+fn criu_requirement<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Word {
+        Flag(bool),
+        Text(String),
+    }
+    match Word::deserialize(d)? {
+        Word::Flag(b) => Ok(b),
+        Word::Text(t) if t == "works" => Ok(true),
+        Word::Text(t) => Err(serde::de::Error::custom(format!(
+            "requires.criu: expected `works` (or true/false), got `{t}`"
+        ))),
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]

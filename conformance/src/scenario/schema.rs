@@ -18,6 +18,31 @@ fn strings() -> Value {
     json!({"type": "array", "items": {"type": "string"}})
 }
 
+/// `props` plus the optional `id` of the container the step addresses.
+fn with_id(mut props: Value) -> Value {
+    props["id"] = json!({"type": "string", "minLength": 1});
+    props
+}
+
+fn checkpoint_props() -> Value {
+    let b = json!({"type": "boolean"});
+    let s = json!({"type": "string", "minLength": 1});
+    json!({"id": s, "image_path": s, "work_path": s, "parent_path": s,
+        "leave_running": b, "tcp_established": b, "ext_unix_sk": b, "shell_job": b,
+        "file_locks": b, "pre_dump": b, "auto_dedup": b,
+        "manage_cgroups_mode": {"enum": ["soft", "full", "strict", "ignore"]},
+        "empty_ns": s, "args": strings()})
+}
+
+fn restore_props() -> Value {
+    let b = json!({"type": "boolean"});
+    let s = json!({"type": "string", "minLength": 1});
+    json!({"id": s, "bundle": s, "detach": b, "image_path": s, "work_path": s,
+        "tcp_established": b, "ext_unix_sk": b, "shell_job": b, "file_locks": b,
+        "no_pivot": b, "manage_cgroups_mode": {"enum": ["soft", "full", "strict", "ignore"]},
+        "empty_ns": s, "args": strings()})
+}
+
 /// (op, op-specific properties, required, expect schema)
 fn ops() -> Vec<(&'static str, Value, Vec<&'static str>, Value)> {
     let files = json!({"type": "object", "additionalProperties": matcher()});
@@ -36,7 +61,7 @@ fn ops() -> Vec<(&'static str, Value, Vec<&'static str>, Value)> {
             vec![],
             command_expect(),
         ),
-        ("state", json!({}), vec![], command_expect()),
+        ("state", with_id(json!({})), vec![], command_expect()),
         (
             "list",
             json!({"format": {"enum": ["json", "table"]}, "quiet": {"type": "boolean"}}),
@@ -45,26 +70,28 @@ fn ops() -> Vec<(&'static str, Value, Vec<&'static str>, Value)> {
         ),
         (
             "kill",
-            json!({"signal": {"type": ["string", "integer"]}, "all": {"type": "boolean"}}),
+            with_id(json!({"signal": {"type": ["string", "integer"]}, "all": {"type": "boolean"}})),
             vec![],
             command_expect(),
         ),
         (
             "delete",
-            json!({"force": {"type": "boolean"}}),
+            with_id(json!({"force": {"type": "boolean"}})),
             vec![],
             command_expect(),
         ),
         (
             "exec",
-            json!({"args": strings(), "env": strings(), "cwd": {"type": "string"},
+            with_id(
+                json!({"args": strings(), "env": strings(), "cwd": {"type": "string"},
             "user": {"type": "string"}, "cap": strings(), "no_new_privs": {"type": "boolean"},
             "detach": {"type": "boolean"}, "tty": {"type": "boolean"}, "process": {"type": "object"}, "flags": strings()}),
+            ),
             vec!["args"],
             command_expect(),
         ),
-        ("pause", json!({}), vec![], command_expect()),
-        ("resume", json!({}), vec![], command_expect()),
+        ("pause", with_id(json!({})), vec![], command_expect()),
+        ("resume", with_id(json!({})), vec![], command_expect()),
         (
             "ps",
             json!({"format": {"enum": ["json", "table"]}}),
@@ -85,14 +112,16 @@ fn ops() -> Vec<(&'static str, Value, Vec<&'static str>, Value)> {
         ),
         (
             "wait_for",
-            json!({"status": {"enum": ["creating", "created", "running", "paused", "stopped", "gone"]},
+            with_id(
+                json!({"status": {"enum": ["creating", "created", "running", "paused", "stopped", "gone"]},
             "within": {"$ref": "#/$defs/duration"}}),
+            ),
             vec!["status", "within"],
             none.clone(),
         ),
         (
             "container_exit",
-            json!({"within": {"$ref": "#/$defs/duration"}}),
+            with_id(json!({"within": {"$ref": "#/$defs/duration"}})),
             vec![],
             json!({"type": "object", "additionalProperties": false, "properties": {
                 "code": matcher(), "signal": {"type": ["string", "integer"]}}}),
@@ -139,6 +168,8 @@ fn ops() -> Vec<(&'static str, Value, Vec<&'static str>, Value)> {
             vec!["for"],
             none,
         ),
+        ("checkpoint", checkpoint_props(), vec![], command_expect()),
+        ("restore", restore_props(), vec![], command_expect()),
     ]
 }
 
@@ -191,7 +222,7 @@ pub fn json_schema() -> Value {
                 "cgroup_controllers": strings(), "cgroup_files": strings(),
                 "block_devices": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]+:[0-9]+$"}},
                 "kernel": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+$"},
-                "criu": {"type": "boolean"}, "seccomp": {"type": "boolean"},
+                "criu": {"enum": ["works", true, false]}, "seccomp": {"type": "boolean"},
                 "apparmor": {"type": "boolean"}, "selinux": {"type": "boolean"},
                 "userns": {"type": "boolean"}, "systemd": {"type": "boolean"},
                 "features": strings(),
@@ -247,6 +278,34 @@ mod tests {
             let step: crate::scenario::Step = serde_yaml::from_str(&yaml).unwrap();
             assert_eq!(step.op.name(), name);
         }
-        assert_eq!(op_names().len(), 21);
+        assert_eq!(op_names().len(), 23);
+    }
+
+    #[test]
+    fn schema_lists_every_checkpoint_and_restore_field() {
+        // Serializing a step with every field set names each key serde accepts.
+        use crate::scenario::step::{Checkpoint, Restore};
+        let c = serde_json::to_value(Checkpoint {
+            id: Some("x".into()),
+            image_path: Some("x".into()),
+            work_path: Some("x".into()),
+            parent_path: Some("x".into()),
+            manage_cgroups_mode: Some(crate::scenario::step::CgroupsMode::Soft),
+            empty_ns: Some("network".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let props = checkpoint_props();
+        for k in c.as_object().unwrap().keys() {
+            assert!(props.get(k).is_some(), "checkpoint schema lacks `{k}`");
+        }
+        let r: Restore = serde_yaml::from_str(
+            "{id: x, bundle: x, image_path: x, work_path: x, manage_cgroups_mode: full, empty_ns: network}",
+        )
+        .unwrap();
+        let props = restore_props();
+        for k in serde_json::to_value(r).unwrap().as_object().unwrap().keys() {
+            assert!(props.get(k).is_some(), "restore schema lacks `{k}`");
+        }
     }
 }

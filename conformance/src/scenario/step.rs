@@ -4,6 +4,7 @@
 //! the common fields and the op-specific ones; errors carry the step's line and column because
 //! serde_yaml attaches the position of the mapping being visited.
 
+pub use super::checkpoint::{CgroupsMode, Checkpoint, Restore};
 use super::{Dur, SpecRef};
 use crate::expect::Matcher;
 use crate::normalize::Normalizer;
@@ -40,7 +41,12 @@ pub enum Op {
         #[serde(default)]
         args: Vec<String>,
     },
-    State {},
+    State {
+        /// Another container of the scenario (e.g. one restored under a new id); default the
+        /// scenario's own.
+        #[serde(default)]
+        id: Option<String>,
+    },
     List {
         #[serde(default)]
         format: ListFormat,
@@ -52,10 +58,18 @@ pub enum Op {
         signal: String,
         #[serde(default)]
         all: bool,
+        /// Another container of the scenario (e.g. one restored under a new id); default the
+        /// scenario's own.
+        #[serde(default)]
+        id: Option<String>,
     },
     Delete {
         #[serde(default)]
         force: bool,
+        /// Another container of the scenario (e.g. one restored under a new id); default the
+        /// scenario's own.
+        #[serde(default)]
+        id: Option<String>,
     },
     Exec {
         args: Vec<String>,
@@ -80,9 +94,23 @@ pub enum Op {
         /// Extra flags before the container id.
         #[serde(default)]
         flags: Vec<String>,
+        /// Another container of the scenario (e.g. one restored under a new id); default the
+        /// scenario's own.
+        #[serde(default)]
+        id: Option<String>,
     },
-    Pause {},
-    Resume {},
+    Pause {
+        /// Another container of the scenario (e.g. one restored under a new id); default the
+        /// scenario's own.
+        #[serde(default)]
+        id: Option<String>,
+    },
+    Resume {
+        /// Another container of the scenario (e.g. one restored under a new id); default the
+        /// scenario's own.
+        #[serde(default)]
+        id: Option<String>,
+    },
     Ps {
         #[serde(default)]
         format: ListFormat,
@@ -102,11 +130,23 @@ pub enum Op {
     WaitFor {
         status: ContainerStatus,
         within: Dur,
+        /// Another container of the scenario (e.g. one restored under a new id); default the
+        /// scenario's own.
+        #[serde(default)]
+        id: Option<String>,
     },
     ContainerExit {
         #[serde(default)]
         within: Option<Dur>,
+        /// Another container of the scenario (e.g. one restored under a new id); default the
+        /// scenario's own.
+        #[serde(default)]
+        id: Option<String>,
     },
+    /// `checkpoint` with runc's flags (runc-checkpoint(8)); see [`Checkpoint`].
+    Checkpoint(Checkpoint),
+    /// `restore` with runc's flags (runc-restore(8)); see [`Restore`].
+    Restore(Restore),
     InspectMounts {},
     InspectCgroup {},
     InspectProc {
@@ -256,13 +296,13 @@ impl Op {
             Op::Create { .. } => "create",
             Op::Start {} => "start",
             Op::Run { .. } => "run",
-            Op::State {} => "state",
+            Op::State { .. } => "state",
             Op::List { .. } => "list",
             Op::Kill { .. } => "kill",
             Op::Delete { .. } => "delete",
             Op::Exec { .. } => "exec",
-            Op::Pause {} => "pause",
-            Op::Resume {} => "resume",
+            Op::Pause { .. } => "pause",
+            Op::Resume { .. } => "resume",
             Op::Ps { .. } => "ps",
             Op::Events { .. } => "events",
             Op::Update { .. } => "update",
@@ -274,6 +314,26 @@ impl Op {
             Op::ReadFile { .. } => "read_file",
             Op::Raw { .. } => "raw",
             Op::Sleep { .. } => "sleep",
+            Op::Checkpoint(_) => "checkpoint",
+            Op::Restore(_) => "restore",
+        }
+    }
+
+    /// The container a step addresses when it names one (`id:`, or restore's new id); `None`
+    /// means the scenario's own container.
+    pub fn target_id(&self) -> Option<&str> {
+        match self {
+            Op::State { id }
+            | Op::Kill { id, .. }
+            | Op::Delete { id, .. }
+            | Op::Exec { id, .. }
+            | Op::Pause { id }
+            | Op::Resume { id }
+            | Op::WaitFor { id, .. }
+            | Op::ContainerExit { id, .. } => id.as_deref(),
+            Op::Checkpoint(c) => c.id.as_deref(),
+            Op::Restore(r) => r.id.as_deref(),
+            _ => None,
         }
     }
 
@@ -296,7 +356,7 @@ impl Op {
 
     pub fn default_normalizer(&self) -> Normalizer {
         match self {
-            Op::State {} => Normalizer::OciState,
+            Op::State { .. } => Normalizer::OciState,
             Op::InspectMounts {} => Normalizer::Mountinfo,
             Op::InspectCgroup {} => Normalizer::Cgroup,
             _ => Normalizer::Text,

@@ -1,8 +1,9 @@
 //! `{{name}}` placeholders in config strings, exec/raw args and read_file paths.
 //!
 //! Known names: `id` (container id), `bundle`, `rootfs`, `root` (the runtime's --root),
-//! `scratch` (a per-scenario host directory for hook output), `cgroup_path`, `console` (the
-//! file that collects terminal output received over the console socket).
+//! `scratch` (a per-scenario host directory for hook output), `images` (a per-scenario empty
+//! host directory for checkpoint images), `cgroup_path`, `console` (the file that collects
+//! terminal output received over the console socket).
 //! An unknown name is an error, never left as literal text.
 
 use serde_json::Value;
@@ -14,6 +15,7 @@ pub const NAMES: &[&str] = &[
     "rootfs",
     "root",
     "scratch",
+    "images",
     "cgroup_path",
     "console",
 ];

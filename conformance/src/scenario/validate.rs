@@ -143,9 +143,60 @@ fn step(i: usize, st: &Step, names: &mut std::collections::BTreeSet<String>, p: 
     {
         p.push((Where::Step(i, Some("tty")), format!("steps[{i}]: exec tty: true needs detach: true (the runner has no terminal of its own; the pty arrives over the console socket and its output in {{{{console}}}})")));
     }
+    if let Some(why) = target_problem(&st.op) {
+        p.push((Where::Step(i, Some("id")), format!("steps[{i}]: {why}")));
+    }
+    if let Some((key, why)) = checkpoint_problem(&st.op) {
+        p.push((Where::Step(i, Some(key)), format!("steps[{i}]: {why}")));
+    }
     if let Op::Events { stats: false } = st.op {
         p.push((Where::Step(i, Some("stats")), format!("steps[{i}]: events without stats would stream forever; only stats: true is supported")));
     }
+}
+
+/// An `id:` names a container under the scenario's `--root`: a path component, and set at
+/// all (an empty one would address nothing).
+fn target_problem(op: &Op) -> Option<String> {
+    let id = op.target_id()?;
+    if id.trim().is_empty() {
+        return Some(format!(
+            "{}: id is empty (leave it out for the scenario's own container)",
+            op.name()
+        ));
+    }
+    if id.contains('/') || id == "." || id == ".." {
+        return Some(format!("{}: id `{id}` must not be a path", op.name()));
+    }
+    None
+}
+
+/// Path fields that are set must name something: an empty one would silently mean "the
+/// current directory" to the runtime.
+fn checkpoint_problem(op: &Op) -> Option<(&'static str, String)> {
+    let fields: Vec<(&'static str, &Option<String>)> = match op {
+        Op::Checkpoint(c) => vec![
+            ("image_path", &c.image_path),
+            ("work_path", &c.work_path),
+            ("parent_path", &c.parent_path),
+            ("empty_ns", &c.empty_ns),
+        ],
+        Op::Restore(r) => vec![
+            ("image_path", &r.image_path),
+            ("work_path", &r.work_path),
+            ("bundle", &r.bundle),
+            ("empty_ns", &r.empty_ns),
+        ],
+        _ => return None,
+    };
+    fields
+        .into_iter()
+        .find(|(_, v)| v.as_deref().is_some_and(|v| v.trim().is_empty()))
+        .map(|(k, _)| {
+            (
+                k,
+                format!("{}: {k} is empty (leave it out for the default)", op.name()),
+            )
+        })
 }
 
 fn valid_snapshot_name(n: &str) -> bool {
@@ -202,6 +253,11 @@ steps:
     #[case("  - { op: raw, args: [\"{{nosuch}}\"] }\n", "steps[1]: unknown template `{{nosuch}}`", (9, 24))]
     #[case("  - op: read_file\n    path: \"{{ scratch }}/{{ nope }}\"\n", "unknown template `{{nope}}`", (10, 26))]
     #[case("  - op: exec\n    args: [ls]\n    tty: true\n", "needs detach: true", (11, 5))]
+    #[case("  - op: state\n    id: \"\"\n", "state: id is empty", (10, 5))]
+    #[case("  - op: kill\n    id: a/b\n", "kill: id `a/b` must not be a path", (10, 5))]
+    #[case("  - op: checkpoint\n    parent_path: \"\"\n", "checkpoint: parent_path is empty", (10, 5))]
+    #[case("  - op: restore\n    image_path: \"{{imgs}}/x\"\n", "unknown template `{{imgs}}`", (10, 18))]
+    #[case("  - op: restore\n    id: \"{{id}}-2\"\n    bundle: \" \"\n", "restore: bundle is empty", (11, 5))]
     fn step_problems_are_placed_at_their_key(
         #[case] step: &str,
         #[case] needle: &str,

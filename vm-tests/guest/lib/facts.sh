@@ -25,6 +25,19 @@ describe_machine() {
 	else
 		echo "--- cgroup v1 hierarchies: $(grep ' cgroup ' /proc/mounts | awk '{print $2}' | tr '\n' ' ')"
 	fi
+	describe_criu
+}
+
+# criu's own verdict, as oci-conform's host facts see it (`requires: {criu: works}`): its last
+# lines when `criu check` fails, so a SKIP of the checkpoint scenarios has a visible cause.
+describe_criu() {
+	command -v criu >/dev/null 2>&1 || { echo "--- criu: absent"; return 0; }
+	if out=$(criu check 2>&1); then
+		echo "--- criu: $(criu --version | sed -n 's/^Version: //p'): check ok"
+	else
+		echo "--- criu: check FAILED:"
+		printf '%s\n' "$out" | tail -n 8 | sed 's/^/    /'
+	fi
 }
 
 # AppArmor profiles the smoke test attaches; loaded only where AppArmor is on and we are root.
