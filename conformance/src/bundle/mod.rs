@@ -50,6 +50,19 @@ fn write_files(rootfs: &Path, s: &Scenario) -> Result<(), BundleError> {
         }
         // Replace rather than write through: the file may be a hard link into the cache.
         let _ = std::fs::remove_file(&dst);
+        if let Some(target) = &f.symlink {
+            if !f.content.is_empty() || f.mode.is_some() {
+                return Err(BundleError::File {
+                    path: path.clone(),
+                    message: "a symlink has no content or mode".into(),
+                });
+            }
+            std::os::unix::fs::symlink(target, &dst).map_err(|source| BundleError::Io {
+                path: dst.clone(),
+                source,
+            })?;
+            continue;
+        }
         std::fs::write(&dst, &f.content).map_err(|source| BundleError::Io {
             path: dst.clone(),
             source,

@@ -205,6 +205,10 @@ pub struct FileSpec {
     /// Octal mode as a string (`"0755"`); default 0644.
     #[serde(default)]
     pub mode: Option<String>,
+    /// Make a symbolic link to this target instead of a file (no content, no mode): e.g. a
+    /// mount destination that is a symlink in the rootfs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symlink: Option<String>,
 }
 
 /// One RFC 6902 operation.

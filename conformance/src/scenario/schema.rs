@@ -233,7 +233,8 @@ pub fn json_schema() -> Value {
                 "patch": {"type": "array", "items": {"$ref": "#/$defs/patchOp"}},
                 "files": {"type": "object", "additionalProperties": {"type": "object",
                     "additionalProperties": false, "properties": {
-                        "content": {"type": "string"}, "mode": {"type": "string", "pattern": "^0?[0-7]{3,4}$"}}}}}},
+                        "content": {"type": "string"}, "mode": {"type": "string", "pattern": "^0?[0-7]{3,4}$"},
+                        "symlink": {"type": "string", "minLength": 1}}}}}},
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
             "teardown": {"const": "auto"},
             "timeout": {"$ref": "#/$defs/duration"}
