@@ -85,16 +85,7 @@ pub fn restore(store: &StateStore, o: &RestoreOptions) -> Result<Restored, Resto
     create::check_console(&console, terminal)?;
     let version = criu::version(&o.common.criu)?;
     criu::require(version, 30000)?;
-    if o.lsm_profile.is_some() && version < 31600 {
-        return Err(RestoreError::Invalid(
-            "--lsm-profile requires at least CRIU 3.16".into(),
-        ));
-    }
-    if o.lsm_mount_context.is_some() && version < 31600 {
-        return Err(RestoreError::Invalid(
-            "--lsm-mount-context requires at least CRIU 3.16".into(),
-        ));
-    }
+    check_lsm(o, version)?;
     let descriptors = read_descriptors(&o.common.image_path)?;
     let mut rollback = Rollback {
         dir: Some(store.create(&o.id)?),
@@ -126,26 +117,7 @@ pub fn restore(store: &StateStore, o: &RestoreOptions) -> Result<Restored, Resto
     let dirs = Dirs::open(&o.common)?;
     let root = super::restore_root::prepare(&dir.path, &bundle.rootfs, &bundle.dir, &bundle.spec)
         .map_err(RestoreError::Invalid)?;
-    let mut opts = opts::base(&o.common, &dirs, LOG_FILE, &bundle.spec);
-    opts.set_evasive_devices(true);
-    opts.set_rst_sibling(true);
-    opts.set_root(root.root.to_string_lossy().into_owned());
-    if let Some(p) = &o.lsm_profile {
-        opts.set_lsm_profile(p.clone());
-    }
-    if let Some(c) = &o.lsm_mount_context {
-        opts.set_lsm_mount_context(c.clone());
-    }
-    let ns_files = namespaces(&bundle, version, &mut opts)?;
-    for (i, link) in descriptors.iter().enumerate() {
-        // The checkpointed init's stdio pipes become ours (runc: its own stdio).
-        if link.contains("pipe:") {
-            let mut f = Inherit_fd::new();
-            f.set_key(link.clone());
-            f.set_fd(i as i32);
-            opts.inherit_fd.push(f);
-        }
-    }
+    let (opts, ns_files) = restore_opts(o, &bundle, &dirs, &root.root, version, &descriptors)?;
     let mut req = Criu_req::new();
     req.set_type(Criu_req_type::RESTORE);
     req.opts = protobuf::MessageField::some(opts);
@@ -175,20 +147,7 @@ pub fn restore(store: &StateStore, o: &RestoreOptions) -> Result<Restored, Resto
     })?;
     let pid = handler.pid.unwrap_or_else(|| resp.restore.pid());
     let master = handler.master.take();
-    state.pid = pid;
-    state.pid_start_time = read_proc_stat(pid).map_or(0, |s| s.start_time);
-    state.status = Status::Running;
-    dir.save(&state)?;
-    if let Some(p) = &o.pid_file {
-        if let Err(source) = super::pidfile::write(p, pid) {
-            let _ = nix::sys::signal::kill(Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
-            let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), None);
-            return Err(RestoreError::PidFile {
-                path: p.clone(),
-                source,
-            });
-        }
-    }
+    record(dir, &mut state, pid, o.pid_file.as_deref())?;
     rollback.cgroup = None;
     rollback.dir = None;
     Ok(Restored {
@@ -196,6 +155,78 @@ pub fn restore(store: &StateStore, o: &RestoreOptions) -> Result<Restored, Resto
         pid: Pid::from_raw(pid),
         master,
     })
+}
+
+/// CRIU older than 3.16 cannot switch LSM profiles (runc's checks and words).
+fn check_lsm(o: &RestoreOptions, version: u32) -> Result<(), RestoreError> {
+    for (set, flag) in [
+        (o.lsm_profile.is_some(), "--lsm-profile"),
+        (o.lsm_mount_context.is_some(), "--lsm-mount-context"),
+    ] {
+        if set && version < 31600 {
+            return Err(RestoreError::Invalid(format!(
+                "{flag} requires at least CRIU 3.16"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// runc's restore `criu_opts`, and the namespace fds CRIU inherits.
+fn restore_opts(
+    o: &RestoreOptions,
+    bundle: &Bundle,
+    dirs: &Dirs,
+    root: &Path,
+    version: u32,
+    descriptors: &[String],
+) -> Result<(crate::criu::rpc::Criu_opts, Vec<OwnedFd>), RestoreError> {
+    let mut opts = opts::base(&o.common, dirs, LOG_FILE, &bundle.spec);
+    opts.set_evasive_devices(true);
+    opts.set_rst_sibling(true);
+    opts.set_root(root.to_string_lossy().into_owned());
+    if let Some(p) = &o.lsm_profile {
+        opts.set_lsm_profile(p.clone());
+    }
+    if let Some(c) = &o.lsm_mount_context {
+        opts.set_lsm_mount_context(c.clone());
+    }
+    let ns_files = namespaces(bundle, version, &mut opts)?;
+    for (i, link) in descriptors.iter().enumerate() {
+        // The checkpointed init's stdio pipes become ours (runc: its own stdio).
+        if link.contains("pipe:") {
+            let mut f = Inherit_fd::new();
+            f.set_key(link.clone());
+            f.set_fd(i as i32);
+            opts.inherit_fd.push(f);
+        }
+    }
+    Ok((opts, ns_files))
+}
+
+/// The restored container's record: the new init, running; then --pid-file (a pid file
+/// that cannot be written ends the restored init, as runc does).
+fn record(
+    dir: &super::ContainerDir,
+    state: &mut ContainerState,
+    pid: i32,
+    pid_file: Option<&Path>,
+) -> Result<(), RestoreError> {
+    state.pid = pid;
+    state.pid_start_time = read_proc_stat(pid).map_or(0, |s| s.start_time);
+    state.status = Status::Running;
+    dir.save(state)?;
+    if let Some(p) = pid_file {
+        if let Err(source) = super::pidfile::write(p, pid) {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), None);
+            return Err(RestoreError::PidFile {
+                path: p.to_path_buf(),
+                source,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A foreground terminal restore gets the pty master from CRIU's `orphan-pts-master`
