@@ -14,21 +14,35 @@
 # exists with the BFQ scheduler loaded. ext4 asks for crc32c through the crypto API, a
 # request_module this initramfs cannot serve, so crc32c_generic comes first.
 # The rest is for criu: `criu check` dumps sockets through the sock_diag modules (without them
-# "Diag module missing") and probes nftables set concatenation at start-up (nf_tables; without
-# it kerndat fails and so does every criu command); `--tcp-established` locks the network with
-# iptables (the legacy tables, matched by mark).
+# "Diag module missing"), probes nftables set concatenation at start-up (nf_tables; without
+# it kerndat fails and so does every criu command), dumps a network namespace's conntrack
+# entries over ctnetlink (nf_conntrack_netlink; without it netlink answers EINVAL and the dump
+# fails), and `--tcp-established` locks the network with iptables (legacy tables, by mark).
 VMT_MODULES="virtio_pci virtio_blk virtio_rng 9pnet_virtio 9p overlay veth bridge dummy tun macvlan ipvlan loop bfq crc32c_generic ext4"
-VMT_MODULES+=" unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag nfnetlink nf_tables"
+VMT_MODULES+=" unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag nfnetlink nf_tables nf_conntrack nf_conntrack_netlink"
 VMT_MODULES+=" x_tables ip_tables iptable_filter ip6_tables ip6table_filter xt_mark xt_tcpudp"
 
-# criu's network lock runs iptables-restore/ip6tables-restore (legacy backend: the modules
+# Tools criu runs, only when criu goes into the guest. Its network lock and the dump of a
+# network namespace run iptables-restore/-save and ip6tables-* (legacy backend: the modules
 # above, no nft_compat); the multi-call binary dispatches on its name, its matches (`-m mark`,
-# `-p tcp`) are plugins from the xtables directory. Only when criu goes into the guest.
+# `-p tcp`) are plugins from the xtables directory. busybox's tar and ip lack what criu asks
+# for (GNU tar's --create/--extract options for tmpfs contents such as the container's /dev;
+# iproute2's `ip route save` / `ip rule save` for the network namespace), so the host's go to
+# /bin, where `busybox --install` does not replace them.
 VMT_XTABLES_MULTI=/usr/sbin/xtables-legacy-multi
 VMT_XTABLES_PLUGINS=/usr/lib/x86_64-linux-gnu/xtables
 VMT_XTABLES_NAMES="iptables iptables-restore iptables-save ip6tables ip6tables-restore ip6tables-save"
+VMT_CRIU_TOOLS="tar ip"
 
 vmt_want_xtables() { [ -n "${VMT_BINS[criu]:-}" ] && [ -x "$VMT_XTABLES_MULTI" ]; }
+
+# vmt_criu_tool NAME: the host's real NAME (not busybox), or nothing.
+vmt_criu_tool() {
+	local p
+	p=$(command -v "$1") || return 0
+	p=$(readlink -f "$p")
+	[ "${p##*/}" = busybox ] || printf '%s\n' "$p"
+}
 
 # What apparmor_parser reads besides its binary: parser.conf names the kernel feature ABI file
 # (without it every load fails), profiles may include tunables/abstractions/abi.
@@ -73,6 +87,10 @@ vmt_initramfs_inputs() {
 		printf '%s\n' "$VMT_XTABLES_MULTI"
 		vmt_ldd_libs "$VMT_XTABLES_MULTI"
 		find "$VMT_XTABLES_PLUGINS" -type f | sort
+		for name in $VMT_CRIU_TOOLS; do
+			f=$(vmt_criu_tool "$name")
+			[ -n "$f" ] && printf '%s\n' "$f" && vmt_ldd_libs "$f"
+		done
 	fi
 }
 
@@ -85,6 +103,14 @@ vmt_initramfs_xtables() {
 	done
 	mkdir -p "$w$(dirname "$VMT_XTABLES_PLUGINS")"
 	cp -a "$VMT_XTABLES_PLUGINS" "$w$VMT_XTABLES_PLUGINS"
+	for n in $VMT_CRIU_TOOLS; do
+		f=$(vmt_criu_tool "$n")
+		if [ -n "$f" ]; then
+			vmt_copy_with_libs "$f" "/bin/$n" "$w"
+		else
+			vmt_log "criu needs $n (GNU/iproute2, not busybox) in the guest; the host has none"
+		fi
+	done
 }
 
 # vmt_copy_with_libs SRC DEST_IN_IMAGE WORKDIR

@@ -126,3 +126,37 @@ pub fn prepare(
         config,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(files: &str) -> Scenario {
+        let text = format!(
+            "schema: oci-conform/v1\nid: a.b\ntitle: t\nspec: [{{ref: runtime.md#create, level: MUST}}]\n\
+             bundle: {{base: busybox, files: {files}}}\nsteps: [{{op: create}}]\n"
+        );
+        serde_yaml::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn files_can_be_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = scenario("{/conf: {symlink: /real/conf}, /real/conf/x: {content: hi}}");
+        write_files(dir.path(), &s).unwrap();
+        let link = dir.path().join("conf");
+        assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("/real/conf"));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("real/conf/x")).unwrap(),
+            "hi"
+        );
+    }
+
+    #[test]
+    fn a_symlink_with_content_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = scenario("{/conf: {symlink: /x, content: hi}}");
+        let e = write_files(dir.path(), &s).unwrap_err().to_string();
+        assert!(e.contains("a symlink has no content or mode"), "{e}");
+    }
+}
