@@ -178,6 +178,11 @@ mod tests {
     #[case(&["ferrun", "create", "--debug", "c1"])]
     #[case(&["ferrun", "events", "--interval", "100ms", "c1"])]
     #[case(&["ferrun", "events", "--stats", "c1"])]
+    #[case(&["ferrun", "checkpoint", "--image-path", "/i", "--work-path", "/w", "--leave-running", "--tcp-established", "c1"])]
+    #[case(&["ferrun", "checkpoint", "--pre-dump", "--parent-path", "../pre", "--manage-cgroups-mode", "soft", "--empty-ns", "network", "c1"])]
+    #[case(&["ferrun", "checkpoint", "--lazy-pages", "--status-fd", "3", "--page-server", "10.0.0.1:27", "--auto-dedup", "c1"])]
+    #[case(&["ferrun", "--criu", "/usr/sbin/criu", "restore", "-d", "-b", "/b", "--pid-file", "/p", "--console-socket", "/s", "c1"])]
+    #[case(&["ferrun", "restore", "--no-subreaper", "--no-pivot", "--lsm-profile", "apparmor:x", "--lsm-mount-context", "ctx", "--ext-unix-sk", "--shell-job", "--file-locks", "c1"])]
     fn runc_command_lines_parse(#[case] argv: &[&str]) {
         Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
     }
