@@ -115,44 +115,17 @@ pub fn checkpoint(
     if !matches!(status, Status::Running | Status::Paused) {
         return Err(CheckpointError::WrongStatus(status));
     }
+    // runc makes the image directory once the container is known to be checkpointable.
+    opts::mkdir(&o.common.image_path)?;
     if let Some(parent) = &o.parent_path {
         check_parent(&o.common.image_path, parent)?;
     }
-    let ps = o.page_server.as_deref().map(page_server).transpose()?;
     let spec = load_bundle(&state.bundle)?.spec;
-    let cgroup = state
-        .cgroup_path
-        .as_deref()
-        .and_then(|p| crate::cgroups::manager_from_path(p).ok());
     let version = criu::version(&o.common.criu)?;
     criu::require(version, 30000)?;
     let dirs = Dirs::open(&o.common)?;
     let mut req = Criu_req::new();
-    let mut opts = opts::base(&o.common, &dirs, LOG_FILE, &spec);
-    opts.set_root(state.rootfs.to_string_lossy().into_owned());
-    opts.set_pid(state.pid);
-    opts.set_leave_running(o.leave_running);
-    for t in [LinuxNamespaceType::Network, LinuxNamespaceType::Pid] {
-        if let Some(ext) = external_namespace(&spec, t, version)? {
-            opts.external.push(ext);
-        }
-    }
-    // CRIU freezes through the cgroup freezer (v2 since 3.14), else with ptrace.
-    if let Some((freezer, v2)) = cgroup.as_ref().and_then(|c| c.freezer()) {
-        if !v2 || version >= 31400 {
-            opts.set_freeze_cgroup(freezer.to_string_lossy().into_owned());
-        }
-    }
-    if let Some((address, port)) = ps {
-        let mut info = Criu_page_server_info::new();
-        info.set_address(address);
-        info.set_port(port);
-        opts.ps = protobuf::MessageField::some(info);
-    }
-    if let Some(parent) = &o.parent_path {
-        opts.set_parent_img(parent.to_string_lossy().into_owned());
-        opts.set_track_mem(true);
-    }
+    let mut opts = dump_opts(o, &state, &spec, &dirs, version)?;
     if o.pre_dump {
         criu::check_features(&o.common.criu, true, false)?;
         req.set_type(Criu_req_type::PRE_DUMP);
@@ -197,6 +170,47 @@ pub fn checkpoint(
     drop(dir);
     super::delete::delete(store, id, true)?;
     Ok(())
+}
+
+/// runc's dump options: the container's root and init, external namespaces, the cgroup
+/// freezer, the page server, and the parent images of a pre-dump chain.
+fn dump_opts(
+    o: &CheckpointOptions,
+    state: &super::ContainerState,
+    spec: &oci_spec::runtime::Spec,
+    dirs: &Dirs,
+    version: u32,
+) -> Result<crate::criu::rpc::Criu_opts, CheckpointError> {
+    let mut opts = opts::base(&o.common, dirs, LOG_FILE, spec);
+    opts.set_root(state.rootfs.to_string_lossy().into_owned());
+    opts.set_pid(state.pid);
+    opts.set_leave_running(o.leave_running);
+    for t in [LinuxNamespaceType::Network, LinuxNamespaceType::Pid] {
+        if let Some(ext) = external_namespace(spec, t, version)? {
+            opts.external.push(ext);
+        }
+    }
+    // CRIU freezes through the cgroup freezer (v2 since 3.14), else with ptrace.
+    let cgroup = state
+        .cgroup_path
+        .as_deref()
+        .and_then(|p| crate::cgroups::manager_from_path(p).ok());
+    if let Some((freezer, v2)) = cgroup.as_ref().and_then(|c| c.freezer()) {
+        if !v2 || version >= 31400 {
+            opts.set_freeze_cgroup(freezer.to_string_lossy().into_owned());
+        }
+    }
+    if let Some((address, port)) = o.page_server.as_deref().map(page_server).transpose()? {
+        let mut info = Criu_page_server_info::new();
+        info.set_address(address);
+        info.set_port(port);
+        opts.ps = protobuf::MessageField::some(info);
+    }
+    if let Some(parent) = &o.parent_path {
+        opts.set_parent_img(parent.to_string_lossy().into_owned());
+        opts.set_track_mem(true);
+    }
+    Ok(opts)
 }
 
 fn ext_mount(m: mounts::ExtMount) -> Ext_mount_map {

@@ -71,21 +71,11 @@ pub struct Restored {
 
 pub fn restore(store: &StateStore, o: &RestoreOptions) -> Result<Restored, RestoreError> {
     let bundle = load_bundle(&o.bundle)?;
-    let terminal = bundle
-        .spec
-        .process()
-        .as_ref()
-        .and_then(|p| p.terminal())
-        .unwrap_or(false);
-    let console = match (&o.console_socket, o.detach) {
-        (Some(p), _) => ConsoleSource::Socket(p.clone()),
-        (None, false) if terminal => ConsoleSource::Proxy(dummy_proxy()?),
-        (None, _) => ConsoleSource::None,
-    };
-    create::check_console(&console, terminal)?;
+    let console = console_source(o, &bundle)?;
     let version = criu::version(&o.common.criu)?;
     criu::require(version, 30000)?;
     check_lsm(o, version)?;
+    opts::mkdir(&o.common.image_path)?;
     let descriptors = read_descriptors(&o.common.image_path)?;
     let mut rollback = Rollback {
         dir: Some(store.create(&o.id)?),
@@ -227,6 +217,24 @@ fn record(
         }
     }
     Ok(())
+}
+
+/// Where a terminal's pty master goes: `--console-socket`, or (foreground) our own proxy; a
+/// detached terminal restore without a socket is create's error.
+fn console_source(o: &RestoreOptions, bundle: &Bundle) -> Result<ConsoleSource, RestoreError> {
+    let terminal = bundle
+        .spec
+        .process()
+        .as_ref()
+        .and_then(|p| p.terminal())
+        .unwrap_or(false);
+    let console = match (&o.console_socket, o.detach) {
+        (Some(p), _) => ConsoleSource::Socket(p.clone()),
+        (None, false) if terminal => ConsoleSource::Proxy(dummy_proxy()?),
+        (None, _) => ConsoleSource::None,
+    };
+    create::check_console(&console, terminal)?;
+    Ok(console)
 }
 
 /// A foreground terminal restore gets the pty master from CRIU's `orphan-pts-master`

@@ -60,16 +60,15 @@ pub fn empty_ns(names: &[String]) -> Result<u32, CriuError> {
     Ok(mask)
 }
 
-/// The image directory: `--image-path`, else ./checkpoint (runc's default); created.
+/// The image directory: `--image-path`, else ./checkpoint (runc's default). The verbs make
+/// it (runc creates it for restore too).
 pub fn image_path(flag: Option<&Path>) -> Result<PathBuf, CriuError> {
-    let path = match flag {
+    Ok(match flag {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::env::current_dir()
             .map_err(|e| CriuError::Other(format!("current directory: {e}")))?
             .join("checkpoint"),
-    };
-    mkdir(&path)?;
-    Ok(path)
+    })
 }
 
 pub fn mkdir(path: &Path) -> Result<(), CriuError> {
