@@ -99,8 +99,8 @@ pub struct GlobalArgs {
     /// flag.
     #[arg(long, default_value = "auto", value_parser = ["true", "false", "auto"])]
     pub rootless: String,
-    /// Path to the criu binary (runc's flag; default: `criu` from $PATH).
-    #[arg(long, global = true, hide = true)]
+    /// Path to the criu binary used for checkpoint and restore (default: criu from $PATH).
+    #[arg(long, global = true)]
     pub criu: Option<PathBuf>,
 }
 
