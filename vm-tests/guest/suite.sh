@@ -93,6 +93,12 @@ if oc=$(find_bin oci-conform); then
 	# busybox hard links) would become gigabytes of separate files on the 9p share.
 	rm -rf "$VMT_OUT/conform"
 	mkdir -p "$VMT_OUT/conform"
+	# criu's own logs (dump.log, restore.log, ...) of the checkpoint scenarios that were kept
+	# (failed): a runtime's "criu failed" names them, and they live in the work directory.
+	find "$WORK/conform/work" -path '*.images/*' -name '*.log' 2>/dev/null | while read -r f; do
+		rel=${f#"$WORK/conform/work/"}
+		mkdir -p "$VMT_OUT/conform/criu-logs/$(dirname "$rel")" && cp "$f" "$VMT_OUT/conform/criu-logs/$rel"
+	done
 	for f in "$WORK"/conform/*; do
 		[ "${f##*/}" = work ] || cp -r "$f" "$VMT_OUT/conform/"
 	done

@@ -143,6 +143,20 @@ mod tests {
         assert!(step("{op: checkpoint, bundle: /b}").is_err());
     }
 
+    fn requires(text: &str) -> Result<crate::scenario::Requires, String> {
+        serde_yaml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn criu_works_is_the_requirement_and_true_its_synonym() {
+        assert!(requires("{criu: works}").unwrap().criu);
+        assert!(requires("{criu: true}").unwrap().criu);
+        assert!(!requires("{criu: false}").unwrap().criu);
+        assert!(!requires("{}").unwrap().criu);
+        let e = requires("{criu: maybe}").unwrap_err();
+        assert!(e.contains("expected `works`"), "{e}");
+    }
+
     #[test]
     fn lifecycle_ops_take_an_id_and_default_to_the_scenarios() {
         for op in [

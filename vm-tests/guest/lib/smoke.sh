@@ -160,6 +160,28 @@ check_oom_kill() {
 	return 1
 }
 
+# checkpoint_restore: runtime checkpoint of a running container, the container is gone, restore
+# brings it back running under the same id. Proves criu works in this guest (what the
+# checkpoint scenarios need); skipped without criu and rootless (criu needs root).
+check_checkpoint_restore() {
+	command -v criu >/dev/null 2>&1 || { MSG="criu is not in this guest"; return 2; }
+	[ "$ROOTLESS" = 1 ] && { MSG="criu needs root"; return 2; }
+	_id=vmt-$RT_NAME-ckpt-$$ _img=$WORK/ckpt-$RT_NAME-$$
+	make_bundle "$_id" ckpt.sh
+	track "$_id"
+	rt run --detach --bundle "$BUNDLE" "$_id" >"$WORK/$_id.out" 2>"$WORK/$_id.err" </dev/null ||
+		{ MSG="run --detach failed: $(head -c 300 "$WORK/$_id.err")"; return 1; }
+	rt checkpoint --image-path "$_img" "$_id" >>"$WORK/$_id.out" 2>>"$WORK/$_id.err" ||
+		{ MSG="checkpoint failed: $(head -c 300 "$WORK/$_id.err"); criu: $(grep -h Error "$_img"/*.log 2>/dev/null | tail -n 3)"; return 1; }
+	[ -z "$(rt_field "$_id" status)" ] || { MSG="the container still exists after checkpoint"; return 1; }
+	rt restore --detach --bundle "$BUNDLE" --image-path "$_img" "$_id" >>"$WORK/$_id.out" 2>>"$WORK/$_id.err" </dev/null ||
+		{ MSG="restore failed: $(head -c 300 "$WORK/$_id.err"); criu: $(grep -h Error "$_img"/*.log 2>/dev/null | tail -n 3)"; return 1; }
+	_st=$(rt_field "$_id" status)
+	[ "$_st" = running ] || { MSG="state after restore: '$_st', want running"; return 1; }
+	rt delete --force "$_id" 2>/dev/null || { MSG="delete --force of the restored container failed"; return 1; }
+	return 0
+}
+
 apparmor_ready() {
 	[ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] &&
 		grep -q '^vmt-smoke ' /sys/kernel/security/apparmor/profiles 2>/dev/null
@@ -186,7 +208,7 @@ check_apparmor() {
 smoke_runtime() {
 	RT_NAME=$1 RT_BIN=$2 RT_ROOT=$WORK/state-$1
 	mkdir -p "$RT_ROOT"
-	for _c in exit_status lifecycle cgroup_limits pids_enforced oom_kill apparmor systemd_cgroup; do
+	for _c in exit_status lifecycle cgroup_limits pids_enforced oom_kill apparmor systemd_cgroup checkpoint_restore; do
 		_t=$(uptime_ms) MSG="" _rc=0
 		"check_$_c" || _rc=$?
 		case "$_rc" in
