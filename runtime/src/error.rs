@@ -50,8 +50,6 @@ pub enum Error {
         signal: nix::sys::signal::Signal,
         id: String,
     },
-    #[error("{0} is not supported by ferrun yet")]
-    NotSupported(String),
     /// A command neither runc nor ferrun has: runc's (urfave/cli's) words and exit code 3.
     #[error("No help topic for '{0}'")]
     UnknownCommand(String),
