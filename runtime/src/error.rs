@@ -26,6 +26,11 @@ pub enum Error {
     Exec(#[from] crate::container::exec::ExecError),
     #[error(transparent)]
     Pause(#[from] crate::container::pause::PauseError),
+    /// Boxed: CRIU's errors carry its log's reason and paths.
+    #[error(transparent)]
+    Checkpoint(Box<crate::container::checkpoint::CheckpointError>),
+    #[error(transparent)]
+    Restore(Box<crate::container::restore::RestoreError>),
     #[error("container {id:?}: {source}")]
     Cgroup {
         id: String,
@@ -45,8 +50,6 @@ pub enum Error {
         signal: nix::sys::signal::Signal,
         id: String,
     },
-    #[error("{0} is not supported by ferrun yet")]
-    NotSupported(String),
     /// A command neither runc nor ferrun has: runc's (urfave/cli's) words and exit code 3.
     #[error("No help topic for '{0}'")]
     UnknownCommand(String),
@@ -60,6 +63,18 @@ pub enum Error {
         what: String,
         source: std::io::Error,
     },
+}
+
+impl From<crate::container::checkpoint::CheckpointError> for Error {
+    fn from(e: crate::container::checkpoint::CheckpointError) -> Self {
+        Error::Checkpoint(Box::new(e))
+    }
+}
+
+impl From<crate::container::restore::RestoreError> for Error {
+    fn from(e: crate::container::restore::RestoreError) -> Self {
+        Error::Restore(Box::new(e))
+    }
 }
 
 impl Error {

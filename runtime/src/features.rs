@@ -93,6 +93,9 @@ pub fn features() -> Value {
         },
         "annotations": {
             "io.github.ferrun.version": env!("CARGO_PKG_VERSION"),
+            // runc's org.opencontainers.runc.checkpoint.enabled: `checkpoint` and `restore`
+            // work through CRIU (criu swrk) when a criu binary is installed.
+            "io.github.ferrun.checkpoint.enabled": "true",
             "io.github.seccomp.libseccomp.version": libseccomp
         }
     })
@@ -107,6 +110,8 @@ mod tests {
     fn document_parses_as_oci_features() {
         let f: oci_spec::runtime::Features = serde_json::from_value(features()).unwrap();
         assert_eq!(f.oci_version_max(), "1.2.0");
+        let a = f.annotations().clone().unwrap_or_default();
+        assert_eq!(a["io.github.ferrun.checkpoint.enabled"], "true");
     }
 
     #[test]

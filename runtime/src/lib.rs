@@ -14,6 +14,7 @@ pub mod cgroups;
 pub mod cli;
 pub mod commands;
 pub mod container;
+pub mod criu;
 pub mod error;
 pub mod features;
 pub mod hooks;

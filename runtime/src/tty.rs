@@ -90,10 +90,21 @@ pub fn send_fd(sock: &OwnedFd, fd: RawFd, name: &str) -> Result<(), TtyError> {
     Ok(())
 }
 
-/// Make `slave` our controlling terminal and stdio (a new session first: TIOCSCTTY needs a
-/// session leader without a terminal).
+/// A session of our own, as runc's nsexec gives every container process (init and exec'd):
+/// the caller's session and terminal stay outside the container, and CRIU can dump an init
+/// whose session leader is inside its pid namespace. Nothing to do when already the leader.
+pub fn new_session() -> Result<(), TtyError> {
+    let me = nix::unistd::getpid();
+    if nix::unistd::getsid(None).map_err(pty("getsid"))? == me {
+        return Ok(());
+    }
+    nix::unistd::setsid().map(drop).map_err(pty("setsid"))
+}
+
+/// Make `slave` our controlling terminal and stdio (in a session of our own: TIOCSCTTY needs
+/// a session leader without a terminal).
 pub fn become_tty_owner(slave: OwnedFd) -> Result<(), TtyError> {
-    nix::unistd::setsid().map_err(pty("setsid"))?;
+    new_session()?;
     crate::sys::term::set_controlling_terminal(slave.as_fd()).map_err(pty("TIOCSCTTY"))?;
     for target in 0..3 {
         crate::sys::term::dup_onto(slave.as_fd(), target).map_err(pty("dup2 pty slave"))?;

@@ -120,6 +120,12 @@ impl FsManager {
         Ok(text.trim() == want)
     }
 
+    /// The freezer directory and whether it is cgroup v2 (see `CgroupManager::freezer`).
+    pub fn freezer(&self) -> Option<(std::path::PathBuf, bool)> {
+        let dir = self.freezer_dir().ok()?.to_path_buf();
+        Some((dir, self.layout.mode == Mode::V2))
+    }
+
     pub fn freeze(&self, frozen: bool) -> Result<(), CgroupError> {
         let dir = self.freezer_dir()?.to_path_buf();
         let result = self.set_frozen(&dir, frozen);

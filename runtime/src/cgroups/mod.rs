@@ -95,6 +95,9 @@ pub trait CgroupManager {
     fn destroy(&self) -> Result<(), CgroupError>;
     /// Usage counters for `events --stats` (runc's JSON shape for the event's `data`).
     fn stats(&self) -> Result<stats::Stats, CgroupError>;
+    /// The freezer's directory (the cgroup itself on v2), for CRIU's `freeze_cgroup`, and
+    /// whether it is a cgroup v2 one (CRIU freezes v2 cgroups only since 3.14).
+    fn freezer(&self) -> Option<(std::path::PathBuf, bool)>;
 }
 
 impl CgroupManager for FsManager {
@@ -136,6 +139,9 @@ impl CgroupManager for FsManager {
     }
     fn stats(&self) -> Result<stats::Stats, CgroupError> {
         FsManager::stats(self)
+    }
+    fn freezer(&self) -> Option<(std::path::PathBuf, bool)> {
+        FsManager::freezer(self)
     }
 }
 

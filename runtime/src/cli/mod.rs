@@ -8,6 +8,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use crate::logging::LogFormat;
 
 pub mod create;
+pub mod criu;
 pub mod delete;
 pub mod events;
 pub mod exec;
@@ -18,6 +19,7 @@ pub mod spec;
 pub mod update;
 
 pub use create::{CreateArgs, RunArgs};
+pub use criu::{CheckpointArgs, CriuArgs, RestoreArgs};
 pub use delete::DeleteArgs;
 pub use events::EventsArgs;
 pub use exec::ExecArgs;
@@ -97,8 +99,8 @@ pub struct GlobalArgs {
     /// flag.
     #[arg(long, default_value = "auto", value_parser = ["true", "false", "auto"])]
     pub rootless: String,
-    /// Path to criu (accepted for compatibility; checkpoint/restore is not implemented yet).
-    #[arg(long, global = true, hide = true)]
+    /// Path to the criu binary used for checkpoint and restore (default: criu from $PATH).
+    #[arg(long, global = true)]
     pub criu: Option<PathBuf>,
 }
 
@@ -135,21 +137,13 @@ pub enum Command {
     Spec(SpecArgs),
     /// Print the runtime-spec features document (what ferrun implements).
     Features,
-    /// Checkpoint a running container (runc's command; not implemented by ferrun).
-    Checkpoint(UnimplementedArgs),
-    /// Restore a container from a checkpoint (runc's command; not implemented by ferrun).
-    Restore(UnimplementedArgs),
+    /// Checkpoint a running container with CRIU.
+    Checkpoint(CheckpointArgs),
+    /// Restore a container from a previous checkpoint with CRIU.
+    Restore(RestoreArgs),
     /// A command runc does not have either: runc's "No help topic" error, exit 3.
     #[command(external_subcommand)]
     Other(Vec<String>),
-}
-
-/// The arguments of a runc command ferrun lacks, taken as they come so that only the missing
-/// command is reported, and `--help` still describes it (runc's help.bats asks each command).
-#[derive(Debug, Clone, clap::Args)]
-pub struct UnimplementedArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -184,6 +178,11 @@ mod tests {
     #[case(&["ferrun", "create", "--debug", "c1"])]
     #[case(&["ferrun", "events", "--interval", "100ms", "c1"])]
     #[case(&["ferrun", "events", "--stats", "c1"])]
+    #[case(&["ferrun", "checkpoint", "--image-path", "/i", "--work-path", "/w", "--leave-running", "--tcp-established", "c1"])]
+    #[case(&["ferrun", "checkpoint", "--pre-dump", "--parent-path", "../pre", "--manage-cgroups-mode", "soft", "--empty-ns", "network", "c1"])]
+    #[case(&["ferrun", "checkpoint", "--lazy-pages", "--status-fd", "3", "--page-server", "10.0.0.1:27", "--auto-dedup", "c1"])]
+    #[case(&["ferrun", "--criu", "/usr/sbin/criu", "restore", "-d", "-b", "/b", "--pid-file", "/p", "--console-socket", "/s", "c1"])]
+    #[case(&["ferrun", "restore", "--no-subreaper", "--no-pivot", "--lsm-profile", "apparmor:x", "--lsm-mount-context", "ctx", "--ext-unix-sk", "--shell-job", "--file-locks", "c1"])]
     fn runc_command_lines_parse(#[case] argv: &[&str]) {
         Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
     }
@@ -204,7 +203,7 @@ mod tests {
     }
 
     /// runc's help.bats: `NAME:` first, then `<binary> <command> - ...`, exit 0, for every
-    /// command runc has (checkpoint and restore included, though ferrun lacks them).
+    /// command runc has .
     #[rstest]
     fn help_has_runc_layout(
         #[values(

@@ -70,7 +70,7 @@ fn abort_if_interrupted(store: &StateStore, id: &str, made: bool) -> Result<(), 
 
 /// `run` in the foreground blocks the signals it forwards before the clone (see
 /// process/wait.rs), except the stop signals: until the container runs, those end `run`.
-fn block_forwarded_signals() -> Result<SigSet, Error> {
+pub(super) fn block_forwarded_signals() -> Result<SigSet, Error> {
     let mut set = wait::handled_signals();
     for sig in interrupt::SIGNALS {
         set.remove(sig);
@@ -82,7 +82,7 @@ fn block_forwarded_signals() -> Result<SigSet, Error> {
 }
 
 /// The container runs in the foreground now: stop signals are forwarded to it, as runc does.
-fn forward_stop_signals_too() -> Result<(), Error> {
+pub(super) fn forward_stop_signals_too() -> Result<(), Error> {
     interrupt::release_init();
     let mut set = SigSet::empty();
     for sig in interrupt::SIGNALS {

@@ -1,5 +1,6 @@
 //! Thin glue: one function per subcommand, from parsed flags to a container verb and output.
 
+mod criu;
 mod duration;
 mod events;
 mod exec;
@@ -58,8 +59,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, Error> {
             crate::debug!("ps: listed the processes of container {:?}", a.id);
             0
         }),
-        Command::Checkpoint(_) => Err(Error::NotSupported("command \"checkpoint\"".into())),
-        Command::Restore(_) => Err(Error::NotSupported("command \"restore\"".into())),
+        Command::Checkpoint(a) => criu::checkpoint(&store(g)?, g, &a).map(|()| 0),
+        Command::Restore(a) => criu::restore(&store(g)?, g, &a),
         // runc's `h` is its `help`.
         Command::Other(args) if args.first().is_some_and(|a| a == "h") => {
             info::help(args.get(1).map(String::as_str))

@@ -90,12 +90,12 @@ pub struct Created {
 }
 
 /// Undo what `create` made, in reverse order, unless committed.
-struct Rollback {
-    dir: Option<ContainerDir>,
-    cgroup: Option<Box<dyn CgroupManager>>,
+pub(super) struct Rollback {
+    pub(super) dir: Option<ContainerDir>,
+    pub(super) cgroup: Option<Box<dyn CgroupManager>>,
     /// The rootfs of a container sharing the runtime's mount namespace, whose mounts under
     /// it would outlive a failed create (see `rootfs::leftovers`).
-    shared_rootfs: Option<std::path::PathBuf>,
+    pub(super) shared_rootfs: Option<std::path::PathBuf>,
 }
 
 impl Drop for Rollback {
@@ -246,7 +246,7 @@ pub fn create(store: &StateStore, opts: &CreateOptions) -> Result<Created, Creat
     })
 }
 
-fn check_console(console: &ConsoleSource, terminal: bool) -> Result<(), CreateError> {
+pub(super) fn check_console(console: &ConsoleSource, terminal: bool) -> Result<(), CreateError> {
     match (console, terminal) {
         (ConsoleSource::None, true) => Err(CreateError::Usage(
             "process.terminal is true: cannot allocate a tty without --console-socket when detaching".into(),
@@ -281,7 +281,7 @@ fn console_fd(console: &ConsoleSource, terminal: bool) -> Result<Option<OwnedFd>
 
 /// Resolve the container's cgroup, record where it is (before it exists, so a create killed
 /// while making it leaves a record `delete --force` removes it by), then make it.
-fn make_cgroup(
+pub(super) fn make_cgroup(
     opts: &CreateOptions,
     bundle: &Bundle,
     dir: &ContainerDir,
@@ -337,7 +337,7 @@ fn make_cgroup(
     Ok(cgroup)
 }
 
-fn initial_state(id: &str, bundle: &Bundle) -> ContainerState {
+pub(super) fn initial_state(id: &str, bundle: &Bundle) -> ContainerState {
     let owner = nix::unistd::User::from_uid(nix::unistd::geteuid())
         .ok()
         .flatten()
@@ -364,10 +364,11 @@ fn initial_state(id: &str, bundle: &Bundle) -> ContainerState {
                 nss.iter()
                     .any(|ns| ns.typ() == LinuxNamespaceType::Pid && ns.path().is_none())
             }),
+        restored: false,
     }
 }
 
-fn connect_console(path: Option<&Path>) -> Result<Option<OwnedFd>, CreateError> {
+pub(super) fn connect_console(path: Option<&Path>) -> Result<Option<OwnedFd>, CreateError> {
     path.map(|p| {
         crate::tty::connect_console_socket(p).map_err(|source| CreateError::Console {
             path: p.to_path_buf(),

@@ -194,6 +194,9 @@ mod tests {
         fn stats(&self) -> Result<crate::cgroups::stats::Stats, CgroupError> {
             unreachable!()
         }
+        fn freezer(&self) -> Option<(std::path::PathBuf, bool)> {
+            unreachable!()
+        }
     }
 
     #[test]

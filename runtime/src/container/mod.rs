@@ -5,6 +5,7 @@
 //! `<root>/<id>/lock` (flock: two commands on one container serialize), and while the
 //! container is `created`, `<root>/<id>/exec.sock`, on which the blocked init waits for `start`.
 
+pub mod checkpoint;
 pub mod checks;
 pub mod config;
 pub mod create;
@@ -16,6 +17,8 @@ pub mod id;
 pub mod kill;
 pub mod pause;
 pub mod pidfile;
+pub mod restore;
+mod restore_root;
 pub mod start;
 pub mod state;
 pub mod status;

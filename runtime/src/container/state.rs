@@ -43,6 +43,10 @@ pub struct ContainerState {
     /// read false: kill everything in the cgroup.
     #[serde(default)]
     pub own_pid_namespace: bool,
+    /// The container was made by `restore` from a CRIU image (runc's restoredState): its
+    /// init is CRIU's restored process, its `created` the checkpointed container's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restored: bool,
 }
 
 impl ContainerState {
@@ -150,6 +154,7 @@ mod tests {
             cgroup_path: None,
             hooks: None,
             own_pid_namespace: false,
+            restored: false,
         }
     }
 

@@ -34,7 +34,8 @@ const TMP_FILE: &str = ".state.json.tmp";
 pub enum StoreError {
     #[error(transparent)]
     Id(#[from] IdError),
-    #[error("container with id {0:?} already exists")]
+    /// runc's words (libcontainer ErrExist), which callers match, then the id.
+    #[error("container with given ID already exists: {0:?}")]
     Exists(String),
     #[error("container {0:?} does not exist")]
     NotFound(String),
@@ -386,6 +387,7 @@ mod tests {
             cgroup_path: None,
             hooks: None,
             own_pid_namespace: false,
+            restored: false,
         }
     }
 

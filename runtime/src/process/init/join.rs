@@ -71,6 +71,7 @@ fn steps(ctx: &ExecContext) -> Result<std::convert::Infallible, InitFailure> {
         nix::unistd::fchdir(root).phase(Phase::Cwd)?;
         nix::unistd::chroot(".").phase(Phase::Cwd)?;
     }
+    crate::tty::new_session().phase(Phase::Console)?;
     if let Some(console) = &ctx.console {
         let sock = console.try_clone().phase(Phase::Console)?;
         crate::tty::setup_console(sock, ctx.process.console_size()).phase(Phase::Console)?;

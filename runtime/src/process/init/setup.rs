@@ -68,6 +68,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
     )?;
     rootfs::pivot(&sys, &rctx).phase(Phase::Pivot)?;
     make_cwd(ctx)?;
+    crate::tty::new_session().phase(Phase::Console)?;
     setup_console(ctx, &sys)?;
     write_sysctls(ctx)?;
     rootfs::finalize(&sys, &rctx).phase(Phase::FinalizeRootfs)?;
