@@ -7,7 +7,9 @@ use super::resolve::{parent_and_name, resolve_in_root, Create};
 use super::{Env, RootfsError};
 use crate::sys::mount::{FileKind, Loc, NodeKind};
 use nix::mount::MsFlags;
+use nix::sys::stat::fstat;
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceType};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 /// A device node to create.
@@ -185,6 +187,32 @@ pub fn setup_dev(env: &Env, devices: &[LinuxDevice], with_proc: bool) -> Result<
                 return Err(RootfsError::sys("symlink", Path::new("/dev").join(name), e))
             }
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// runc's reOpenDevNull, after the root has switched: stdio that is a /dev/null from outside
+/// (conmon gives the runtime the host's for a detached container's stdin) is replaced by the
+/// container's own /dev/null. No descriptor of the container then refers to a mount outside
+/// it, which CRIU could not dump ("Can't lookup mount=N for fd=0 path=/dev/null").
+pub fn reopen_dev_null() -> Result<(), RootfsError> {
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| RootfsError::sys("open", "/dev/null", e))?;
+    let want = fstat(&null)
+        .map_err(|e| RootfsError::sys("fstat", "/dev/null", e.into()))?
+        .st_rdev;
+    let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    let stdio = [stdin.as_fd(), stdout.as_fd(), stderr.as_fd()];
+    for (n, fd) in stdio.into_iter().enumerate() {
+        // A closed stdio number has nothing to replace.
+        let Ok(st) = fstat(fd) else { continue };
+        if st.st_mode & libc::S_IFMT == libc::S_IFCHR && st.st_rdev == want {
+            crate::sys::term::dup_onto(null.as_fd(), n as i32)
+                .map_err(|e| RootfsError::sys("dup2", format!("/proc/self/fd/{n}"), e.into()))?;
         }
     }
     Ok(())

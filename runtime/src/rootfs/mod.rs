@@ -135,11 +135,7 @@ pub fn prepare(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsErro
     for e in &entries {
         mount_entry(&env, e)?;
     }
-    // runc sets up /dev unless the config bind-mounts one (needsSetupDev).
-    let dev_is_bind = entries
-        .iter()
-        .any(|e| e.destination == Path::new("/dev") && e.opts.flags.contains(MsFlags::MS_BIND));
-    if !dev_is_bind {
+    if !dev_is_bind(&entries) {
         let with_proc = entries
             .iter()
             .any(|e| e.typ == "proc" && e.destination == Path::new("/proc"));
@@ -152,6 +148,22 @@ pub fn prepare(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsErro
 /// pivot_root (or MS_MOVE + chroot with --no-pivot) into the prepared rootfs.
 pub fn pivot(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
     root::switch_root(sys, ctx)
+}
+
+/// After pivot, in the init only: stdio that is an outside /dev/null becomes the container's
+/// own, where the runtime made /dev (runc does it under the same condition, needsSetupDev).
+pub fn reopen_dev_null(ctx: &RootfsContext) -> Result<(), RootfsError> {
+    if dev_is_bind(&entries(ctx)?) {
+        return Ok(());
+    }
+    devices::reopen_dev_null()
+}
+
+/// runc sets up /dev unless the config bind-mounts one (needsSetupDev).
+fn dev_is_bind(entries: &[Entry]) -> bool {
+    entries
+        .iter()
+        .any(|e| e.destination == Path::new("/dev") && e.opts.flags.contains(MsFlags::MS_BIND))
 }
 
 /// Binds the pty slave (a path in the container, e.g. /dev/pts/0) onto /dev/console.

@@ -67,6 +67,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
             .unwrap_or_default(),
     )?;
     rootfs::pivot(&sys, &rctx).phase(Phase::Pivot)?;
+    rootfs::reopen_dev_null(&rctx).phase(Phase::Pivot)?;
     make_cwd(ctx)?;
     crate::tty::new_session().phase(Phase::Console)?;
     setup_console(ctx, &sys)?;
