@@ -1,8 +1,8 @@
 //! The rootfs as CRIU wants it for a restore (runc's Restore and prepareCriuRestoreMounts):
 //! the root bind-mounted on a directory of its own (it must be a mount point whose parent
 //! is not overmounted), and every mount point of the config present, with bind mounts
-//! mounted for as long as the mount points below them are made. All of it is undone when
-//! this value is dropped, since CRIU mounts the container's own tree itself.
+//! mounted only for as long as the mount points below them are made. The root bind is undone
+//! when this value is dropped, since CRIU mounts the container's own tree itself.
 
 use std::path::{Path, PathBuf};
 
@@ -19,11 +19,18 @@ pub struct RestoreRoot {
     binds: Vec<PathBuf>,
 }
 
+impl RestoreRoot {
+    /// Unmounts the helper binds, deepest first.
+    fn release_binds(&mut self) {
+        for b in self.binds.drain(..).rev() {
+            let _ = nix::mount::umount2(&b, MntFlags::MNT_DETACH);
+        }
+    }
+}
+
 impl Drop for RestoreRoot {
     fn drop(&mut self) {
-        for b in self.binds.iter().rev() {
-            let _ = nix::mount::umount2(b, MntFlags::MNT_DETACH);
-        }
+        self.release_binds();
         let _ = nix::mount::umount2(&self.root, MntFlags::MNT_DETACH);
         let _ = std::fs::remove_dir(&self.root);
     }
@@ -51,6 +58,12 @@ pub fn prepare(
     )
     .map_err(|e| format!("bind {} on {}: {e}", rootfs.display(), root.display()))?;
     mountpoints(&mut out, rootfs, bundle, spec)?;
+    // The helper binds have done their job once the mount points inside them exist: CRIU
+    // mounts the bind sources itself. They go now, before CRIU runs, not after: the restored
+    // mounts are slaves of the host's peer group where the host's mounts are shared (systemd
+    // makes / shared), so unmounting the helpers afterwards would propagate and unmount the
+    // container's own bind mounts too.
+    out.release_binds();
     Ok(out)
 }
 
