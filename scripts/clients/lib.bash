@@ -44,6 +44,17 @@ busybox_rootfs_tar() {
   rm -rf "$r"
 }
 
+# podman_cleanup: the EXIT trap of the podman scripts: every container and image of the
+# private storage (the podman command line in P), the mounts under and the tempdir T, and
+# the cgroup and state directories podman made.
+podman_cleanup() {
+  "${P[@]}" rm -af -t 0 >/dev/null 2>&1
+  "${P[@]}" rmi -af >/dev/null 2>&1
+  unmount_under "$T"
+  rm -rf "$T"
+  remove_new_dirs
+}
+
 # unmount_under DIR: lazily unmount everything mounted below DIR, deepest first.
 unmount_under() {
   awk -v d="$1" '$5 == d || index($5, d "/") == 1 {print $5}' /proc/self/mountinfo \

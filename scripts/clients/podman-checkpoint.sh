@@ -30,14 +30,7 @@ R=(--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 IMG=localhost/ferrun-bb:latest
 COUNTER='i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.2; done'
 
-cleanup() {
-  "${P[@]}" rm -af -t 0 >/dev/null 2>&1
-  "${P[@]}" rmi -af >/dev/null 2>&1
-  unmount_under "$T"
-  rm -rf "$T"
-  remove_new_dirs
-}
-trap cleanup EXIT
+trap podman_cleanup EXIT
 
 count() { "${P[@]}" exec "$1" cat /tmp/count 2>/dev/null; }
 

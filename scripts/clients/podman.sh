@@ -20,14 +20,7 @@ P=(timeout 180 podman --root "$T/root" --runroot "$T/run" --tmpdir "$T/tmp" --ru
 R=(--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 IMG=localhost/ferrun-bb:latest
 
-cleanup() {
-  "${P[@]}" rm -af -t 0 >/dev/null 2>&1
-  "${P[@]}" rmi -af >/dev/null 2>&1
-  unmount_under "$T"
-  rm -rf "$T"
-  remove_new_dirs
-}
-trap cleanup EXIT
+trap podman_cleanup EXIT
 
 busybox_rootfs_tar "$T/bb.tar"
 if "${P[@]}" import "$T/bb.tar" "$IMG" >/dev/null 2>"$T/err"; then pass "podman import of a busybox rootfs"
