@@ -59,31 +59,18 @@ pub fn is_static_elf(path: &Path) -> io::Result<bool> {
 /// Finds oci-probe: the explicit path, next to this executable, or in a target/ directory
 /// above it or the working directory (static gnu-target builds first).
 pub fn find_probe(explicit: Option<&Path>) -> Result<PathBuf, RootfsError> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = explicit {
-        candidates.push(p.to_path_buf());
-    } else {
-        let mut bases = Vec::new();
-        if let Ok(exe) = std::env::current_exe() {
-            if let Some(dir) = exe.parent() {
-                candidates.push(dir.join("oci-probe"));
-                bases.extend(dir.ancestors().map(Path::to_path_buf));
-            }
-        }
-        if let Ok(cwd) = std::env::current_dir() {
-            bases.extend(cwd.ancestors().map(Path::to_path_buf));
-        }
-        for b in bases {
-            for sub in [
+    let candidates = match explicit {
+        Some(p) => vec![p.to_path_buf()],
+        None => crate::host::built::candidates(
+            "oci-probe",
+            &[
                 "x86_64-unknown-linux-gnu/release",
                 "x86_64-unknown-linux-gnu/debug",
                 "release",
                 "debug",
-            ] {
-                candidates.push(b.join("target").join(sub).join("oci-probe"));
-            }
-        }
-    }
+            ],
+        ),
+    };
     let mut dynamic = None;
     for c in &candidates {
         if c.is_file() {

@@ -1,6 +1,7 @@
 //! Host facts, probed once per run, and the check of a scenario's `requires` against them.
 //! An unmet requirement is a SKIP whose reason names the requirement and what the host has.
 
+pub mod built;
 mod caps;
 mod cgroups;
 

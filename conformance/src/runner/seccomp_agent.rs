@@ -37,27 +37,12 @@ fn running() -> std::sync::MutexGuard<'static, BTreeMap<PathBuf, Child>> {
     RUNNING.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Finds the agent like oci-probe is found: next to this executable, then in a target/
-/// directory above it or the working directory.
+/// Finds the agent where oci-probe is looked for: next to this executable, then in a
+/// target/ directory above it or the working directory.
 pub fn find_agent() -> Option<PathBuf> {
-    let mut candidates = Vec::new();
-    let mut bases = Vec::new();
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
-        candidates.push(dir.join(BINARY));
-        bases.extend(dir.ancestors().map(Path::to_path_buf));
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        bases.extend(cwd.ancestors().map(Path::to_path_buf));
-    }
-    for b in bases {
-        for sub in ["release", "debug"] {
-            candidates.push(b.join("target").join(sub).join(BINARY));
-        }
-    }
-    candidates.into_iter().find(|c| c.is_file())
+    crate::host::built::candidates(BINARY, &["release", "debug"])
+        .into_iter()
+        .find(|c| c.is_file())
 }
 
 /// The agent's command line for the scenario's scratch directory.
