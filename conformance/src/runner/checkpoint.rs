@@ -94,7 +94,7 @@ pub fn restore_argv(
     f.value("--work-path", r.work_path.as_deref())?;
     if r.detach {
         // A stale pid from the create before the checkpoint must not pass for the new init.
-        let pid_file = run.scratch.join("init.pid");
+        let pid_file = run.init_pid_file();
         let _ = std::fs::remove_file(&pid_file);
         f.out.push("--detach".into());
         f.out
@@ -123,11 +123,7 @@ pub fn after_restore(run: &mut ScenarioRun, r: &Restore, target: &str, ev: &Evid
     if ev.status != Some(0) {
         return;
     }
-    let pid = std::fs::read_to_string(run.scratch.join("init.pid"))
-        .ok()
-        .and_then(|t| t.trim().parse::<i32>().ok())
-        .filter(|p| *p > 0);
-    if let Some(pid) = pid {
+    if let Some(pid) = run.read_init_pid_file() {
         run.adopt_init(target, pid);
     } else {
         // Without a pid file the next step that needs the pid asks `state`.

@@ -119,6 +119,20 @@ impl ScenarioRun<'_> {
         self.set_init(pid);
     }
 
+    /// `{{scratch}}/init.pid`: where create, `run --detach` and a detached restore have the
+    /// runtime write the init's pid.
+    pub fn init_pid_file(&self) -> PathBuf {
+        self.scratch.join("init.pid")
+    }
+
+    /// The pid in `init_pid_file`, when the runtime wrote a positive number there.
+    pub fn read_init_pid_file(&self) -> Option<i32> {
+        std::fs::read_to_string(self.init_pid_file())
+            .ok()
+            .and_then(|t| t.trim().parse::<i32>().ok())
+            .filter(|p| *p > 0)
+    }
+
     pub fn io_prefix(&self, index: usize, step: &Step) -> PathBuf {
         self.artifacts
             .join(format!("{:02}-{}", index, step.op.name()))

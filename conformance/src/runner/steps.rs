@@ -86,7 +86,7 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
     let render = |v: &[String]| run.vars.render_all(v).map_err(|e| error(e.to_string()));
     let argv = match &step.op {
         Op::Create { args, pid_file } => {
-            let pf = pid_file.then(|| run.scratch.join("init.pid"));
+            let pf = pid_file.then(|| run.init_pid_file());
             let args = with_console(run, render(args)?);
             run.argv().create(&run.bundle, pf.as_deref(), &args)
         }
@@ -100,7 +100,7 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
                 let mut args = with_console(run, render(args)?);
                 args.extend([
                     "--pid-file".to_string(),
-                    run.scratch.join("init.pid").display().to_string(),
+                    run.init_pid_file().display().to_string(),
                 ]);
                 run.argv().run(&run.bundle, true, &args)
             } else {
@@ -183,11 +183,7 @@ fn after_command(
             // The pid file first (written before the runtime returns, so it is there even when
             // the init has already exited), else `state`. A runtime whose state fails right
             // after a successful create is reported by the step that needs the pid.
-            let from_file = std::fs::read_to_string(run.scratch.join("init.pid"))
-                .ok()
-                .and_then(|t| t.trim().parse::<i32>().ok())
-                .filter(|p| *p > 0);
-            if let Some(p) = from_file {
+            if let Some(p) = run.read_init_pid_file() {
                 run.set_init(p);
             } else if let Ok((_, v)) = run.state(&prefix.with_extension("state")) {
                 if let Some(p) = v.get("pid").and_then(Value::as_i64).filter(|p| *p > 0) {
