@@ -81,6 +81,8 @@ fn mountpoints(
         .map(|m| m.destination().as_path())
         .collect();
     let sys = crate::rootfs::real();
+    // One root fd for every mount point: a walk from it crosses the binds made below.
+    let root_fd = open_root(&sys, rootfs).map_err(|e| e.to_string())?;
     for m in &mounts {
         let dest = m.destination();
         if tmpfs.iter().any(|t| dest != *t && dest.starts_with(t)) {
@@ -94,7 +96,6 @@ fn mountpoints(
         let source = m.source().as_ref().map(|s| bundle.join(s));
         let file = bind && source.as_ref().is_some_and(|s| s.is_file());
         let create = if file { Create::File } else { Create::Dir };
-        let root_fd = open_root(&sys, rootfs).map_err(|e| e.to_string())?;
         let target = resolve_in_root(&sys, root_fd.handle(), dest, create, false).map_err(|e| {
             format!(
                 "create criu restore mountpoint for {} mount: {e}",
