@@ -6,7 +6,7 @@ pub mod patch;
 pub mod rootfs;
 
 use crate::scenario::template::Vars;
-use crate::scenario::{Privilege, Scenario};
+use crate::scenario::{FileSpec, Privilege, Scenario};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ pub enum BundleError {
     Rootfs(#[from] rootfs::RootfsError),
     #[error(transparent)]
     Render(#[from] config::RenderError),
-    #[error("bundle.files `{path}`: {message}")]
+    #[error("files `{path}`: {message}")]
     File { path: String, message: String },
     #[error("{path}: {source}")]
     Io {
@@ -32,58 +32,81 @@ pub struct Prepared {
     pub config: Value,
 }
 
-fn write_files(rootfs: &Path, s: &Scenario) -> Result<(), BundleError> {
-    for (path, f) in &s.bundle.files {
+/// Writes `files` (paths relative to `base`, which they may not leave) under `base`:
+/// the rootfs's `bundle.files`, or the host scratch directory's `scratch.files`.
+pub fn write_files(
+    base: &Path,
+    files: &std::collections::BTreeMap<String, FileSpec>,
+) -> Result<(), BundleError> {
+    for (path, f) in files {
         let rel = path.trim_start_matches('/');
         if rel.is_empty() || rel.split('/').any(|c| c == "..") {
-            return Err(BundleError::File {
-                path: path.clone(),
-                message: "must be a path inside the rootfs".into(),
-            });
+            return Err(file_error(path, "must be a path inside its directory"));
         }
-        let dst = rootfs.join(rel);
+        let dst = base.join(rel);
         if let Some(parent) = dst.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| BundleError::Io {
-                path: parent.into(),
-                source,
-            })?;
+            std::fs::create_dir_all(parent).map_err(|e| io_error(parent, e))?;
         }
-        // Replace rather than write through: the file may be a hard link into the cache.
-        let _ = std::fs::remove_file(&dst);
-        if let Some(target) = &f.symlink {
-            if !f.content.is_empty() || f.mode.is_some() {
-                return Err(BundleError::File {
-                    path: path.clone(),
-                    message: "a symlink has no content or mode".into(),
-                });
-            }
-            std::os::unix::fs::symlink(target, &dst).map_err(|source| BundleError::Io {
-                path: dst.clone(),
-                source,
-            })?;
-            continue;
+        write_one(path, &dst, f)?;
+        if let Some(owner) = &f.owner {
+            let (uid, gid) = parse_owner(owner)
+                .ok_or_else(|| file_error(path, &format!("owner `{owner}` is not UID:GID")))?;
+            std::os::unix::fs::lchown(&dst, Some(uid), Some(gid)).map_err(|e| io_error(&dst, e))?;
         }
-        std::fs::write(&dst, &f.content).map_err(|source| BundleError::Io {
-            path: dst.clone(),
-            source,
-        })?;
-        let mode = match &f.mode {
-            Some(m) => u32::from_str_radix(m.trim_start_matches("0o"), 8).map_err(|_| {
-                BundleError::File {
-                    path: path.clone(),
-                    message: format!("bad octal mode `{m}`"),
-                }
-            })?,
-            None => 0o644,
-        };
-        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode)).map_err(
-            |source| BundleError::Io {
-                path: dst.clone(),
-                source,
-            },
-        )?;
     }
     Ok(())
+}
+
+fn write_one(path: &str, dst: &Path, f: &FileSpec) -> Result<(), BundleError> {
+    if f.directory {
+        if !f.content.is_empty() || f.symlink.is_some() {
+            return Err(file_error(
+                path,
+                "a directory has no content or symlink target",
+            ));
+        }
+        std::fs::create_dir_all(dst).map_err(|e| io_error(dst, e))?;
+        return set_mode(path, dst, f.mode.as_deref(), 0o755);
+    }
+    // Replace rather than write through: the file may be a hard link into the cache.
+    let _ = std::fs::remove_file(dst);
+    if let Some(target) = &f.symlink {
+        if !f.content.is_empty() || f.mode.is_some() {
+            return Err(file_error(path, "a symlink has no content or mode"));
+        }
+        return std::os::unix::fs::symlink(target, dst).map_err(|e| io_error(dst, e));
+    }
+    std::fs::write(dst, &f.content).map_err(|e| io_error(dst, e))?;
+    set_mode(path, dst, f.mode.as_deref(), 0o644)
+}
+
+fn set_mode(path: &str, dst: &Path, mode: Option<&str>, default: u32) -> Result<(), BundleError> {
+    let mode = match mode {
+        Some(m) => u32::from_str_radix(m.trim_start_matches("0o"), 8)
+            .map_err(|_| file_error(path, &format!("bad octal mode `{m}`")))?,
+        None => default,
+    };
+    std::fs::set_permissions(dst, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| io_error(dst, e))
+}
+
+fn parse_owner(owner: &str) -> Option<(u32, u32)> {
+    let (u, g) = owner.split_once(':')?;
+    Some((u.parse().ok()?, g.parse().ok()?))
+}
+
+fn file_error(path: &str, message: &str) -> BundleError {
+    BundleError::File {
+        path: path.to_string(),
+        message: message.to_string(),
+    }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> BundleError {
+    BundleError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Builds `<dir>/rootfs` and `<dir>/config.json` for a scenario.
@@ -113,7 +136,7 @@ pub fn prepare(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     rootfs::clone_tree(image, &rootfs, readonly)?;
-    write_files(&rootfs, s)?;
+    write_files(&rootfs, &s.bundle.files)?;
     let cfg_path = dir.join("config.json");
     let text = serde_json::to_string_pretty(&config).unwrap_or_default();
     std::fs::write(&cfg_path, text).map_err(|source| BundleError::Io {
@@ -140,10 +163,37 @@ mod tests {
     }
 
     #[test]
+    fn directories_and_owners() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (uid, gid) = (nix::unistd::getuid(), nix::unistd::getgid());
+        let s = scenario(&format!(
+            "{{d: {{directory: true, mode: '0700', owner: '{uid}:{gid}'}}, d/f: {{content: x, owner: '{uid}:{gid}'}}}}"
+        ));
+        write_files(dir.path(), &s.bundle.files).unwrap();
+        let d = std::fs::metadata(dir.path().join("d")).unwrap();
+        assert!(d.is_dir());
+        assert_eq!(
+            (d.mode() & 0o777, d.uid(), d.gid()),
+            (0o700, uid.as_raw(), gid.as_raw())
+        );
+        let bad = scenario("{f: {owner: 'root'}}");
+        let e = write_files(dir.path(), &bad.bundle.files)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("owner `root` is not UID:GID"), "{e}");
+        let both = scenario("{g: {directory: true, content: x}}");
+        let e = write_files(dir.path(), &both.bundle.files)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a directory has no content"), "{e}");
+    }
+
+    #[test]
     fn files_can_be_symlinks() {
         let dir = tempfile::tempdir().unwrap();
         let s = scenario("{/conf: {symlink: /real/conf}, /real/conf/x: {content: hi}}");
-        write_files(dir.path(), &s).unwrap();
+        write_files(dir.path(), &s.bundle.files).unwrap();
         let link = dir.path().join("conf");
         assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("/real/conf"));
         assert_eq!(
@@ -156,7 +206,9 @@ mod tests {
     fn a_symlink_with_content_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let s = scenario("{/conf: {symlink: /x, content: hi}}");
-        let e = write_files(dir.path(), &s).unwrap_err().to_string();
+        let e = write_files(dir.path(), &s.bundle.files)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("a symlink has no content or mode"), "{e}");
     }
 }

@@ -169,6 +169,7 @@ fn setup<'a>(
     for d in lay.dirs() {
         std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
     }
+    super::scratch::prepare(&lay.scratch, &s.scratch)?;
     let vars = lay.vars(&s.id);
     let prepared = bundle::prepare(s, &lay.bundle, &image, &vars, &lay.cgroup_path)
         .map_err(|e| format!("bundle: {e}"))?;
@@ -305,6 +306,7 @@ pub fn run_one(
     let mut run = match setup(env, rt, l, &lay) {
         Ok(r) => r,
         Err(e) => {
+            super::scratch::release(&lay.scratch);
             for d in lay.dirs() {
                 if keep == Keep::Never {
                     remove_quietly(d);

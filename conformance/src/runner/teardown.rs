@@ -58,6 +58,8 @@ pub fn teardown(run: &mut ScenarioRun) -> Vec<String> {
     reap_orphans();
     // Last: the containers that could still ask the agent anything are gone.
     super::seccomp_agent::teardown(run);
+    // The scenario's own tmpfs mounts (`scratch.tmpfs`): the containers that used them are gone.
+    super::scratch::release(&run.scratch);
     leak_check(run)
 }
 

@@ -42,6 +42,8 @@ pub struct Scenario {
     #[serde(default)]
     pub requires: Requires,
     pub bundle: BundleSpec,
+    #[serde(default)]
+    pub scratch: ScratchSpec,
     pub steps: Vec<Step>,
     #[serde(default)]
     pub teardown: Teardown,
@@ -210,6 +212,26 @@ pub struct FileSpec {
     /// mount destination that is a symlink in the rootfs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub symlink: Option<String>,
+    /// A directory instead of a file (no content; default mode 0755).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub directory: bool,
+    /// `UID:GID` to chown it to (default: the runner's own ids).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// `scratch`: what the runner puts into the scenario's host scratch directory (`{{scratch}}`)
+/// before the bundle is made, and takes down at teardown: the host side of a bind source.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScratchSpec {
+    /// Directories (relative to the scratch directory) to mount a fresh tmpfs on, in order:
+    /// a mount inside a bind source, for what happens to submounts.
+    #[serde(default)]
+    pub tmpfs: Vec<String>,
+    /// Files and directories (relative to the scratch directory), made after the tmpfs mounts.
+    #[serde(default)]
+    pub files: BTreeMap<String, FileSpec>,
 }
 
 /// One RFC 6902 operation.

@@ -240,15 +240,19 @@ pub fn json_schema() -> Value {
                 "base": {"enum": ["busybox", "probe"]},
                 "config": {"type": "object", "description": "JSON merge patch (RFC 7396) over the base config.json"},
                 "patch": {"type": "array", "items": {"$ref": "#/$defs/patchOp"}},
-                "files": {"type": "object", "additionalProperties": {"type": "object",
-                    "additionalProperties": false, "properties": {
-                        "content": {"type": "string"}, "mode": {"type": "string", "pattern": "^0?[0-7]{3,4}$"},
-                        "symlink": {"type": "string", "minLength": 1}}}}}},
+                "files": {"$ref": "#/$defs/files"}}},
+            "scratch": {"type": "object", "additionalProperties": false, "properties": {
+                "tmpfs": strings(), "files": {"$ref": "#/$defs/files"}}},
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
             "teardown": {"const": "auto"},
             "timeout": {"$ref": "#/$defs/duration"}
         },
         "$defs": {
+            "files": {"type": "object", "additionalProperties": {"type": "object",
+                "additionalProperties": false, "properties": {
+                    "content": {"type": "string"}, "mode": {"type": "string", "pattern": "^0?[0-7]{3,4}$"},
+                    "symlink": {"type": "string", "minLength": 1}, "directory": {"type": "boolean"},
+                    "owner": {"type": "string", "pattern": "^[0-9]+:[0-9]+$"}}}},
             "specRef": {"type": "object", "additionalProperties": false, "required": ["ref", "level"],
                 "properties": {"ref": {"type": "string"}, "level": {"enum": ["MUST", "SHOULD", "MAY"]}}},
             "duration": {"type": ["string", "number"], "pattern": "^[0-9.]+(ms|s|m)?$"},
