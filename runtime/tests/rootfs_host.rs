@@ -279,6 +279,7 @@ fn container(spec: &Spec, rootfs: &Path, bundle: &Path, case: Case) -> ! {
         in_user_ns: case.user_ns,
         shares_mount_ns: false,
         bind_sources: &[],
+        idmapped: &[],
     };
     let sys = real();
     let fds_before = open_fds();

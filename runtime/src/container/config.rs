@@ -69,6 +69,8 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle, ConfigError> {
         }
     };
     validate(&spec)?;
+    crate::rootfs::idmapped::requests(&spec, &dir)
+        .map_err(|e| ConfigError::Invalid(e.to_string()))?;
     crate::security::check_supported(&spec)?;
     // Checks that change nothing (the seccomp profile compiles, capabilities exist, rlimit
     // types are unique): failing here beats failing halfway through the init.

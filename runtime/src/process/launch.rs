@@ -36,6 +36,8 @@ pub enum LaunchError {
     IdMap(#[from] IdMapError),
     #[error(transparent)]
     Cgroup(#[from] CgroupError),
+    #[error(transparent)]
+    Rootfs(#[from] crate::rootfs::RootfsError),
     #[error("process.oomScoreAdj {score}: write {path}: {source}{hint}",
         hint = if *score < 0 { " (lowering oom_score_adj needs CAP_SYS_RESOURCE)" } else { "" })]
     OomScoreAdj {
@@ -96,6 +98,15 @@ pub fn launch(
     on_create_hooks: &mut dyn FnMut(Pid) -> HookResult,
 ) -> Result<Launched, LaunchError> {
     let (parent_end, child_end) = channel::pair().map_err(LaunchError::Channel)?;
+    // Before the clone and before any namespace changes: the trees need the host's
+    // privileges over their source mounts (rootfs::idmapped).
+    let requests = crate::rootfs::idmapped::requests(cfg.spec, cfg.bundle)?;
+    let idmapped = crate::rootfs::IdmappedMounts::prepare(
+        &mut super::idmapped::RealIdmapSys,
+        &requests,
+        !nix::unistd::geteuid().is_root(),
+    )?;
+    let idmapped_handles = idmapped.handles();
     prepare_parent_namespaces(&cfg.plan)?;
     let LaunchConfig {
         exec_listener,
@@ -127,6 +138,7 @@ pub fn launch(
                 preserve_fds: cfg.preserve_fds,
                 sigmask: cfg.sigmask,
                 unprivileged_parent,
+                idmapped: &idmapped_handles,
             })
         }
         Forked::Parent(pid) => pid,
@@ -140,6 +152,7 @@ pub fn launch(
     drop(child_end);
     drop(exec_listener);
     drop(console);
+    drop(idmapped);
     let driven = (cfg.on_spawned)(pid)
         .map_err(|source| LaunchError::Record {
             pid: pid.as_raw(),

@@ -32,6 +32,7 @@
 pub mod channel;
 pub mod exec;
 pub mod idmap;
+pub mod idmapped;
 pub mod init;
 pub mod launch;
 pub mod listener;

@@ -28,9 +28,7 @@ impl BindSources {
     pub fn open(sys: &RealMountSys, spec: &Spec, bundle: &Path, rootfs: &Path) -> Self {
         let mut fds = Vec::new();
         for (i, m) in spec.mounts().iter().flatten().enumerate() {
-            let Ok(e) = Entry::from_config(i, m, rootfs) else {
-                continue;
-            };
+            let e = Entry::from_config(i, m, rootfs);
             let Some(source) = e.is_bind().then(|| source_path(bundle, &e)).flatten() else {
                 continue;
             };
@@ -66,9 +64,7 @@ fn source_path(bundle: &Path, e: &Entry) -> Option<PathBuf> {
 pub fn ignored_options(spec: &Spec, rootfs: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for (i, m) in spec.mounts().iter().flatten().enumerate() {
-        let Ok(e) = Entry::from_config(i, m, rootfs) else {
-            continue;
-        };
+        let e = Entry::from_config(i, m, rootfs);
         if e.is_bind() && !e.opts.data.is_empty() {
             out.push(format!(
                 "mounts[{i}] {}: options {:?} mean nothing to a bind mount; ignored",
@@ -80,14 +76,21 @@ pub fn ignored_options(spec: &Spec, rootfs: &Path) -> Vec<String> {
     out
 }
 
-/// Performs one bind mount, from the source's early fd when there is one, else from its
-/// path; then the remount for its flags, recursive attributes and propagation.
+/// Performs one bind mount: attaches the parent's id-mapped tree when there is one, else
+/// binds from the source's early fd or its path; then the remount for its flags, recursive
+/// attributes and propagation.
 pub fn bind(env: &Env, e: &Entry) -> Result<(), RootfsError> {
-    let early = env
-        .bind_sources
-        .iter()
-        .find(|(i, _)| *i == e.index)
-        .map(|(_, h)| *h);
+    let by_index =
+        |list: &[(usize, Handle)]| list.iter().find(|(i, _)| *i == e.index).map(|(_, h)| *h);
+    let idmapped = by_index(env.idmapped);
+    // Never fall back to a plain bind: the files would show their unmapped owners.
+    if e.opts.idmap.is_some() && idmapped.is_none() {
+        return Err(RootfsError::config(
+            format!("mounts[{}]", e.index),
+            "the id-mapped tree for this mount was not prepared by the parent",
+        ));
+    }
+    let early = idmapped.or_else(|| by_index(env.bind_sources));
     let source = source_path(env.bundle, e).ok_or_else(|| {
         RootfsError::config(
             format!("mounts[{}].source", e.index),
@@ -106,16 +109,24 @@ pub fn bind(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     };
     let fd = resolve_in_root(env.sys, env.root, &e.destination, create, false)?;
     check_proc_destination(env.sys, &fd, e)?;
-    let from = early.map_or(Loc::Path(&source), Loc::Handle);
-    env.sys
-        .mount(
-            Some(from),
-            Loc::Handle(fd.handle()),
-            None,
-            e.opts.flags & (MsFlags::MS_BIND | MsFlags::MS_REC),
-            None,
-        )
-        .map_err(|err| RootfsError::sys("bind mount", &e.destination, err))?;
+    let attached = match idmapped {
+        // The tree is already a copy of the source (of its submounts too with rbind).
+        Some(tree) => env
+            .sys
+            .attach(tree, fd.handle())
+            .map_err(|err| RootfsError::sys("attach id-mapped mount", &e.destination, err)),
+        None => env
+            .sys
+            .mount(
+                Some(early.map_or(Loc::Path(&source), Loc::Handle)),
+                Loc::Handle(fd.handle()),
+                None,
+                e.opts.flags & (MsFlags::MS_BIND | MsFlags::MS_REC),
+                None,
+            )
+            .map_err(|err| RootfsError::sys("bind mount", &e.destination, err)),
+    };
+    attached?;
     drop(fd);
     // A bind ignores every other flag: apply them with a remount (runc does the same).
     if !(e.opts.flags - (MsFlags::MS_REC | MsFlags::MS_REMOUNT | MsFlags::MS_BIND)).is_empty() {

@@ -35,6 +35,9 @@ pub enum RootfsError {
     /// /proc/self/cgroup could not be understood, or our cgroup is not where it says.
     #[error("{file}: {reason}")]
     Parse { file: &'static str, reason: String },
+    /// The parent could not make an id-mapped mount's tree.
+    #[error(transparent)]
+    Idmap(#[from] super::idmapped::IdmapError),
     /// /proc/self/mountinfo could not be understood.
     #[error("/proc/self/mountinfo: {0}")]
     Mountinfo(#[from] crate::mountinfo::MountinfoError),
@@ -60,6 +63,7 @@ impl RootfsError {
     pub fn errno(&self) -> Option<i32> {
         match self {
             RootfsError::Sys { source, .. } => source.raw_os_error(),
+            RootfsError::Idmap(e) => e.source.raw_os_error(),
             _ => None,
         }
     }

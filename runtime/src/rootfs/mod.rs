@@ -21,6 +21,7 @@ pub mod bind;
 pub mod cgroup;
 pub mod devices;
 mod error;
+pub mod idmapped;
 pub mod leftovers;
 pub mod mounts;
 pub mod options;
@@ -35,6 +36,7 @@ mod tests;
 
 pub use bind::BindSources;
 pub use error::RootfsError;
+pub use idmapped::IdmappedMounts;
 
 use crate::sys::mount::{Handle, MountSys, RealMountSys};
 use mounts::{mount_entry, Entry};
@@ -60,6 +62,8 @@ pub struct RootfsContext<'a> {
     pub shares_mount_ns: bool,
     /// `O_PATH` fds of bind sources opened before the user switch (`BindSources::handles`).
     pub bind_sources: &'a [(usize, Handle)],
+    /// Detached, already id-mapped trees the parent made (`IdmappedMounts::handles`).
+    pub idmapped: &'a [(usize, Handle)],
 }
 
 /// The state shared by the steps: the seam and an O_PATH fd of the root being set up.
@@ -70,6 +74,7 @@ pub struct Env<'a> {
     pub cgroup_ns: bool,
     pub in_user_ns: bool,
     pub bind_sources: &'a [(usize, Handle)],
+    pub idmapped: &'a [(usize, Handle)],
 }
 
 /// The real syscalls.
@@ -92,7 +97,7 @@ pub fn clean(path: &Path) -> PathBuf {
     out
 }
 
-fn entries(ctx: &RootfsContext) -> Result<Vec<Entry>, RootfsError> {
+fn entries(ctx: &RootfsContext) -> Vec<Entry> {
     let mounts = ctx.spec.mounts().as_deref().unwrap_or(&[]);
     mounts
         .iter()
@@ -109,6 +114,7 @@ fn env<'a>(sys: &'a dyn MountSys, root: Handle, ctx: &RootfsContext<'a>) -> Env<
         cgroup_ns: ctx.cgroup_ns,
         in_user_ns: ctx.in_user_ns,
         bind_sources: ctx.bind_sources,
+        idmapped: ctx.idmapped,
     }
 }
 
@@ -124,8 +130,7 @@ pub fn prepare(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsErro
             "SELinux mount labels are not supported",
         ));
     }
-    // Parse every entry first so a bad option fails before anything is mounted.
-    let entries = entries(ctx)?;
+    let entries = entries(ctx);
     if !ctx.shares_mount_ns {
         root::prepare_root(sys, ctx)?;
     }
@@ -153,7 +158,7 @@ pub fn pivot(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError>
 /// After pivot, in the init only: stdio that is an outside /dev/null becomes the container's
 /// own, where the runtime made /dev (runc does it under the same condition, needsSetupDev).
 pub fn reopen_dev_null(ctx: &RootfsContext) -> Result<(), RootfsError> {
-    if dev_is_bind(&entries(ctx)?) {
+    if dev_is_bind(&entries(ctx)) {
         return Ok(());
     }
     devices::reopen_dev_null()
@@ -176,6 +181,7 @@ pub fn bind_console(sys: &dyn MountSys, pty_slave: &Path) -> Result<(), RootfsEr
         cgroup_ns: false,
         in_user_ns: false,
         bind_sources: &[],
+        idmapped: &[],
     };
     paths::bind_console(&env, pty_slave)
 }
@@ -192,7 +198,7 @@ pub fn finalize(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsErr
         | MsFlags::MS_NODIRATIME
         | MsFlags::MS_RELATIME
         | MsFlags::MS_STRICTATIME;
-    for e in entries(ctx)? {
+    for e in entries(ctx) {
         let dev = e.destination == Path::new("/dev") && !e.opts.flags.contains(MsFlags::MS_BIND);
         if dev && e.opts.flags.contains(MsFlags::MS_RDONLY) {
             let flags = MsFlags::MS_BIND

@@ -3,7 +3,7 @@
 //! afterwards on a freshly resolved handle (the first handle points *under* the new mount).
 
 use super::cgroup;
-use super::options::{parse_options, MountOptions};
+use super::options::{parse_options, IdmapScope, MountOptions};
 use super::resolve::{resolve_in_root, Create, Fd};
 use super::{clean, Env, RootfsError};
 use crate::sys::mount::{FileKind, Handle, Loc, MountSys, PROC_SUPER_MAGIC};
@@ -23,13 +23,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn from_config(index: usize, m: &Mount, rootfs: &Path) -> Result<Self, RootfsError> {
-        if m.uid_mappings().is_some() || m.gid_mappings().is_some() {
-            return Err(RootfsError::config(
-                format!("mounts[{index}].uidMappings"),
-                "id-mapped mounts are not supported yet",
-            ));
-        }
+    pub fn from_config(index: usize, m: &Mount, rootfs: &Path) -> Self {
         // runc takes a destination written as a host path under the rootfs as the path
         // inside it (mountToRootfs strips the rootfs prefix), instead of nesting it again.
         let destination = match m.destination().strip_prefix(rootfs) {
@@ -37,19 +31,23 @@ impl Entry {
             _ => clean(m.destination()),
         };
         let options = m.options().clone().unwrap_or_default();
-        let mut opts = parse_options(&destination, &options)?;
+        let mut opts = parse_options(&options);
         let typ = m.typ().clone().unwrap_or_default();
         // runc >= 1.2 treats `"type": "bind"` as a bind mount even without a bind option.
         if typ == "bind" {
             opts.flags.insert(MsFlags::MS_BIND);
         }
-        Ok(Entry {
+        // Mappings without `idmap`/`ridmap` map the top mount only (runc's default).
+        if opts.idmap.is_none() && (m.uid_mappings().is_some() || m.gid_mappings().is_some()) {
+            opts.idmap = Some(IdmapScope::Top);
+        }
+        Entry {
             index,
             destination,
             source: m.source().clone(),
             typ,
             opts,
-        })
+        }
     }
 
     pub(super) fn is_bind(&self) -> bool {

@@ -5,7 +5,6 @@
 use super::RootfsError;
 use crate::sys::mount::MS_NOSYMFOLLOW;
 use nix::mount::MsFlags;
-use std::path::Path;
 
 /// The parsed `options` of one mount.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +21,19 @@ pub struct MountOptions {
     /// the whole mount tree with mount_setattr(AT_RECURSIVE), after the mount.
     pub rec_set: MsFlags,
     pub rec_clear: MsFlags,
+    /// `idmap` / `ridmap` (runtime-spec 1.1 config.md#mounts): an id-mapped bind mount, of the
+    /// top mount only or of every mount of an `rbind` tree.
+    pub idmap: Option<IdmapScope>,
+}
+
+/// Which mounts of a bind's tree get the id mapping (mount_setattr with or without
+/// AT_RECURSIVE; runc's `IDMapping.Recursive`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdmapScope {
+    /// `idmap`, or mappings without an option: the top mount only.
+    Top,
+    /// `ridmap`: every mount of the tree.
+    Recursive,
 }
 
 impl Default for MountOptions {
@@ -33,6 +45,7 @@ impl Default for MountOptions {
             copy_up: false,
             rec_set: MsFlags::empty(),
             rec_clear: MsFlags::empty(),
+            idmap: None,
         }
     }
 }
@@ -41,7 +54,7 @@ enum Opt {
     Set(MsFlags),
     Clear(MsFlags),
     Propagation(MsFlags),
-    Reject(&'static str),
+    Idmap(IdmapScope),
     RecSet(MsFlags),
     RecClear(MsFlags),
     CopyUp,
@@ -94,7 +107,8 @@ fn lookup(option: &str) -> Option<Opt> {
         "rslave" => Opt::Propagation(F::MS_SLAVE | F::MS_REC),
         "unbindable" => Opt::Propagation(F::MS_UNBINDABLE),
         "runbindable" => Opt::Propagation(F::MS_UNBINDABLE | F::MS_REC),
-        "idmap" | "ridmap" => Opt::Reject("id-mapped mounts are not supported yet"),
+        "idmap" => Opt::Idmap(IdmapScope::Top),
+        "ridmap" => Opt::Idmap(IdmapScope::Recursive),
         "tmpcopyup" => Opt::CopyUp,
         "rro" => Opt::RecSet(F::MS_RDONLY),
         "rrw" => Opt::RecClear(F::MS_RDONLY),
@@ -120,7 +134,7 @@ fn lookup(option: &str) -> Option<Opt> {
 }
 
 /// Parses a mount's options. Later options win over earlier ones, as with mount(8).
-pub fn parse_options(destination: &Path, options: &[String]) -> Result<MountOptions, RootfsError> {
+pub fn parse_options(options: &[String]) -> MountOptions {
     let mut out = MountOptions::default();
     let mut data = Vec::new();
     for option in options {
@@ -138,18 +152,12 @@ pub fn parse_options(destination: &Path, options: &[String]) -> Result<MountOpti
                 out.rec_set.remove(f);
             }
             Some(Opt::Ignore) => {}
-            Some(Opt::Reject(reason)) => {
-                return Err(RootfsError::Option {
-                    destination: destination.to_path_buf(),
-                    option: option.clone(),
-                    reason,
-                })
-            }
+            Some(Opt::Idmap(scope)) => out.idmap = Some(scope),
             None => data.push(option.as_str()),
         }
     }
     out.data = data.join(",");
-    Ok(out)
+    out
 }
 
 /// `linux.rootfsPropagation` to flags (config-linux.md#rootfs-mount-propagation).
@@ -169,9 +177,9 @@ mod tests {
     use rstest::rstest;
     use MsFlags as F;
 
-    fn parse(opts: &[&str]) -> Result<MountOptions, RootfsError> {
+    fn parse(opts: &[&str]) -> MountOptions {
         let opts: Vec<String> = opts.iter().map(|s| s.to_string()).collect();
-        parse_options(Path::new("/m"), &opts)
+        parse_options(&opts)
     }
 
     #[rstest]
@@ -213,7 +221,7 @@ mod tests {
         #[case] prop: &[MsFlags],
         #[case] data: &str,
     ) {
-        let got = parse(opts).expect("valid options");
+        let got = parse(opts);
         assert_eq!(
             got,
             MountOptions {
@@ -226,15 +234,13 @@ mod tests {
     }
 
     #[rstest]
-    #[case("idmap")]
-    #[case("ridmap")]
-    fn unsupported_options_are_errors(#[case] opt: &str) {
-        let e = parse(&["nosuid", opt]).expect_err("rejected");
-        assert!(
-            e.to_string()
-                .starts_with(&format!("mount /m: option {opt:?}")),
-            "{e}"
-        );
+    #[case(&["idmap"], Some(IdmapScope::Top))]
+    #[case(&["ridmap"], Some(IdmapScope::Recursive))]
+    #[case(&["ridmap", "idmap"], Some(IdmapScope::Top))]
+    #[case(&["rbind"], None)]
+    fn idmap_options_choose_the_scope(#[case] opts: &[&str], #[case] scope: Option<IdmapScope>) {
+        let got = parse(opts);
+        assert_eq!((got.idmap, got.data.as_str()), (scope, ""));
     }
 
     #[rstest]
@@ -248,7 +254,7 @@ mod tests {
     #[case(&["rnosymfollow"], MS_NOSYMFOLLOW, F::empty())]
     #[case(&["rnosymfollow", "rsymfollow"], F::empty(), MS_NOSYMFOLLOW)]
     fn recursive_attributes(#[case] opts: &[&str], #[case] set: MsFlags, #[case] clear: MsFlags) {
-        let got = parse(opts).expect("valid options");
+        let got = parse(opts);
         assert_eq!(
             (got.rec_set, got.rec_clear, got.flags),
             (set, clear, F::empty())

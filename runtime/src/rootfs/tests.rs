@@ -69,6 +69,7 @@ fn ctx<'a>(spec: &'a Spec, o: &Opts) -> RootfsContext<'a> {
         in_user_ns: o.in_user_ns,
         shares_mount_ns: o.shares_mount_ns,
         bind_sources: &[],
+        idmapped: &[],
     }
 }
 
@@ -385,8 +386,7 @@ fn masking_refuses_a_dev_null_symlink() {
 
 #[rstest::rstest]
 #[case::missing_type(json!({"destination": "/x", "source": "x"}), "mounts[0].type")]
-#[case::idmap_option(json!({"destination": "/x", "type": "bind", "source": "/", "options": ["bind", "idmap"]}), "mount /x: option \"idmap\"")]
-#[case::idmap_mappings(json!({"destination": "/x", "type": "bind", "source": "/", "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}), "mounts[0].uidMappings")]
+#[case::idmap_unprepared(json!({"destination": "/x", "type": "bind", "source": "/", "options": ["bind", "idmap"]}), "mounts[0]: the id-mapped tree")]
 #[case::tmpcopyup_on_bind(json!({"destination": "/x", "type": "bind", "source": "/", "options": ["bind", "tmpcopyup"]}), "mount /x: option \"tmpcopyup\"")]
 #[case::remount_fresh(json!({"destination": "/x", "type": "tmpfs", "source": "tmpfs", "options": ["remount"]}), "mount /x: option \"remount\"")]
 #[case::missing_bind_source(json!({"destination": "/x", "type": "bind", "source": "/nonexistent", "options": ["bind"]}), "open bind source /nonexistent")]

@@ -20,10 +20,9 @@
 //! | windows, solaris, zos               | ignores                           | warn    |
 //! | process.commandLine, user.username  | ignores (Windows-only)            | warn    |
 //! | linux.memoryPolicy                  | ignores (runc 1.3 has it)         | warn: a hint the process may change itself |
-//! | mounts[].uidMappings/gidMappings    | ignores (runc 1.2 has them)       | refuse: the files would have other owners |
 //!
 //! What other modules implement, and so passes here: namespaces (with path, time offsets,
-//! id mappings), root, mounts, devices, maskedPaths, readonlyPaths, rootfsPropagation,
+//! id mappings), root, mounts (id-mapped ones too: rootfs/idmapped.rs), devices, maskedPaths, readonlyPaths, rootfsPropagation,
 //! hostname, domainname, sysctl, process args/env/cwd/user (uid, gid, umask,
 //! additionalGids)/rlimits/noNewPrivileges/oomScoreAdj/apparmorProfile/capabilities/terminal/
 //! consoleSize/scheduler/ioPriority, personality domain, seccomp (SCMP_ACT_NOTIFY with its
@@ -99,14 +98,6 @@ pub fn survey(spec: &Spec) -> Survey {
     ] {
         if present {
             found.warn(name, "configures another platform, not a Linux container");
-        }
-    }
-    for (i, mount) in spec.mounts().iter().flatten().enumerate() {
-        if mount.uid_mappings().is_some() || mount.gid_mappings().is_some() {
-            found.refuse(
-                format!("mounts[{i}].uidMappings/gidMappings"),
-                "idmapped mounts are not supported by ferrun yet",
-            );
         }
     }
     if let Some(process) = spec.process() {

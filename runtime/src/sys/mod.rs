@@ -7,6 +7,7 @@ pub mod event;
 pub mod exe;
 pub mod fd;
 pub mod idmap;
+pub mod idmapped;
 pub mod interrupt;
 pub mod misc;
 pub mod mount;

@@ -33,6 +33,8 @@ pub struct InitContext<'a> {
     /// The parent is not root: it (or newuidmap) opens our /proc files until `Go`, which
     /// needs us dumpable until then (see [`hide_from_ptrace`]).
     pub unprivileged_parent: bool,
+    /// The id-mapped trees the parent made (`rootfs::IdmappedMounts::handles`).
+    pub idmapped: &'a [(usize, crate::sys::mount::Handle)],
 }
 
 /// Attach a phase to any error.

@@ -52,6 +52,7 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
         in_user_ns: ctx.plan.new_user(),
         shares_mount_ns: ctx.plan.shares_mount_ns(),
         bind_sources: &bind_sources,
+        idmapped: ctx.idmapped,
     };
     rootfs::prepare(&sys, &rctx).phase(Phase::Rootfs)?;
     runtime_hooks(ctx)?;
@@ -117,6 +118,7 @@ fn close_inherited_fds(ctx: &InitContext) -> Result<(), super::InitFailure> {
     keep.push(ctx.exec_listener.as_raw_fd());
     keep.extend(ctx.console.as_ref().map(|c| c.as_raw_fd()));
     keep.extend(ctx.plan.fds());
+    keep.extend(ctx.idmapped.iter().map(|(_, h)| h.0));
     sys::fd::close_all_except(&keep).phase(Phase::WaitParent)
 }
 

@@ -166,3 +166,37 @@ fn a_locked_retry_keeps_the_mounts_own_atime_and_lockable_flags() {
         "a locked noatime cannot become relatime"
     );
 }
+
+#[test]
+fn an_idmapped_tree_is_attached_instead_of_bound() {
+    let f = fake();
+    f.dir("/data");
+    f.host_path("/srv", FileKind::Dir);
+    let s = spec(json!({"mounts": [
+        {"destination": "/data", "type": "bind", "source": "/srv", "options": ["rbind", "ro", "ridmap"]}
+    ]}));
+    // The fake cannot make a detached tree: an opened host path stands in for it.
+    let tree = f.open(Path::new("/srv")).expect("opened");
+    let trees = [(0, tree)];
+    let mut c = ctx(&s, &DEFAULT);
+    c.idmapped = &trees;
+    prepare(&f, &c).expect("set up");
+    f.close(tree);
+    let ops = f.ops();
+    let at = ops
+        .iter()
+        .position(|o| o.starts_with("attach @host:/srv"))
+        .expect("attached");
+    assert_eq!(
+        ops[at..at + 2],
+        [
+            "attach @host:/srv @/data",
+            "mount - @/data - RDONLY|REMOUNT|BIND|REC -"
+        ]
+    );
+    assert!(
+        !ops.iter()
+            .any(|o| o.contains("BIND|REC -") && o.starts_with("mount /srv")),
+        "{ops:?}"
+    );
+}

@@ -118,21 +118,6 @@ fn a_listener_without_notify_rules_is_inert_and_with_one_is_left_to_seccomp() {
 }
 
 #[test]
-fn idmapped_mounts_are_named_by_index() {
-    let mut v = supported();
-    v["mounts"].as_array_mut().expect("array").push(json!({
-        "destination": "/data", "type": "bind", "source": "/srv",
-        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]
-    }));
-    let err = check(v).expect_err("idmap");
-    assert!(
-        err.to_string()
-            .starts_with("mounts[1].uidMappings/gidMappings: "),
-        "{err}"
-    );
-}
-
-#[test]
 fn all_problems_are_reported_at_once() {
     let mut v = with("/process", "selinuxLabel", json!("p"));
     v["linux"]["intelRdt"] = json!({"closID": "x"});
