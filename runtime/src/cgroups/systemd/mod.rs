@@ -51,7 +51,7 @@ pub struct SystemdManager {
     fs: FsManager,
     connector: Box<dyn Connector>,
     bus: OnceCell<Box<dyn SystemdBus>>,
-    /// `linux.resources` for StartTransientUnit (create only).
+    /// `linux.resources` for StartTransientUnit (create only; `None` re-opened, or none set).
     resources: Option<LinuxResources>,
     /// Whether `destroy` must stop the unit: it was (maybe) started by this manager, or this
     /// manager was re-opened from a state that records it. A unit that systemd refused to
@@ -174,16 +174,17 @@ impl SystemdManager {
         let bus = self.bus()?;
         let version = self.version(bus)?;
         let mut props = props::unit_properties(&self.unit, pid);
-        if let Some(r) = &self.resources {
-            props.extend(props::resource_properties(
-                r,
-                Context {
-                    version,
-                    devices: true,
-                    user: self.unit.user,
-                },
-            )?);
-        }
+        // Without linux.resources there is still the device policy (runc's default list),
+        // as `apply` installs it too.
+        let none = LinuxResources::default();
+        props.extend(props::resource_properties(
+            self.resources.as_ref().unwrap_or(&none),
+            Context {
+                version,
+                devices: true,
+                user: self.unit.user,
+            },
+        )?);
         match bus::start(bus, &self.unit.unit, &props) {
             Started::Yes => self.owned.set(true),
             Started::Refused(e) => return Err(e),

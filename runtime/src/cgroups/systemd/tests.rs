@@ -266,6 +266,29 @@ fn create_starts_the_scope_with_its_limits_then_writes_the_files() {
 }
 
 #[test]
+fn a_config_without_resources_still_gets_the_device_policy() {
+    let f = Fixture::new();
+    let unit = UnitRecord::parse("c1", Some("system.slice:ferrun:c1"), false).expect("unit");
+    let m = crate::cgroups::systemd_manager_with(
+        &f.host(V2),
+        NewUnit {
+            unit,
+            mount: Path::new(""),
+            manager_cgroup: "/",
+            resources: None,
+            owned: false,
+        },
+        Box::new(TempFs::default()),
+        Box::new(Installs(f.installs.clone())),
+        Box::new(FakeConnector(f.script.clone())),
+    )
+    .expect("manager");
+    m.add_task(42).expect("start");
+    assert_eq!(f.prop("DevicePolicy"), Some(Value::Str("strict".into())));
+    assert_eq!(f.prop("MemoryMax"), None);
+}
+
+#[test]
 fn delete_stops_the_unit_waits_and_resets_it() {
     let f = Fixture::new();
     let m = f.manager(LIMITS);
