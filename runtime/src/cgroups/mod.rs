@@ -11,6 +11,8 @@
 //!                                │ oom.rs      OOM notices for events (eventfd / inotify)
 //!                                ▼
 //!                            fs.rs (CgroupFs seam)      devices/loader.rs → sys::bpf
+//!  --systemd-cgroup ─────────► systemd/  a transient scope over D-Bus, wrapping an FsManager
+//!                                        on the scope's directory (see its module doc)
 //! ```
 //!
 //! Why not cgroups-rs: cgroups-rs 0.5 reads /proc/self/mountinfo and /sys/fs/cgroup itself
