@@ -65,6 +65,8 @@ fn limits_tasks_and_cleanup_on_this_host() {
         cgroups_path: Some(&name),
         systemd: false,
         rootless: false,
+        user_bus: false,
+        resources: None,
     };
     let mgr = manager(&spec).expect("manager");
     let dirs: BTreeMap<String, PathBuf> = serde_json::from_str(mgr.path()).expect("path is json");
@@ -181,19 +183,41 @@ fn limits_tasks_and_cleanup_on_this_host() {
     g.mgr.destroy().expect("destroy again is a no-op");
 }
 
+/// `--systemd-cgroup` on this host: refused up front on a v1 or hybrid host (nothing is
+/// made, no bus is asked); on a unified host the manager resolves the scope's directory
+/// without asking the bus either (the bus is first used when the init exists).
 #[test]
-fn systemd_driver_is_refused() {
+fn systemd_driver_resolves_or_needs_the_unified_hierarchy() {
     let spec = CgroupSpec {
         id: "x",
-        cgroups_path: None,
+        cgroups_path: Some("system.slice:ferrun-test:x"),
         systemd: true,
         rootless: false,
+        user_bus: false,
+        resources: None,
     };
-    let err = manager(&spec).err().expect("systemd refused");
-    assert_eq!(
-        err.to_string(),
-        "systemd cgroup driver is not supported yet"
-    );
+    let unified = std::fs::read_to_string("/proc/self/mountinfo")
+        .expect("mountinfo")
+        .lines()
+        .any(|l| l.contains(" /sys/fs/cgroup ") && l.contains(" - cgroup2 "));
+    match manager(&spec) {
+        Ok(m) => {
+            assert!(unified, "built a systemd manager on a non-unified host");
+            assert_eq!(
+                m.path(),
+                r#"{"":"/sys/fs/cgroup/system.slice/ferrun-test-x.scope"}"#
+            );
+        }
+        Err(e) => {
+            assert!(!unified, "refused on a unified host: {e}");
+            assert!(
+                e.to_string().starts_with(
+                    "the systemd cgroup driver requires cgroup v2 (unified hierarchy)"
+                ),
+                "{e}"
+            );
+        }
+    }
 }
 
 /// Where cgroup2 is mounted on this host (pure v2 or hybrid), if anywhere.
@@ -283,6 +307,8 @@ fn out_of_range_cpu_shares_is_an_error_naming_the_field() {
         cgroups_path: Some(&name),
         systemd: false,
         rootless: false,
+        user_bus: false,
+        resources: None,
     };
     let g = Guard {
         mgr: manager(&spec).expect("manager"),
@@ -318,6 +344,8 @@ fn hugetlb_and_unified_follow_the_host_mode() {
         cgroups_path: Some(&name),
         systemd: false,
         rootless: false,
+        user_bus: false,
+        resources: None,
     };
     let g = Guard {
         mgr: manager(&spec).expect("manager"),

@@ -7,8 +7,30 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum CgroupError {
-    #[error("systemd cgroup driver is not supported yet")]
-    SystemdNotSupported,
+    /// runc's words (specconv `CreateCgroupConfig`), which tools grep for.
+    #[error("expected cgroupsPath to be of format \"slice:prefix:name\" for systemd cgroups, got {0:?} instead")]
+    SystemdPathFormat(String),
+
+    /// runc's words (systemd `ExpandSlice`).
+    #[error("invalid slice name: {0}")]
+    InvalidSlice(String),
+
+    #[error("the systemd cgroup driver requires cgroup v2 (unified hierarchy); this host {0}")]
+    SystemdNeedsV2(&'static str),
+
+    #[error("systemd cgroup driver: cannot connect to the {bus} bus at {address}: {reason}")]
+    SystemdBus {
+        bus: &'static str,
+        address: String,
+        reason: String,
+    },
+
+    #[error("systemd cgroup driver: {op} unit {unit}: {reason}")]
+    Systemd {
+        unit: String,
+        op: &'static str,
+        reason: String,
+    },
 
     #[error("/proc/self/mountinfo: {0}")]
     Mountinfo(#[from] crate::mountinfo::MountinfoError),

@@ -11,6 +11,8 @@
 //!                                │ oom.rs      OOM notices for events (eventfd / inotify)
 //!                                ▼
 //!                            fs.rs (CgroupFs seam)      devices/loader.rs → sys::bpf
+//!  --systemd-cgroup ─────────► systemd/  a transient scope over D-Bus, wrapping an FsManager
+//!                                        on the scope's directory (see its module doc)
 //! ```
 //!
 //! Why not cgroups-rs: cgroups-rs 0.5 reads /proc/self/mountinfo and /sys/fs/cgroup itself
@@ -39,11 +41,14 @@ pub mod oom;
 pub mod precheck;
 pub mod resources;
 pub mod stats;
+pub mod systemd;
 
 pub use error::CgroupError;
 pub use host::{Host, Mode};
 pub use manager::FsManager;
 pub use precheck::Precheck;
+
+use std::path::Path;
 
 use devices::loader::{BpfInstaller, DeviceFilterInstaller};
 use fs::{CgroupFs, RealFs};
@@ -60,6 +65,11 @@ pub struct CgroupSpec<'a> {
     pub systemd: bool,
     /// `--rootless` (or running unprivileged).
     pub rootless: bool,
+    /// Rootless cgroups (`--rootless`, or unprivileged, or in a user namespace): the systemd
+    /// driver then asks the user's systemd instance, on the user bus (runc: RootlessCgroups).
+    pub user_bus: bool,
+    /// `linux.resources`: the systemd driver starts its unit with them.
+    pub resources: Option<&'a oci_spec::runtime::LinuxResources>,
 }
 
 pub trait CgroupManager {
@@ -98,6 +108,10 @@ pub trait CgroupManager {
     /// The freezer's directory (the cgroup itself on v2), for CRIU's `freeze_cgroup`, and
     /// whether it is a cgroup v2 one (CRIU freezes v2 cgroups only since 3.14).
     fn freezer(&self) -> Option<(std::path::PathBuf, bool)>;
+    /// The systemd unit holding the cgroup (systemd driver), for state.json.
+    fn systemd_unit(&self) -> Option<systemd::UnitRecord> {
+        None
+    }
 }
 
 impl CgroupManager for FsManager {
@@ -147,12 +161,100 @@ impl CgroupManager for FsManager {
 
 /// Detect the host mode (from /proc/self/mountinfo) and build the manager.
 pub fn manager(spec: &CgroupSpec) -> Result<Box<dyn CgroupManager>, CgroupError> {
-    if spec.systemd {
-        return Err(CgroupError::SystemdNotSupported);
-    }
     let host = Host::from_proc()?;
+    if spec.systemd {
+        let unit = systemd::UnitRecord::parse(spec.id, spec.cgroups_path, spec.user_bus)?;
+        let connector = systemd::dbus::ZbusConnector::new(spec.user_bus);
+        let manager_cgroup = connector.manager_cgroup();
+        return Ok(Box::new(systemd_manager_with(
+            &host,
+            systemd::NewUnit {
+                unit,
+                mount: Path::new(""),
+                manager_cgroup: &manager_cgroup,
+                resources: spec.resources.cloned(),
+                owned: false,
+            },
+            Box::new(RealFs),
+            Box::new(BpfInstaller),
+            Box::new(connector),
+        )?));
+    }
     let m = manager_with(spec, &host, Box::new(RealFs), Box::new(BpfInstaller))?;
     Ok(Box::new(m))
+}
+
+/// The systemd driver's manager on `host` (its cgroup2 mount point replaces `n.mount`).
+pub fn systemd_manager_with(
+    host: &Host,
+    n: systemd::NewUnit,
+    fs: Box<dyn CgroupFs>,
+    devices: Box<dyn DeviceFilterInstaller>,
+    connector: Box<dyn systemd::bus::Connector>,
+) -> Result<systemd::SystemdManager, CgroupError> {
+    let mounts = host::detect(host)?;
+    let mount = match (mounts.mode, &mounts.unified) {
+        (Mode::V2, Some(m)) => host.under_root(&m.mountpoint),
+        (Mode::Hybrid, _) => {
+            return Err(CgroupError::SystemdNeedsV2(
+                "is hybrid (cgroup v1 controllers beside a cgroup2 mount)",
+            ))
+        }
+        _ => return Err(CgroupError::SystemdNeedsV2("has cgroup v1 only")),
+    };
+    systemd::SystemdManager::new(
+        systemd::NewUnit { mount: &mount, ..n },
+        fs,
+        devices,
+        connector,
+    )
+}
+
+/// Re-open the manager of an existing container from its state.json: the path persisted,
+/// and the systemd unit when the systemd driver made it (`delete` stops it, `update` sets its
+/// properties). Commands that only read or write the cgroup's files use [`manager_from_path`].
+pub fn reopen(
+    path: &str,
+    unit: Option<&systemd::UnitRecord>,
+) -> Result<Box<dyn CgroupManager>, CgroupError> {
+    let Some(unit) = unit else {
+        return manager_from_path(path);
+    };
+    let layout = Layout::decode(path)?;
+    let dir = layout
+        .unified
+        .as_ref()
+        .filter(|_| layout.mode == Mode::V2)
+        .map(|u| u.dir.clone())
+        .ok_or_else(|| CgroupError::Persisted {
+            persisted: path.to_string(),
+            reason: "a systemd unit's cgroup must be a single cgroup2 directory".into(),
+        })?;
+    let connector = systemd::dbus::ZbusConnector::new(unit.user);
+    let manager_cgroup = connector.manager_cgroup();
+    // The mount point is what is left of the persisted directory once the unit's own part is
+    // taken off (the unit decides the rest).
+    let own = unit.control_group(&manager_cgroup)?;
+    let mount = dir
+        .to_str()
+        .and_then(|d| d.strip_suffix(own.as_str()))
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| CgroupError::Persisted {
+            persisted: path.to_string(),
+            reason: format!("it is not the cgroup of unit {} ({own})", unit.unit),
+        })?;
+    Ok(Box::new(systemd::SystemdManager::new(
+        systemd::NewUnit {
+            unit: unit.clone(),
+            mount: &mount,
+            manager_cgroup: &manager_cgroup,
+            resources: None,
+            owned: true,
+        },
+        Box::new(RealFs),
+        Box::new(BpfInstaller),
+        Box::new(connector),
+    )?))
 }
 
 /// [`manager`] with every input injected (tests, or a caller that already read the host).
@@ -162,9 +264,6 @@ pub fn manager_with(
     fs: Box<dyn CgroupFs>,
     devices: Box<dyn DeviceFilterInstaller>,
 ) -> Result<FsManager, CgroupError> {
-    if spec.systemd {
-        return Err(CgroupError::SystemdNotSupported);
-    }
     let mounts = host::detect(host)?;
     if mounts.mode != Mode::V2
         && !spec.rootless

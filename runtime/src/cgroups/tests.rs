@@ -124,26 +124,13 @@ fn spec(path: Option<&str>) -> CgroupSpec<'_> {
         cgroups_path: path,
         systemd: false,
         rootless: false,
+        user_bus: false,
+        resources: None,
     }
 }
 
 fn resources(json: &str) -> oci_spec::runtime::LinuxResources {
     serde_json::from_str(json).expect("resources json")
-}
-
-#[test]
-fn systemd_driver_is_refused_with_runc_like_message() {
-    let f = Fake::hybrid();
-    let s = CgroupSpec {
-        systemd: true,
-        ..spec(None)
-    };
-    let err = f.manager_fs(&s, TempFs::default()).err().expect("refused");
-    assert!(matches!(err, CgroupError::SystemdNotSupported));
-    assert_eq!(
-        err.to_string(),
-        "systemd cgroup driver is not supported yet"
-    );
 }
 
 #[test]

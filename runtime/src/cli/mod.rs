@@ -90,7 +90,8 @@ pub struct GlobalArgs {
     /// Enable debug logging.
     #[arg(long, global = true)]
     pub debug: bool,
-    /// Use systemd for cgroups (not supported yet: a clear error).
+    /// Use systemd for cgroups: the container's cgroup is a transient scope unit
+    /// (linux.cgroupsPath is "slice:prefix:name"; cgroup v2 only).
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
     /// Rootless cgroup handling: true, false or auto (runc's values; auto = euid != 0 or inside a

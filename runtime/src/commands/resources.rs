@@ -24,10 +24,11 @@ fn cgroup_of(
         .cgroup_path
         .clone()
         .ok_or_else(|| Error::Usage(format!("container {id:?} has no cgroup")))?;
-    let cg = crate::cgroups::manager_from_path(&path).map_err(|source| Error::Cgroup {
-        id: id.to_string(),
-        source,
-    })?;
+    let cg =
+        crate::cgroups::reopen(&path, state.systemd.as_ref()).map_err(|source| Error::Cgroup {
+            id: id.to_string(),
+            source,
+        })?;
     Ok((state, cg))
 }
 

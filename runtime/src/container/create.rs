@@ -297,6 +297,11 @@ pub(super) fn make_cgroup(
         id: opts.id.clone(),
         source,
     };
+    let resources = bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.resources().as_ref());
     let cgroup = cgroups::manager(&CgroupSpec {
         id: &opts.id,
         cgroups_path: cgroups_path.as_deref(),
@@ -304,16 +309,13 @@ pub(super) fn make_cgroup(
         // runc (cgroups/fs Apply): permission errors are ignored only when no explicit
         // linux.cgroupsPath was asked for; a requested cgroup that cannot be made is an error.
         rootless: opts.rootless.cgroups && cgroups_path.is_none(),
+        user_bus: opts.rootless.cgroups,
+        resources,
     })
     .map_err(cg_err)?;
     // runc (libcontainer Create): before anything is made, refuse what the host cannot take
     // and a frozen cgroup (the init would freeze in it and create would never return); a
     // cgroup that already holds processes is only a warning, as in runc 1.1.
-    let resources = bundle
-        .spec
-        .linux()
-        .as_ref()
-        .and_then(|l| l.resources().as_ref());
     let found = cgroup.precheck(resources).map_err(cg_err)?;
     if found.processes > 0 {
         crate::logging::warn(&format!(
@@ -322,6 +324,7 @@ pub(super) fn make_cgroup(
         ));
     }
     state.cgroup_path = Some(cgroup.path().to_string());
+    state.systemd = cgroup.systemd_unit();
     dir.save(state)?;
     cgroup.create().map_err(|source| match &cgroups_path {
         Some(path) if opts.rootless.cgroups => CreateError::RootlessCgroupsPath {
@@ -354,6 +357,7 @@ pub(super) fn initial_state(id: &str, bundle: &Bundle) -> ContainerState {
         owner,
         annotations: bundle.spec.annotations().clone().unwrap_or_default(),
         cgroup_path: None,
+        systemd: None,
         hooks: bundle.spec.hooks().clone(),
         own_pid_namespace: bundle
             .spec

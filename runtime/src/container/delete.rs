@@ -6,7 +6,7 @@ use super::kill::signal_all;
 use super::state::ContainerState;
 use super::status::{process_alive, Status};
 use super::store::{StateStore, StoreError};
-use crate::cgroups::{manager_from_path, CgroupError};
+use crate::cgroups::{manager_from_path, reopen, CgroupError};
 use crate::hooks::HookKind;
 use crate::logging;
 use crate::signals::Sig;
@@ -70,7 +70,7 @@ pub fn delete(store: &StateStore, id: &str, force: bool) -> Result<(), DeleteErr
             id: id.to_string(),
             source,
         };
-        let cg = manager_from_path(path).map_err(cg_err)?;
+        let cg = reopen(path, state.systemd.as_ref()).map_err(cg_err)?;
         match cg.destroy() {
             Ok(()) => {}
             // Processes that were never the container's (it had its own pid namespace, and

@@ -34,6 +34,10 @@ pub struct ContainerState {
     pub annotations: HashMap<String, String>,
     /// The resolved cgroup path, so `delete` and `kill --all` find the cgroup again.
     pub cgroup_path: Option<String>,
+    /// `--systemd-cgroup`: the unit that holds the cgroup, for `delete` (stop it) and `update`
+    /// (set its properties); runc keeps the same in its state.json's `config.cgroups`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub systemd: Option<crate::cgroups::systemd::UnitRecord>,
     /// The config's hooks: `poststop` runs at `delete`, long after `create` read config.json.
     #[serde(default)]
     pub hooks: Option<oci_spec::runtime::Hooks>,
@@ -152,6 +156,7 @@ mod tests {
             owner: "root".into(),
             annotations: HashMap::new(),
             cgroup_path: None,
+            systemd: None,
             hooks: None,
             own_pid_namespace: false,
             restored: false,

@@ -385,6 +385,7 @@ mod tests {
             owner: "root".into(),
             annotations: Default::default(),
             cgroup_path: None,
+            systemd: None,
             hooks: None,
             own_pid_namespace: false,
             restored: false,

@@ -8,9 +8,9 @@
 //!
 //! Devices are not here: they compile to a rule set (see `devices/`).
 
-mod blkio;
-mod cpu;
-mod memory;
+pub(crate) mod blkio;
+pub(crate) mod cpu;
+pub(crate) mod memory;
 mod misc;
 
 use oci_spec::runtime::LinuxResources;
