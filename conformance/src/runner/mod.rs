@@ -12,6 +12,7 @@ pub mod progress;
 pub mod retry;
 pub mod seccomp_agent;
 pub mod steps;
+pub mod systemd_unit;
 pub mod teardown;
 pub mod waits;
 
