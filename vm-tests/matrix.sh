@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# vm-tests/matrix.sh [--out FILE] [PROFILE_DIR...]: one Markdown page with the conformance
-# matrix of every VM profile side by side (columns `profile/runtime`), after the facts of each
-# run (kernel, cgroup layout, boot and suite time, smoke counts). `make vm-matrix` runs the
-# whole pack in every profile first and then calls this.
+# vm-tests/matrix.sh [--out FILE] [PROFILE_DIR...] [LABEL=REPORT.json...]: one Markdown page
+# with the conformance matrix of every VM profile side by side (columns `profile/runtime`),
+# after the facts of each run (kernel, cgroup layout, boot and suite time, smoke counts).
+# `make vm-matrix` runs the whole pack in every profile first and then calls this.
 #
 # PROFILE_DIR defaults to target/vm-tests/<profile> for each profile that has a result; a
 # directory whose run did not produce conform/report.json is listed with its rc and left out
-# of the matrix (never shown as if it had passed). Default FILE: docs/matrix-vm.md.
+# of the matrix (never shown as if it had passed). LABEL=REPORT.json adds a report without its
+# VM directory (a checked-in baseline, vm-tests/baselines/*.json): its facts row names the
+# file only. Default FILE: docs/matrix-vm.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,20 +20,21 @@ VMT_ROOT=$ROOT
 PROFILES="cgroup-v2 cgroup-v1 apparmor systemd rootless"
 
 OUT=$ROOT/docs/matrix-vm.md
-DIRS=()
+DIRS=() REPORTS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--out) OUT=$2; shift 2 ;;
-	-h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+	*=*.json) REPORTS+=("$1"); shift ;;
 	*) DIRS+=("$1"); shift ;;
 	esac
 done
-if [ ${#DIRS[@]} -eq 0 ]; then
+if [ ${#DIRS[@]} -eq 0 ] && [ ${#REPORTS[@]} -eq 0 ]; then
 	for p in $PROFILES; do
 		[ -d "$ROOT/target/vm-tests/$p" ] && DIRS+=("$ROOT/target/vm-tests/$p")
 	done
 fi
-[ ${#DIRS[@]} -gt 0 ] || vmt_die "no VM results under target/vm-tests/ (run make vm-matrix or vm-tests/run.sh PROFILE)" 2
+[ ${#DIRS[@]} -gt 0 ] || [ ${#REPORTS[@]} -gt 0 ] || vmt_die "no VM results under target/vm-tests/ (run make vm-matrix or vm-tests/run.sh PROFILE)" 2
 OC=${VMT_OCI_CONFORM-$(vmt_find_in_target oci-conform)}
 [ -n "$OC" ] || vmt_die "oci-conform is not built (cargo build --release -p oci-conform)" 2
 
@@ -76,6 +79,11 @@ sources=()
 		if [ -s "$d/conform/report.json" ]; then
 			sources+=("$(basename "$d")=$d/conform/report.json")
 		fi
+	done
+	for r in "${REPORTS[@]}"; do
+		[ -s "${r#*=}" ] || vmt_die "no report at ${r#*=}" 2
+		printf '| %s | report only: `%s` | | | | | | | | |\n' "${r%%=*}" "${r#"$ROOT"/}"
+		sources+=("$r")
 	done
 	echo
 	if [ ${#sources[@]} -gt 0 ]; then
