@@ -104,14 +104,8 @@ impl Layout {
         // The slug is the bundle's last path component: unique per run, so normalizers can
         // find the bundle even where a mount shows it relative to its filesystem.
         let slug = format!("{}__{id}", rt.bin.name);
-        let run_pid = paths.cgroup_parent.rsplit('-').next().unwrap_or_default();
-        let cgroup_name = format!("{}-{id}-{run_pid}", rt.bin.name);
-        // systemd's form (runc.8: "slice:prefix:name"): the scope
-        // `oci-conform-<runtime>-<id>-<pid>.scope` in system.slice, apart per run.
-        let cgroup_path = match driver {
-            CgroupDriver::Cgroupfs => format!("{}/{}-{id}", paths.cgroup_parent, rt.bin.name),
-            CgroupDriver::Systemd => format!("system.slice:oci-conform:{cgroup_name}"),
-        };
+        let (cgroup_path, cgroup_name) =
+            default_cgroups_path(driver, &paths.cgroup_parent, &rt.bin.name, id);
         Layout {
             bundle: paths.work.join(&slug),
             artifacts: paths.artifacts.join(&rt.bin.name).join(id),
@@ -150,6 +144,25 @@ impl Layout {
         );
         vars
     }
+}
+
+/// The default linux.cgroupsPath and the `cgroup_name` template of a scenario: under the
+/// run's parent `/oci-conform-<pid>` for cgroupfs; in systemd's form (runc.8:
+/// "slice:prefix:name") the scope `oci-conform-<runtime>-<id>-<pid>.scope` in system.slice,
+/// apart per run and runtime.
+fn default_cgroups_path(
+    driver: CgroupDriver,
+    parent: &str,
+    runtime: &str,
+    id: &str,
+) -> (String, String) {
+    let run_pid = parent.rsplit('-').next().unwrap_or_default();
+    let name = format!("{runtime}-{id}-{run_pid}");
+    let path = match driver {
+        CgroupDriver::Cgroupfs => format!("{parent}/{runtime}-{id}"),
+        CgroupDriver::Systemd => format!("system.slice:oci-conform:{name}"),
+    };
+    (path, name)
 }
 
 /// Phase 1: host requirements (SKIP) and runtime features (UNSUPPORTED).
@@ -391,6 +404,27 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_systemd_driver_gets_a_scope_per_run_and_runtime() {
+        let (path, name) = default_cgroups_path(
+            CgroupDriver::Systemd,
+            "/oci-conform-42",
+            "runc",
+            "systemd.x",
+        );
+        assert_eq!(path, "system.slice:oci-conform:runc-systemd.x-42");
+        assert_eq!(name, "runc-systemd.x-42");
+        let sd = SystemdPath::parse(&path).unwrap();
+        assert_eq!(sd.unit, "oci-conform-runc-systemd.x-42.scope");
+        assert_eq!(
+            sd.cgroup_rel(),
+            "/system.slice/oci-conform-runc-systemd.x-42.scope"
+        );
+        let (path, _) =
+            default_cgroups_path(CgroupDriver::Cgroupfs, "/oci-conform-42", "runc", "a.b");
+        assert_eq!(path, "/oci-conform-42/runc-a.b");
+    }
 
     #[test]
     fn a_failed_step_stays_a_fail_when_teardown_finds_leaks() {
