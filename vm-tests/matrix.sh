@@ -62,14 +62,30 @@ facts_row() {
 		"${smoke:-none}" "$rc"
 }
 
+# report_row LABEL REPORT.json: the facts a report holds itself (oci-conform's host probe and
+# run time; no boot time, smoke or commit: those are the VM's), with the file it came from.
+report_row() {
+	python3 - "$1" "$2" "${2#"$ROOT"/}" <<'PY' 2>/dev/null || printf '| %s | report `%s` | | | | | | | | |\n' "$1" "$3"
+import json, sys
+label, path, shown = sys.argv[1:4]
+r = json.load(open(path))
+h = r.get("host", {})
+yn = lambda b: "Y" if b else "N"
+rootless = "true" if h.get("euid", 0) != 0 else "false"
+print(f"| {label} | report `{shown}` | {h.get('kernel', '?')} | {h.get('cgroup_mode', '?')} | "
+      f"{yn(h.get('apparmor'))} | {rootless} | ? | {r.get('duration_ms', 0) / 1000:.2f} (oci-conform) | ? | ? |")
+PY
+}
+
 sources=()
 {
 	echo "# Conformance matrix in the VM profiles"
 	echo
 	echo "Written by \`vm-tests/matrix.sh\` (\`make vm-matrix\`) on $(date -u +%Y-%m-%d); each run's commit is"
 	echo "in its row (\`-dirty\`: built from a tree with uncommitted changes)."
-	echo "Each profile is one qemu TCG guest running the whole scenario pack against runc and"
-	echo "ferrun (see [vm-tests.md](vm-tests.md)); columns are \`profile/runtime\`. Times are seconds"
+	echo "Each profile is one qemu TCG guest running the scenario pack (or the profile's CI selection:"
+	echo "a column with fewer scenarios) against runc and ferrun (see [vm-tests.md](vm-tests.md));"
+	echo "columns are \`profile/runtime\`; a \`report\` row is a checked-in baseline. Times are seconds"
 	echo "under TCG emulation on a 2-core host; smoke is pass / fail / skip over both runtimes."
 	echo
 	echo "| profile | commit | kernel | cgroup | AppArmor | rootless | boot s | suite s | smoke | rc |"
@@ -82,7 +98,7 @@ sources=()
 	done
 	for r in "${REPORTS[@]}"; do
 		[ -s "${r#*=}" ] || vmt_die "no report at ${r#*=}" 2
-		printf '| %s | report only: `%s` | | | | | | | | |\n' "${r%%=*}" "${r#"$ROOT"/}"
+		report_row "${r%%=*}" "${r#*=}"
 		sources+=("$r")
 	done
 	echo
