@@ -43,7 +43,7 @@ if [ -d scripts/clients ]; then
 fi
 
 if [ -x vm-tests/ci.sh ]; then
-  stage "vm-tests: cgroup-v2, rootless and cgroup-v1 (checkpoint) guests, gated against their baselines"
+  stage "vm-tests: cgroup-v2, rootless, cgroup-v1 (checkpoint) and systemd (driver) guests, gated against their baselines"
   vm-tests/ci.sh
 fi
 stage "nothing left behind: cgroups, mounts, state dirs, network namespaces, processes, /tmp"

@@ -72,26 +72,35 @@ for name in $VMT_SMOKE_RUNTIMES; do
 	fi
 done
 
-# --- podman checkpoint/restore ----------------------------------------------------------
+# --- podman clients ---------------------------------------------------------------------
 # The systemd profile's image carries podman and criu (vm-tests/lib/systemd-image.sh): podman
-# drives each runtime's checkpoint and restore through conmon, as users do.
-if [ "$VMT_PROFILE" = systemd ] && command -v podman >/dev/null 2>&1; then
+# drives each runtime through conmon, as users do: podman-checkpoint.sh (checkpoint and
+# restore) and podman-systemd.sh (`--cgroup-manager=systemd`: the runtime's systemd cgroup
+# driver, the scope's limits in `systemctl status`). One smoke.json row per script and runtime.
+# podman_client SCRIPT ROW: run scripts/clients/SCRIPT.sh for every runtime into ROW-<rt>.log.
+podman_client() {
+	script=$1 row=$2
 	for name in $VMT_CONFORM_RUNTIMES; do
 		t=$(uptime_ms)
-		bin=$(find_bin "$name") || { record "$name" podman-checkpoint skip "$t" "$name binary not found"; continue; }
-		log=$VMT_OUT/podman-checkpoint-$name.log
-		echo "--- podman checkpoint/restore: $name ($bin)"
-		# A SKIP (criu cannot work on this kernel) exits 0 too: it must never read as a pass.
-		if RUNTIME=$bin bash "$VMT_SRC/scripts/clients/podman-checkpoint.sh" >"$log" 2>&1; then
+		bin=$(find_bin "$name") || { record "$name" "$row" skip "$t" "$name binary not found"; continue; }
+		log=$VMT_OUT/$row-$name.log
+		echo "--- $row: $name ($bin)"
+		# A SKIP (criu cannot work on this kernel, no systemd) exits 0 too: it must never read
+		# as a pass.
+		if RUNTIME=$bin bash "$VMT_SRC/scripts/clients/$script.sh" >"$log" 2>&1; then
 			if grep -q '^SKIP' "$log"; then
-				record "$name" podman-checkpoint skip "$t" "$(grep -m1 '^SKIP' "$log")"
+				record "$name" "$row" skip "$t" "$(grep -m1 '^SKIP' "$log")"
 			else
-				record "$name" podman-checkpoint pass "$t" "$(grep -c '^PASS' "$log") checks"
+				record "$name" "$row" pass "$t" "$(grep -c '^PASS' "$log") checks"
 			fi
 		else
-			record "$name" podman-checkpoint fail "$t" "$(grep -E '^(FAIL|SKIP)' "$log" | head -3)"
+			record "$name" "$row" fail "$t" "$(grep -E '^(FAIL|SKIP)' "$log" | head -3)"
 		fi
 	done
+}
+if [ "$VMT_PROFILE" = systemd ] && command -v podman >/dev/null 2>&1; then
+	podman_client podman-checkpoint podman-checkpoint
+	podman_client podman-systemd podman-systemd
 fi
 render_results "$VMT_OUT" "$VMT_PROFILE"
 [ "$(count_status fail)" = 0 ] || worse 1

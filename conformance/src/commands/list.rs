@@ -47,7 +47,7 @@ pub fn run(a: &ListArgs) -> i32 {
         let s = &l.scenario;
         // Where `run` would put the containers: the per-run parent of this process.
         let parent = format!("/oci-conform-{}", std::process::id());
-        let mut skip = host.unmet(&s.requires).or_else(|| {
+        let mut skip = host.unmet_scenario(s).or_else(|| {
             runner::cgroup_files::unmet(&host, &parent, &s.requires.cgroup_files)
                 .or_else(|| runner::cgroup_files::missing_block_device(&s.requires.block_devices))
         });

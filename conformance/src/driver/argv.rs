@@ -45,6 +45,8 @@ impl RuntimeBin {
 pub struct Globals {
     pub root: PathBuf,
     pub log: Option<PathBuf>,
+    /// `--systemd-cgroup` (runc.8.md, global options): the scenario's `cgroup_driver: systemd`.
+    pub systemd_cgroup: bool,
 }
 
 fn s(p: &Path) -> String {
@@ -84,6 +86,9 @@ impl Argv<'_> {
             v.push(s(&self.globals.root));
             if let Some(log) = &self.globals.log {
                 v.extend(["--log".into(), s(log), "--log-format".into(), "json".into()]);
+            }
+            if self.globals.systemd_cgroup {
+                v.push("--systemd-cgroup".into());
             }
         }
         v
@@ -245,6 +250,7 @@ mod tests {
             Globals {
                 root: "/r".into(),
                 log: Some("/l.json".into()),
+                systemd_cgroup: false,
             },
         )
     }
@@ -284,6 +290,22 @@ mod tests {
             id: "c1",
         };
         assert_eq!(f(&a), with_globals(rest));
+    }
+
+    #[test]
+    fn systemd_driver_adds_the_global_flag_before_every_command() {
+        let (bin, mut g) = fixture();
+        g.systemd_cgroup = true;
+        let a = Argv {
+            bin: &bin,
+            globals: &g,
+            id: "c1",
+        };
+        // A global option: before the command word, as runc's CLI parses it.
+        let mut want = with_globals(&["--systemd-cgroup", "delete", "--force", "c1"]);
+        assert_eq!(a.delete(true), want);
+        want = with_globals(&["--systemd-cgroup", "kill", "--all", "c1", "KILL"]);
+        assert_eq!(a.kill("KILL", true), want);
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod cgroups;
 
 pub use cgroups::{CgroupMode, Hierarchy};
 
-use crate::scenario::{CgroupReq, Privilege, Requires};
+use crate::scenario::{CgroupDriver, CgroupReq, Privilege, Requires, Scenario};
 use serde::Serialize;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -30,6 +30,8 @@ pub struct HostFacts {
     pub selinux: bool,
     pub userns: bool,
     pub systemd: bool,
+    /// systemd's system bus socket is there: what a runtime's systemd cgroup driver talks to.
+    pub dbus: bool,
     /// The runner's bounding set (capability names).
     pub capabilities: Vec<String>,
 }
@@ -93,7 +95,39 @@ fn criu_reason(output: &str, code: Option<i32>) -> String {
     lines[lines.len().saturating_sub(3)..].join(" / ")
 }
 
+/// The D-Bus system bus (dbus-daemon or dbus-broker), which runtimes use to ask systemd for
+/// transient units.
+const SYSTEM_BUS: &str = "/run/dbus/system_bus_socket";
+
 impl HostFacts {
+    /// `None` when the host meets the scenario's cgroup driver and `requires` (the files and
+    /// block devices are the runner's to check), else the reason to skip. The driver comes
+    /// first: on a host without systemd that is the reason that matters.
+    pub fn unmet_scenario(&self, s: &Scenario) -> Option<String> {
+        self.unmet_cgroup_driver(s.cgroup_driver)
+            .or_else(|| self.unmet(&s.requires))
+    }
+
+    /// `None` when the host can run a scenario with this cgroup driver, else the reason to skip:
+    /// the systemd driver needs systemd as PID 1 and its system bus.
+    pub fn unmet_cgroup_driver(&self, driver: CgroupDriver) -> Option<String> {
+        if driver != CgroupDriver::Systemd {
+            return None;
+        }
+        if !self.systemd {
+            return Some(
+                "cgroup_driver: systemd needs systemd as PID 1 (/run/systemd/system is missing)"
+                    .into(),
+            );
+        }
+        if !self.dbus {
+            return Some(format!(
+                "cgroup_driver: systemd needs the D-Bus system bus ({SYSTEM_BUS} is missing)"
+            ));
+        }
+        None
+    }
+
     pub fn probe() -> HostFacts {
         let kernel = nix::sys::utsname::uname()
             .map(|u| u.release().to_string_lossy().to_string())
@@ -118,7 +152,9 @@ impl HostFacts {
             userns: read_trim("/proc/sys/user/max_user_namespaces")
                 .and_then(|s| s.parse::<u64>().ok())
                 .is_some_and(|n| n > 0),
+            // sd_booted(3)'s own test for "systemd is PID 1".
             systemd: Path::new("/run/systemd/system").is_dir(),
+            dbus: Path::new(SYSTEM_BUS).exists(),
             capabilities: caps::bounding(),
         }
     }
@@ -234,6 +270,7 @@ mod tests {
             selinux: false,
             userns: true,
             systemd: false,
+            dbus: false,
             capabilities: vec!["CAP_SYS_ADMIN".into()],
         }
     }
@@ -265,6 +302,19 @@ mod tests {
         );
         assert_eq!(criu_reason("one\n", Some(1)), "one");
         assert!(criu_reason("", Some(1)).contains("exited with 1"));
+    }
+
+    #[test]
+    fn the_systemd_driver_needs_systemd_and_its_bus() {
+        let mut f = facts();
+        assert_eq!(f.unmet_cgroup_driver(CgroupDriver::Cgroupfs), None);
+        let why = f.unmet_cgroup_driver(CgroupDriver::Systemd).unwrap();
+        assert!(why.contains("systemd as PID 1"), "{why}");
+        f.systemd = true;
+        let why = f.unmet_cgroup_driver(CgroupDriver::Systemd).unwrap();
+        assert!(why.contains("D-Bus system bus"), "{why}");
+        f.dbus = true;
+        assert_eq!(f.unmet_cgroup_driver(CgroupDriver::Systemd), None);
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub struct ScenarioRun<'a> {
     pub scratch: PathBuf,
     pub artifacts: PathBuf,
     pub cgroup_path: String,
+    /// Where the systemd driver puts the container (`cgroup_driver: systemd` with a
+    /// cgroupsPath in systemd's form); `None` otherwise.
+    pub systemd: Option<crate::systemd::SystemdPath>,
     pub vars: Vars,
     pub norm: normalize::Context,
     pub init_pid: Option<i32>,
@@ -117,6 +120,16 @@ impl ScenarioRun<'_> {
         }
         self.init_id = id.to_string();
         self.set_init(pid);
+    }
+
+    /// The container's cgroup relative to a hierarchy's mount: the systemd unit's place, the
+    /// cgroupfs path itself, or `None` when neither can be told (a malformed systemd path).
+    pub fn cgroup_rel(&self) -> Option<String> {
+        match &self.systemd {
+            Some(sd) => Some(sd.cgroup_rel()),
+            None if self.globals.systemd_cgroup || self.cgroup_path.contains(':') => None,
+            None => Some(self.cgroup_path.clone()),
+        }
     }
 
     /// `{{scratch}}/init.pid`: where create, `run --detach` and a detached restore have the

@@ -13,6 +13,7 @@ pub mod retry;
 pub mod scratch;
 pub mod seccomp_agent;
 pub mod steps;
+pub mod systemd_unit;
 pub mod teardown;
 pub mod waits;
 

@@ -10,7 +10,8 @@ use crate::normalize;
 use crate::report::{ScenarioResult, Status, StepRecord};
 use crate::scenario::load::Loaded;
 use crate::scenario::template::Vars;
-use crate::scenario::Op;
+use crate::scenario::{CgroupDriver, Op};
+use crate::systemd::SystemdPath;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -94,20 +95,25 @@ struct Layout {
     scratch: PathBuf,
     images: PathBuf,
     cgroup_path: String,
+    /// Unique per run, runtime and scenario: `<runtime>-<id>-<runner pid>`.
+    cgroup_name: String,
 }
 
 impl Layout {
-    fn new(rt: &RuntimeCtx, id: &str, paths: &Paths) -> Layout {
+    fn new(rt: &RuntimeCtx, id: &str, paths: &Paths, driver: CgroupDriver) -> Layout {
         // The slug is the bundle's last path component: unique per run, so normalizers can
         // find the bundle even where a mount shows it relative to its filesystem.
         let slug = format!("{}__{id}", rt.bin.name);
+        let (cgroup_path, cgroup_name) =
+            default_cgroups_path(driver, &paths.cgroup_parent, &rt.bin.name, id);
         Layout {
             bundle: paths.work.join(&slug),
             artifacts: paths.artifacts.join(&rt.bin.name).join(id),
             root: paths.work.join(format!("{slug}.root")),
             scratch: paths.work.join(format!("{slug}.scratch")),
             images: paths.work.join(format!("{slug}.images")),
-            cgroup_path: format!("{}/{}-{id}", paths.cgroup_parent, rt.bin.name),
+            cgroup_path,
+            cgroup_name,
             slug,
         }
     }
@@ -131,12 +137,32 @@ impl Layout {
         vars.set("scratch", self.scratch.to_string_lossy());
         vars.set("images", self.images.to_string_lossy());
         vars.set("cgroup_path", &self.cgroup_path);
+        vars.set("cgroup_name", &self.cgroup_name);
         vars.set(
             "console",
             self.scratch.join("console.log").to_string_lossy(),
         );
         vars
     }
+}
+
+/// The default linux.cgroupsPath and the `cgroup_name` template of a scenario: under the
+/// run's parent `/oci-conform-<pid>` for cgroupfs; in systemd's form (runc.8:
+/// "slice:prefix:name") the scope `oci-conform-<runtime>-<id>-<pid>.scope` in system.slice,
+/// apart per run and runtime.
+fn default_cgroups_path(
+    driver: CgroupDriver,
+    parent: &str,
+    runtime: &str,
+    id: &str,
+) -> (String, String) {
+    let run_pid = parent.rsplit('-').next().unwrap_or_default();
+    let name = format!("{runtime}-{id}-{run_pid}");
+    let path = match driver {
+        CgroupDriver::Cgroupfs => format!("{parent}/{runtime}-{id}"),
+        CgroupDriver::Systemd => format!("system.slice:oci-conform:{name}"),
+    };
+    (path, name)
 }
 
 /// Phase 1: host requirements (SKIP) and runtime features (UNSUPPORTED).
@@ -149,7 +175,7 @@ fn requirement_gate(
     let s = &l.scenario;
     let files = || super::cgroup_files::unmet(&env.host, cgroup_parent, &s.requires.cgroup_files);
     let devices = || super::cgroup_files::missing_block_device(&s.requires.block_devices);
-    if let Some(reason) = env.host.unmet(&s.requires).or_else(files).or_else(devices) {
+    if let Some(reason) = env.host.unmet_scenario(s).or_else(files).or_else(devices) {
         return Some(result(rt, l, Status::Skip, Some(reason)));
     }
     let f = rt.features.as_ref()?;
@@ -170,7 +196,7 @@ fn setup<'a>(
         std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
     }
     super::scratch::prepare(&lay.scratch, &s.scratch)?;
-    let vars = lay.vars(&s.id);
+    let mut vars = lay.vars(&s.id);
     let prepared = bundle::prepare(s, &lay.bundle, &image, &vars, &lay.cgroup_path)
         .map_err(|e| format!("bundle: {e}"))?;
     let _ = std::fs::write(
@@ -183,6 +209,15 @@ fn setup<'a>(
         .and_then(|v| v.as_str())
         .unwrap_or(&lay.cgroup_path)
         .to_string();
+    let systemd = match s.cgroup_driver {
+        CgroupDriver::Systemd => SystemdPath::parse(&cgroup_path),
+        CgroupDriver::Cgroupfs => None,
+    };
+    if let Some(sd) = &systemd {
+        // For steps only: they come from the rendered cgroupsPath.
+        vars.set("unit", &sd.unit);
+        vars.set("cgroup_dir", unified_dir(env, &sd.cgroup_rel()));
+    }
     let terminal = cfg.pointer("/process/terminal").and_then(|v| v.as_bool()) == Some(true);
     let wants_tty = s.steps.iter().any(|st| {
         matches!(
@@ -208,6 +243,7 @@ fn setup<'a>(
         globals: Globals {
             root: lay.root.clone(),
             log: Some(lay.artifacts.join("runtime-log.json")),
+            systemd_cgroup: s.cgroup_driver == CgroupDriver::Systemd,
         },
         id: s.id.clone(),
         bundle: lay.bundle.clone(),
@@ -215,6 +251,7 @@ fn setup<'a>(
         scratch: lay.scratch.clone(),
         artifacts: lay.artifacts.clone(),
         cgroup_path: cgroup_path.clone(),
+        systemd,
         vars,
         norm: normalize::Context {
             bundle: lay.bundle.to_string_lossy().to_string(),
@@ -233,6 +270,19 @@ fn setup<'a>(
         console,
         terminal,
     })
+}
+
+/// The host directory of a cgroup path in the unified (v2) hierarchy, where systemd keeps
+/// its units' cgroups (`/sys/fs/cgroup` on v2, `/sys/fs/cgroup/unified` on a hybrid host).
+fn unified_dir(env: &Env, rel: &str) -> String {
+    let mount = env
+        .host
+        .hierarchies
+        .iter()
+        .find(|h| h.v2)
+        .map(|h| h.mount.as_str())
+        .unwrap_or("/sys/fs/cgroup");
+    format!("{}{rel}", mount.trim_end_matches('/'))
 }
 
 /// Phase 4: steps outcome + leaks + the runtime's expectations -> final status.
@@ -301,7 +351,7 @@ pub fn run_one(
     if let Some(r) = requirement_gate(env, rt, l, &paths.cgroup_parent) {
         return r;
     }
-    let lay = Layout::new(rt, &l.scenario.id, paths);
+    let lay = Layout::new(rt, &l.scenario.id, paths, l.scenario.cgroup_driver);
     let mut res = result(rt, l, Status::Pass, None);
     let mut run = match setup(env, rt, l, &lay) {
         Ok(r) => r,
@@ -356,6 +406,27 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_systemd_driver_gets_a_scope_per_run_and_runtime() {
+        let (path, name) = default_cgroups_path(
+            CgroupDriver::Systemd,
+            "/oci-conform-42",
+            "runc",
+            "systemd.x",
+        );
+        assert_eq!(path, "system.slice:oci-conform:runc-systemd.x-42");
+        assert_eq!(name, "runc-systemd.x-42");
+        let sd = SystemdPath::parse(&path).unwrap();
+        assert_eq!(sd.unit, "oci-conform-runc-systemd.x-42.scope");
+        assert_eq!(
+            sd.cgroup_rel(),
+            "/system.slice/oci-conform-runc-systemd.x-42.scope"
+        );
+        let (path, _) =
+            default_cgroups_path(CgroupDriver::Cgroupfs, "/oci-conform-42", "runc", "a.b");
+        assert_eq!(path, "/oci-conform-42/runc-a.b");
+    }
 
     #[test]
     fn a_failed_step_stays_a_fail_when_teardown_finds_leaks() {

@@ -152,6 +152,11 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
             return super::seccomp_agent::start(run, rules, default, &prefix)
         }
         Op::SeccompAgentStop {} => return super::seccomp_agent::stop(run),
+        Op::SystemdUnit { unit, within } => {
+            let within = within.map(|d| d.0.min(run.time_left()));
+            let unit = unit.as_deref();
+            return super::systemd_unit::systemd_unit(run, step, unit, within, &prefix);
+        }
     };
     let ev = run.command(argv, timeout, &prefix)?;
     after_command(run, index, step, &ev, &prefix)?;

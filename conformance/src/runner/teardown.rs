@@ -1,8 +1,9 @@
 //! Teardown (always): `kill KILL`, `delete --force` of every container the scenario made
 //! (its own, and those restored under new ids), reap what we parented; then the leak
 //! check: state dirs under our --root, the scenario's cgroup in every hierarchy, mounts under
-//! the bundle, processes in the cgroup or the rootfs. Leaks are reported (ERROR) and removed,
-//! touching only what this scenario created (its unique paths).
+//! the bundle, processes in the cgroup or the rootfs, and with the systemd driver the unit its
+//! cgroupsPath names (still loaded, or failed). Leaks are reported (ERROR) and removed,
+//! touching only what this scenario created (its unique paths and unit).
 
 use super::context::ScenarioRun;
 use crate::driver::subreaper::{reap_orphans, reap_quietly, release, wait_exit};
@@ -93,9 +94,12 @@ fn leak_check(run: &ScenarioRun) -> Vec<String> {
             reap_quietly(*p);
         }
     }
-    if !run.cgroup_path.contains(':') {
+    if let Some(sd) = &run.systemd {
+        leaks.extend(unit_leak(run, &sd.unit));
+    }
+    if let Some(rel) = run.cgroup_rel() {
         for h in &run.env.host.hierarchies {
-            let d = format!("{}/{}", h.mount, run.cgroup_path.trim_start_matches('/'));
+            let d = format!("{}/{}", h.mount, rel.trim_start_matches('/'));
             if Path::new(&d).is_dir() {
                 leaks.push(format!("cgroup {d} remains"));
                 remove_cgroup(Path::new(&d));
@@ -119,10 +123,40 @@ fn leak_check(run: &ScenarioRun) -> Vec<String> {
     leaks
 }
 
+/// The systemd driver must leave no unit behind (issue: "no failed or abandoned units"): after
+/// `delete --force` systemd must no longer know the scope. A transient unit is unloaded right
+/// after its stop job, so it gets a moment; one still there (running, or failed) is stopped
+/// and reset so that it does not outlive the scenario.
+fn unit_leak(run: &ScenarioRun, unit: &str) -> Option<String> {
+    let prefix = run.artifacts.join("teardown").join("unit");
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    let state = loop {
+        match crate::systemd::show(unit, &["Result"], &prefix) {
+            Ok(st) if st.exists() && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Ok(st) => break st,
+            Err(e) => return Some(format!("cannot ask systemd about unit {unit}: {e}")),
+        }
+    };
+    if !state.exists() {
+        return None;
+    }
+    crate::systemd::stop_and_reset(unit, &prefix);
+    Some(format!(
+        "systemd unit {unit} remains after delete --force ({} Result={})",
+        state.summary(),
+        state.get("Result").unwrap_or("?")
+    ))
+}
+
 /// Processes whose cgroup is this scenario's or whose root is this scenario's rootfs.
 fn processes_of(run: &ScenarioRun) -> Vec<i32> {
     let me = std::process::id() as i32;
-    let cg = run.cgroup_path.trim_end_matches('/').to_string();
+    let cg = run
+        .cgroup_rel()
+        .map(|c| c.trim_end_matches('/').to_string())
+        .unwrap_or_default();
     let rootfs = run.rootfs.to_string_lossy().to_string();
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {

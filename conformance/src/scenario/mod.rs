@@ -41,6 +41,10 @@ pub struct Scenario {
     pub tags: Vec<String>,
     #[serde(default)]
     pub requires: Requires,
+    /// `systemd`: every runtime command gets `--systemd-cgroup` and the default cgroupsPath is
+    /// in systemd's `slice:prefix:name` form; implies systemd as PID 1 with its D-Bus.
+    #[serde(default)]
+    pub cgroup_driver: CgroupDriver,
     pub bundle: BundleSpec,
     #[serde(default)]
     pub scratch: ScratchSpec,
@@ -172,6 +176,16 @@ pub enum CgroupReq {
     V2,
     /// v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified.
     Hybrid,
+}
+
+/// Who manages the container's cgroup: the runtime through cgroupfs (default), or systemd
+/// through a transient unit (runc's `--systemd-cgroup`).
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CgroupDriver {
+    #[default]
+    Cgroupfs,
+    Systemd,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]

@@ -177,6 +177,14 @@ fn ops() -> Vec<(&'static str, Value, Vec<&'static str>, Value)> {
             none.clone(),
         ),
         ("seccomp_agent_stop", json!({}), vec![], none),
+        (
+            "systemd_unit",
+            json!({"unit": {"type": "string", "minLength": 1}, "within": {"$ref": "#/$defs/duration"}}),
+            vec![],
+            json!({"type": "object", "additionalProperties": false, "properties": {
+                "properties": {"type": "object", "additionalProperties": matcher()},
+                "exists": {"type": "boolean"}}}),
+        ),
         ("checkpoint", checkpoint_props(), vec![], command_expect()),
         ("restore", restore_props(), vec![], command_expect()),
     ]
@@ -236,6 +244,7 @@ pub fn json_schema() -> Value {
                 "userns": {"type": "boolean"}, "systemd": {"type": "boolean"},
                 "features": strings(),
                 "capabilities": strings(), "without_capabilities": strings()}},
+            "cgroup_driver": {"enum": ["cgroupfs", "systemd"]},
             "bundle": {"type": "object", "additionalProperties": false, "properties": {
                 "base": {"enum": ["busybox", "probe"]},
                 "config": {"type": "object", "description": "JSON merge patch (RFC 7396) over the base config.json"},
@@ -287,12 +296,13 @@ mod tests {
                 "wait_for" => "{op: wait_for, status: stopped, within: 1s}".to_string(),
                 "read_file" => "{op: read_file, path: /x}".to_string(),
                 "sleep" => "{op: sleep, for: 1s}".to_string(),
+                "systemd_unit" => "{op: systemd_unit, expect: {exists: false}}".to_string(),
                 _ => format!("{{op: {name}}}"),
             };
             let step: crate::scenario::Step = serde_yaml::from_str(&yaml).unwrap();
             assert_eq!(step.op.name(), name);
         }
-        assert_eq!(op_names().len(), 25);
+        assert_eq!(op_names().len(), 26);
     }
 
     #[test]

@@ -187,6 +187,17 @@ pub enum Op {
     },
     /// Stops the agent now (SIGTERM, bounded): the "agent dies" case.
     SeccompAgentStop {},
+    /// `systemctl show` of a unit: its properties (`expect.properties`) or that systemd no
+    /// longer knows it (`expect.exists: false`). For `cgroup_driver: systemd` scenarios.
+    SystemdUnit {
+        /// Templated; default `{{unit}}`, the unit the scenario's cgroupsPath names.
+        #[serde(default)]
+        unit: Option<String>,
+        /// Re-ask until the expectation holds or this much time has passed: a stop job may
+        /// still be finishing when the runtime's command returns.
+        #[serde(default)]
+        within: Option<Dur>,
+    },
 }
 
 fn default_agent_action() -> String {
@@ -255,6 +266,9 @@ pub struct Expect {
     pub files: Option<BTreeMap<String, Matcher>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<BTreeMap<String, Matcher>>,
+    /// systemd unit properties (`systemctl show` names) -> matcher.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<BTreeMap<String, Matcher>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<Matcher>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -271,7 +285,7 @@ impl Expect {
     /// Names of the keys that are set, for per-op validation.
     pub fn keys(&self) -> Vec<&'static str> {
         let mut k = Vec::new();
-        let pairs: [(&'static str, bool); 12] = [
+        let pairs: [(&'static str, bool); 13] = [
             ("exit", self.exit.is_some()),
             ("stdout", self.stdout.is_some()),
             ("stderr", self.stderr.is_some()),
@@ -279,6 +293,7 @@ impl Expect {
             ("mounts", self.mounts.is_some()),
             ("files", self.files.is_some()),
             ("fields", self.fields.is_some()),
+            ("properties", self.properties.is_some()),
             ("content", self.content.is_some()),
             ("exists", self.exists.is_some()),
             ("code", self.code.is_some()),
@@ -333,6 +348,7 @@ impl Op {
             Op::Sleep { .. } => "sleep",
             Op::SeccompAgent { .. } => "seccomp_agent",
             Op::SeccompAgentStop {} => "seccomp_agent_stop",
+            Op::SystemdUnit { .. } => "systemd_unit",
             Op::Checkpoint(_) => "checkpoint",
             Op::Restore(_) => "restore",
         }
@@ -370,6 +386,7 @@ impl Op {
             Op::InspectCgroup {} => &["files", "snapshot"],
             Op::InspectProc { .. } => &["fields", "content", "snapshot"],
             Op::ReadFile { .. } => &["exists", "content", "json", "snapshot"],
+            Op::SystemdUnit { .. } => &["properties", "exists"],
             _ => COMMAND_KEYS,
         }
     }
@@ -430,10 +447,23 @@ fn split_step(map: serde_yaml::Mapping) -> Result<Step, String> {
         }
     }
     // An empty map checks nothing: the same trap as an empty matcher.
-    for (key, map) in [("files", &expect.files), ("fields", &expect.fields)] {
+    for (key, map) in [
+        ("files", &expect.files),
+        ("fields", &expect.fields),
+        ("properties", &expect.properties),
+    ] {
         if map.as_ref().is_some_and(|m| m.is_empty()) {
             return Err(format!("expect.{key} is empty: name what to check"));
         }
+    }
+    if expect.exists == Some(false) && expect.properties.is_some() {
+        return Err("expect.properties with exists: false: a unit that is gone has none".into());
+    }
+    if matches!(op, Op::SystemdUnit { .. })
+        && expect.properties.is_none()
+        && expect.exists.is_none()
+    {
+        return Err("systemd_unit needs expect.properties or expect.exists".into());
     }
     Ok(Step {
         name: common.name,

@@ -2,8 +2,12 @@
 //!
 //! Known names: `id` (container id), `bundle`, `rootfs`, `root` (the runtime's --root),
 //! `scratch` (a per-scenario host directory for hook output), `images` (a per-scenario empty
-//! host directory for checkpoint images), `cgroup_path`, `console` (the file that collects
-//! terminal output received over the console socket).
+//! host directory for checkpoint images), `cgroup_path`, `cgroup_name` (unique per run,
+//! runtime and scenario: the name part of a systemd cgroupsPath a scenario writes itself),
+//! `console` (the file that collects terminal output received over the console socket).
+//! With `cgroup_driver: systemd`, steps (not the bundle: they come from the rendered
+//! cgroupsPath) also have `unit` (the scope the cgroupsPath names) and `cgroup_dir` (that
+//! unit's cgroup directory on the host).
 //! An unknown name is an error, never left as literal text.
 
 use serde_json::Value;
@@ -17,8 +21,39 @@ pub const NAMES: &[&str] = &[
     "scratch",
     "images",
     "cgroup_path",
+    "cgroup_name",
     "console",
+    "unit",
+    "cgroup_dir",
 ];
+
+/// Names only steps of a `cgroup_driver: systemd` scenario may use: they are derived from the
+/// rendered cgroupsPath, so the bundle cannot use them and other scenarios have none.
+pub const SYSTEMD_STEP_NAMES: &[&str] = &["unit", "cgroup_dir"];
+
+/// The template names a JSON value uses, in order of appearance.
+pub fn names_in(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut visit = |s: &str| {
+        let mut rest = s;
+        while let Some(start) = rest.find("{{") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find("}}") else { break };
+            out.push(after[..end].trim().to_string());
+            rest = &after[end + 2..];
+        }
+    };
+    fn walk(v: &Value, f: &mut dyn FnMut(&str)) {
+        match v {
+            Value::String(s) => f(s),
+            Value::Array(a) => a.iter().for_each(|x| walk(x, f)),
+            Value::Object(o) => o.values().for_each(|x| walk(x, f)),
+            _ => {}
+        }
+    }
+    walk(v, &mut visit);
+    out
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Vars(pub BTreeMap<String, String>);
@@ -109,6 +144,12 @@ mod tests {
     #[test]
     fn unknown_name_is_an_error() {
         assert_eq!(vars().render("{{nope}}").unwrap_err().name, "nope");
+    }
+
+    #[test]
+    fn finds_the_names_a_value_uses() {
+        let v = json!({"a": ["{{ unit }}/x", 1], "b": {"c": "{{id}}-{{cgroup_dir}}"}, "d": "{{"});
+        assert_eq!(names_in(&v), vec!["unit", "id", "cgroup_dir"]);
     }
 
     #[test]

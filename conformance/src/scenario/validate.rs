@@ -6,8 +6,8 @@
 use super::load::{check_spec_ref, is_valid_id};
 use super::position::Where;
 use super::step::Op;
-use super::template::{Vars, NAMES};
-use super::{Scenario, Step, SCHEMA_V1};
+use super::template::{names_in, Vars, NAMES, SYSTEMD_STEP_NAMES};
+use super::{CgroupDriver, Scenario, Step, SCHEMA_V1};
 use crate::expect::Matcher;
 
 pub type Problem = (Where, String);
@@ -16,6 +16,7 @@ pub type Problem = (Where, String);
 pub fn validate(s: &Scenario) -> Vec<Problem> {
     let mut p = header(s);
     p.extend(bundle_templates(s));
+    p.extend(systemd_names(s));
     let mut names = std::collections::BTreeSet::new();
     for (i, st) in s.steps.iter().enumerate() {
         step(i, st, &mut names, &mut p);
@@ -93,6 +94,44 @@ fn raw_name(text: &str, name: &str) -> String {
 fn bundle_templates(s: &Scenario) -> Option<Problem> {
     let b = serde_json::to_value((&s.bundle.config, &s.bundle.patch)).ok()?;
     template_problem(&b, "bundle")
+}
+
+/// `{{unit}}` and `{{cgroup_dir}}` come from the rendered systemd cgroupsPath: only steps of
+/// a `cgroup_driver: systemd` scenario have them, and so does a `systemd_unit` step without
+/// its own `unit`.
+fn systemd_names(s: &Scenario) -> Vec<Problem> {
+    let mut p = Vec::new();
+    let step_only = |v: &serde_json::Value| {
+        names_in(v)
+            .into_iter()
+            .find(|n| SYSTEMD_STEP_NAMES.contains(&n.as_str()))
+    };
+    if let Some(n) = serde_json::to_value((&s.bundle.config, &s.bundle.patch))
+        .ok()
+        .and_then(|b| step_only(&b))
+    {
+        let m = format!(
+            "bundle: `{{{{{n}}}}}` is known only in steps (it comes from the rendered cgroupsPath)"
+        );
+        p.push((Where::Text(format!("{{{{{n}")), m));
+    }
+    if s.cgroup_driver == CgroupDriver::Systemd {
+        return p;
+    }
+    for (i, st) in s.steps.iter().enumerate() {
+        if let Op::SystemdUnit { unit: None, .. } = st.op {
+            let m = format!("steps[{i}]: systemd_unit without `unit` needs cgroup_driver: systemd (the unit comes from its cgroupsPath)");
+            p.push((Where::Step(i, Some("op")), m));
+        }
+        if let Some(n) = serde_json::to_value(&st.op)
+            .ok()
+            .and_then(|v| step_only(&v))
+        {
+            let m = format!("steps[{i}]: `{{{{{n}}}}}` needs cgroup_driver: systemd");
+            p.push((Where::Text(format!("{{{{{n}")), m));
+        }
+    }
+    p
 }
 
 fn step(i: usize, st: &Step, names: &mut std::collections::BTreeSet<String>, p: &mut Vec<Problem>) {
@@ -259,6 +298,10 @@ steps:
     #[case("  - op: checkpoint\n    parent_path: \"\"\n", "checkpoint: parent_path is empty", (10, 5))]
     #[case("  - op: restore\n    image_path: \"{{imgs}}/x\"\n", "unknown template `{{imgs}}`", (10, 18))]
     #[case("  - op: restore\n    id: \"{{id}}-2\"\n    bundle: \" \"\n", "restore: bundle is empty", (11, 5))]
+    #[case("  - { op: systemd_unit, expect: { exists: false } }\n", "systemd_unit without `unit` needs cgroup_driver: systemd", (9, 7))]
+    #[case("  - { op: read_file, path: \"{{cgroup_dir}}/x\" }\n", "steps[1]: `{{cgroup_dir}}` needs cgroup_driver: systemd", (9, 29))]
+    #[case("  - { op: systemd_unit, unit: x.scope }\n", "systemd_unit needs expect.properties or expect.exists", (9, 5))]
+    #[case("  - op: systemd_unit\n    unit: x.scope\n    expect: { exists: false, properties: { A: b } }\n", "a unit that is gone has none", (9, 5))]
     fn step_problems_are_placed_at_their_key(
         #[case] step: &str,
         #[case] needle: &str,
@@ -273,6 +316,8 @@ steps:
     #[case("  config: { hostname: \"{{id}}\" }\n", "  config: { hostname: \"{{nosuch}}\" }\n", "bundle: unknown template `{{nosuch}}`", (6, 24))]
     #[case("steps:\n", "requires:\n  privilege: root\n  kernel: banana\nsteps:\n", "requires.kernel `banana`", (9, 3))]
     #[case("steps:\n", "timeout: 5 parsecs\nsteps:\n", "invalid duration `5 parsecs`", (7, 10))]
+    #[case("  config: { hostname: \"{{id}}\" }\n", "  config: { hostname: \"{{unit}}\" }\ncgroup_driver: systemd\n", "bundle: `{{unit}}` is known only in steps", (6, 24))]
+    #[case("steps:\n", "cgroup_driver: systemdd\nsteps:\n", "unknown variant `systemdd`", (7, 16))]
     #[case("steps:\n", "teardown: auto\ntimeout: [1]\nsteps:\n", "expected a duration", (8, 10))]
     fn top_level_problems_are_placed_at_their_key(
         #[case] from: &str,
@@ -283,5 +328,14 @@ steps:
         let e = parse(Path::new("t.yaml"), &HEAD.replace(from, to)).unwrap_err();
         assert!(e.message.contains(needle), "{e}");
         assert_eq!((e.line, e.column), (Some(pos.0), Some(pos.1)), "{e}");
+    }
+
+    #[test]
+    fn systemd_scenarios_may_use_the_unit_in_steps() {
+        let text = HEAD.replace("steps:\n", "cgroup_driver: systemd\nsteps:\n")
+            + "  - { op: systemd_unit, expect: { properties: { Delegate: \"yes\" } } }\n"
+            + "  - { op: read_file, path: \"{{cgroup_dir}}/memory.max\", expect: { content: max } }\n";
+        let s = parse(Path::new("t.yaml"), &text).unwrap();
+        assert_eq!(s.cgroup_driver, crate::scenario::CgroupDriver::Systemd);
     }
 }
