@@ -21,6 +21,7 @@
 //! option without asking whether SELinux is on.
 
 use super::mounts::Entry;
+use super::RootfsError;
 
 /// Whether a new mount of filesystem `typ` gets the `context=` option.
 pub fn takes_context(typ: &str) -> bool {
@@ -37,11 +38,25 @@ pub fn with_context(data: &str, label: Option<&str>) -> String {
     }
 }
 
-/// Adds the mount label to a `mounts[]` entry that takes one.
-pub fn apply(e: &mut Entry, label: Option<&str>) {
-    if !e.is_bind() && takes_context(&e.typ) {
-        e.opts.data = with_context(&e.opts.data, label);
+/// Adds the mount label to a `mounts[]` entry that takes one. A `tmpcopyup` tmpfs is refused
+/// with a label: it is made through fsconfig(2) one option at a time, where the quoted label
+/// (and an MCS label's commas) would not reach the kernel whole; a clear error, rather than a
+/// tmpfs without the label or a mount the kernel refuses.
+pub fn apply(e: &mut Entry, label: Option<&str>) -> Result<(), RootfsError> {
+    let Some(label) = label.filter(|l| !l.is_empty()) else {
+        return Ok(());
+    };
+    if e.is_bind() || !takes_context(&e.typ) {
+        return Ok(());
     }
+    if e.opts.copy_up {
+        return Err(RootfsError::config(
+            format!("mounts[{}] (tmpcopyup)", e.index),
+            "a tmpcopyup mount with linux.mountLabel is not supported by ferrun yet",
+        ));
+    }
+    e.opts.data = with_context(&e.opts.data, Some(label));
+    Ok(())
 }
 
 #[cfg(test)]

@@ -77,3 +77,18 @@ fn the_cgroup_v1_tmpfs_gets_the_label_and_its_binds_do_not() {
         )]
     );
 }
+
+#[test]
+fn a_tmpcopyup_mount_with_a_label_is_refused_before_anything_is_mounted() {
+    let f = full_fake();
+    let s = labelled(vec![
+        json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}),
+    ]);
+    let e = run_prepare(&f, &s, &DEFAULT).expect_err("refused");
+    assert!(e.to_string().starts_with("mounts[5] (tmpcopyup): "), "{e}");
+    assert!(
+        !f.ops().iter().any(|o| o.starts_with("mount ")),
+        "{:?}",
+        f.ops()
+    );
+}
