@@ -16,12 +16,12 @@
 //!   call the runtime.
 //!
 //! The label is quoted, as runc quotes it: an MCS label holds commas (`s0:c1,c2`), and the
-//! kernel's option parser keeps a quoted value whole. With SELinux disabled the kernel refuses
+//! kernel's option parser keeps a quoted value whole (so does ours for fsconfig(2), in
+//! `sys::mount::new_api`). With SELinux disabled the kernel refuses
 //! the option (EINVAL) and `create` fails at that mount, as runc 1.1.5's does: it adds the
 //! option without asking whether SELinux is on.
 
 use super::mounts::Entry;
-use super::RootfsError;
 
 /// Whether a new mount of filesystem `typ` gets the `context=` option.
 pub fn takes_context(typ: &str) -> bool {
@@ -38,25 +38,11 @@ pub fn with_context(data: &str, label: Option<&str>) -> String {
     }
 }
 
-/// Adds the mount label to a `mounts[]` entry that takes one. A `tmpcopyup` tmpfs is refused
-/// with a label: it is made through fsconfig(2) one option at a time, where the quoted label
-/// (and an MCS label's commas) would not reach the kernel whole; a clear error, rather than a
-/// tmpfs without the label or a mount the kernel refuses.
-pub fn apply(e: &mut Entry, label: Option<&str>) -> Result<(), RootfsError> {
-    let Some(label) = label.filter(|l| !l.is_empty()) else {
-        return Ok(());
-    };
-    if e.is_bind() || !takes_context(&e.typ) {
-        return Ok(());
+/// Adds the mount label to a `mounts[]` entry that takes one.
+pub fn apply(e: &mut Entry, label: Option<&str>) {
+    if !e.is_bind() && takes_context(&e.typ) {
+        e.opts.data = with_context(&e.opts.data, label);
     }
-    if e.opts.copy_up {
-        return Err(RootfsError::config(
-            format!("mounts[{}] (tmpcopyup)", e.index),
-            "a tmpcopyup mount with linux.mountLabel is not supported by ferrun yet",
-        ));
-    }
-    e.opts.data = with_context(&e.opts.data, Some(label));
-    Ok(())
 }
 
 #[cfg(test)]

@@ -105,7 +105,7 @@ fn entries(ctx: &RootfsContext) -> Result<Vec<Entry>, RootfsError> {
         .enumerate()
         .map(|(i, m)| {
             let mut e = Entry::from_config(i, m, ctx.rootfs)?;
-            label::apply(&mut e, mount_label)?;
+            label::apply(&mut e, mount_label);
             Ok(e)
         })
         .collect()
