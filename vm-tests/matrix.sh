@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=vm-tests/lib/bins.sh
 . "$ROOT/vm-tests/lib/bins.sh"
 VMT_ROOT=$ROOT
-PROFILES="cgroup-v2 cgroup-v1 apparmor systemd rootless"
+PROFILES="cgroup-v2 cgroup-v1 apparmor systemd selinux rootless"
 
 OUT=$ROOT/docs/matrix-vm.md
 DIRS=() REPORTS=()

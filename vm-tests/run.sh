@@ -24,6 +24,8 @@ VMT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$VMT_ROOT/vm-tests/lib/apparmor.sh"
 # shellcheck source=vm-tests/lib/systemd-image.sh
 . "$VMT_ROOT/vm-tests/lib/systemd-image.sh"
+# shellcheck source=vm-tests/lib/selinux-image.sh
+. "$VMT_ROOT/vm-tests/lib/selinux-image.sh"
 # shellcheck source=vm-tests/lib/report.sh
 . "$VMT_ROOT/vm-tests/lib/report.sh"
 
@@ -86,9 +88,10 @@ VMT_APPARMOR_DIR="" VMT_DISK=""
 if [ "$VMT_PROFILE_APPARMOR" = 1 ]; then
 	vmt_apparmor_prepare
 fi
-if [ "${VMT_PROFILE_DISK:-}" = systemd ]; then
-	vmt_systemd_image_prepare
-fi
+case "${VMT_PROFILE_DISK:-}" in
+systemd) vmt_systemd_image_prepare ;;
+selinux) vmt_selinux_image_prepare ;;
+esac
 vmt_initramfs_build
 t_boot=$(vmt_now_ms)
 vmt_log "profile $PROFILE: kernel $VMT_KVER, binaries: ${!VMT_BINS[*]}, timeout ${TIMEOUT}s"

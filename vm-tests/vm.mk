@@ -3,13 +3,13 @@
 #   make vm-test                  cgroup-v2 profile (build first, unless VMT_NO_BUILD=1)
 #   make vm-test-all              every profile, one VM each, then a summary
 #   make vm-matrix                vm-test-all, then docs/matrix-vm.md (every profile side by side)
-#   make vm-test-PROFILE          one profile: cgroup-v2 cgroup-v1 apparmor rootless systemd
+#   make vm-test-PROFILE          one profile: cgroup-v2 cgroup-v1 apparmor rootless systemd selinux
 #   make vm-ci                    what .ci/run runs: cgroup-v2 + oci-conform gate
 #   make vm-selftest              proves the harness can fail (lying runtime, timeout)
 #   make vm-lint                  shellcheck of every vm-tests script
 # Results land in target/vm-tests/<profile>/; see docs/vm-tests.md.
 
-VMT_PROFILES ?= cgroup-v2 cgroup-v1 apparmor rootless systemd
+VMT_PROFILES ?= cgroup-v2 cgroup-v1 apparmor rootless systemd selinux
 VMT_TRIPLE ?= x86_64-unknown-linux-gnu
 # The whole pack takes 7-10 min per profile under TCG on 2 cores; the timeout leaves room for a
 # loaded machine.

@@ -1,9 +1,8 @@
 //! A config.json field ferrun does not implement, where ignoring it would leave the container
 //! less confined than asked, fails `create` with an error naming the field, before anything
-//! is made: no state directory, no cgroup, no process. (An SELinux label ignored would make a
-//! container look confined while it is not.) The same holds for an AppArmor profile on a host
-//! without AppArmor. A field runc 1.1.5 ignores and ignoring cannot weaken runs, with a
-//! warning naming it.
+//! is made: no state directory, no cgroup, no process. The same holds for an AppArmor profile
+//! on a host without AppArmor (SELinux labels: scenarios/selinux/). A field runc 1.1.5 ignores
+//! and ignoring cannot weaken runs, with a warning naming it.
 
 mod support;
 
@@ -12,8 +11,6 @@ use serde_json::{json, Value};
 use support::{sh_bundle, Need, Rt};
 
 #[rstest]
-#[case::selinux("process.selinuxLabel", json!({"process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}))]
-#[case::mount_label("linux.mountLabel", json!({"linux": {"mountLabel": "system_u:object_r:container_file_t:s0"}}))]
 #[case::intel_rdt("linux.intelRdt", json!({"linux": {"intelRdt": {"closID": "x"}}}))]
 #[case::idmapped_mount("uidMappings", json!({"mounts": [{"destination": "/proc", "type": "proc", "source": "proc",
     "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],

@@ -56,6 +56,7 @@ worse() { [ "$1" -gt "$SUITE_RC" ] && SUITE_RC=$1; return 0; }
 
 describe_machine
 load_apparmor_profiles || worse 2
+check_selinux || worse 2
 
 # --- smoke ------------------------------------------------------------------------------
 BUSYBOX=$(find_busybox) || { echo "ERROR: no busybox for the smoke rootfs (set VMT_BUSYBOX)"; exit 2; }

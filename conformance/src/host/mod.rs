@@ -7,7 +7,7 @@ mod cgroups;
 
 pub use cgroups::{CgroupMode, Hierarchy};
 
-use crate::scenario::{CgroupDriver, CgroupReq, Privilege, Requires, Scenario};
+use crate::scenario::{CgroupDriver, CgroupReq, Privilege, Requires, Scenario, SelinuxReq};
 use serde::Serialize;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -236,10 +236,18 @@ impl HostFacts {
                 "needs a working criu: `criu check` fails here: {why}"
             ));
         }
+        match (r.selinux, self.selinux) {
+            (SelinuxReq::Enabled, false) => {
+                return Some("needs SELinux (selinuxfs not mounted, or no policy loaded)".into())
+            }
+            (SelinuxReq::Disabled, true) => {
+                return Some("needs a host without SELinux (a policy is loaded here)".into())
+            }
+            _ => {}
+        }
         let flags = [
             (r.seccomp, self.seccomp, "seccomp"),
             (r.apparmor, self.apparmor, "AppArmor (not enabled)"),
-            (r.selinux, self.selinux, "SELinux (selinuxfs not mounted)"),
             (r.userns, self.userns, "user namespaces"),
             (r.systemd, self.systemd, "systemd as init"),
         ];
@@ -364,5 +372,37 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(f.unmet(&r), None);
+    }
+
+    #[test]
+    fn selinux_can_be_required_on_or_off() {
+        let on = |selinux| Requires {
+            selinux,
+            ..Default::default()
+        };
+        let mut f = facts();
+        assert!(f
+            .unmet(&on(SelinuxReq::Enabled))
+            .unwrap()
+            .contains("needs SELinux"));
+        assert_eq!(f.unmet(&on(SelinuxReq::Disabled)), None);
+        f.selinux = true;
+        assert_eq!(f.unmet(&on(SelinuxReq::Enabled)), None);
+        assert!(f
+            .unmet(&on(SelinuxReq::Disabled))
+            .unwrap()
+            .contains("a host without SELinux"));
+        assert_eq!(f.unmet(&on(SelinuxReq::Any)), None);
+    }
+
+    #[test]
+    fn the_selinux_requirement_parses_words_and_flags() {
+        let parse = |y: &str| serde_yaml::from_str::<Requires>(y).map(|r| r.selinux);
+        assert_eq!(parse("selinux: enabled").unwrap(), SelinuxReq::Enabled);
+        assert_eq!(parse("selinux: true").unwrap(), SelinuxReq::Enabled);
+        assert_eq!(parse("selinux: disabled").unwrap(), SelinuxReq::Disabled);
+        assert_eq!(parse("selinux: false").unwrap(), SelinuxReq::Any);
+        assert_eq!(parse("privilege: root").unwrap(), SelinuxReq::Any);
+        assert!(parse("selinux: maybe").is_err());
     }
 }

@@ -115,8 +115,10 @@ pub struct Requires {
     pub seccomp: bool,
     #[serde(default)]
     pub apparmor: bool,
-    #[serde(default)]
-    pub selinux: bool,
+    /// `enabled` (or `true`): SELinux with a policy loaded; `disabled`: a host without it
+    /// (scenarios about what a runtime answers there).
+    #[serde(default, deserialize_with = "selinux_requirement")]
+    pub selinux: SelinuxReq,
     #[serde(default)]
     pub userns: bool,
     #[serde(default)]
@@ -149,6 +151,36 @@ fn criu_requirement<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::E
         Word::Text(t) if t == "works" => Ok(true),
         Word::Text(t) => Err(serde::de::Error::custom(format!(
             "requires.criu: expected `works` (or true/false), got `{t}`"
+        ))),
+    }
+}
+
+/// `requires.selinux`.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SelinuxReq {
+    #[default]
+    Any,
+    Enabled,
+    Disabled,
+}
+
+/// `requires.selinux`: `enabled` or `disabled`; `true` is the older spelling of `enabled`,
+/// `false` (the default) asks for nothing.
+fn selinux_requirement<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SelinuxReq, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Word {
+        Flag(bool),
+        Text(String),
+    }
+    match Word::deserialize(d)? {
+        Word::Flag(true) => Ok(SelinuxReq::Enabled),
+        Word::Flag(false) => Ok(SelinuxReq::Any),
+        Word::Text(t) if t == "enabled" => Ok(SelinuxReq::Enabled),
+        Word::Text(t) if t == "disabled" => Ok(SelinuxReq::Disabled),
+        Word::Text(t) => Err(serde::de::Error::custom(format!(
+            "requires.selinux: expected `enabled` or `disabled` (or true/false), got `{t}`"
         ))),
     }
 }

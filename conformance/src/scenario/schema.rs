@@ -240,7 +240,7 @@ pub fn json_schema() -> Value {
                 "block_devices": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]+:[0-9]+$"}},
                 "kernel": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+$"},
                 "criu": {"enum": ["works", true, false]}, "seccomp": {"type": "boolean"},
-                "apparmor": {"type": "boolean"}, "selinux": {"type": "boolean"},
+                "apparmor": {"type": "boolean"}, "selinux": {"enum": ["enabled", "disabled", true, false]},
                 "userns": {"type": "boolean"}, "systemd": {"type": "boolean"},
                 "features": strings(),
                 "capabilities": strings(), "without_capabilities": strings()}},

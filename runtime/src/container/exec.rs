@@ -114,8 +114,8 @@ fn check_status(id: &str, status: Status, ignore_paused: bool) -> Result<(), Exe
 }
 
 /// The same checks as create, before anything is spawned: a --process file with a repeated
-/// rlimit, a profile on a host without AppArmor, or a field ferrun does not implement
-/// (selinuxLabel, ioPriority, ...) fails here with its field.
+/// rlimit, a profile on a host without AppArmor, a label on a host without SELinux (runc's
+/// words), or a field ferrun does not implement fails here with its field.
 fn check_process(id: &str, process: &Process, spec: &Spec) -> Result<(), ExecError> {
     let seccomp = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
     validate_process(process, seccomp).map_err(|source| ExecError::Security {
@@ -323,14 +323,16 @@ mod tests {
     }
 
     #[test]
-    fn process_fields_ferrun_lacks_are_refused_for_exec_too() {
+    fn process_checks_apply_to_exec_too() {
         let spec: Spec =
             serde_json::from_value(serde_json::json!({"ociVersion": "1.2.0"})).unwrap();
         let p: Process = serde_json::from_value(serde_json::json!({
-            "user": {"uid": 0, "gid": 0}, "args": ["id"], "cwd": "/", "selinuxLabel": "x"}))
+            "user": {"uid": 0, "gid": 0}, "args": ["id"], "cwd": "/",
+            "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": 0},
+                        {"type": "RLIMIT_CORE", "soft": 1, "hard": 1}]}))
         .unwrap();
         let e = check_process("c", &p, &spec).unwrap_err().to_string();
-        assert!(e.contains("process.selinuxLabel"), "{e}");
+        assert!(e.contains("RLIMIT_CORE is given more than once"), "{e}");
     }
 }
 

@@ -133,7 +133,7 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     let tmpfs = MountOptions {
         flags: DEFAULT_FLAGS,
         propagation: e.opts.propagation.clone(),
-        data: "mode=755".into(),
+        data: super::label::with_context("mode=755", env.mount_label),
         ..Default::default()
     };
     fresh(

@@ -12,6 +12,8 @@
 //! finalize()      /dev ro, readonlyPaths, maskedPaths, root.readonly
 //! ```
 //!
+//! `linux.mountLabel` becomes a `context=` option of the mounts that take one (`label`).
+//!
 //! Every container path is resolved in-root from an O_PATH fd (see `resolve`), and mounts
 //! land on the resolved fd, never on a path string (CVE-2021-30465, CVE-2025-31133/52565/
 //! 52881). All syscalls go through `sys::mount::MountSys`, so the order and arguments are
@@ -22,6 +24,7 @@ pub mod cgroup;
 pub mod devices;
 mod error;
 pub mod idmapped;
+pub mod label;
 pub mod leftovers;
 pub mod mounts;
 pub mod options;
@@ -75,6 +78,8 @@ pub struct Env<'a> {
     pub in_user_ns: bool,
     pub bind_sources: &'a [(usize, Handle)],
     pub idmapped: &'a [(usize, Handle)],
+    /// `linux.mountLabel`, for the mounts that take one (see `label`).
+    pub mount_label: Option<&'a str>,
 }
 
 /// The real syscalls.
@@ -99,11 +104,22 @@ pub fn clean(path: &Path) -> PathBuf {
 
 fn entries(ctx: &RootfsContext) -> Vec<Entry> {
     let mounts = ctx.spec.mounts().as_deref().unwrap_or(&[]);
+    let mount_label = mount_label(ctx.spec);
     mounts
         .iter()
         .enumerate()
-        .map(|(i, m)| Entry::from_config(i, m, ctx.rootfs))
+        .map(|(i, m)| {
+            let mut e = Entry::from_config(i, m, ctx.rootfs);
+            label::apply(&mut e, mount_label);
+            e
+        })
         .collect()
+}
+
+fn mount_label(spec: &oci_spec::runtime::Spec) -> Option<&str> {
+    spec.linux()
+        .as_ref()
+        .and_then(|l| l.mount_label().as_deref())
 }
 
 fn env<'a>(sys: &'a dyn MountSys, root: Handle, ctx: &RootfsContext<'a>) -> Env<'a> {
@@ -115,21 +131,13 @@ fn env<'a>(sys: &'a dyn MountSys, root: Handle, ctx: &RootfsContext<'a>) -> Env<
         in_user_ns: ctx.in_user_ns,
         bind_sources: ctx.bind_sources,
         idmapped: ctx.idmapped,
+        mount_label: mount_label(ctx.spec),
     }
 }
 
 /// Everything before pivot_root; see the module doc.
 pub fn prepare(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
     let linux = ctx.spec.linux().as_ref();
-    if linux
-        .and_then(|l| l.mount_label().as_deref())
-        .is_some_and(|l| !l.is_empty())
-    {
-        return Err(RootfsError::config(
-            "linux.mountLabel",
-            "SELinux mount labels are not supported",
-        ));
-    }
     let entries = entries(ctx);
     if !ctx.shares_mount_ns {
         root::prepare_root(sys, ctx)?;
@@ -182,6 +190,7 @@ pub fn bind_console(sys: &dyn MountSys, pty_slave: &Path) -> Result<(), RootfsEr
         in_user_ns: false,
         bind_sources: &[],
         idmapped: &[],
+        mount_label: None,
     };
     paths::bind_console(&env, pty_slave)
 }

@@ -113,8 +113,8 @@ fn verified_dev_null<'a>(env: &Env<'a>) -> Result<Fd<'a>, RootfsError> {
     Ok(fd)
 }
 
-/// Masks each path: a read-only tmpfs over directories, the verified /dev/null over anything
-/// else; missing paths are skipped.
+/// Masks each path: a read-only tmpfs (with the mount label) over directories, the verified
+/// /dev/null over anything else; missing paths are skipped.
 pub fn masked_paths(env: &Env, paths: &[String]) -> Result<(), RootfsError> {
     let mut dev_null: Option<Fd> = None;
     for p in paths {
@@ -128,12 +128,13 @@ pub fn masked_paths(env: &Env, paths: &[String]) -> Result<(), RootfsError> {
             .map_err(|e| RootfsError::sys("fstat", path, e))?;
         let r = if st.kind == FileKind::Dir {
             let tmpfs = Path::new("tmpfs");
+            let data = super::label::with_context("", env.mount_label);
             env.sys.mount(
                 Some(Loc::Path(tmpfs)),
                 Loc::Handle(fd.handle()),
                 Some("tmpfs"),
                 MsFlags::MS_RDONLY,
-                None,
+                Some(data.as_str()).filter(|d| !d.is_empty()),
             )
         } else {
             let null: Handle = match &dev_null {

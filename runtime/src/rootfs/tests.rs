@@ -7,6 +7,7 @@ use oci_spec::runtime::Spec;
 use serde_json::json;
 
 mod devices_cgroups;
+mod label;
 mod shared_ns_and_binds;
 
 const MOUNTINFO: &str = "\
@@ -437,14 +438,6 @@ fn recursive_attributes_follow_the_remount() {
             "mount - @/tree - REC|SLAVE -",
         ]
     );
-}
-
-#[test]
-fn mount_label_is_rejected() {
-    let f = fake();
-    let s = spec(json!({"linux": {"mountLabel": "system_u:object_r:container_file_t:s0"}}));
-    let e = run_prepare(&f, &s, &DEFAULT).expect_err("rejected");
-    assert!(e.to_string().starts_with("linux.mountLabel"), "{e}");
 }
 
 #[test]

@@ -119,10 +119,12 @@ pub fn apparmor() -> Apparmor {
     a
 }
 
-/// SELinux labels are refused by `check_supported`.
+/// `process.selinuxLabel` and `linux.mountLabel` are applied (security/selinux.rs,
+/// rootfs/label.rs). As with runc, this says what ferrun supports, not whether this host has
+/// SELinux on.
 pub fn selinux() -> Selinux {
     let mut s = Selinux::default();
-    s.set_enabled(Some(false));
+    s.set_enabled(Some(true));
     s
 }
 

@@ -1,5 +1,5 @@
 //! Security settings of the container process: what ferrun refuses (`check_supported`),
-//! the AppArmor profile, seccomp (libseccomp), rlimits, the user/group switch, capabilities
+//! the AppArmor profile, the SELinux labels, seccomp (libseccomp), rlimits, the user/group switch, capabilities
 //! (caps) and `no_new_privs`. (`process.oomScoreAdj` is not here: the parent writes it into
 //! /proc/<pid>/oom_score_adj in `process/launch.rs`, from the initial user namespace, because
 //! lowering it needs CAP_SYS_RESOURCE there and the init may already be in a new one.)
@@ -13,7 +13,7 @@
 //! ```text
 //!  init (in the new namespaces)
 //!    │ let pending = apply_process(&process, linux.seccomp.as_ref())?
-//!    │     [apparmor exec attr] → rlimits → [scheduler, ioPriority] → [seccomp if !noNewPrivileges] → bounding → keepcaps+setgroups/
+//!    │     [apparmor exec attr] → [selinux exec attr] → rlimits → [scheduler, ioPriority] → [seccomp if !noNewPrivileges] → bounding → keepcaps+setgroups/
 //!    │     setresgid/setresuid+umask → caps → [no_new_privs]
 //!    │ ...report ready, wait for `start`...
 //!    │ if let Some(filter) = pending { filter.load(..)? } ← only when noNewPrivileges
@@ -30,6 +30,7 @@ mod order;
 pub mod rlimits;
 pub mod sched;
 pub mod seccomp;
+pub mod selinux;
 mod unsupported;
 
 use nix::errno::Errno;
@@ -46,6 +47,8 @@ pub enum SecurityError {
     AppArmor(#[from] apparmor::AppArmorError),
     #[error("seccomp: {0}")]
     Seccomp(#[from] seccomp::SeccompError),
+    #[error("{0}")]
+    Selinux(#[from] selinux::SelinuxError),
     #[error("rlimits: {0}")]
     Rlimit(#[from] rlimits::RlimitError),
     #[error("{0}")]
@@ -65,6 +68,7 @@ impl SecurityError {
         match self {
             Self::AppArmor(e) => e.errno(),
             Self::Seccomp(e) => e.errno(),
+            Self::Selinux(e) => e.errno(),
             Self::Rlimit(e) => Some(e.errno() as i32),
             Self::Sched(e) => e.errno().map(|e| e as i32),
             Self::Identity(e) => e.errno().map(|e| e as i32),
@@ -92,7 +96,7 @@ pub fn apply_process(
 }
 
 /// Every check of [`apply_process`] that changes nothing: an AppArmor profile has AppArmor
-/// to go to, the seccomp profile compiles, the capabilities are known to this kernel, no
+/// to go to, an SELinux label has SELinux, the seccomp profile compiles, the capabilities are known to this kernel, no
 /// rlimit type repeats, the umask is a mode, the uid and gids are in range.
 /// Call it in `create` (and `exec`) before anything is made, so a bad config fails there
 /// and not half-way through init.
@@ -104,6 +108,7 @@ pub fn validate_process(
         process.apparmor_profile().as_deref(),
         apparmor::host_enabled,
     )?;
+    selinux::check(process.selinux_label().as_deref(), selinux::host_enabled)?;
     if let Some(cfg) = seccomp {
         drop(seccomp::compile(cfg)?);
     }

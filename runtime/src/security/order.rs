@@ -5,6 +5,9 @@
 //!    init does; it only takes effect at execve, and written later it would depend on the
 //!    seccomp profile allowing open/write and on /proc/thread-self staying writable for us
 //!    after the user switch (step 4).
+//!    Then SELinux: the label for the next execve goes to attr/exec, before the seccomp
+//!    profile and the user switch for the same reasons (runc: `SetExecLabel` before
+//!    `InitSeccomp` and `finalizeNamespace`).
 //! 1. rlimits: first of the rest, while the process still has every capability, and before
 //!    anything else might need the raised limits (runc sets them before init runs). Then
 //!    the scheduler and I/O priority, when asked for: still with every capability (a
@@ -36,11 +39,12 @@ use oci_spec::runtime::{LinuxCapabilities, LinuxSeccomp, PosixRlimit, Process, U
 
 use super::seccomp::Handoff;
 
-use super::{apparmor, caps, identity, rlimits, sched, seccomp, SecurityError};
+use super::{apparmor, caps, identity, rlimits, sched, seccomp, selinux, SecurityError};
 
 /// The steps of [`super::apply_process`], injectable so the order is unit-testable.
 pub trait ProcessSteps {
     fn apparmor(&mut self, profile: &str) -> Result<(), SecurityError>;
+    fn selinux_exec_label(&mut self, label: &str) -> Result<(), SecurityError>;
     fn rlimits(&mut self, limits: &[PosixRlimit]) -> Result<(), SecurityError>;
     fn scheduling(&mut self, process: &Process) -> Result<(), SecurityError>;
     fn load_seccomp(&mut self, filter: seccomp::Filter) -> Result<(), SecurityError>;
@@ -59,6 +63,9 @@ pub struct HostSteps<'r, 'f> {
 impl ProcessSteps for HostSteps<'_, '_> {
     fn apparmor(&mut self, profile: &str) -> Result<(), SecurityError> {
         Ok(apparmor::change_on_exec(profile)?)
+    }
+    fn selinux_exec_label(&mut self, label: &str) -> Result<(), SecurityError> {
+        Ok(selinux::set_exec_label(label)?)
     }
     fn rlimits(&mut self, limits: &[PosixRlimit]) -> Result<(), SecurityError> {
         Ok(rlimits::apply(limits)?)
@@ -99,6 +106,9 @@ pub fn apply_process_with(
         .filter(|p| !p.is_empty())
     {
         steps.apparmor(profile)?;
+    }
+    if let Some(label) = process.selinux_label().as_deref().filter(|l| !l.is_empty()) {
+        steps.selinux_exec_label(label)?;
     }
     steps.rlimits(process.rlimits().as_deref().unwrap_or(&[]))?;
     if sched::wanted(process) {
@@ -143,6 +153,9 @@ mod tests {
     impl ProcessSteps for Recorder {
         fn apparmor(&mut self, _: &str) -> Result<(), SecurityError> {
             self.step("apparmor")
+        }
+        fn selinux_exec_label(&mut self, _: &str) -> Result<(), SecurityError> {
+            self.step("selinux")
         }
         fn rlimits(&mut self, _: &[PosixRlimit]) -> Result<(), SecurityError> {
             self.step("rlimits")
@@ -218,6 +231,23 @@ mod tests {
         let mut rec = Recorder::default();
         apply_process_with(&mut rec, &p, None).expect("recorder never fails");
         assert_eq!(rec.log[0], "rlimits", "an empty profile means none");
+    }
+
+    #[test]
+    fn the_selinux_exec_label_comes_after_apparmor_and_before_the_filter_and_user() {
+        let mut p = process(false);
+        p.set_apparmor_profile(Some("vmt-smoke".into()));
+        p.set_selinux_label(Some("system_u:system_r:container_t:s0".into()));
+        let mut rec = Recorder::default();
+        apply_process_with(&mut rec, &p, Some(&profile())).expect("recorder never fails");
+        assert_eq!(
+            rec.log,
+            ["apparmor", "selinux", "rlimits", "seccomp", "bounding", "user", "caps"]
+        );
+        p.set_selinux_label(Some(String::new()));
+        let mut rec = Recorder::default();
+        apply_process_with(&mut rec, &p, None).expect("recorder never fails");
+        assert!(!rec.log.contains(&"selinux"), "an empty label means none");
     }
 
     #[test]

@@ -3,14 +3,12 @@
 //! warning, named in JSON path style.
 //!
 //! The rule: refuse where ignoring would leave the container less confined or less isolated
-//! than the config asks (an SELinux label, a VM); ignore, with a warning, what runc 1.1.5 ignores too when ignoring it is
+//! than the config asks (a VM); ignore, with a warning, what runc 1.1.5 ignores too when ignoring it is
 //! harmless (scheduling and I/O hints, other platforms' sections, network devices the
 //! container then lacks). Per field:
 //!
 //! | field                               | runc 1.1.5                        | ferrun  |
 //! |-------------------------------------|-----------------------------------|---------|
-//! | process.selinuxLabel                | refuses (SELinux disabled here)   | refuse  |
-//! | linux.mountLabel                    | fails the mount (`context=`)      | refuse  |
 //! | linux.intelRdt                      | refuses schemas without resctrl   | refuse  |
 //! | vm                                  | ignores                           | refuse: hypervisor isolation was asked for |
 //! | linux.seccomp.listenerPath/Metadata | ignores without a notify rule     | ignore (debug line) |
@@ -24,10 +22,11 @@
 //! What other modules implement, and so passes here: namespaces (with path, time offsets,
 //! id mappings), root, mounts (id-mapped ones too: rootfs/idmapped.rs), devices, maskedPaths, readonlyPaths, rootfsPropagation,
 //! hostname, domainname, sysctl, process args/env/cwd/user (uid, gid, umask,
-//! additionalGids)/rlimits/noNewPrivileges/oomScoreAdj/apparmorProfile/capabilities/terminal/
+//! additionalGids)/rlimits/noNewPrivileges/oomScoreAdj/apparmorProfile/selinuxLabel
+//! (security/selinux.rs)/capabilities/terminal/
 //! consoleSize/scheduler/ioPriority, personality domain, seccomp (SCMP_ACT_NOTIFY with its
 //! listener included: security/seccomp/plan.rs checks those rules), hooks, cgroupsPath and
-//! resources, annotations.
+//! resources, annotations, linux.mountLabel (rootfs/label.rs).
 
 use oci_spec::runtime::{Linux, LinuxSeccomp, LinuxSeccompAction, Process, Spec};
 
@@ -129,12 +128,6 @@ fn field_of(field: impl Into<String>, reason: &'static str) -> UnsupportedField 
 }
 
 fn check_process(p: &Process, found: &mut Survey) {
-    if p.selinux_label().is_some() {
-        found.refuse(
-            "process.selinuxLabel",
-            "SELinux labels are not supported by ferrun yet",
-        );
-    }
     if p.exec_cpu_affinity().is_some() {
         found.warn(
             "process.execCPUAffinity",
@@ -156,12 +149,6 @@ fn check_process(p: &Process, found: &mut Survey) {
 }
 
 fn check_linux(l: &Linux, found: &mut Survey) {
-    if l.mount_label().is_some() {
-        found.refuse(
-            "linux.mountLabel",
-            "SELinux mount labels are not supported by ferrun yet",
-        );
-    }
     if l.intel_rdt().is_some() {
         found.refuse("linux.intelRdt", "Intel RDT is not supported by ferrun yet");
     }

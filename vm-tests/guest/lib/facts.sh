@@ -26,6 +26,35 @@ describe_machine() {
 		echo "--- cgroup v1 hierarchies: $(grep ' cgroup ' /proc/mounts | awk '{print $2}' | tr '\n' ' ')"
 	fi
 	describe_criu
+	describe_selinux
+}
+
+# SELinux as oci-conform sees it (`requires: {selinux: true}`): selinuxfs mounted and a policy
+# loaded (a task label other than `kernel`).
+selinux_state() {
+	if [ ! -e /sys/fs/selinux/enforce ]; then
+		echo absent
+	elif [ "$(tr -d '\0' </proc/self/attr/current 2>/dev/null)" = kernel ]; then
+		echo no-policy
+	elif [ "$(cat /sys/fs/selinux/enforce)" = 1 ]; then
+		echo enforcing
+	else
+		echo permissive
+	fi
+}
+
+describe_selinux() {
+	echo "--- selinux: $(selinux_state) (our label: $(tr -d '\0' </proc/self/attr/current 2>/dev/null || echo none))"
+}
+
+# The selinux profile exists to run the SELinux scenarios: without a loaded policy they would
+# all SKIP, which must not read as a pass.
+check_selinux() {
+	[ "$VMT_PROFILE" = selinux ] || return 0
+	case "$(selinux_state)" in
+	enforcing | permissive) return 0 ;;
+	*) echo "ERROR: profile selinux, but SELinux is $(selinux_state)"; return 1 ;;
+	esac
 }
 
 # criu's own verdict, as oci-conform's host facts see it (`requires: {criu: works}`): its last

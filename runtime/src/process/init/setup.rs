@@ -161,10 +161,30 @@ fn enter_namespaces(ctx: &InitContext) -> Result<(), super::InitFailure> {
         unshare(CloneFlags::CLONE_NEWCGROUP).phase(Phase::CgroupNamespace)?;
     }
     if !ctx.no_new_keyring {
-        sys::misc::join_session_keyring(&format!("_ses.{}", ctx.id))
-            .phase(Phase::JoinNamespaces)?;
+        // The keycreate label first, so the keyring this join creates carries the process's
+        // label (runc's standard_init: SetKeyLabel, then JoinSessionKeyring).
+        let label = ctx
+            .spec
+            .process()
+            .as_ref()
+            .and_then(|p| p.selinux_label().as_deref());
+        crate::security::selinux::join_labelled_keyring(
+            label,
+            crate::security::selinux::set_keycreate_label,
+            || sys::misc::join_session_keyring(&format!("_ses.{}", ctx.id)).map_err(Keyring::Join),
+        )
+        .phase(Phase::JoinNamespaces)?;
     }
     Ok(())
+}
+
+/// What can fail while joining the session keyring.
+#[derive(Debug, thiserror::Error)]
+enum Keyring {
+    #[error("{0}")]
+    Label(#[from] crate::security::selinux::SelinuxError),
+    #[error("{0}")]
+    Join(#[source] nix::errno::Errno),
 }
 
 fn set_uts(ctx: &InitContext) -> Result<(), super::InitFailure> {

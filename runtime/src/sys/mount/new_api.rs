@@ -29,6 +29,33 @@ fn empty() -> *const libc::c_char {
 /// MNT_RELATIME unless MS_NOATIME or MS_STRICTATIME is passed). runc's bind remounts go
 /// through mount(2), so a `nodiratime` bind of a `noatime` source ends `nodiratime,relatime`
 /// there, and here. Returns (attr_set, attr_clr).
+/// Mount data read the way mount(2)'s own parser reads it (security_sb_eat_lsm_opts): options
+/// split at commas outside double quotes, a quoted value passed without its quotes. runc
+/// quotes an SELinux context (`context="system_u:object_r:t:s0:c1,c2"`): fsconfig(2) takes one
+/// option at a time and would get the quotes, or half a label at the category's comma.
+fn data_options(data: &str) -> Vec<(&str, Option<String>)> {
+    let mut opts = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in data.char_indices().chain([(data.len(), ',')]) {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                let opt = &data[start..i];
+                start = i + 1;
+                if opt.is_empty() {
+                    continue;
+                }
+                opts.push(match opt.split_once('=') {
+                    Some((k, v)) => (k, Some(v.replace('"', ""))),
+                    None => (opt, None),
+                });
+            }
+            _ => {}
+        }
+    }
+    opts
+}
+
 fn mount_attrs(flags: MsFlags) -> (u64, u64) {
     let table = [
         (MsFlags::MS_RDONLY, libc::MOUNT_ATTR_RDONLY),
@@ -195,15 +222,15 @@ impl RealMountSys {
                 self.fsconfig(&fs, libc::FSCONFIG_SET_FLAG, Some(name), None)?;
             }
         }
-        for opt in data.unwrap_or("").split(',').filter(|o| !o.is_empty()) {
-            match opt.split_once('=') {
-                Some((k, v)) => self.fsconfig(
+        for (key, value) in data_options(data.unwrap_or("")) {
+            match value {
+                Some(v) => self.fsconfig(
                     &fs,
                     libc::FSCONFIG_SET_STRING,
-                    Some(k.as_bytes()),
+                    Some(key.as_bytes()),
                     Some(v.as_bytes()),
                 )?,
-                None => self.fsconfig(&fs, libc::FSCONFIG_SET_FLAG, Some(opt.as_bytes()), None)?,
+                None => self.fsconfig(&fs, libc::FSCONFIG_SET_FLAG, Some(key.as_bytes()), None)?,
             }
         }
         self.fsconfig(&fs, libc::FSCONFIG_CMD_CREATE, None, None)?;
@@ -257,6 +284,22 @@ impl RealMountSys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_splits_outside_quotes_and_drops_them() {
+        let got =
+            data_options(r#"mode=755,size=65536k,,newinstance,context="u:object_r:t:s0:c1,c2""#);
+        assert_eq!(
+            got,
+            [
+                ("mode", Some("755".to_string())),
+                ("size", Some("65536k".to_string())),
+                ("newinstance", None),
+                ("context", Some("u:object_r:t:s0:c1,c2".to_string())),
+            ]
+        );
+        assert!(data_options("").is_empty());
+    }
 
     #[test]
     fn bind_remount_attrs_set_requested_and_clear_the_rest() {
