@@ -47,7 +47,8 @@ vmt_now_ms() { date +%s%3N; }
 vmt_hash() {
 	local f
 	for f in "$@"; do
-		printf '%s\n' "$f"
+		# Repository files by their path in the repository: two checkouts share a cache entry.
+		printf '%s\n' "${f#"${VMT_ROOT:-}"/}"
 		sha256sum <"$f"
 	done | sha256sum | cut -c1-16
 }
