@@ -34,13 +34,22 @@ pub fn prepare(dir: &Path, spec: &ScratchSpec) -> Result<(), String> {
 /// Detaches every mount at or under `dir`, innermost first. Idempotent, so the setup failure
 /// path and teardown may both call it.
 pub fn release(dir: &Path) {
+    detach(mounts_under(dir));
+}
+
+/// The mount points at or under `dir`, in mountinfo order (a mount after those it covers).
+pub fn mounts_under(dir: &Path) -> Vec<String> {
     let prefix = dir.to_string_lossy().to_string();
     let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let mut mounts: Vec<String> = crate::normalize::mountinfo::parse(&mi)
+    crate::normalize::mountinfo::parse(&mi)
         .into_iter()
         .map(|m| m.target)
         .filter(|t| *t == prefix || t.starts_with(&format!("{prefix}/")))
-        .collect();
+        .collect()
+}
+
+/// Lazily unmounts `mounts` (from [`mounts_under`]), the last mounted first.
+pub fn detach(mut mounts: Vec<String>) {
     mounts.reverse();
     for m in mounts {
         let _ = umount2(m.as_str(), MntFlags::MNT_DETACH);

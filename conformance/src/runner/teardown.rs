@@ -106,19 +106,10 @@ fn leak_check(run: &ScenarioRun) -> Vec<String> {
             }
         }
     }
-    let bundle = run.bundle.to_string_lossy().to_string();
-    let mi = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let mut mounts: Vec<String> = crate::normalize::mountinfo::parse(&mi)
-        .into_iter()
-        .map(|m| m.target)
-        .filter(|t| t.starts_with(&format!("{bundle}/")) || *t == bundle)
-        .collect();
+    let mounts = super::scratch::mounts_under(&run.bundle);
     if !mounts.is_empty() {
         leaks.push(format!("mounts remain under the bundle: {mounts:?}"));
-        mounts.reverse();
-        for m in mounts {
-            let _ = nix::mount::umount2(m.as_str(), nix::mount::MntFlags::MNT_DETACH);
-        }
+        super::scratch::detach(mounts);
     }
     leaks
 }

@@ -10,7 +10,7 @@
 //! runc's (libcontainer/configs/validate checkIDMapMounts, specconv) and its wording.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{LinuxIdMapping, LinuxNamespaceType, Spec};
@@ -203,11 +203,6 @@ impl IdmappedMounts {
             .iter()
             .map(|(i, fd)| (*i, Handle(fd.as_fd().as_raw_fd())))
             .collect()
-    }
-
-    /// The fds the init must keep across its fd cleanup.
-    pub fn fds(&self) -> Vec<RawFd> {
-        self.trees.iter().map(|(_, fd)| fd.as_raw_fd()).collect()
     }
 }
 
