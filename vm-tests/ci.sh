@@ -69,6 +69,21 @@ fi
 
 OC=${VMT_OCI_CONFORM-$(vmt_find_in_target oci-conform)}
 
+# print_failures OUT: each failed smoke row with its message, and the end of a client's log
+# (OUT/<check>-<runtime>.log): a CI log that only names the row leaves a flake unexplained.
+print_failures() {
+	local rt check msg
+	sed -n 's/.*"runtime": "\([^"]*\)", "check": "\([^"]*\)", "status": "fail", "ms": [0-9]*, "message": "\(.*\)"}.*/\1\t\2\t\3/p' \
+		"$1/smoke.json" 2>/dev/null | while IFS=$'\t' read -r rt check msg; do
+		echo "vm-tests ci: $rt $check: $msg"
+		if [ -s "$1/$check-$rt.log" ]; then
+			echo "--- the last 40 lines of $1/$check-$rt.log"
+			tail -40 "$1/$check-$rt.log"
+			echo "---"
+		fi
+	done
+}
+
 # ci_profile PROFILE: boot it, check the runc smoke test, gate the report. Returns 0 or 1.
 ci_profile() {
 	local profile=$1 out=$OUT_BASE/ci-$1 baseline=$ROOT/vm-tests/baselines/$1.json t0 rc=0 smoke_fail grc filter
@@ -93,6 +108,7 @@ ci_profile() {
 		echo "vm-tests ci: FAIL: $profile: smoke test / podman clients: ${smoke_fail:-no smoke.json} failure(s): $(
 			sed -n 's/.*"runtime": "\([^"]*\)", "check": "\([^"]*\)", "status": "fail".*/\1 \2/p' \
 				"$out/smoke.json" 2>/dev/null | paste -sd, -) ($out/smoke.json)"
+		print_failures "$out"
 		return 1
 	fi
 	if [ -z "$OC" ] || [ ! -s "$out/conform/report.json" ] || [ ! -s "$baseline" ]; then
