@@ -10,6 +10,7 @@ pub mod interrupt;
 pub mod one;
 pub mod progress;
 pub mod retry;
+pub mod runtime_copy;
 pub mod scratch;
 pub mod seccomp_agent;
 pub mod steps;

@@ -252,6 +252,7 @@ pub fn json_schema() -> Value {
                 "files": {"$ref": "#/$defs/files"}}},
             "scratch": {"type": "object", "additionalProperties": false, "properties": {
                 "tmpfs": strings(), "files": {"$ref": "#/$defs/files"}}},
+            "runtime_copy": {"type": "boolean", "description": "run a disposable copy of the runtime; FAIL if its sha256 changes"},
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
             "teardown": {"const": "auto"},
             "timeout": {"$ref": "#/$defs/duration"}
