@@ -42,6 +42,8 @@ pub struct ScenarioRun<'a> {
     /// The runtime binary the steps run: the installed one, or the scenario's disposable
     /// copy (`runtime_copy`).
     pub bin: std::borrow::Cow<'a, RuntimeBin>,
+    /// Background symlink swaps of `race` steps, stopped at teardown.
+    pub races: Vec<super::race::Race>,
     /// The copy and its digest before the steps, when the scenario asked for one.
     pub runtime_copy: Option<super::runtime_copy::RuntimeCopy>,
     pub globals: Globals,

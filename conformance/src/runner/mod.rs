@@ -9,6 +9,7 @@ pub mod features;
 pub mod interrupt;
 pub mod one;
 pub mod progress;
+pub mod race;
 pub mod retry;
 pub mod runtime_copy;
 pub mod scratch;

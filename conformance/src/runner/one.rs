@@ -250,6 +250,7 @@ fn setup<'a>(
             None => Cow::Borrowed(&rt.bin),
         },
         runtime_copy,
+        races: vec![],
         globals: Globals {
             root: lay.root.clone(),
             log: Some(lay.artifacts.join("runtime-log.json")),
