@@ -159,3 +159,17 @@ fn a_dumpable_runtime_init_fails_the_ptrace_scenario() {
     assert_eq!(got[0].0, "FAIL", "{}", got[0].1);
     assert!(got[0].1.contains("TRACEABLE"), "{}", got[0].1);
 }
+
+/// CVE-2021-30465: the raced tmpfs is missing from the container's mount table (as if mounted
+/// on the host path the symlink named), and every run says so.
+#[test]
+#[ignore = "needs root and runc"]
+fn a_mount_lost_to_the_symlink_race_fails() {
+    needs("a_mount_lost_to_the_symlink_race_fails");
+    let tmp = tempfile::tempdir().unwrap();
+    let rt = wrapper(tmp.path(), "mount-escape.sh");
+    let ids = ["escape.mount-symlink-race"];
+    let got = run_escape("mountesc", &rt, &ids, &tmp.path().join("out"));
+    assert_eq!(got[0].0, "FAIL", "{}", got[0].1);
+    assert!(got[0].1.contains("ESCAPED"), "{}", got[0].1);
+}
