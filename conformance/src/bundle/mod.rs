@@ -109,6 +109,25 @@ fn io_error(path: &Path, source: std::io::Error) -> BundleError {
     }
 }
 
+/// The rootfs files with templates expanded in symlink targets: the escape scenarios point a
+/// rootfs symlink at `{{scratch}}/...`, so a runtime that resolves it on the host instead of in
+/// the container lands in the scenario's scratch directory, never elsewhere on the host.
+fn with_symlinks_rendered(
+    files: &std::collections::BTreeMap<String, FileSpec>,
+    vars: &Vars,
+) -> Result<std::collections::BTreeMap<String, FileSpec>, BundleError> {
+    let mut out = files.clone();
+    for (path, f) in out.iter_mut() {
+        if let Some(target) = &f.symlink {
+            let rendered = vars
+                .render(target)
+                .map_err(|e| file_error(path, &e.to_string()))?;
+            f.symlink = Some(rendered);
+        }
+    }
+    Ok(out)
+}
+
 /// Builds `<dir>/rootfs` and `<dir>/config.json` for a scenario.
 pub fn prepare(
     s: &Scenario,
@@ -136,7 +155,7 @@ pub fn prepare(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     rootfs::clone_tree(image, &rootfs, readonly)?;
-    write_files(&rootfs, &s.bundle.files)?;
+    write_files(&rootfs, &with_symlinks_rendered(&s.bundle.files, vars)?)?;
     let cfg_path = dir.join("config.json");
     let text = serde_json::to_string_pretty(&config).unwrap_or_default();
     std::fs::write(&cfg_path, text).map_err(|source| BundleError::Io {
@@ -200,6 +219,29 @@ mod tests {
             std::fs::read_to_string(dir.path().join("real/conf/x")).unwrap(),
             "hi"
         );
+    }
+
+    #[test]
+    fn symlink_targets_take_templates() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = scenario(
+            "{/dev/null: {symlink: '{{scratch}}/bait'}, /plain: {content: '{{scratch}}'}}",
+        );
+        let mut vars = Vars::default();
+        vars.set("scratch", "/work/s");
+        write_files(
+            dir.path(),
+            &with_symlinks_rendered(&s.bundle.files, &vars).unwrap(),
+        )
+        .unwrap();
+        let link = std::fs::read_link(dir.path().join("dev/null")).unwrap();
+        assert_eq!(link, Path::new("/work/s/bait"));
+        // File content is written as it is.
+        let plain = std::fs::read_to_string(dir.path().join("plain")).unwrap();
+        assert_eq!(plain, "{{scratch}}");
+        let bad = scenario("{/l: {symlink: '{{nope}}/x'}}");
+        let e = with_symlinks_rendered(&bad.bundle.files, &vars).unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
     }
 
     #[test]

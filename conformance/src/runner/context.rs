@@ -39,7 +39,13 @@ pub fn error(msg: impl Into<String>) -> StepError {
 pub struct ScenarioRun<'a> {
     pub env: &'a Env,
     pub scenario: &'a Scenario,
-    pub bin: &'a RuntimeBin,
+    /// The runtime binary the steps run: the installed one, or the scenario's disposable
+    /// copy (`runtime_copy`).
+    pub bin: std::borrow::Cow<'a, RuntimeBin>,
+    /// Background symlink swaps of `race` steps, stopped at teardown.
+    pub races: Vec<super::race::Race>,
+    /// The copy and its digest before the steps, when the scenario asked for one.
+    pub runtime_copy: Option<super::runtime_copy::RuntimeCopy>,
     pub globals: Globals,
     pub id: String,
     pub bundle: PathBuf,
@@ -74,7 +80,7 @@ pub struct ScenarioRun<'a> {
 impl ScenarioRun<'_> {
     pub fn argv(&self) -> Argv<'_> {
         Argv {
-            bin: self.bin,
+            bin: &self.bin,
             globals: &self.globals,
             id: &self.id,
         }
@@ -83,7 +89,7 @@ impl ScenarioRun<'_> {
     /// Argument vectors for another container of the scenario.
     pub fn argv_for<'b>(&'b self, id: &'b str) -> Argv<'b> {
         Argv {
-            bin: self.bin,
+            bin: &self.bin,
             globals: &self.globals,
             id,
         }

@@ -2,6 +2,7 @@
 //! status (with the runtime's expectations applied) -> artifacts kept or removed.
 
 use super::context::{Env, ScenarioRun, StepError};
+use super::runtime_copy::RuntimeCopy;
 use super::{steps, teardown, Keep, RuntimeCtx};
 use crate::bundle;
 use crate::driver::console::{self, Console};
@@ -12,6 +13,7 @@ use crate::scenario::load::Loaded;
 use crate::scenario::template::Vars;
 use crate::scenario::{CgroupDriver, Op};
 use crate::systemd::SystemdPath;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -196,6 +198,10 @@ fn setup<'a>(
         std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
     }
     super::scratch::prepare(&lay.scratch, &s.scratch)?;
+    let runtime_copy = s
+        .runtime_copy
+        .then(|| RuntimeCopy::make(&rt.bin, &lay.scratch, &lay.artifacts))
+        .transpose()?;
     let mut vars = lay.vars(&s.id);
     let prepared = bundle::prepare(s, &lay.bundle, &image, &vars, &lay.cgroup_path)
         .map_err(|e| format!("bundle: {e}"))?;
@@ -239,7 +245,12 @@ fn setup<'a>(
     Ok(ScenarioRun {
         env,
         scenario: s,
-        bin: &rt.bin,
+        bin: match &runtime_copy {
+            Some(c) => Cow::Owned(c.bin.clone()),
+            None => Cow::Borrowed(&rt.bin),
+        },
+        runtime_copy,
+        races: vec![],
         globals: Globals {
             root: lay.root.clone(),
             log: Some(lay.artifacts.join("runtime-log.json")),
@@ -314,6 +325,25 @@ fn classify(
     }
 }
 
+/// After teardown (the runtime's last command has run): a changed runtime copy is a FAIL,
+/// whatever the steps saw, joining their reason.
+fn with_runtime_copy(
+    outcome: Result<(), (Status, String)>,
+    run: &ScenarioRun,
+) -> Result<(), (Status, String)> {
+    let Some(why) = run
+        .runtime_copy
+        .as_ref()
+        .and_then(|c| c.tampered(&run.artifacts))
+    else {
+        return outcome;
+    };
+    match outcome {
+        Ok(()) => Err((Status::Fail, why)),
+        Err((_, msg)) => Err((Status::Fail, format!("{msg}; {why}"))),
+    }
+}
+
 /// Folds the leak check into the steps' outcome. A leak alone is an ERROR: nothing observed
 /// a violation, and the harness cannot tell whose the leftover is. After a FAIL it stays a FAIL
 /// (the leak joins the reason): a step saw the runtime break the spec, often the very thing
@@ -369,6 +399,7 @@ pub fn run_one(
     let outcome = run_steps(&mut run, &mut res.steps);
     let t0 = Instant::now();
     let leaks = teardown::teardown(&mut run);
+    let outcome = with_runtime_copy(outcome, &run);
     drop(run);
     res.teardown_ms = t0.elapsed().as_millis() as u64;
     let (status, reason) = classify(rt, &l.scenario.id, outcome, &leaks);

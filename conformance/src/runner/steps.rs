@@ -148,6 +148,11 @@ pub fn execute(run: &mut ScenarioRun, index: usize, step: &Step) -> StepResult {
             std::thread::sleep(duration.0.min(timeout));
             return Ok(());
         }
+        Op::Race {
+            path,
+            target,
+            duration,
+        } => return super::race::start(run, path, target, duration.0),
         Op::SeccompAgent { rules, default } => {
             return super::seccomp_agent::start(run, rules, default, &prefix)
         }

@@ -57,6 +57,8 @@ pub fn teardown(run: &mut ScenarioRun) -> Vec<String> {
         reap_quietly(*pid);
     }
     reap_orphans();
+    // The containers are gone: stop swapping their rootfs (`race` steps).
+    super::race::teardown(run);
     // Last: the containers that could still ask the agent anything are gone.
     super::seccomp_agent::teardown(run);
     // The scenario's own tmpfs mounts (`scratch.tmpfs`): the containers that used them are gone.

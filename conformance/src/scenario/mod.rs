@@ -48,6 +48,11 @@ pub struct Scenario {
     pub bundle: BundleSpec,
     #[serde(default)]
     pub scratch: ScratchSpec,
+    /// Run a disposable copy of the runtime binary, made in the scratch directory, and FAIL
+    /// when its sha256 changed by the end (CVE-2019-5736: the installed binary is never at
+    /// stake). See `runner::runtime_copy`.
+    #[serde(default)]
+    pub runtime_copy: bool,
     pub steps: Vec<Step>,
     #[serde(default)]
     pub teardown: Teardown,

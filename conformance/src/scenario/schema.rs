@@ -169,6 +169,13 @@ fn ops() -> Vec<(&'static str, Value, Vec<&'static str>, Value)> {
             none.clone(),
         ),
         (
+            "race",
+            json!({"path": {"type": "string"}, "target": {"type": "string"},
+                "for": {"$ref": "#/$defs/duration"}}),
+            vec!["path", "target", "for"],
+            none.clone(),
+        ),
+        (
             "seccomp_agent",
             json!({"rules": {"type": "object", "additionalProperties":
                 {"type": "string", "pattern": crate::scenario::agent_rules::ACTION_PATTERN}},
@@ -252,6 +259,7 @@ pub fn json_schema() -> Value {
                 "files": {"$ref": "#/$defs/files"}}},
             "scratch": {"type": "object", "additionalProperties": false, "properties": {
                 "tmpfs": strings(), "files": {"$ref": "#/$defs/files"}}},
+            "runtime_copy": {"type": "boolean", "description": "run a disposable copy of the runtime; FAIL if its sha256 changes"},
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
             "teardown": {"const": "auto"},
             "timeout": {"$ref": "#/$defs/duration"}
@@ -296,13 +304,14 @@ mod tests {
                 "wait_for" => "{op: wait_for, status: stopped, within: 1s}".to_string(),
                 "read_file" => "{op: read_file, path: /x}".to_string(),
                 "sleep" => "{op: sleep, for: 1s}".to_string(),
+                "race" => "{op: race, path: /x, target: /y, for: 1s}".to_string(),
                 "systemd_unit" => "{op: systemd_unit, expect: {exists: false}}".to_string(),
                 _ => format!("{{op: {name}}}"),
             };
             let step: crate::scenario::Step = serde_yaml::from_str(&yaml).unwrap();
             assert_eq!(step.op.name(), name);
         }
-        assert_eq!(op_names().len(), 26);
+        assert_eq!(op_names().len(), 27);
     }
 
     #[test]

@@ -174,6 +174,15 @@ pub enum Op {
         #[serde(rename = "for")]
         duration: Dur,
     },
+    /// In the background, swaps the directory `path` with a symlink to `target` (atomic
+    /// renameat2 exchanges) for `for`, or until teardown: the mount race of CVE-2021-30465.
+    /// Both templated; `path` must exist (bundle.files).
+    Race {
+        path: String,
+        target: String,
+        #[serde(rename = "for")]
+        duration: Dur,
+    },
     /// Starts oci-seccomp-agent in the background, listening on `{{scratch}}/agent.sock` (the
     /// config's `linux.seccomp.listenerPath`) and logging to `{{scratch}}/agent.log` (JSON
     /// lines) and `{{scratch}}/agent.json` (one document); stopped at teardown.
@@ -346,6 +355,7 @@ impl Op {
             Op::ReadFile { .. } => "read_file",
             Op::Raw { .. } => "raw",
             Op::Sleep { .. } => "sleep",
+            Op::Race { .. } => "race",
             Op::SeccompAgent { .. } => "seccomp_agent",
             Op::SeccompAgentStop {} => "seccomp_agent_stop",
             Op::SystemdUnit { .. } => "systemd_unit",
@@ -379,7 +389,7 @@ impl Op {
 
     pub fn allowed_expect_keys(&self) -> &'static [&'static str] {
         match self {
-            Op::WaitFor { .. } | Op::Sleep { .. } => &[],
+            Op::WaitFor { .. } | Op::Sleep { .. } | Op::Race { .. } => &[],
             Op::SeccompAgent { .. } | Op::SeccompAgentStop {} => &[],
             Op::ContainerExit { .. } => &["code", "signal"],
             Op::InspectMounts {} => &["mounts", "snapshot"],

@@ -92,7 +92,14 @@ fn raw_name(text: &str, name: &str) -> String {
 }
 
 fn bundle_templates(s: &Scenario) -> Option<Problem> {
-    let b = serde_json::to_value((&s.bundle.config, &s.bundle.patch)).ok()?;
+    // Symlink targets of the rootfs files are expanded too (bundle::prepare).
+    let links: Vec<&String> = s
+        .bundle
+        .files
+        .values()
+        .filter_map(|f| f.symlink.as_ref())
+        .collect();
+    let b = serde_json::to_value((&s.bundle.config, &s.bundle.patch, links)).ok()?;
     template_problem(&b, "bundle")
 }
 
