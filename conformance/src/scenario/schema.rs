@@ -251,7 +251,8 @@ pub fn json_schema() -> Value {
                 "patch": {"type": "array", "items": {"$ref": "#/$defs/patchOp"}},
                 "files": {"$ref": "#/$defs/files"}}},
             "scratch": {"type": "object", "additionalProperties": false, "properties": {
-                "tmpfs": strings(), "files": {"$ref": "#/$defs/files"}}},
+                "shared": {"type": "boolean"}, "tmpfs": strings(),
+                "files": {"$ref": "#/$defs/files"}}},
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
             "teardown": {"const": "auto"},
             "timeout": {"$ref": "#/$defs/duration"}
