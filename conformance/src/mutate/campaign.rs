@@ -9,13 +9,22 @@ use crate::driver::RuntimeBin;
 use crate::host::HostFacts;
 use crate::report::judge::Judge;
 use crate::report::{Report, Status};
-use crate::runner::{self, Keep, Options, RunError};
+use crate::runner::{self, interrupt, Keep, Options, RunError};
 use crate::scenario::load::Loaded;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// SIGINT/SIGTERM: the runner marks what it did not run as ERROR, which would read as kills.
+    #[error("interrupted; the results so far are incomplete and not scored")]
+    Interrupted,
+}
 
 pub struct Campaign {
     /// The reference runtime; mutants run under its name, so its expectations apply to them.
@@ -99,7 +108,7 @@ impl Campaign {
         out: PathBuf,
         scenarios: &[Loaded],
         host: &HostFacts,
-    ) -> Result<Report, RunError> {
+    ) -> Result<Report, CampaignError> {
         let s = &self.settings;
         let o = Options {
             runtimes: vec![bin],
@@ -118,7 +127,11 @@ impl Campaign {
             step_timeout: s.step_timeout,
             judge: Judge::default(),
         };
-        runner::run(&o, scenarios, host.clone())
+        let report = runner::run(&o, scenarios, host.clone())?;
+        if interrupt::interrupted() {
+            return Err(CampaignError::Interrupted);
+        }
+        Ok(report)
     }
 
     /// Runs the reference on every selected scenario (the baseline of every mutant).
@@ -126,7 +139,7 @@ impl Campaign {
         &self,
         scenarios: &[Loaded],
         host: &HostFacts,
-    ) -> Result<Report, RunError> {
+    ) -> Result<Report, CampaignError> {
         self.run_once(
             self.reference.clone(),
             self.out.join("reference"),
@@ -142,7 +155,7 @@ impl Campaign {
         baseline: &BTreeMap<String, Status>,
         scenarios: &[Loaded],
         host: &HostFacts,
-    ) -> Result<MutantResult, RunError> {
+    ) -> Result<MutantResult, CampaignError> {
         let started = Instant::now();
         let dir = self.out.join("mutants").join(m.name);
         let _ = std::fs::remove_dir_all(&dir);
