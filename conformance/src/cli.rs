@@ -30,6 +30,9 @@ pub enum Cmd {
     Schema,
     /// Regenerate reports from an events.jsonl (e.g. after a run was killed).
     Report(ReportArgs),
+    /// Mutation-test the pack: run it against mutants of a reference runtime, each breaking
+    /// one promise, and report which scenarios kill them.
+    Mutate(MutateArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,4 +151,56 @@ pub struct GateArgs {
     #[arg(long, value_name = "RUNTIME")]
     pub judge: Vec<String>,
     pub report: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MutateArgs {
+    /// The reference runtime the mutants wrap (runc-compatible CLI).
+    #[arg(long, default_value = "/usr/sbin/runc")]
+    pub reference: PathBuf,
+    /// The runtime name of the reference and its mutants: its expectations file applies.
+    #[arg(long, default_value = "runc")]
+    pub name: String,
+    /// Mutants to run (repeatable or comma-separated; default: all). See `--list`.
+    #[arg(long = "mutant", value_delimiter = ',')]
+    pub mutants: Vec<String>,
+    /// Print the mutants (name, level, spec, what they break) and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Filter expression for the scenarios, as for `run`.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Stop a mutant at its first confirmed kill (scenarios of the areas it touches first).
+    #[arg(long)]
+    pub first_kill: bool,
+    /// Scenarios run in parallel.
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Output directory: mutate.json, the reference's and each mutant's runs.
+    #[arg(long, default_value = "oci-conform-mutate")]
+    pub out: PathBuf,
+    /// Where bundles and runtime state go (a tmpfs such as /dev/shm/x is faster).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// The static oci-probe binary, as for `run`.
+    #[arg(long)]
+    pub probe: Option<PathBuf>,
+    /// Directory holding snapshots/ and expectations/ (default: found from SCENARIOS).
+    #[arg(long)]
+    pub suite_dir: Option<PathBuf>,
+    /// Default per-step deadline in seconds.
+    #[arg(long, default_value_t = 20)]
+    pub step_timeout: u64,
+    /// Internal: act as mutant NAME around --reference for one runtime command (the
+    /// wrapper scripts call this with the runtime's arguments after `--`).
+    #[arg(long, value_name = "NAME", hide = true)]
+    pub shim: Option<String>,
+    /// Internal: with --shim, append a line here whenever the mutation changes something.
+    #[arg(long, hide = true)]
+    pub shim_log: Option<PathBuf>,
+    /// Scenario files or directories.
+    pub scenarios: Vec<PathBuf>,
+    /// With --shim: the runtime's own arguments.
+    #[arg(last = true, hide = true)]
+    pub runtime_args: Vec<String>,
 }

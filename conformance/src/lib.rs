@@ -14,6 +14,7 @@ pub mod bundle;
 pub mod driver;
 pub mod expect;
 pub mod host;
+pub mod mutate;
 pub mod normalize;
 pub mod probe;
 pub mod report;

@@ -20,6 +20,7 @@ macro_rules! out {
 
 mod list;
 mod matrix;
+mod mutate;
 mod run;
 
 use crate::cli::{Cli, Cmd, LintArgs};
@@ -46,6 +47,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Cmd::Matrix(a) => matrix::matrix(&a),
         Cmd::Gate(a) => matrix::gate(&a),
         Cmd::Report(a) => run::report(&a),
+        Cmd::Mutate(a) => mutate::run(&a),
     }
 }
 

@@ -8,8 +8,23 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
 use crate::scenario::ScratchSpec;
 
-/// Mounts each `tmpfs` entry, then writes `files`.
+/// Makes the directory a shared mount if asked, mounts each `tmpfs` entry, then writes
+/// `files`.
 pub fn prepare(dir: &Path, spec: &ScratchSpec) -> Result<(), String> {
+    if spec.shared {
+        // Released with the rest: `release` detaches the mount at `dir` itself too.
+        mount(Some(dir), dir, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+            .and_then(|()| {
+                mount(
+                    None::<&str>,
+                    dir,
+                    None::<&str>,
+                    MsFlags::MS_SHARED,
+                    None::<&str>,
+                )
+            })
+            .map_err(|e| format!("scratch.shared: bind {} shared: {e}", dir.display()))?;
+    }
     for rel in &spec.tmpfs {
         let rel = rel.trim_start_matches('/');
         if rel.is_empty() || rel.split('/').any(|c| c == "..") {

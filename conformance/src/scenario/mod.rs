@@ -276,6 +276,11 @@ pub struct FileSpec {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ScratchSpec {
+    /// Bind the scratch directory onto itself and make that mount shared (MS_SHARED) before
+    /// anything else: a host-side peer group under a rootfs (`root.path: "{{scratch}}/..."`),
+    /// where a private host `/` would hide what rootfsPropagation changes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
     /// Directories (relative to the scratch directory) to mount a fresh tmpfs on, in order:
     /// a mount inside a bind source, for what happens to submounts.
     #[serde(default)]

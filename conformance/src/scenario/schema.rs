@@ -258,7 +258,8 @@ pub fn json_schema() -> Value {
                 "patch": {"type": "array", "items": {"$ref": "#/$defs/patchOp"}},
                 "files": {"$ref": "#/$defs/files"}}},
             "scratch": {"type": "object", "additionalProperties": false, "properties": {
-                "tmpfs": strings(), "files": {"$ref": "#/$defs/files"}}},
+                "shared": {"type": "boolean"}, "tmpfs": strings(),
+                "files": {"$ref": "#/$defs/files"}}},
             "runtime_copy": {"type": "boolean", "description": "run a disposable copy of the runtime; FAIL if its sha256 changes"},
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
             "teardown": {"const": "auto"},
