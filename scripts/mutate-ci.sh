@@ -3,10 +3,12 @@
 # must kill it (`oci-conform mutate --first-kill` with a narrow filter). It fails when one of
 # them survives, i.e. when a change blunted the assertion that catches that broken promise.
 # The full campaign (docs/conformance.md, "mutate") is too slow for every CI run.
-# Usage: scripts/mutate-ci.sh [REFERENCE_RUNTIME]   (default /usr/sbin/runc)
+# Usage: scripts/mutate-ci.sh [REFERENCE_RUNTIME]   (default /usr/sbin/runc; its file name is
+#        the runtime name whose expectations apply, so CI's target/release/ferrun is "ferrun")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REF=${1:-/usr/sbin/runc}
+NAME=$(basename "$REF")
 BIN=${OCI_CONFORM:-target/release/oci-conform}
 OUT=$(mktemp -d /tmp/oci-conform-mutate-ci.XXXXXX)
 WORK=$(mktemp -d /dev/shm/oci-conform-mutate-ci.XXXXXX 2>/dev/null || mktemp -d /tmp/oci-conform-mutate-ci-work.XXXXXX)
@@ -27,7 +29,7 @@ survivors=()
 start=$SECONDS
 for entry in "${GATE[@]}"; do
   read -r mutant filter <<<"$entry"
-  "$BIN" mutate --reference "$REF" --mutant "$mutant" --filter "$filter" --first-kill \
+  "$BIN" mutate --reference "$REF" --name "$NAME" --mutant "$mutant" --filter "$filter" --first-kill \
     --out "$OUT/$mutant" --work-dir "$WORK/$mutant" scenarios/ 2>"$OUT/$mutant.log" \
     | grep -E "^$mutant |^mutation score" || true
   # No mutate.json (a harness error) counts as a survivor: the gate proved nothing.
