@@ -18,6 +18,7 @@ macro_rules! out {
     };
 }
 
+mod fuzz;
 mod list;
 mod matrix;
 mod run;
@@ -46,6 +47,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Cmd::Matrix(a) => matrix::matrix(&a),
         Cmd::Gate(a) => matrix::gate(&a),
         Cmd::Report(a) => run::report(&a),
+        Cmd::Fuzz(a) => fuzz::run(&a),
     }
 }
 
