@@ -30,9 +30,14 @@ pub enum Cmd {
     Schema,
     /// Regenerate reports from an events.jsonl (e.g. after a run was killed).
     Report(ReportArgs),
+<<<<<<< HEAD
     /// Mutation-test the pack: run it against mutants of a reference runtime, each breaking
     /// one promise, and report which scenarios kill them.
     Mutate(MutateArgs),
+=======
+    /// Differential fuzzing of runtimes, or robustness fuzzing of the loader (docs/fuzz.md).
+    Fuzz(FuzzArgs),
+>>>>>>> h-fuzz
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -154,6 +159,7 @@ pub struct GateArgs {
 }
 
 #[derive(Debug, Args)]
+<<<<<<< HEAD
 pub struct MutateArgs {
     /// The reference runtime the mutants wrap (runc-compatible CLI).
     #[arg(long, default_value = "/usr/sbin/runc")]
@@ -203,4 +209,44 @@ pub struct MutateArgs {
     /// With --shim: the runtime's own arguments.
     #[arg(last = true, hide = true)]
     pub runtime_args: Vec<String>,
+=======
+pub struct FuzzArgs {
+    /// What to fuzz: `runtimes` (differential, needs --runtimes) or `loader` (oci-conform's
+    /// scenario, expectation and config parsers, in process).
+    #[arg(long, default_value = "runtimes")]
+    pub target: String,
+    /// NAME=PATH,... of two or more runtimes; the first is the reference.
+    #[arg(long, value_delimiter = ',')]
+    pub runtimes: Vec<String>,
+    /// Generator seed (default: from the clock, printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop after this many configs (or loader inputs).
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Stop after this many seconds (default 60 when --count is not given).
+    #[arg(long)]
+    pub time: Option<u64>,
+    /// Runs the minimizer may spend on one divergence.
+    #[arg(long, default_value_t = 40)]
+    pub min_budget: usize,
+    /// Output directory: summary, report, reproducing scenarios, work files.
+    #[arg(long, default_value = "oci-conform-fuzz")]
+    pub out: PathBuf,
+    /// Where bundles and runtime state go (default OUT/work).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// The suite directory: expectations (known divergences) and the loader's corpus.
+    #[arg(long, default_value = "scenarios")]
+    pub suite_dir: PathBuf,
+    /// The static oci-probe binary (found as for `run` by default).
+    #[arg(long)]
+    pub probe: Option<PathBuf>,
+    /// Per-step deadline in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub step_timeout: u64,
+    /// Keep every config's bundle and artifacts (default: none).
+    #[arg(long)]
+    pub keep: bool,
+>>>>>>> h-fuzz
 }

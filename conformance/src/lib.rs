@@ -13,6 +13,7 @@
 pub mod bundle;
 pub mod driver;
 pub mod expect;
+pub mod fuzz;
 pub mod host;
 pub mod mutate;
 pub mod normalize;

@@ -18,6 +18,7 @@ macro_rules! out {
     };
 }
 
+mod fuzz;
 mod list;
 mod matrix;
 mod mutate;
@@ -47,7 +48,11 @@ pub fn dispatch(cli: Cli) -> i32 {
         Cmd::Matrix(a) => matrix::matrix(&a),
         Cmd::Gate(a) => matrix::gate(&a),
         Cmd::Report(a) => run::report(&a),
+<<<<<<< HEAD
         Cmd::Mutate(a) => mutate::run(&a),
+=======
+        Cmd::Fuzz(a) => fuzz::run(&a),
+>>>>>>> h-fuzz
     }
 }
 

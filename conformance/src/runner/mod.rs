@@ -366,13 +366,21 @@ fn retry_references(
     }
 }
 
-/// Runs every scenario on every runtime and returns the report (the caller writes it).
-pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report, RunError> {
-    let started = Instant::now();
-    let started_unix = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+/// What a run sets up before its first scenario: the runtimes after preflight (versions,
+/// features, expectations), the base images and the directories. `run` uses it, and so does
+/// `fuzz`, which drives `one::run_one` itself.
+pub struct Session {
+    pub runtimes: Vec<RuntimeCtx>,
+    pub paths: one::Paths,
+    pub out: PathBuf,
+    pub work: PathBuf,
+    preflight: PathBuf,
+}
+
+/// Becomes a child subreaper, installs the SIGINT/SIGTERM flag, prepares the directories,
+/// builds the `bases` images and runs the preflight. `scenarios` are the selected ones, for
+/// the expectations' id check (which also knows the whole suite under `o.suite_dir`).
+pub fn open(o: &Options, scenarios: &[Loaded], bases: &[Base]) -> Result<Session, RunError> {
     if let Err(e) = crate::driver::subreaper::become_subreaper() {
         eprintln!(
             "oci-conform: warning: cannot become a child subreaper ({e}); container_exit will fail"
@@ -380,13 +388,44 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
     }
     interrupt::install();
     let dirs = prepare_dirs(o)?;
-    let needed: Vec<Base> = scenarios.iter().map(|l| l.scenario.bundle.base).collect();
     let images = Arc::new(build_images(
         &dirs.work.join("images"),
         o.probe.as_deref(),
-        &needed,
+        bases,
     ));
     let runtimes = preflight(o, scenarios, &dirs.preflight, images)?;
+    let paths = one::Paths {
+        work: dirs.work.clone(),
+        artifacts: dirs.artifacts.clone(),
+        cgroup_parent: format!("/oci-conform-{}", std::process::id()),
+    };
+    Ok(Session {
+        runtimes,
+        paths,
+        out: dirs.out,
+        work: dirs.work,
+        preflight: dirs.preflight,
+    })
+}
+
+/// Removes the run's cgroup parent, and the images and preflight output unless kept.
+pub fn close(s: &Session, host: &HostFacts, keep: Keep) {
+    teardown::remove_run_cgroup_parent(host, &s.paths.cgroup_parent);
+    if keep != Keep::Always {
+        let _ = std::fs::remove_dir_all(s.work.join("images"));
+        let _ = std::fs::remove_dir_all(&s.preflight);
+    }
+}
+
+/// Runs every scenario on every runtime and returns the report (the caller writes it).
+pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report, RunError> {
+    let started = Instant::now();
+    let started_unix = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let needed: Vec<Base> = scenarios.iter().map(|l| l.scenario.bundle.base).collect();
+    let session = open(o, scenarios, &needed)?;
     let env = Env {
         host: host.clone(),
         snapshots: snapshot::Store {
@@ -395,13 +434,10 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
         },
         step_timeout: o.step_timeout,
     };
+    let runtimes = &session.runtimes;
+    let paths = &session.paths;
     let jobs = job_list(runtimes.len(), scenarios.len(), o.seed);
-    let paths = one::Paths {
-        work: dirs.work.clone(),
-        artifacts: dirs.artifacts.clone(),
-        cgroup_parent: format!("/oci-conform-{}", std::process::id()),
-    };
-    let events_path = dirs.out.join("events.jsonl");
+    let events_path = session.out.join("events.jsonl");
     let mut events = std::fs::File::create(&events_path).map_err(|source| RunError::Out {
         path: events_path,
         source,
@@ -419,21 +455,17 @@ pub fn run(o: &Options, scenarios: &[Loaded], host: HostFacts) -> Result<Report,
         &mut events,
         serde_json::json!({"event": "run_start", "seed": o.seed, "total": jobs.len(), "runtimes": rt_info, "host": host_json}),
     );
-    let mut results = execute(o, &env, &runtimes, scenarios, &paths, jobs, &mut events);
+    let mut results = execute(o, &env, runtimes, scenarios, paths, jobs, &mut events);
     retry_references(
         o,
         &env,
-        &runtimes,
+        runtimes,
         scenarios,
-        &paths,
+        paths,
         &mut results,
         &mut events,
     );
-    teardown::remove_run_cgroup_parent(&host, &paths.cgroup_parent);
-    if o.keep != Keep::Always {
-        let _ = std::fs::remove_dir_all(dirs.work.join("images"));
-        let _ = std::fs::remove_dir_all(&dirs.preflight);
-    }
+    close(&session, &host, o.keep);
     results.sort_by(|a, b| (&a.id, &a.runtime).cmp(&(&b.id, &b.runtime)));
     let report = Report {
         schema: REPORT_SCHEMA.into(),

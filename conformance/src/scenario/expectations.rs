@@ -16,6 +16,14 @@
 //! A flaky entry changes no status: a non-PASS result of it carries the entry's reason, so the
 //! report says the outcome is a known flake with its evidence. It is for reference runtimes,
 //! whose non-PASS results are re-run once anyway; a judged runtime has no flakes to list.
+//!
+//! ```yaml
+//! fuzz:
+//!   - fingerprint: "process.rlimits.RLIMIT_CPU => limits"
+//!     reason: "runc 1.1.5 ... (scenario rlimits.x XFAILs it)"
+//! ```
+//! A known class of `oci-conform fuzz` divergence: the fields of the minimized config and the
+//! observations that differ (`fuzz::known`). The fuzzer reports it as known, never as new.
 
 use super::filter::glob;
 use super::load::LoadError;
@@ -30,6 +38,15 @@ pub struct Expectations {
     pub xfail: Vec<Entry>,
     #[serde(default)]
     pub flaky: Vec<Entry>,
+    #[serde(default)]
+    pub fuzz: Vec<FuzzEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FuzzEntry {
+    pub fingerprint: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

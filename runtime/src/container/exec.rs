@@ -180,6 +180,11 @@ pub fn exec(
         user_in_parent: !nix::unistd::geteuid().is_root(),
         cgroup_dirs,
         cgroup_fallback: Some(&fallback),
+        oom_score_adj: bundle
+            .spec
+            .process()
+            .as_ref()
+            .and_then(|p| p.oom_score_adj()),
         console,
         preserve_fds: opts.preserve_fds,
         sigmask: opts.sigmask,

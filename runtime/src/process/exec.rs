@@ -36,6 +36,9 @@ pub struct ExecConfig<'a> {
     /// Asked when joining `cgroup_dirs` failed: another directory to try instead (runc's
     /// cgroup v2 fallback to the init's cgroup).
     pub cgroup_fallback: Option<&'a dyn Fn() -> Option<PathBuf>>,
+    /// The container's process.oomScoreAdj: runc gives it to exec'd processes too, whatever
+    /// `--process` says (it comes from config.json, not from the exec's process).
+    pub oom_score_adj: Option<i32>,
     pub console: Option<OwnedFd>,
     pub preserve_fds: u32,
     pub sigmask: SigSet,
@@ -124,6 +127,9 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, SpawnError> {
     drop(console);
     let result = (|| {
         join_cgroups(&cfg.cgroup_dirs, cfg.cgroup_fallback, pid)?;
+        if let Some(score) = cfg.oom_score_adj {
+            super::launch::write_oom_score_adj(pid, score)?;
+        }
         parent_end
             .send(&ParentMsg::Go {
                 state_json: String::new(),

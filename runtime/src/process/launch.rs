@@ -226,14 +226,7 @@ impl Parent<'_> {
         // process.oomScoreAdj from here, in the initial user namespace: lowering it needs
         // CAP_SYS_RESOURCE there, which the init (maybe in a new user namespace) lacks.
         if let Some(score) = self.spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
-            let path = format!("/proc/{}/oom_score_adj", pid.as_raw());
-            std::fs::write(&path, score.to_string()).map_err(|source| {
-                LaunchError::OomScoreAdj {
-                    path,
-                    score,
-                    source,
-                }
-            })?;
+            write_oom_score_adj(pid, score)?;
         }
         // Always applied, even without linux.resources: the device policy (deny all but
         // runc's default devices) is part of it.
@@ -281,4 +274,15 @@ impl Parent<'_> {
             }
         }
     }
+}
+
+/// process.oomScoreAdj into /proc/<pid>/oom_score_adj, for the init and for every exec'd
+/// process (runc's bootstrap data carries the container's value to both).
+pub(crate) fn write_oom_score_adj(pid: Pid, score: i32) -> Result<(), LaunchError> {
+    let path = format!("/proc/{}/oom_score_adj", pid.as_raw());
+    std::fs::write(&path, score.to_string()).map_err(|source| LaunchError::OomScoreAdj {
+        path,
+        score,
+        source,
+    })
 }
