@@ -7,6 +7,11 @@
 //! it exists, because `attr/exec` belongs to whichever LSM is the major one; older kernels only
 //! have `attr/exec`. A profile that is not loaded makes the write fail with ENOENT, so a typo
 //! fails the container instead of running it unconfined.
+//!
+//! The write goes through an fd checked to be on procfs (runc's `EnsureProcHandle`): a
+//! container whose /proc is not procfs, or whose /proc/thread-self leads elsewhere, would
+//! otherwise take the command into a dummy file and run unconfined (CVE-2019-16884,
+//! CVE-2025-52881).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,6 +24,8 @@ pub const ENABLED_PARAM: &str = "/sys/module/apparmor/parameters/enabled";
 pub enum AppArmorError {
     #[error("process.apparmorProfile {profile:?}: AppArmor is not enabled on this host ({ENABLED_PARAM} is not Y)")]
     NotEnabled { profile: String },
+    #[error("process.apparmorProfile {profile:?}: {} is not on procfs; refusing to write the profile there", path.display())]
+    NotProcfs { profile: String, path: PathBuf },
     #[error("process.apparmorProfile {profile:?}: writing {path}: {source}{hint}",
         hint = if source.raw_os_error() == Some(libc::ENOENT) { " (is the profile loaded? see /sys/kernel/security/apparmor/profiles)" } else { "" })]
     Apply {
@@ -31,7 +38,7 @@ pub enum AppArmorError {
 impl AppArmorError {
     pub fn errno(&self) -> Option<i32> {
         match self {
-            Self::NotEnabled { .. } => None,
+            Self::NotEnabled { .. } | Self::NotProcfs { .. } => None,
             Self::Apply { source, .. } => source.raw_os_error(),
         }
     }
@@ -74,21 +81,34 @@ pub fn exec_attr(proc_thread: &Path) -> PathBuf {
 /// Switch to `profile` at the next execve. `/proc/thread-self`, not `/proc/self`: the
 /// attribute is per task, and only the calling task may change its own.
 pub fn change_on_exec(profile: &str) -> Result<(), AppArmorError> {
-    write_exec_attr(Path::new("/proc/thread-self"), profile)
+    write_exec_attr(Path::new("/proc/thread-self"), profile, super::on_procfs)
 }
 
-fn write_exec_attr(proc_thread: &Path, profile: &str) -> Result<(), AppArmorError> {
+/// Writes through an fd `is_procfs` accepted.
+fn write_exec_attr(
+    proc_thread: &Path,
+    profile: &str,
+    is_procfs: impl Fn(&std::fs::File) -> bool,
+) -> Result<(), AppArmorError> {
     let path = exec_attr(proc_thread);
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).open(&path)?;
-        // One write: the kernel parses the whole command from a single buffer.
-        f.write_all(format!("exec {profile}").as_bytes())
-    };
-    write().map_err(|source| AppArmorError::Apply {
+    let apply = |source| AppArmorError::Apply {
         profile: profile.to_string(),
         path: path.clone(),
         source,
-    })
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(apply)?;
+    if !is_procfs(&f) {
+        return Err(AppArmorError::NotProcfs {
+            profile: profile.to_string(),
+            path,
+        });
+    }
+    // One write: the kernel parses the whole command from a single buffer.
+    f.write_all(format!("exec {profile}").as_bytes())
+        .map_err(apply)
 }
 
 #[cfg(test)]
@@ -126,7 +146,7 @@ mod tests {
         std::fs::create_dir_all(d.path().join("attr/apparmor")).expect("mkdir");
         std::fs::write(d.path().join("attr/apparmor/exec"), "").expect("touch");
         std::fs::write(d.path().join("attr/exec"), "").expect("touch");
-        write_exec_attr(d.path(), "vmt-smoke").expect("write");
+        write_exec_attr(d.path(), "vmt-smoke", |_| true).expect("write");
         let got = std::fs::read_to_string(d.path().join("attr/apparmor/exec")).expect("read");
         assert_eq!(got, "exec vmt-smoke");
         assert_eq!(
@@ -141,10 +161,30 @@ mod tests {
         std::fs::create_dir_all(d.path().join("attr")).expect("mkdir");
         assert_eq!(exec_attr(d.path()), d.path().join("attr/exec"));
         // attr/exec does not exist: the error names the path and the profile.
-        let err = write_exec_attr(d.path(), "p").expect_err("missing");
+        let err = write_exec_attr(d.path(), "p", |_| true).expect_err("missing");
         assert_eq!(err.errno(), Some(libc::ENOENT));
         let msg = err.to_string();
         assert!(msg.contains("attr/exec") && msg.contains("\"p\""), "{msg}");
         assert!(msg.contains("is the profile loaded?"), "{msg}");
+    }
+
+    #[test]
+    fn refuses_an_attr_file_that_is_not_on_procfs() {
+        // The CVE-2025-52881 shape: /proc/thread-self leads to a directory of dummy files.
+        let d = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(d.path().join("attr/apparmor")).expect("mkdir");
+        let exec = d.path().join("attr/apparmor/exec");
+        std::fs::write(&exec, "bait").expect("touch");
+        let err = write_exec_attr(d.path(), "p", crate::security::on_procfs)
+            .expect_err("a tmpdir is not procfs");
+        assert!(matches!(err, AppArmorError::NotProcfs { .. }), "{err}");
+        assert!(err.to_string().contains("is not on procfs"), "{err}");
+        assert_eq!(std::fs::read_to_string(&exec).expect("read"), "bait");
+    }
+
+    #[test]
+    fn accepts_the_real_procfs() {
+        let f = std::fs::File::open("/proc/self/stat").expect("open");
+        assert!(crate::security::on_procfs(&f));
     }
 }

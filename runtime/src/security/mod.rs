@@ -126,6 +126,15 @@ pub fn set_no_new_privs() -> Result<(), SecurityError> {
     nix::sys::prctl::set_no_new_privs().map_err(|errno| SecurityError::NoNewPrivs { errno })
 }
 
+/// Whether `f` is on procfs: LSM attributes are written only through such an fd, so a bind
+/// mount or symlink over the container's /proc cannot take the label instead (CVE-2019-16884,
+/// CVE-2025-52881; runc's `utils.EnsureProcHandle`, go-selinux's `isProcHandle`).
+pub(crate) fn on_procfs(f: &std::fs::File) -> bool {
+    use std::os::fd::AsFd;
+    nix::sys::statfs::fstatfs(f.as_fd())
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,8 +21,9 @@
 //! static build would have to link (with libpcre2) for two writes and a statfs.
 
 use std::io::Write;
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
+
+use super::on_procfs;
 
 /// runc's refusal (libcontainer/configs/validate), for `create` and `exec` alike.
 pub const DISABLED: &str =
@@ -119,11 +120,6 @@ pub fn join_labelled_keyring<E: From<SelinuxError>>(
         set_label(l)?;
     }
     join()
-}
-
-fn on_procfs(f: &std::fs::File) -> bool {
-    nix::sys::statfs::fstatfs(f.as_fd())
-        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::PROC_SUPER_MAGIC)
 }
 
 /// One write of the whole label (the kernel takes the context from a single buffer), through
