@@ -35,6 +35,11 @@ mkdir -p target/ci-pack && cp "$OUT"/report.* "$OUT"/junit.xml target/ci-pack/ 2
 rm -rf "$OUT"
 [ "$rc" = 0 ] || { echo "conformance pack: exit $rc (1: ferrun FAILed/XPASSed, 2: ferrun ERRORed, 3: usage); reports in target/ci-pack"; exit "$rc"; }
 
+stage "differential fuzz: a seeded run of ferrun against runc"
+# The same 80 configs every run (about 40 s); a divergence no fuzz: entry of the expectation
+# files explains fails CI, with its reproducing scenario in target/fuzz-ci/scenarios/fuzz/.
+FUZZ_COUNT=80 scripts/fuzz-ci.sh
+
 stage "mutation gate: mutants of ferrun that the pack must kill"
 # ferrun, the judged runtime, is the reference the mutants wrap: a runc flake cannot turn this
 # red, and a scenario ferrun passes is one a mutant must fail.

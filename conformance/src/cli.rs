@@ -30,14 +30,11 @@ pub enum Cmd {
     Schema,
     /// Regenerate reports from an events.jsonl (e.g. after a run was killed).
     Report(ReportArgs),
-<<<<<<< HEAD
     /// Mutation-test the pack: run it against mutants of a reference runtime, each breaking
     /// one promise, and report which scenarios kill them.
     Mutate(MutateArgs),
-=======
     /// Differential fuzzing of runtimes, or robustness fuzzing of the loader (docs/fuzz.md).
     Fuzz(FuzzArgs),
->>>>>>> h-fuzz
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -159,7 +156,6 @@ pub struct GateArgs {
 }
 
 #[derive(Debug, Args)]
-<<<<<<< HEAD
 pub struct MutateArgs {
     /// The reference runtime the mutants wrap (runc-compatible CLI).
     #[arg(long, default_value = "/usr/sbin/runc")]
@@ -209,7 +205,6 @@ pub struct MutateArgs {
     /// With --shim: the runtime's own arguments.
     #[arg(last = true, hide = true)]
     pub runtime_args: Vec<String>,
-=======
 pub struct FuzzArgs {
     /// What to fuzz: `runtimes` (differential, needs --runtimes) or `loader` (oci-conform's
     /// scenario, expectation and config parsers, in process).
@@ -248,5 +243,4 @@ pub struct FuzzArgs {
     /// Keep every config's bundle and artifacts (default: none).
     #[arg(long)]
     pub keep: bool,
->>>>>>> h-fuzz
 }

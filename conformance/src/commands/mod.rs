@@ -48,11 +48,8 @@ pub fn dispatch(cli: Cli) -> i32 {
         Cmd::Matrix(a) => matrix::matrix(&a),
         Cmd::Gate(a) => matrix::gate(&a),
         Cmd::Report(a) => run::report(&a),
-<<<<<<< HEAD
         Cmd::Mutate(a) => mutate::run(&a),
-=======
         Cmd::Fuzz(a) => fuzz::run(&a),
->>>>>>> h-fuzz
     }
 }
 
