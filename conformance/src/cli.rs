@@ -205,6 +205,9 @@ pub struct MutateArgs {
     /// With --shim: the runtime's own arguments.
     #[arg(last = true, hide = true)]
     pub runtime_args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct FuzzArgs {
     /// What to fuzz: `runtimes` (differential, needs --runtimes) or `loader` (oci-conform's
     /// scenario, expectation and config parsers, in process).
