@@ -24,6 +24,11 @@ GATE=(
   "kill-ignored             id:lifecycle.kill-delivers-signal"
   "run-exit-zero            id:lifecycle.run-exit-code"
   "drop-rootfs-propagation  id:propagation.rootfs-*"
+  "uid-changed              id:process.user-uid-gid"
+  "seccomp-default-allow    id:seccomp.default-errno-ret"
+  "hook-env-dropped         id:hooks.args-and-env"
+  "drop-one-masked-path     id:masked.exec-sees-mask"
+  "drop-mount-nosuid        id:mounts.tmpfs-flags"
 )
 survivors=()
 start=$SECONDS
