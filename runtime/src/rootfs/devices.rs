@@ -156,7 +156,8 @@ fn check_existing(env: &Env, n: &Node) -> Result<(), RootfsError> {
 }
 
 /// Creates the device nodes, /dev/ptmx and the /dev symlinks (runc: createDevices,
-/// setupPtmx, setupDevSymlinks). `with_proc` adds /dev/core -> /proc/kcore.
+/// setupPtmx, setupDevSymlinks). `with_proc` (a /proc mount, and a host with /proc/kcore)
+/// adds /dev/core -> /proc/kcore.
 pub fn setup_dev(env: &Env, devices: &[LinuxDevice], with_proc: bool) -> Result<(), RootfsError> {
     for n in device_list(devices)? {
         create_node(env, &n)?;

@@ -149,13 +149,27 @@ pub fn prepare(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsErro
         mount_entry(&env, e)?;
     }
     if !dev_is_bind(&entries) {
+        // runc (setupDevSymlinks) links /dev/core only where the host has /proc/kcore: a
+        // kernel without CONFIG_PROC_KCORE gets no dangling link.
         let with_proc = entries
             .iter()
-            .any(|e| e.typ == "proc" && e.destination == Path::new("/proc"));
+            .any(|e| e.typ == "proc" && e.destination == Path::new("/proc"))
+            && host_has(sys, Path::new("/proc/kcore"));
         let devices = linux.and_then(|l| l.devices().as_deref()).unwrap_or(&[]);
         devices::setup_dev(&env, devices, with_proc)?;
     }
     Ok(())
+}
+
+/// Whether `path` exists on the host (before the pivot, the init still sees the host's /proc).
+fn host_has(sys: &dyn MountSys, path: &Path) -> bool {
+    match sys.open(path) {
+        Ok(h) => {
+            sys.close(h);
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 /// pivot_root (or MS_MOVE + chroot with --no-pivot) into the prepared rootfs.

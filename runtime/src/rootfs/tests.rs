@@ -117,6 +117,7 @@ fn full_config(readonly_root: bool) -> Spec {
 fn full_fake() -> FakeSys {
     let f = fake();
     f.host_path("/bundle/data", FileKind::Dir);
+    f.host_path("/proc/kcore", FileKind::File);
     f.dir("/proc").dir("/dev").dir("/tmp");
     f.file("/proc/kcore").dir("/proc/acpi").dir("/proc/sys");
     f
@@ -178,6 +179,17 @@ fn full_sequence_matches_runc_order() {
     let ops = run_all(&f, &full_config(false), &DEFAULT).expect("setup succeeds");
     let expected = [lines(PREPARE), lines(PIVOT), lines(FINALIZE)].concat();
     assert_eq!(ops, expected);
+}
+
+#[test]
+fn no_dev_core_where_the_host_has_no_kcore() {
+    let f = fake();
+    f.host_path("/bundle/data", FileKind::Dir);
+    f.dir("/proc").dir("/dev").dir("/tmp");
+    f.dir("/proc/acpi").dir("/proc/sys");
+    let ops = run_all(&f, &full_config(false), &DEFAULT).expect("setup succeeds");
+    assert!(ops.iter().any(|o| o == "symlink /dev/fd -> /proc/self/fd"));
+    assert!(!ops.iter().any(|o| o.contains("/dev/core")), "{ops:#?}");
 }
 
 #[test]
