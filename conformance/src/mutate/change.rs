@@ -2,6 +2,7 @@
 //! another valid value, an entry added, or one entry of several removed. Like edit/, each
 //! reports whether the config had something to change (else the shim does not count it fired).
 
+use super::edit::remove_at;
 use serde_json::{json, Value};
 
 /// Drops `opt` from the last mount that has it (a scenario's own mounts come after the
@@ -257,37 +258,28 @@ pub fn sysctl_value_changed(c: &mut Value) -> bool {
     false
 }
 
-/// Doubles the memory limit.
-pub fn memory_limit_doubled(c: &mut Value) -> bool {
-    match c
-        .pointer("/linux/resources/memory/limit")
-        .and_then(Value::as_i64)
-    {
-        Some(l) if l > 0 => change_number(c, "/linux/resources/memory/limit", |l| l * 2),
+/// Moves a limit at `ptr` with `f`, where it is a real limit: -1 (unlimited) and 0 (unset)
+/// would stay meaningless after the change.
+fn change_limit(c: &mut Value, ptr: &str, f: fn(i64) -> i64) -> bool {
+    match c.pointer(ptr).and_then(Value::as_i64) {
+        Some(l) if l > 0 => change_number(c, ptr, f),
         _ => false,
     }
+}
+
+/// Doubles the memory limit.
+pub fn memory_limit_doubled(c: &mut Value) -> bool {
+    change_limit(c, "/linux/resources/memory/limit", |l| l * 2)
 }
 
 /// Doubles the cpu quota.
 pub fn cpu_quota_changed(c: &mut Value) -> bool {
-    match c
-        .pointer("/linux/resources/cpu/quota")
-        .and_then(Value::as_i64)
-    {
-        Some(q) if q > 0 => change_number(c, "/linux/resources/cpu/quota", |q| q * 2),
-        _ => false,
-    }
+    change_limit(c, "/linux/resources/cpu/quota", |q| q * 2)
 }
 
 /// Raises the pids limit by one.
 pub fn pids_limit_changed(c: &mut Value) -> bool {
-    match c
-        .pointer("/linux/resources/pids/limit")
-        .and_then(Value::as_i64)
-    {
-        Some(l) if l > 0 => change_number(c, "/linux/resources/pids/limit", |l| l + 1),
-        _ => false,
-    }
+    change_limit(c, "/linux/resources/pids/limit", |l| l + 1)
 }
 
 /// Adds /dev/oci-mutant (the null device's numbers) to linux.devices.
@@ -306,23 +298,16 @@ pub fn extra_device(c: &mut Value) -> bool {
     true
 }
 
-fn drop_hook(c: &mut Value, kind: &str) -> bool {
-    c.get_mut("hooks")
-        .and_then(Value::as_object_mut)
-        .and_then(|h| h.remove(kind))
-        .is_some()
-}
-
 pub fn drop_poststart_hooks(c: &mut Value) -> bool {
-    drop_hook(c, "poststart")
+    remove_at(c, &["hooks"], "poststart")
 }
 
 pub fn drop_create_container_hooks(c: &mut Value) -> bool {
-    drop_hook(c, "createContainer")
+    remove_at(c, &["hooks"], "createContainer")
 }
 
 pub fn drop_start_container_hooks(c: &mut Value) -> bool {
-    drop_hook(c, "startContainer")
+    remove_at(c, &["hooks"], "startContainer")
 }
 
 /// Removes `key` from every hook of every kind.

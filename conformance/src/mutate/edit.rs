@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 /// Removes `key` from the object at `path` (a list of object keys).
-fn remove_at(cfg: &mut Value, path: &[&str], key: &str) -> bool {
+pub(super) fn remove_at(cfg: &mut Value, path: &[&str], key: &str) -> bool {
     let mut v = cfg;
     for p in path {
         match v.get_mut(*p) {
