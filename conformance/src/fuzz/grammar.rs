@@ -342,12 +342,7 @@ fn masked_paths(rng: &mut Rng, out: &mut Vec<Feature>) {
         ("proc-file", "/proc/kmsg"),
         ("dir", "/tmp"),
     ];
-    for (kind, path) in rng.subset(&pool, 35) {
-        out.push(feature(
-            format!("linux.maskedPaths.{kind}"),
-            vec![op("add", "/linux/maskedPaths/-", path.into())],
-        ));
-    }
+    path_list(rng, out, "maskedPaths", &pool);
 }
 
 fn readonly_paths(rng: &mut Rng, out: &mut Vec<Feature>) {
@@ -358,10 +353,17 @@ fn readonly_paths(rng: &mut Rng, out: &mut Vec<Feature>) {
         ("file", "/etc/passwd"),
         ("proc", "/proc/sys/kernel"),
     ];
-    for (kind, path) in rng.subset(&pool, 35) {
+    path_list(rng, out, "readonlyPaths", &pool);
+}
+
+/// Some of `pool`'s (kind, path) entries appended to linux.`field`, one feature each, of
+/// class `linux.field.kind`.
+fn path_list(rng: &mut Rng, out: &mut Vec<Feature>, field: &str, pool: &[(&str, &str)]) {
+    let ptr = format!("/linux/{field}/-");
+    for (kind, path) in rng.subset(pool, 35) {
         out.push(feature(
-            format!("linux.readonlyPaths.{kind}"),
-            vec![op("add", "/linux/readonlyPaths/-", path.into())],
+            format!("linux.{field}.{kind}"),
+            vec![op("add", &ptr, path.into())],
         ));
     }
 }
