@@ -248,6 +248,17 @@ impl FsManager {
         Ok(())
     }
 
+    /// A pure cgroup v2 layout's directory, which a process can be cloned into: on a hybrid
+    /// host the v1 hierarchies still need the write, and so the wait, that birth avoids.
+    pub fn birth_dir(&self) -> Option<&Path> {
+        match (&self.layout.mode, &self.layout.unified) {
+            (Mode::V2, Some(u)) if self.layout.v1.is_empty() && self.usable(&u.dir) => {
+                Some(u.dir.as_path())
+            }
+            _ => None,
+        }
+    }
+
     /// The directory whose cgroup.procs lists the container's processes.
     pub(super) fn procs_dir(&self) -> Option<&Path> {
         if self.layout.mode == Mode::V2 {

@@ -92,6 +92,12 @@ pub trait CgroupManager {
     fn create(&self) -> Result<(), CgroupError>;
     /// Move `pid` into the cgroup in every hierarchy.
     fn add_task(&self, pid: i32) -> Result<(), CgroupError>;
+    /// The cgroup v2 directory a new process can be born in (`process::birth`) instead of
+    /// being moved there by [`CgroupManager::add_task`]: only when that one directory is the
+    /// container's whole placement. `None` (the default): use `add_task`.
+    fn birth_dir(&self) -> Option<&std::path::Path> {
+        None
+    }
     /// Apply all resources plus the device policy (create time).
     fn apply(&self, resources: &oci_spec::runtime::LinuxResources) -> Result<(), CgroupError>;
     /// Apply resources without touching the device policy (`ferrun update`).
@@ -132,6 +138,9 @@ impl CgroupManager for FsManager {
     }
     fn add_task(&self, pid: i32) -> Result<(), CgroupError> {
         FsManager::add_task(self, pid)
+    }
+    fn birth_dir(&self) -> Option<&std::path::Path> {
+        FsManager::birth_dir(self)
     }
     fn apply(&self, resources: &oci_spec::runtime::LinuxResources) -> Result<(), CgroupError> {
         FsManager::apply(self, resources)

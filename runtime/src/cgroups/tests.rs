@@ -222,6 +222,19 @@ fn failed_create_is_undone_by_destroy() {
 }
 
 #[test]
+fn only_a_pure_v2_layout_offers_a_cgroup_to_be_born_in() {
+    let v2 = Fake::v2();
+    let m = v2.manager(Some("/ctr1"));
+    m.create().expect("create");
+    assert_eq!(m.birth_dir(), Some(v2.p("sys/fs/cgroup/ctr1").as_path()));
+    // Hybrid: the v1 hierarchies still need cgroup.procs writes.
+    let hybrid = Fake::hybrid();
+    let m = hybrid.manager(None);
+    m.create().expect("create");
+    assert_eq!(m.birth_dir(), None);
+}
+
+#[test]
 fn path_round_trips_through_manager_from_path() {
     let f = Fake::hybrid();
     let m = f.manager(None);

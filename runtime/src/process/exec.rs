@@ -9,12 +9,13 @@ use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 use oci_spec::runtime::{LinuxPersonality, LinuxSeccomp, Process};
 
+use super::birth::{clone_child, BirthCgroup};
 use super::channel;
 use super::init::join::{self, ExecContext};
 use super::launch::LaunchError;
 use super::messages::{ChildMsg, ParentMsg};
 use crate::namespaces::JoinNs;
-use crate::sys::clone::{clone_fork, Forked};
+use crate::sys::clone::Forked;
 
 pub struct ExecConfig<'a> {
     pub process: &'a Process,
@@ -106,7 +107,14 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, SpawnError> {
             .map_err(LaunchError::JoinPid)?;
     }
     let ExecConfig { console, .. } = cfg;
-    let pid = match clone_fork(0).map_err(LaunchError::Clone)? {
+    // Born in the cgroup when the placement is one cgroup v2 directory (`process::birth`).
+    let birth = match cfg.cgroup_dirs.as_slice() {
+        [dir] => BirthCgroup::open(dir),
+        _ => None,
+    };
+    let (forked, born_in_cgroup) = clone_child(0, birth.as_ref()).map_err(LaunchError::Clone)?;
+    drop(birth);
+    let pid = match forked {
         Forked::Child => {
             drop(parent_end);
             join::run(ExecContext {
@@ -126,7 +134,11 @@ pub fn spawn(mut cfg: ExecConfig) -> Result<Pid, SpawnError> {
     drop(child_end);
     drop(console);
     let result = (|| {
-        join_cgroups(&cfg.cgroup_dirs, cfg.cgroup_fallback, pid)?;
+        if born_in_cgroup {
+            crate::debug!("exec pid {pid}: born in cgroup {:?}", cfg.cgroup_dirs);
+        } else {
+            join_cgroups(&cfg.cgroup_dirs, cfg.cgroup_fallback, pid)?;
+        }
         if let Some(score) = cfg.oom_score_adj {
             super::launch::write_oom_score_adj(pid, score)?;
         }

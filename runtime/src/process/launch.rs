@@ -8,13 +8,14 @@ use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 use oci_spec::runtime::Spec;
 
+use super::birth::{clone_child, BirthCgroup};
 use super::channel::{self, Channel};
 use super::idmap::{IdMapError, Writer};
 use super::init::{self, InitContext};
 use super::messages::{describe_end, ChildMsg, InitFailure, ParentMsg};
 use crate::cgroups::{CgroupError, CgroupManager};
 use crate::namespaces::NamespacePlan;
-use crate::sys::clone::{clone_fork, Forked};
+use crate::sys::clone::Forked;
 
 pub type HookResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
@@ -113,15 +114,13 @@ pub fn launch(
         console,
         ..
     } = cfg;
-    let parent = Parent {
-        plan: &cfg.plan,
-        cgroup: cfg.cgroup,
-        spec: cfg.spec,
-        state_json: cfg.state_json,
-    };
     // Read before the clone: in a new user namespace the child's euid is unmapped.
     let unprivileged_parent = !nix::unistd::geteuid().is_root();
-    let pid = match clone_fork(cfg.plan.clone_flags.bits()).map_err(LaunchError::Clone)? {
+    let birth = cfg.cgroup.birth_dir().and_then(BirthCgroup::open);
+    let (forked, born_in_cgroup) =
+        clone_child(cfg.plan.clone_flags.bits(), birth.as_ref()).map_err(LaunchError::Clone)?;
+    drop(birth);
+    let pid = match forked {
         Forked::Child => {
             drop(parent_end);
             init::run(InitContext {
@@ -153,6 +152,13 @@ pub fn launch(
     drop(exec_listener);
     drop(console);
     drop(idmapped);
+    let parent = Parent {
+        plan: &cfg.plan,
+        cgroup: cfg.cgroup,
+        born_in_cgroup,
+        spec: cfg.spec,
+        state_json: cfg.state_json,
+    };
     let driven = (cfg.on_spawned)(pid)
         .map_err(|source| LaunchError::Record {
             pid: pid.as_raw(),
@@ -173,6 +179,8 @@ pub fn launch(
 struct Parent<'a> {
     plan: &'a NamespacePlan,
     cgroup: &'a dyn CgroupManager,
+    /// The init was cloned into its cgroup (`process::birth`): no `add_task`.
+    born_in_cgroup: bool,
     spec: &'a Spec,
     state_json: &'a dyn Fn(Pid) -> String,
 }
@@ -221,8 +229,10 @@ impl Parent<'_> {
         }
         // runc puts the init into its cgroup before it does anything that allocates resources
         // the limits should cover, and before it unshares the cgroup namespace (whose root is
-        // the cgroup the process is in at that moment).
-        self.cgroup.add_task(pid.as_raw())?;
+        // the cgroup the process is in at that moment). Born there, it is already in place.
+        if !self.born_in_cgroup {
+            self.cgroup.add_task(pid.as_raw())?;
+        }
         // process.oomScoreAdj from here, in the initial user namespace: lowering it needs
         // CAP_SYS_RESOURCE there, which the init (maybe in a new user namespace) lacks.
         if let Some(score) = self.spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
@@ -242,7 +252,12 @@ impl Parent<'_> {
         chan.send(&ParentMsg::Go { state_json })
             .map_err(LaunchError::ChannelIo)?;
         crate::debug!(
-            "init pid {pid}: in cgroup {}, told to go on",
+            "init pid {pid}: {} cgroup {}, told to go on",
+            if self.born_in_cgroup {
+                "born in"
+            } else {
+                "moved to"
+            },
             self.cgroup.path()
         );
         loop {

@@ -7,6 +7,7 @@
 //!   plan namespaces, claim state dir, make cgroup
 //!   bind <state>/exec.sock (listening)
 //!   clone(CLONE_NEW*) ───────────────────────────▶ close stray fds, wait for Go
+//!    (cgroup v2: clone3 into the cgroup, birth.rs)
 //!   write uid/gid maps, add pid to cgroup,
 //!   apply resources ── ParentMsg::Go ────────────▶ setns joins, unshare cgroupns, hostname,
 //!                                                  rootfs::prepare
@@ -29,6 +30,7 @@
 //! Any failure in init is sent as `ChildMsg::Failed{phase, errno, message}`; the parent
 //! kills the child and removes everything it made.
 
+pub mod birth;
 pub mod channel;
 pub mod exec;
 pub mod idmap;
