@@ -38,7 +38,7 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/bin/oci-seccomp-agent
 
 # ferrun beside crun, runc and the floor program: every figure of issue 14, then the scale
-# checks (about 8 minutes; BENCH_ARGS=--quick for a smoke run). bench-scale: the scale checks
+# checks (about 7 minutes; BENCH_ARGS=--quick for a 2-minute smoke run). bench-scale: the scale checks
 # only. bench-vm: the per-container figures in the cgroup-v2 vm-tests guest (TCG: ratios).
 BENCH_ARGS ?=
 bench: setup build

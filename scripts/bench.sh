@@ -90,8 +90,14 @@ bench_rootfs "$W" /bin/busybox
 } >"$RAW"
 echo "bench: $RUNTIMES, phases: $PHASES (${PRESET})" >&2
 # The launcher as subreaper reaps the containers' orphaned processes, bounded to one hour.
+# In the background so that Ctrl-C or SIGTERM reach this trap at once: it passes SIGTERM on
+# (launcher -> collect.sh, whose EXIT trap removes everything) and waits for the cleanup.
 # shellcheck disable=SC2086 # the phases are words
-"$L" -R -t 3600 -- scripts/bench/ns.sh /bin/sh scripts/bench/collect.sh $PHASES
+"$L" -R -t 3600 -- scripts/bench/ns.sh /bin/sh scripts/bench/collect.sh $PHASES &
+lpid=$!
+trap 'kill -TERM "$lpid" 2>/dev/null; wait "$lpid"; exit 130' INT TERM
+wait "$lpid"
+trap 'exit 130' INT TERM
 {
 	echo "#meta load-end $(cut -d' ' -f1 /proc/loadavg)"
 	echo "#meta date $(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -6,8 +6,8 @@
 # records to VMT_OUT/raw.tsv (the host makes the tables) and exits 0, or 2 if it could not run.
 set -u
 SRC=$VMT_SRC
-# shellcheck source=/dev/null
 set -a # N NIDLE IDLE_SLEEP PREFIX, written by vm.sh, for collect.sh
+# shellcheck source=/dev/null
 . "$SRC/bench/env"
 set +a
 export W=/tmp/fbench # the path vm.sh wrote into the bundles' root.path

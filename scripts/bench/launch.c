@@ -9,7 +9,9 @@
  *     60) ran out: the process group is then killed. Exits with that status.
  *   launch -R [-t SECS] -- ARGV...
  *     subreaper: runs ARGV and reaps every orphan below it (containers whose runtime exited)
- *     until ARGV exits or SECS (default 3600) run out; exits with ARGV's status. */
+ *     until ARGV exits; exits with ARGV's status. SIGTERM is passed on to ARGV (the bench's
+ *     shell, whose trap cleans up); after SECS (default 3600) ARGV gets SIGTERM, two minutes
+ *     later SIGKILL, and the status is 124. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t expired;
+static volatile sig_atomic_t expired, termed;
 static void on_alarm(int sig) { (void)sig; expired = 1; }
+static void on_term(int sig) { (void)sig; termed = 1; }
 
 static int status_of(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st); }
 
@@ -49,6 +52,10 @@ int main(int argc, char **argv) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_alarm; /* no SA_RESTART: wait4 returns EINTR when the bound is hit */
   sigaction(SIGALRM, &sa, NULL);
+  if (reaper) { /* SIGTERM goes on to the bench's tree, whose trap cleans up */
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+  }
   struct timespec a, b;
   clock_gettime(CLOCK_MONOTONIC, &a);
   pid_t p = fork();
@@ -71,21 +78,36 @@ int main(int argc, char **argv) {
   alarm((unsigned)secs);
   struct rusage ru;
   memset(&ru, 0, sizeof ru);
-  int st = 0, rc = 124, killed = 0;
+  int st = 0, rc = 124, stage = 0; /* stage 1: asked to stop (-R), 2: killed */
   for (;;) {
     pid_t w = wait4(reaper ? -1 : p, &st, 0, &ru);
     if (w == p) {
-      if (!killed) rc = status_of(st);
+      if (!stage) rc = status_of(st);
       break;
     }
     if (w > 0) continue; /* an orphan reaped (-R) */
-    if (errno != EINTR || !expired || killed) break; /* ECHILD, or the second bound hit */
-    fprintf(stderr, "launch: %s still running after %lds: killed\n", argv[optind], secs);
-    kill(-p, SIGKILL);
-    kill(p, SIGKILL);
-    killed = 1;
+    if (errno != EINTR) break; /* ECHILD */
+    if (termed) {
+      termed = 0;
+      kill(p, SIGTERM);
+      continue;
+    }
+    if (!expired) continue;
     expired = 0;
-    alarm(5); /* SIGKILL cannot be ignored; this only bounds a child stuck in the kernel */
+    if (stage == 0 && reaper) { /* the tree gets two minutes to clean up after itself */
+      fprintf(stderr, "launch: %s still running after %lds: stopping it\n", argv[optind], secs);
+      kill(p, SIGTERM);
+      stage = 1;
+      alarm(120);
+    } else if (stage < 2) {
+      fprintf(stderr, "launch: %s still running after %lds: killed\n", argv[optind], secs);
+      kill(-p, SIGKILL);
+      kill(p, SIGKILL);
+      stage = 2;
+      alarm(5); /* SIGKILL cannot be ignored; this only bounds a child stuck in the kernel */
+    } else {
+      break;
+    }
   }
   alarm(0);
   clock_gettime(CLOCK_MONOTONIC, &b);
