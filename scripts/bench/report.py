@@ -146,11 +146,12 @@ def scale_table(fig, meta, names, refs, baseline):
                 continue
             a, b = fig.median("mnt1", n, "wall"), fig.median("mnt0", n, "wall")
             cost.append(fx(a / b if a and b else None))
-        rows.append(cost + ["", "", "", ""])
+        rows.append(cost)
     if not rows:
         return [], flags
     head = ["check", "rounds"] + [n for n in names if n != "floor"] + \
         [f"ferrun ÷ {r}" for r in refs] + ["baseline ÷ crun / runc", "flag"]
+    rows = [r + [""] * (len(head) - len(r)) for r in rows]
     return ["### Scale checks (flagged by ratio only)", ""] + table(head, rows) + [""], flags
 
 
