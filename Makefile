@@ -3,7 +3,7 @@
 PREFIX ?= /usr/local
 CARGO ?= cargo
 
-.PHONY: all build demo test install uninstall bench matrix-host runc-bats setup clean
+.PHONY: all build demo test install uninstall bench bench-scale bench-vm matrix-host runc-bats setup clean
 
 all: build
 
@@ -37,8 +37,18 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/ferrun $(DESTDIR)$(PREFIX)/bin/oci-conform \
 	  $(DESTDIR)$(PREFIX)/bin/oci-seccomp-agent
 
+# ferrun beside crun, runc and the floor program: every figure of issue 14, then the scale
+# checks (about 7 minutes; BENCH_ARGS=--quick for a 2-minute smoke run). bench-scale: the scale checks
+# only. bench-vm: the per-container figures in the cgroup-v2 vm-tests guest (TCG: ratios).
+BENCH_ARGS ?=
 bench: setup build
-	FERRUN=$(STATIC_FERRUN) scripts/bench.sh
+	FERRUN=$(STATIC_FERRUN) scripts/bench.sh $(BENCH_ARGS)
+
+bench-scale: setup build
+	FERRUN=$(STATIC_FERRUN) scripts/bench.sh --scale $(BENCH_ARGS)
+
+bench-vm: build
+	FERRUN=$(STATIC_FERRUN) scripts/bench/vm.sh $(BENCH_ARGS)
 
 # The pack on this host for runc, the shipped ferrun and crun -> docs/matrix-host.md.
 matrix-host: build
