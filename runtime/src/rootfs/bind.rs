@@ -8,7 +8,7 @@
 //! before it switches uid, still with the host's, and binds from those `O_PATH` fds later.
 
 use super::mounts::{check_proc_destination, propagate, recursive_attrs, remount, Entry};
-use super::resolve::{resolve_in_root, Create};
+use super::resolve::Create;
 use super::{Env, RootfsError};
 use crate::sys::mount::{FileKind, Handle, Loc, MountSys, RealMountSys};
 use nix::mount::MsFlags;
@@ -107,19 +107,17 @@ pub fn bind(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     } else {
         Create::File
     };
-    let fd = resolve_in_root(env.sys, env.root, &e.destination, create, false)?;
+    let fd = env.resolve(&e.destination, create, false)?;
     check_proc_destination(env.sys, &fd, e)?;
     let attached = match idmapped {
         // The tree is already a copy of the source (of its submounts too with rbind).
         Some(tree) => env
-            .sys
-            .attach(tree, fd.handle())
+            .attach_on(tree, &fd)
             .map_err(|err| RootfsError::sys("attach id-mapped mount", &e.destination, err)),
         None => env
-            .sys
-            .mount(
+            .mount_on(
                 Some(early.map_or(Loc::Path(&source), Loc::Handle)),
-                Loc::Handle(fd.handle()),
+                &fd,
                 None,
                 e.opts.flags & (MsFlags::MS_BIND | MsFlags::MS_REC),
                 None,

@@ -8,9 +8,8 @@
 
 use super::mounts::{fresh, mount_entry, remount, Entry};
 use super::options::MountOptions;
-use super::resolve::{resolve_in_root, Create};
 use super::{Env, RootfsError};
-use crate::mountinfo::{self, MountInfo};
+use crate::mountinfo::MountInfo;
 use nix::mount::MsFlags;
 use std::path::{Path, PathBuf};
 
@@ -78,16 +77,33 @@ pub fn v1_hierarchies(mounts: &[MountInfo], cgroups: &[CgroupLine]) -> Vec<Hiera
     out
 }
 
-fn host_cgroup_state(env: &Env) -> Result<(Vec<MountInfo>, Vec<CgroupLine>), RootfsError> {
-    let read = |p: &'static str| {
-        env.sys
-            .read_file(Path::new(p))
-            .map_err(|e| RootfsError::sys("read", p, e))
+/// The host's mounts (shared with the rest of the setup) and our cgroups.
+fn host_cgroup_state<'e>(env: &'e Env) -> Result<(&'e [MountInfo], Vec<CgroupLine>), RootfsError> {
+    let p = "/proc/self/cgroup";
+    let cgroups = env
+        .sys
+        .read_file(Path::new(p))
+        .map_err(|e| RootfsError::sys("read", p, e))?;
+    Ok((env.host_mounts.get()?, parse_proc_cgroup(&cgroups)))
+}
+
+/// CGROUP2_SUPER_MAGIC from linux/magic.h.
+const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+
+/// Whether the host's /sys/fs/cgroup is cgroup2 (a pure v2 host), from fstatfs rather than
+/// mountinfo, as runc's IsCgroup2UnifiedMode does: on such a host a `cgroup` mount needs no
+/// mount table at all. Still the host's /sys: this runs before pivot_root.
+fn host_is_unified(env: &Env) -> Result<bool, RootfsError> {
+    let statfs = |h| {
+        let info = env.sys.statfs(h);
+        env.sys.close(h);
+        info
     };
-    Ok((
-        mountinfo::parse(&read("/proc/self/mountinfo")?)?,
-        parse_proc_cgroup(&read("/proc/self/cgroup")?),
-    ))
+    match env.sys.open(Path::new("/sys/fs/cgroup")).and_then(statfs) {
+        Ok(info) => Ok(info.magic == CGROUP2_SUPER_MAGIC),
+        // Not there or not reachable: the mount table says (what this did before).
+        Err(_) => Ok(is_unified(env.host_mounts.get()?)),
+    }
 }
 
 fn entry(
@@ -120,8 +136,7 @@ pub fn is_unified(mounts: &[MountInfo]) -> bool {
 /// A `cgroup` mount: the v1 emulation, or on a pure v2 host a cgroup2 mount (runc does the
 /// same, so configs written for v1 work on v2 hosts).
 pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
-    let (mounts, cgroups) = host_cgroup_state(env)?;
-    if is_unified(&mounts) {
+    if host_is_unified(env)? {
         let v2 = Entry {
             typ: "cgroup2".into(),
             source: Some("cgroup2".into()),
@@ -129,7 +144,8 @@ pub fn mount_v1(env: &Env, e: &Entry) -> Result<(), RootfsError> {
         };
         return mount_v2(env, &v2);
     }
-    let hierarchies = v1_hierarchies(&mounts, &cgroups);
+    let (mounts, cgroups) = host_cgroup_state(env)?;
+    let hierarchies = v1_hierarchies(mounts, &cgroups);
     let tmpfs = MountOptions {
         flags: DEFAULT_FLAGS,
         propagation: e.opts.propagation.clone(),
@@ -196,7 +212,7 @@ fn link_comounted(
     destination: &Path,
     hierarchies: &[Hierarchy],
 ) -> Result<(), RootfsError> {
-    let dir = resolve_in_root(env.sys, env.root, destination, Create::Nothing, false)?;
+    let dir = env.paths.dir(destination, false)?;
     for h in hierarchies.iter().filter(|h| h.name.contains(',')) {
         for ctrl in h.name.split(',') {
             match env
@@ -252,6 +268,7 @@ pub fn mount_v2(env: &Env, e: &Entry) -> Result<(), RootfsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mountinfo;
 
     #[test]
     fn hierarchies_join_mount_root_and_our_path() {

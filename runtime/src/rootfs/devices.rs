@@ -3,7 +3,7 @@
 //! with mknodat in a directory resolved in-root; in a user namespace mknod is not allowed, so
 //! the host node is bind-mounted onto an empty file instead (runc bindMountDeviceNode).
 
-use super::resolve::{parent_and_name, resolve_in_root, Create};
+use super::resolve::Create;
 use super::{Env, RootfsError};
 use crate::sys::mount::{FileKind, Loc, NodeKind};
 use nix::mount::MsFlags;
@@ -90,7 +90,7 @@ pub fn device_list(devices: &[LinuxDevice]) -> Result<Vec<Node>, RootfsError> {
 }
 
 fn create_node(env: &Env, n: &Node) -> Result<(), RootfsError> {
-    let (dir, name) = parent_and_name(env.sys, env.root, &n.path)?;
+    let (dir, name) = env.paths.parent_and_name(&n.path)?;
     if env.in_user_ns {
         match env.sys.create_file_at(dir.handle(), &name, 0o666) {
             Err(e) if e.raw_os_error() != Some(libc::EEXIST) => {
@@ -99,16 +99,9 @@ fn create_node(env: &Env, n: &Node) -> Result<(), RootfsError> {
             _ => {}
         }
         drop(dir);
-        let fd = resolve_in_root(env.sys, env.root, &n.path, Create::Nothing, true)?;
+        let fd = env.resolve(&n.path, Create::Nothing, true)?;
         return env
-            .sys
-            .mount(
-                Some(Loc::Path(&n.path)),
-                Loc::Handle(fd.handle()),
-                None,
-                MsFlags::MS_BIND,
-                None,
-            )
+            .mount_on(Some(Loc::Path(&n.path)), &fd, None, MsFlags::MS_BIND, None)
             .map_err(|e| RootfsError::sys("bind device", &n.path, e));
     }
     match env
@@ -128,7 +121,7 @@ fn create_node(env: &Env, n: &Node) -> Result<(), RootfsError> {
 }
 
 fn check_existing(env: &Env, n: &Node) -> Result<(), RootfsError> {
-    let fd = resolve_in_root(env.sys, env.root, &n.path, Create::Nothing, true)?;
+    let fd = env.resolve(&n.path, Create::Nothing, true)?;
     let st = env
         .sys
         .stat(fd.handle())
@@ -162,7 +155,7 @@ pub fn setup_dev(env: &Env, devices: &[LinuxDevice], with_proc: bool) -> Result<
     for n in device_list(devices)? {
         create_node(env, &n)?;
     }
-    let dev = resolve_in_root(env.sys, env.root, Path::new("/dev"), Create::Dir, false)?;
+    let dev = env.paths.dir(Path::new("/dev"), true)?;
     match env.sys.unlink_at(dev.handle(), "ptmx".as_ref()) {
         Err(e) if e.raw_os_error() != Some(libc::ENOENT) => {
             return Err(RootfsError::sys("unlink", "/dev/ptmx", e))

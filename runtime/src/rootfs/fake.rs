@@ -2,6 +2,10 @@
 //! (directories, files, nodes, symlinks resolved in-root like openat2(RESOLVE_IN_ROOT)),
 //! a set of host paths, and a log of every side effect in a compact, readable form.
 //! Handles print as `@/in/root/path` or `@host:/path`.
+//!
+//! It also checks the rule `resolve::Resolver` relies on: a handle taken before a mount on
+//! its path (or an ancestor's) refers to what is under that mount, so resolving below it or
+//! mounting onto it afterwards panics ("stale handle").
 
 use crate::sys::mount::{
     FileKind, FileStat, FsInfo, Handle, Loc, MountSys, NodeKind, PROC_SUPER_MAGIC,
@@ -32,7 +36,17 @@ pub struct FakeSys {
     pub mount_flags: RefCell<BTreeMap<PathBuf, MsFlags>>,
     /// (prefix of a logged op, errno): the first op starting with the prefix fails once.
     pub failures: RefCell<Vec<(String, i32)>>,
-    handles: RefCell<HashMap<i32, String>>,
+    /// statfs magic of host paths (default ext4).
+    pub host_magic: RefCell<BTreeMap<PathBuf, i64>>,
+    /// Every path read_file was asked for, in order.
+    pub reads: RefCell<Vec<PathBuf>>,
+    /// In-root resolutions (openat2 calls), failed ones included.
+    pub resolves: Cell<usize>,
+    /// (label, time) of each handle; time orders handles and mounts.
+    handles: RefCell<HashMap<i32, (String, u64)>>,
+    /// (in-root path, time) of every mount that added to the tree.
+    mounted: RefCell<Vec<(PathBuf, u64)>>,
+    clock: Cell<u64>,
     next: Cell<i32>,
 }
 
@@ -100,10 +114,16 @@ impl FakeSys {
         self.handles.borrow().len()
     }
 
+    fn tick(&self) -> u64 {
+        self.clock.set(self.clock.get() + 1);
+        self.clock.get()
+    }
+
     fn handle(&self, label: String) -> Handle {
         let n = self.next.get();
         self.next.set(n + 1);
-        self.handles.borrow_mut().insert(n, label);
+        let born = self.tick();
+        self.handles.borrow_mut().insert(n, (label, born));
         Handle(n)
     }
 
@@ -111,8 +131,38 @@ impl FakeSys {
         self.handles
             .borrow()
             .get(&h.0)
-            .cloned()
+            .map(|(l, _)| l.clone())
             .unwrap_or_else(|| format!("<closed {}>", h.0))
+    }
+
+    /// Panics when a mount made after `h` was taken covers its in-root path.
+    fn check_fresh(&self, h: Handle, use_: &str) {
+        let Some((label, born)) = self.handles.borrow().get(&h.0).cloned() else {
+            return;
+        };
+        if label.starts_with("host:") || label.starts_with("detached:") {
+            return;
+        }
+        if let Some((p, _)) = self
+            .mounted
+            .borrow()
+            .iter()
+            .find(|(p, t)| *t > born && Path::new(&label).starts_with(p))
+        {
+            panic!(
+                "stale handle: {use_} @{label}, taken before the mount on {}",
+                p.display()
+            );
+        }
+    }
+
+    /// Records that a mount was added on the in-root path of `target`.
+    fn covers(&self, target: Handle) {
+        let label = self.label(target);
+        if !label.starts_with("host:") && !label.starts_with("detached:") {
+            let t = self.tick();
+            self.mounted.borrow_mut().push((label.into(), t));
+        }
     }
 
     fn loc(&self, l: Option<Loc>) -> String {
@@ -123,8 +173,18 @@ impl FakeSys {
         }
     }
 
+    /// The in-root path of `name` in `dir`; the root handle (a host path) is `/`.
     fn in_root(&self, dir: Handle, name: &OsStr) -> PathBuf {
-        Path::new(&self.label(dir)).join(name)
+        self.base(dir).join(name)
+    }
+
+    fn base(&self, dir: Handle) -> PathBuf {
+        let label = self.label(dir);
+        if label.starts_with("host:") {
+            PathBuf::from("/")
+        } else {
+            PathBuf::from(label)
+        }
     }
 
     /// Logs an op, failing it if a matching failure was injected.
@@ -140,21 +200,27 @@ impl FakeSys {
         }
     }
 
-    /// openat2(RESOLVE_IN_ROOT) on the model.
-    fn walk(&self, path: &Path, no_symlinks: bool) -> io::Result<PathBuf> {
+    /// openat2(RESOLVE_IN_ROOT) on the model, with `base` (an in-root path) as the root.
+    fn walk(&self, base: &Path, path: &Path, no_symlinks: bool) -> io::Result<PathBuf> {
         let mut pending: VecDeque<_> = path
             .components()
             .collect::<Vec<_>>()
             .into_iter()
             .map(|c| c.as_os_str().to_os_string())
             .collect();
-        let mut cur = PathBuf::from("/");
+        let mut cur = base.to_path_buf();
         let mut links = 0;
         while let Some(c) = pending.pop_front() {
             match Path::new(&c).components().next() {
-                Some(Component::RootDir) | Some(Component::CurDir) | None => continue,
+                Some(Component::CurDir) | None => continue,
+                Some(Component::RootDir) => {
+                    cur = base.to_path_buf();
+                    continue;
+                }
                 Some(Component::ParentDir) => {
-                    cur.pop();
+                    if cur != base {
+                        cur.pop();
+                    }
                     continue;
                 }
                 _ => cur.push(&c),
@@ -198,8 +264,10 @@ impl MountSys for FakeSys {
         Ok(self.handle(format!("host:{}", path.display())))
     }
 
-    fn resolve(&self, _root: Handle, path: &Path, no_symlinks: bool) -> io::Result<Handle> {
-        let p = self.walk(path, no_symlinks)?;
+    fn resolve(&self, root: Handle, path: &Path, no_symlinks: bool) -> io::Result<Handle> {
+        self.resolves.set(self.resolves.get() + 1);
+        self.check_fresh(root, "resolve below");
+        let p = self.walk(&self.base(root), path, no_symlinks)?;
         Ok(self.handle(p.display().to_string()))
     }
 
@@ -314,8 +382,13 @@ impl MountSys for FakeSys {
 
     fn statfs(&self, h: Handle) -> io::Result<FsInfo> {
         let label = self.label(h);
+        let host_magic = label
+            .strip_prefix("host:")
+            .and_then(|p| self.host_magic.borrow().get(Path::new(p)).copied());
         let label = label.strip_prefix("host:").unwrap_or(&label);
-        let magic = if label.starts_with("/proc/") {
+        let magic = if let Some(m) = host_magic {
+            m
+        } else if label.starts_with("/proc/") {
             PROC_SUPER_MAGIC
         } else {
             0xef53
@@ -345,6 +418,17 @@ impl MountSys for FakeSys {
             flags_str(flags),
             data.unwrap_or("-")
         );
+        if let Loc::Handle(h) = target {
+            self.check_fresh(h, "mount onto");
+            let changes_only = MsFlags::MS_REMOUNT
+                | MsFlags::MS_SHARED
+                | MsFlags::MS_PRIVATE
+                | MsFlags::MS_SLAVE
+                | MsFlags::MS_UNBINDABLE;
+            if !flags.intersects(changes_only) {
+                self.covers(h);
+            }
+        }
         self.record(op)
     }
 
@@ -366,6 +450,8 @@ impl MountSys for FakeSys {
     }
 
     fn attach(&self, mount: Handle, target: Handle) -> io::Result<()> {
+        self.check_fresh(target, "attach onto");
+        self.covers(target);
         self.record(format!(
             "attach @{} @{}",
             self.label(mount),
@@ -416,6 +502,7 @@ impl MountSys for FakeSys {
     }
 
     fn read_file(&self, path: &Path) -> io::Result<String> {
+        self.reads.borrow_mut().push(path.into());
         self.host_files
             .borrow()
             .get(path)

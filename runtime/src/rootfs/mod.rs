@@ -23,6 +23,7 @@ pub mod bind;
 pub mod cgroup;
 pub mod devices;
 mod error;
+mod host;
 pub mod idmapped;
 pub mod label;
 pub mod leftovers;
@@ -41,10 +42,11 @@ pub use bind::BindSources;
 pub use error::RootfsError;
 pub use idmapped::IdmappedMounts;
 
-use crate::sys::mount::{Handle, MountSys, RealMountSys};
+use crate::sys::mount::{Handle, Loc, MountSys, RealMountSys};
+use host::HostMounts;
 use mounts::{mount_entry, Entry};
 use nix::mount::MsFlags;
-use resolve::open_root;
+use resolve::{open_root, Create, Fd, Resolver};
 use std::path::{Component, Path, PathBuf};
 
 /// What the rootfs setup needs to know besides the spec.
@@ -69,10 +71,12 @@ pub struct RootfsContext<'a> {
     pub idmapped: &'a [(usize, Handle)],
 }
 
-/// The state shared by the steps: the seam and an O_PATH fd of the root being set up.
+/// The state shared by the steps: the seam, an O_PATH fd of the root being set up and the
+/// directories resolved in it so far (`resolve::Resolver`).
 pub struct Env<'a> {
     pub sys: &'a dyn MountSys,
     pub root: Handle,
+    pub paths: Resolver<'a>,
     pub bundle: &'a Path,
     pub cgroup_ns: bool,
     pub in_user_ns: bool,
@@ -80,6 +84,57 @@ pub struct Env<'a> {
     pub idmapped: &'a [(usize, Handle)],
     /// `linux.mountLabel`, for the mounts that take one (see `label`).
     pub mount_label: Option<&'a str>,
+    /// The host's mount table, read at most once per setup (see `HostMounts`).
+    pub host_mounts: HostMounts<'a>,
+}
+
+impl<'a> Env<'a> {
+    fn new(sys: &'a dyn MountSys, root: Fd<'a>) -> Self {
+        let paths = Resolver::new(sys, root);
+        Env {
+            sys,
+            root: paths.root(),
+            paths,
+            bundle: Path::new("/"),
+            cgroup_ns: false,
+            in_user_ns: false,
+            bind_sources: &[],
+            idmapped: &[],
+            mount_label: None,
+            host_mounts: HostMounts::new(sys),
+        }
+    }
+
+    /// A container path resolved in-root (`resolve::Resolver::resolve`).
+    pub fn resolve(
+        &self,
+        path: &Path,
+        create: Create,
+        no_symlinks: bool,
+    ) -> Result<Fd<'a>, RootfsError> {
+        self.paths.resolve(path, create, no_symlinks)
+    }
+
+    /// mount(2) onto a resolved handle that adds a mount there (not a remount or a
+    /// propagation change): the cached directories it covers are forgotten first.
+    pub fn mount_on(
+        &self,
+        source: Option<Loc>,
+        target: &Fd,
+        fstype: Option<&str>,
+        flags: MsFlags,
+        data: Option<&str>,
+    ) -> std::io::Result<()> {
+        self.paths.covered(target);
+        self.sys
+            .mount(source, Loc::Handle(target.handle()), fstype, flags, data)
+    }
+
+    /// Attaches a detached mount onto a resolved handle, forgetting what it covers.
+    pub fn attach_on(&self, mount: Handle, target: &Fd) -> std::io::Result<()> {
+        self.paths.covered(target);
+        self.sys.attach(mount, target.handle())
+    }
 }
 
 /// The real syscalls.
@@ -122,16 +177,15 @@ fn mount_label(spec: &oci_spec::runtime::Spec) -> Option<&str> {
         .and_then(|l| l.mount_label().as_deref())
 }
 
-fn env<'a>(sys: &'a dyn MountSys, root: Handle, ctx: &RootfsContext<'a>) -> Env<'a> {
+fn env<'a>(sys: &'a dyn MountSys, root: Fd<'a>, ctx: &RootfsContext<'a>) -> Env<'a> {
     Env {
-        sys,
-        root,
         bundle: ctx.bundle,
         cgroup_ns: ctx.cgroup_ns,
         in_user_ns: ctx.in_user_ns,
         bind_sources: ctx.bind_sources,
         idmapped: ctx.idmapped,
         mount_label: mount_label(ctx.spec),
+        ..Env::new(sys, root)
     }
 }
 
@@ -139,12 +193,16 @@ fn env<'a>(sys: &'a dyn MountSys, root: Handle, ctx: &RootfsContext<'a>) -> Env<
 pub fn prepare(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
     let linux = ctx.spec.linux().as_ref();
     let entries = entries(ctx);
+    let host_mounts = HostMounts::new(sys);
     if !ctx.shares_mount_ns {
-        root::prepare_root(sys, ctx)?;
+        root::prepare_root(sys, ctx, &host_mounts)?;
     }
     // Opened after the self-bind so mounts land on the mount pivot_root will use.
     let root = open_root(sys, ctx.rootfs)?;
-    let env = env(sys, root.handle(), ctx);
+    let env = Env {
+        host_mounts,
+        ..env(sys, root, ctx)
+    };
     for e in &entries {
         mount_entry(&env, e)?;
     }
@@ -195,17 +253,7 @@ fn dev_is_bind(entries: &[Entry]) -> bool {
 
 /// Binds the pty slave (a path in the container, e.g. /dev/pts/0) onto /dev/console.
 pub fn bind_console(sys: &dyn MountSys, pty_slave: &Path) -> Result<(), RootfsError> {
-    let root = open_root(sys, Path::new("/"))?;
-    let env = Env {
-        sys,
-        root: root.handle(),
-        bundle: Path::new("/"),
-        cgroup_ns: false,
-        in_user_ns: false,
-        bind_sources: &[],
-        idmapped: &[],
-        mount_label: None,
-    };
+    let env = Env::new(sys, open_root(sys, Path::new("/"))?);
     paths::bind_console(&env, pty_slave)
 }
 
@@ -213,7 +261,7 @@ pub fn bind_console(sys: &dyn MountSys, pty_slave: &Path) -> Result<(), RootfsEr
 /// Sysctls must be written before this (readonlyPaths makes /proc/sys read-only).
 pub fn finalize(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
     let root = open_root(sys, Path::new("/"))?;
-    let env = env(sys, root.handle(), ctx);
+    let env = env(sys, root, ctx);
     let per_mount = MsFlags::MS_NOSUID
         | MsFlags::MS_NODEV
         | MsFlags::MS_NOEXEC

@@ -4,7 +4,7 @@
 
 use super::cgroup;
 use super::options::{parse_options, IdmapScope, MountOptions};
-use super::resolve::{resolve_in_root, Create, Fd};
+use super::resolve::{Create, Fd};
 use super::{clean, Env, RootfsError};
 use crate::sys::mount::{FileKind, Handle, Loc, MountSys, PROC_SUPER_MAGIC};
 use nix::mount::MsFlags;
@@ -92,27 +92,35 @@ pub fn mount_entry(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     }
 }
 
-/// A new filesystem instance (proc, sysfs, mqueue, devpts, tmpfs, ...).
-pub fn fresh(env: &Env, e: &Entry, no_symlinks: bool) -> Result<(), RootfsError> {
-    // runc's wording for a destination that is a symlink or not a directory.
-    let not_a_dir = || RootfsError::UnsafeDestination {
+/// runc's wording for a destination that is a symlink or not a directory.
+fn not_a_dir(e: &Entry) -> RootfsError {
+    RootfsError::UnsafeDestination {
         destination: e.destination.clone(),
         reason: format!(
             "filesystem {:?} must be mounted on ordinary directory",
             e.typ
         ),
-    };
-    let fd = match resolve_in_root(env.sys, env.root, &e.destination, Create::Dir, no_symlinks) {
-        Err(err) if no_symlinks && err.errno() == Some(libc::ELOOP) => return Err(not_a_dir()),
+    }
+}
+
+/// A new filesystem instance (proc, sysfs, mqueue, devpts, tmpfs, ...).
+pub fn fresh(env: &Env, e: &Entry, no_symlinks: bool) -> Result<(), RootfsError> {
+    let fd = match env.resolve(&e.destination, Create::Dir, no_symlinks) {
+        Err(err) if no_symlinks && err.errno() == Some(libc::ELOOP) => return Err(not_a_dir(e)),
         r => r?,
     };
+    fresh_at(env, e, no_symlinks, fd)
+}
+
+/// `fresh` onto a destination already resolved (with `Create::Dir` and `no_symlinks`).
+fn fresh_at(env: &Env, e: &Entry, no_symlinks: bool, fd: Fd) -> Result<(), RootfsError> {
     if no_symlinks {
         let st = env
             .sys
             .stat(fd.handle())
             .map_err(|err| RootfsError::sys("fstat", &e.destination, err))?;
         if st.kind != FileKind::Dir {
-            return Err(not_a_dir());
+            return Err(not_a_dir(e));
         }
     }
     check_proc_destination(env.sys, &fd, e)?;
@@ -122,14 +130,7 @@ pub fn fresh(env: &Env, e: &Entry, no_symlinks: bool) -> Result<(), RootfsError>
         flags.remove(MsFlags::MS_RDONLY);
     }
     let source = e.source.clone().unwrap_or_else(|| PathBuf::from(&e.typ));
-    env.sys
-        .mount(
-            Some(Loc::Path(&source)),
-            Loc::Handle(fd.handle()),
-            Some(&e.typ),
-            flags,
-            e.data(),
-        )
+    env.mount_on(Some(Loc::Path(&source)), &fd, Some(&e.typ), flags, e.data())
         .map_err(|err| RootfsError::sys("mount", &e.destination, err))?;
     drop(fd);
     recursive_attrs(env, e)?;
@@ -140,9 +141,9 @@ pub fn fresh(env: &Env, e: &Entry, no_symlinks: bool) -> Result<(), RootfsError>
 /// the new tmpfs root for the same reason; passing `mode=` lets us mount `ro` in one step).
 fn tmpfs(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     let mut e = e.clone();
-    if let Ok(h) = env.sys.resolve(env.root, &e.destination, false) {
-        let st = env.sys.stat(h);
-        env.sys.close(h);
+    let existing = env.resolve(&e.destination, Create::Nothing, false).ok();
+    if let Some(fd) = &existing {
+        let st = env.sys.stat(fd.handle());
         let has_mode = e.opts.data.split(',').any(|o| o.starts_with("mode="));
         if let (Ok(st), false) = (st, has_mode) {
             if st.kind == FileKind::Dir {
@@ -152,9 +153,15 @@ fn tmpfs(env: &Env, e: &Entry) -> Result<(), RootfsError> {
         }
     }
     if e.opts.copy_up {
+        drop(existing);
         return copy_up(env, &e);
     }
-    fresh(env, &e, false)
+    // What the lookup found is what `fresh` would resolve (same flags; it creates nothing
+    // that exists).
+    match existing {
+        Some(fd) => fresh_at(env, &e, false, fd),
+        None => fresh(env, &e, false),
+    }
 }
 
 /// tmpcopyup: a detached tmpfs is filled with what the destination holds, then attached
@@ -162,7 +169,7 @@ fn tmpfs(env: &Env, e: &Entry) -> Result<(), RootfsError> {
 /// `ro` is applied to the detached mount after the copy.
 fn copy_up(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     let dest = &e.destination;
-    let fd = resolve_in_root(env.sys, env.root, dest, Create::Dir, false)?;
+    let fd = env.resolve(dest, Create::Dir, false)?;
     check_proc_destination(env.sys, &fd, e)?;
     let source = e.source.clone().unwrap_or_else(|| PathBuf::from("tmpfs"));
     let rw = e.opts.flags - MsFlags::MS_RDONLY;
@@ -181,8 +188,7 @@ fn copy_up(env: &Env, e: &Entry) -> Result<(), RootfsError> {
             .mount(None, Loc::Handle(mnt.handle()), None, flags, None)
             .map_err(|err| RootfsError::sys("remount", dest, err))?;
     }
-    env.sys
-        .attach(mnt.handle(), fd.handle())
+    env.attach_on(mnt.handle(), &fd)
         .map_err(|err| RootfsError::sys("attach tmpfs", dest, err))?;
     drop(fd);
     recursive_attrs(env, e)?;
@@ -191,7 +197,7 @@ fn copy_up(env: &Env, e: &Entry) -> Result<(), RootfsError> {
 
 /// Bind-remounts the mount at the container path `destination` with `flags`.
 pub fn remount(env: &Env, destination: &Path, flags: MsFlags) -> Result<(), RootfsError> {
-    let fd = resolve_in_root(env.sys, env.root, destination, Create::Nothing, false)?;
+    let fd = env.resolve(destination, Create::Nothing, false)?;
     remount_at(
         env.sys,
         Loc::Handle(fd.handle()),
@@ -246,7 +252,7 @@ pub(super) fn recursive_attrs(env: &Env, e: &Entry) -> Result<(), RootfsError> {
     if e.opts.rec_set.is_empty() && e.opts.rec_clear.is_empty() {
         return Ok(());
     }
-    let fd = resolve_in_root(env.sys, env.root, &e.destination, Create::Nothing, false)?;
+    let fd = env.resolve(&e.destination, Create::Nothing, false)?;
     env.sys
         .set_recursive_attrs(fd.handle(), e.opts.rec_set, e.opts.rec_clear)
         .map_err(|err| RootfsError::sys("mount_setattr", &e.destination, err))
@@ -257,7 +263,7 @@ pub fn propagate(env: &Env, destination: &Path, props: &[MsFlags]) -> Result<(),
     if props.is_empty() {
         return Ok(());
     }
-    let fd = resolve_in_root(env.sys, env.root, destination, Create::Nothing, false)?;
+    let fd = env.resolve(destination, Create::Nothing, false)?;
     for p in props {
         env.sys
             .mount(None, Loc::Handle(fd.handle()), None, *p, None)

@@ -3,7 +3,7 @@
 //! Everything is resolved in-root from an O_PATH fd of the new `/`.
 
 use super::mounts::remount_at;
-use super::resolve::{resolve_in_root, Create, Fd};
+use super::resolve::{Create, Fd};
 use super::{Env, RootfsError};
 use crate::sys::mount::{FileKind, Handle, Loc, PROC_SUPER_MAGIC};
 use nix::mount::MsFlags;
@@ -14,7 +14,7 @@ use std::path::Path;
 /// bind into a writable view of a /proc file (CVE-2025-52565).
 pub fn bind_console(env: &Env, pty_slave: &Path) -> Result<(), RootfsError> {
     let console = Path::new("/dev/console");
-    let fd = resolve_in_root(env.sys, env.root, console, Create::File, true)?;
+    let fd = env.resolve(console, Create::File, true)?;
     let st = env
         .sys
         .stat(fd.handle())
@@ -32,20 +32,19 @@ pub fn bind_console(env: &Env, pty_slave: &Path) -> Result<(), RootfsError> {
             ),
         });
     }
-    env.sys
-        .mount(
-            Some(Loc::Path(pty_slave)),
-            Loc::Handle(fd.handle()),
-            None,
-            MsFlags::MS_BIND,
-            None,
-        )
-        .map_err(|e| RootfsError::sys("bind console", console, e))
+    env.mount_on(
+        Some(Loc::Path(pty_slave)),
+        &fd,
+        None,
+        MsFlags::MS_BIND,
+        None,
+    )
+    .map_err(|e| RootfsError::sys("bind console", console, e))
 }
 
 /// Optional resolution: a missing path is skipped (runc ignores missing masked/readonly paths).
 fn resolve_existing<'a>(env: &Env<'a>, path: &Path) -> Result<Option<Fd<'a>>, RootfsError> {
-    match resolve_in_root(env.sys, env.root, path, Create::Nothing, false) {
+    match env.resolve(path, Create::Nothing, false) {
         Ok(fd) => Ok(Some(fd)),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
@@ -65,16 +64,14 @@ pub fn readonly_paths(env: &Env, paths: &[String]) -> Result<(), RootfsError> {
         let Some(fd) = resolve_existing(env, path)? else {
             continue;
         };
-        let h = fd.handle();
-        env.sys
-            .mount(
-                Some(Loc::Handle(h)),
-                Loc::Handle(h),
-                None,
-                MsFlags::MS_BIND | MsFlags::MS_REC,
-                None,
-            )
-            .map_err(|e| RootfsError::sys("bind readonly path", path, e))?;
+        env.mount_on(
+            Some(Loc::Handle(fd.handle())),
+            &fd,
+            None,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None,
+        )
+        .map_err(|e| RootfsError::sys("bind readonly path", path, e))?;
         drop(fd);
         // The old handle is under the new mount: resolve again to reach the mount itself.
         let Some(top) = resolve_existing(env, path)? else {
@@ -95,13 +92,7 @@ pub fn readonly_paths(env: &Env, paths: &[String]) -> Result<(), RootfsError> {
 /// before anything is bound from it (CVE-2025-31133: a symlink or other node there would
 /// "mask" paths with something writable).
 fn verified_dev_null<'a>(env: &Env<'a>) -> Result<Fd<'a>, RootfsError> {
-    let fd = resolve_in_root(
-        env.sys,
-        env.root,
-        Path::new("/dev/null"),
-        Create::Nothing,
-        true,
-    )?;
+    let fd = env.resolve(Path::new("/dev/null"), Create::Nothing, true)?;
     let st = env
         .sys
         .stat(fd.handle())
@@ -129,9 +120,9 @@ pub fn masked_paths(env: &Env, paths: &[String]) -> Result<(), RootfsError> {
         let r = if st.kind == FileKind::Dir {
             let tmpfs = Path::new("tmpfs");
             let data = super::label::with_context("", env.mount_label);
-            env.sys.mount(
+            env.mount_on(
                 Some(Loc::Path(tmpfs)),
-                Loc::Handle(fd.handle()),
+                &fd,
                 Some("tmpfs"),
                 MsFlags::MS_RDONLY,
                 Some(data.as_str()).filter(|d| !d.is_empty()),
@@ -141,13 +132,7 @@ pub fn masked_paths(env: &Env, paths: &[String]) -> Result<(), RootfsError> {
                 Some(n) => n.handle(),
                 None => dev_null.insert(verified_dev_null(env)?).handle(),
             };
-            env.sys.mount(
-                Some(Loc::Handle(null)),
-                Loc::Handle(fd.handle()),
-                None,
-                MsFlags::MS_BIND,
-                None,
-            )
+            env.mount_on(Some(Loc::Handle(null)), &fd, None, MsFlags::MS_BIND, None)
         };
         r.map_err(|e| RootfsError::sys("mask", path, e))?;
     }

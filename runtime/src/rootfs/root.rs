@@ -2,10 +2,11 @@
 //! chroot with --no-pivot) and the read-only root (config.md#root,
 //! config-linux.md#rootfs-mount-propagation).
 
+use super::host::HostMounts;
 use super::options::parse_rootfs_propagation;
 use super::resolve::Fd;
 use super::{RootfsContext, RootfsError};
-use crate::mountinfo;
+use crate::mountinfo::{self, MountInfo};
 use crate::sys::mount::{Loc, MountSys};
 use nix::mount::{MntFlags, MsFlags};
 use std::path::{Path, PathBuf};
@@ -30,24 +31,32 @@ fn sys_err<'p>(
     move |e| RootfsError::sys(op, path, e)
 }
 
-/// The mount point (from mountinfo) that contains `path`, with its optional fields.
-fn containing_mount(
-    mountinfo: &str,
-    path: &Path,
-) -> Result<Option<(PathBuf, Vec<String>)>, RootfsError> {
-    let best = mountinfo::parse(mountinfo)?
-        .into_iter()
+/// The mount (from mountinfo) that contains `path`.
+fn containing_mount<'m>(mounts: &'m [MountInfo], path: &Path) -> Option<&'m MountInfo> {
+    mounts
+        .iter()
         .filter(|m| path.starts_with(&m.mount_point))
         .max_by_key(|m| m.mount_point.components().count())
-        .map(|m| (m.mount_point, m.optional));
-    Ok(best)
+}
+
+/// Whether `/` changed with `flags` can still hold a shared mount: after a recursive
+/// `slave`, `private` or `unbindable` none is (a slave leaves its peer group, and so is no
+/// longer shared), so the mount holding the rootfs needs no check, and mountinfo no read.
+/// `shared`/`rshared`, or a non-recursive change that leaves the mounts below `/` as they
+/// were, still need it.
+fn may_leave_shared(flags: MsFlags) -> bool {
+    flags.contains(MsFlags::MS_SHARED) || !flags.contains(MsFlags::MS_REC)
 }
 
 /// Before any mount: stop our mounts reaching the host (runc prepareRoot): `/` becomes
 /// rslave (or the configured propagation), the rootfs's parent mount private if it is shared
 /// (pivot_root refuses a shared parent), then the rootfs is bind-mounted onto itself so it is
 /// a mount point pivot_root can use.
-pub fn prepare_root(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), RootfsError> {
+pub fn prepare_root(
+    sys: &dyn MountSys,
+    ctx: &RootfsContext,
+    host_mounts: &HostMounts,
+) -> Result<(), RootfsError> {
     let root = Path::new("/");
     // An unbindable tree cannot be bind-mounted onto itself (EINVAL, runc 1.1's bug): start
     // with rprivate and let switch_root apply `unbindable` to the new root after pivot_root.
@@ -58,13 +67,13 @@ pub fn prepare_root(sys: &dyn MountSys, ctx: &RootfsContext) -> Result<(), Rootf
     };
     sys.mount(None, Loc::Path(root), None, flags, None)
         .map_err(sys_err("set propagation", root))?;
-    let mountinfo = sys
-        .read_file(Path::new("/proc/self/mountinfo"))
-        .map_err(sys_err("read", Path::new("/proc/self/mountinfo")))?;
-    if let Some((parent, optional)) = containing_mount(&mountinfo, ctx.rootfs)? {
-        if optional.iter().any(|o| o.starts_with("shared:")) {
-            sys.mount(None, Loc::Path(&parent), None, MsFlags::MS_PRIVATE, None)
-                .map_err(sys_err("make private", &parent))?;
+    if may_leave_shared(flags) {
+        let parent = containing_mount(host_mounts.get()?, ctx.rootfs)
+            .filter(|m| m.optional.iter().any(|o| o.starts_with("shared:")));
+        if let Some(parent) = parent {
+            let p = &parent.mount_point;
+            sys.mount(None, Loc::Path(p), None, MsFlags::MS_PRIVATE, None)
+                .map_err(sys_err("make private", p))?;
         }
     }
     sys.mount(
@@ -137,6 +146,8 @@ fn move_root(sys: &dyn MountSys, rootfs: &Path) -> Result<(), RootfsError> {
 /// mount outside the rootfs before the move (or covers it with a tmpfs where it may not
 /// unmount it); so does this.
 fn hide_host_proc_and_sys(sys: &dyn MountSys, rootfs: &Path) -> Result<(), RootfsError> {
+    // Read afresh rather than shared with prepare(): the createContainer hooks ran since,
+    // and a proc they mounted must be hidden too.
     let mountinfo = sys
         .read_file(Path::new("/proc/self/mountinfo"))
         .map_err(sys_err("read", Path::new("/proc/self/mountinfo")))?;
@@ -213,20 +224,29 @@ mod tests {
 
     #[test]
     fn containing_mount_is_the_longest_prefix() {
-        let mi = "22 1 8:1 / / rw shared:1 - ext4 /dev/sda1 rw\n\
-                  30 22 8:2 / /var rw - ext4 /dev/sda2 rw\n\
-                  31 22 8:3 / /var/lib/x rw shared:4 - ext4 /dev/sda3 rw\n";
-        let (mp, opt) = containing_mount(mi, Path::new("/var/lib/ctr/rootfs"))
-            .expect("parses")
-            .expect("found");
-        assert_eq!(mp, Path::new("/var"));
-        assert!(opt.is_empty());
-        let (mp, opt) = containing_mount(mi, Path::new("/var/lib/x/r"))
-            .expect("parses")
-            .expect("found");
+        let mi = mountinfo::parse(
+            "22 1 8:1 / / rw shared:1 - ext4 /dev/sda1 rw\n\
+             30 22 8:2 / /var rw - ext4 /dev/sda2 rw\n\
+             31 22 8:3 / /var/lib/x rw shared:4 - ext4 /dev/sda3 rw\n",
+        )
+        .expect("parses");
+        let m = containing_mount(&mi, Path::new("/var/lib/ctr/rootfs")).expect("found");
+        assert_eq!(m.mount_point, Path::new("/var"));
+        assert!(m.optional.is_empty());
+        let m = containing_mount(&mi, Path::new("/var/lib/x/r")).expect("found");
         assert_eq!(
-            (mp.as_path(), opt),
-            (Path::new("/var/lib/x"), vec!["shared:4".to_string()])
+            (m.mount_point.as_path(), &m.optional[..]),
+            (Path::new("/var/lib/x"), &["shared:4".to_string()][..])
         );
+    }
+
+    #[test]
+    fn only_shared_or_non_recursive_propagation_needs_the_check() {
+        let rec = |f: MsFlags| f | MsFlags::MS_REC;
+        assert!(!may_leave_shared(rec(MsFlags::MS_SLAVE)));
+        assert!(!may_leave_shared(rec(MsFlags::MS_PRIVATE)));
+        assert!(may_leave_shared(rec(MsFlags::MS_SHARED)));
+        assert!(may_leave_shared(MsFlags::MS_SLAVE));
+        assert!(may_leave_shared(MsFlags::MS_PRIVATE));
     }
 }

@@ -2,12 +2,13 @@
 
 use super::fake::FakeSys;
 use super::*;
-use crate::sys::mount::FileKind;
+use crate::sys::mount::{FileKind, Loc, MountSys};
 use oci_spec::runtime::Spec;
 use serde_json::json;
 
 mod devices_cgroups;
 mod label;
+mod resolver;
 mod shared_ns_and_binds;
 
 const MOUNTINFO: &str = "\
@@ -90,6 +91,13 @@ fn run_prepare(f: &FakeSys, spec: &Spec, o: &Opts) -> Result<Vec<String>, Rootfs
     r.map(|_| f.ops())
 }
 
+/// The ops after prepare_root's (propagation, the rootfs bind onto itself).
+fn after_root(ops: &[String]) -> &[String] {
+    let bind = "mount /bundle/rootfs /bundle/rootfs - BIND|REC -";
+    let i = ops.iter().position(|o| o == bind).expect("the rootfs bind");
+    &ops[i + 1..]
+}
+
 fn lines(s: &str) -> Vec<String> {
     s.lines()
         .map(str::trim)
@@ -125,7 +133,6 @@ fn full_fake() -> FakeSys {
 
 const PREPARE: &str = "
     mount - / - REC|SLAVE -
-    mount - / - PRIVATE -
     mount /bundle/rootfs /bundle/rootfs - BIND|REC -
     mount proc @/proc proc 0 -
     mount tmpfs @/dev tmpfs NOSUID|STRICTATIME mode=755,size=65536k
@@ -280,7 +287,7 @@ fn absolute_symlink_destination_stays_inside_the_rootfs() {
         json!({"mounts": [{"destination": "/escape/target", "type": "bind", "source": "/bundle/src", "options": ["bind"]}]}),
     );
     let ops = run_prepare(&f, &s, &DEFAULT).expect("mounted");
-    let tail = &ops[3..6];
+    let tail = &after_root(&ops)[..3];
     assert_eq!(
         tail,
         [
@@ -302,7 +309,7 @@ fn dangling_relative_symlink_is_created_inside_the_rootfs() {
     );
     let ops = run_prepare(&f, &s, &DEFAULT).expect("mounted");
     assert_eq!(
-        ops[3..7],
+        after_root(&ops)[..4],
         [
             "mkdir /run 755",
             "create /run/resolv.conf 755",
@@ -420,7 +427,7 @@ fn tmpcopyup_fills_a_detached_tmpfs_then_attaches_it() {
     );
     let ops = run_prepare(&f, &s, &DEFAULT).expect("mounted");
     assert_eq!(
-        ops[3..8],
+        after_root(&ops)[..5],
         [
             "mount_detached tmpfs tmpfs NOSUID mode=1777",
             "copy_tree @/run @detached:tmpfs",
@@ -441,7 +448,7 @@ fn recursive_attributes_follow_the_remount() {
     );
     let ops = run_prepare(&f, &s, &DEFAULT).expect("mounted");
     assert_eq!(
-        ops[3..8],
+        after_root(&ops)[..5],
         [
             "mkdir /tree 755",
             "mount /srv/tree @/tree - BIND|REC -",
