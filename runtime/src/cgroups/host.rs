@@ -41,7 +41,10 @@ const UNIFIED_MOUNTPOINT: &str = "/sys/fs/cgroup";
 /// Inputs of mode detection and path resolution.
 #[derive(Debug, Clone)]
 pub struct Host {
-    /// Text of /proc/self/mountinfo.
+    /// /sys/fs/cgroup is a cgroup2 mount (fstatfs): a pure v2 host, whose layout needs no
+    /// mountinfo, so `from_proc` does not read it (its cost grows with the host's mounts).
+    pub pure_v2: bool,
+    /// Text of /proc/self/mountinfo (empty when `pure_v2`).
     pub mountinfo: String,
     /// Text of /proc/self/cgroup.
     pub self_cgroup: String,
@@ -50,11 +53,19 @@ pub struct Host {
 }
 
 impl Host {
-    /// The real host: reads /proc/self/{mountinfo,cgroup}.
+    /// The real host: reads /proc/self/cgroup, and /proc/self/mountinfo unless /sys/fs/cgroup
+    /// is cgroup2.
     pub fn from_proc() -> Result<Self, CgroupError> {
         let read = |p: &str| std::fs::read_to_string(p).map_err(|e| CgroupError::io("read", p, e));
+        let pure_v2 = nix::sys::statfs::statfs(UNIFIED_MOUNTPOINT)
+            .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::CGROUP2_SUPER_MAGIC);
         Ok(Host {
-            mountinfo: read(PROC_MOUNTINFO)?,
+            pure_v2,
+            mountinfo: if pure_v2 {
+                String::new()
+            } else {
+                read(PROC_MOUNTINFO)?
+            },
             self_cgroup: read(PROC_SELF_CGROUP)?,
             root: PathBuf::from("/"),
         })
@@ -123,6 +134,19 @@ fn cgroup_mount(m: MountInfo) -> Option<(bool, CgroupMount)> {
 /// `IsCgroup2HybridMode` but from mountinfo so it can be tested: cgroup2 on /sys/fs/cgroup is
 /// pure v2; v1 hierarchies plus any cgroup2 mount is hybrid; v1 alone is v1.
 pub fn detect(host: &Host) -> Result<Mounts, CgroupError> {
+    if host.pure_v2 {
+        // runc's fs2 does the same: the unified mount point, cgroup paths from
+        // /proc/self/cgroup taken as they are (the mount's root is not consulted).
+        return Ok(Mounts {
+            mode: Mode::V2,
+            v1: Vec::new(),
+            unified: Some(CgroupMount {
+                controllers: Vec::new(),
+                mountpoint: PathBuf::from(UNIFIED_MOUNTPOINT),
+                root: PathBuf::from("/"),
+            }),
+        });
+    }
     let mut v1: Vec<CgroupMount> = Vec::new();
     let mut unified: Vec<CgroupMount> = Vec::new();
     for m in mountinfo::parse(&host.mountinfo)? {
@@ -213,8 +237,25 @@ mod tests {
         "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot";
     const TMPFS: &str = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755";
 
+    #[test]
+    fn a_host_known_to_be_pure_v2_needs_no_mountinfo() {
+        let host = Host {
+            pure_v2: true,
+            mountinfo: String::new(),
+            self_cgroup: "0::/user.slice\n".into(),
+            root: PathBuf::from("/"),
+        };
+        let m = detect(&host).expect("detect");
+        assert_eq!(m.mode, Mode::V2);
+        assert!(m.v1.is_empty());
+        let u = m.unified.expect("the unified mount");
+        assert_eq!(u.mountpoint, Path::new("/sys/fs/cgroup"));
+        assert_eq!(u.root, Path::new("/"));
+    }
+
     fn host(lines: &[&str]) -> Host {
         Host {
+            pure_v2: false,
             mountinfo: lines.join("\n"),
             self_cgroup: String::new(),
             root: "/".into(),

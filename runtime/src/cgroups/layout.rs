@@ -246,6 +246,7 @@ mod tests {
 
     fn layout(mountinfo: &str, id: &str, path: Option<&str>) -> Layout {
         let host = Host {
+            pure_v2: false,
             mountinfo: mountinfo.into(),
             self_cgroup: SELF.into(),
             root: "/".into(),

@@ -78,6 +78,7 @@ impl Fake {
 
     fn finish(dir: tempfile::TempDir, mountinfo: String, self_cgroup: &str) -> Fake {
         let host = Host {
+            pure_v2: false,
             mountinfo,
             self_cgroup: self_cgroup.into(),
             root: dir.path().to_path_buf(),

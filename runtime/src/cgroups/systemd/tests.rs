@@ -141,6 +141,7 @@ impl Fixture {
 
     fn host(&self, mountinfo: &str) -> Host {
         Host {
+            pure_v2: false,
             mountinfo: mountinfo.into(),
             self_cgroup: "0::/\n".into(),
             root: self.dir.path().to_path_buf(),
