@@ -95,6 +95,8 @@ pub(crate) mod testing {
     pub struct TempFs {
         /// Every write made, in order, as (path, value).
         pub writes: std::rc::Rc<std::cell::RefCell<Vec<(PathBuf, String)>>>,
+        /// Every directory listed for its child cgroups, in order.
+        pub listed: std::rc::Rc<std::cell::RefCell<Vec<PathBuf>>>,
         /// Paths whose writes fail with EINVAL (to exercise error paths).
         pub fail_writes: Vec<PathBuf>,
         /// Paths whose first write fails with EINVAL (taken out of the list when it does).
@@ -142,7 +144,7 @@ pub(crate) mod testing {
             Ok(())
         }
         fn rmdir(&self, path: &Path) -> io::Result<()> {
-            if !self.subdirs(path)?.is_empty() {
+            if !RealFs.subdirs(path)?.is_empty() {
                 return Err(io::Error::from_raw_os_error(libc::ENOTEMPTY));
             }
             std::fs::remove_dir_all(path)
@@ -151,6 +153,7 @@ pub(crate) mod testing {
             path.exists()
         }
         fn subdirs(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+            self.listed.borrow_mut().push(path.to_path_buf());
             RealFs.subdirs(path)
         }
         fn files(&self, path: &Path) -> io::Result<Vec<String>> {

@@ -318,13 +318,24 @@ impl FsManager {
     }
 
     /// Remove `dir` and any child cgroups the container made inside it, deepest first.
+    /// rmdir comes first: the common container has no child cgroup, and listing a cgroup
+    /// directory reads its dozens of knob files. Only a busy directory (a child cgroup made
+    /// by `exec --cgroup` or a nested runtime, or tasks still leaving) is listed; then the
+    /// children go and the bounded retry waits for a dying cgroup as before.
     fn remove_tree(&self, dir: &Path) -> Result<(), CgroupError> {
-        let subdirs = match self.fs.subdirs(dir) {
-            Ok(s) => s,
+        match self.fs.rmdir(dir) {
+            Ok(()) => return Ok(()),
             // Nothing there (or a non-directory left by someone else): nothing of ours.
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
                 return Ok(())
             }
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY | libc::ENOTEMPTY)) => {}
+            Err(e) => return Err(CgroupError::io("rmdir", dir, e)),
+        }
+        let subdirs = match self.fs.subdirs(dir) {
+            Ok(s) => s,
+            // Removed meanwhile (a dying cgroup finishing, another delete): gone is fine.
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(()),
             Err(e) => return Err(CgroupError::io("list", dir, e)),
         };
         for sub in subdirs {

@@ -271,6 +271,31 @@ fn add_task_and_pids_cover_every_hierarchy_and_child_cgroups() {
 }
 
 #[test]
+fn destroy_lists_only_the_directories_rmdir_finds_busy() {
+    let f = Fake::hybrid();
+    let listed: Rc<RefCell<Vec<PathBuf>>> = Rc::default();
+    let fs = TempFs {
+        listed: Rc::clone(&listed),
+        ..TempFs::default()
+    };
+    let m = f.manager_fs(&spec(Some("/c")), fs).expect("manager");
+    m.create().expect("create");
+    std::fs::create_dir_all(f.p("sys/fs/cgroup/pids/c/nested/deeper")).expect("mkdir");
+    listed.borrow_mut().clear();
+    m.destroy().expect("destroy removes nested cgroups too");
+    assert_eq!(
+        *listed.borrow(),
+        [
+            f.p("sys/fs/cgroup/pids/c"),
+            f.p("sys/fs/cgroup/pids/c/nested")
+        ]
+    );
+    for c in HYBRID_CTRLS {
+        assert!(!f.p(&format!("sys/fs/cgroup/{c}/c")).exists(), "{c} left");
+    }
+}
+
+#[test]
 fn hybrid_apply_writes_v1_files_and_device_policy() {
     let f = Fake::hybrid();
     let m = f.manager(Some("/c"));

@@ -3,7 +3,7 @@
 use super::status::Status;
 use super::store::{StateStore, StoreError};
 use crate::hooks::HookKind;
-use crate::process::start::{start_init, StartError};
+use crate::process::start::{connect_init, StartError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartVerbError {
@@ -22,14 +22,16 @@ pub enum StartVerbError {
 pub fn start(store: &StateStore, id: &str) -> Result<(), StartVerbError> {
     let dir = store.open(id)?;
     let state = dir.load()?;
-    let status = store.status(&state);
+    // The connection is the exec.sock probe of the status too: one wake-up of the init.
+    let conn = connect_init(&dir.path);
+    let status = store.status_with(&state, || conn.init_waiting());
     if !status.can_start() {
         return Err(StartVerbError::NotCreated {
             id: id.to_string(),
             status,
         });
     }
-    let result = start_init(&dir.path);
+    let result = conn.start();
     // Either way the socket has served its purpose: a started or dead init never listens again.
     let _ = std::fs::remove_file(dir.exec_sock());
     result.map_err(|source| StartVerbError::Start {

@@ -195,6 +195,12 @@ impl StateStore {
 
     /// The container's status now, from its init and cgroup (see [`derive`]).
     pub fn status(&self, state: &ContainerState) -> Status {
+        self.status_with(state, || init_waiting(&self.root.join(&state.id)))
+    }
+
+    /// [`Self::status`] with the exec.sock probe's answer from the caller (`start`, whose
+    /// own connection answers it).
+    pub fn status_with(&self, state: &ContainerState, waiting: impl FnOnce() -> bool) -> Status {
         derive(state.status, state.pid, || {
             if !process_alive(state.pid, state.pid_start_time) {
                 return Observed::default();
@@ -202,7 +208,7 @@ impl StateStore {
             Observed {
                 alive: true,
                 frozen: state.cgroup_path.as_deref().is_some_and(cgroup_frozen),
-                waiting_for_start: init_waiting(&self.root.join(&state.id)),
+                waiting_for_start: waiting(),
             }
         })
     }

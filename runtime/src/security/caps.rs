@@ -114,7 +114,8 @@ fn resolve_set(
 pub trait CapsSys {
     /// Every capability the running kernel knows.
     fn supported(&self) -> CapsHashSet;
-    fn bounding(&self) -> Result<CapsHashSet, LibCapsError>;
+    /// Whether `cap` is in the calling thread's bounding set.
+    fn in_bounding(&self, cap: Cap) -> Result<bool, LibCapsError>;
     fn drop_bounding(&mut self, cap: Cap) -> Result<(), LibCapsError>;
     /// Set one of effective, permitted, inheritable.
     fn set(&mut self, set: CapSet, caps: &CapsHashSet) -> Result<(), LibCapsError>;
@@ -126,11 +127,26 @@ pub trait CapsSys {
 pub struct HostCaps;
 
 impl CapsSys for HostCaps {
+    /// The caps crate's `thread_all_supported` and `read(Bounding)` probe each of its 41
+    /// capabilities with one `PR_CAPBSET_READ` apiece, each time they are called. That
+    /// prctl fails (EINVAL) exactly for the capabilities above the kernel's last one
+    /// (`cap_valid`), so the supported ones are a prefix of the caps crate's list, found
+    /// here with one probe on a current kernel and a bisection (6 probes) on an older one.
+    /// No /proc/sys/kernel/cap_last_cap: the init calls this behind `pivot_root`, where the
+    /// container may have no procfs.
     fn supported(&self) -> CapsHashSet {
-        ::caps::runtime::thread_all_supported()
+        let mut known: Vec<Cap> = ::caps::all().into_iter().collect();
+        known.sort_by_key(|c| c.index());
+        let valid = |c: &Cap| ::caps::has_cap(None, CapSet::Bounding, *c).is_ok();
+        let n = match known.last() {
+            Some(last) if valid(last) => known.len(),
+            _ => known.partition_point(valid),
+        };
+        known.truncate(n);
+        known.into_iter().collect()
     }
-    fn bounding(&self) -> Result<CapsHashSet, LibCapsError> {
-        ::caps::read(None, CapSet::Bounding)
+    fn in_bounding(&self, cap: Cap) -> Result<bool, LibCapsError> {
+        ::caps::has_cap(None, CapSet::Bounding, cap)
     }
     fn drop_bounding(&mut self, cap: Cap) -> Result<(), LibCapsError> {
         ::caps::drop(None, CapSet::Bounding, cap)
@@ -154,39 +170,54 @@ pub fn validate(c: Option<&LinuxCapabilities>) -> Result<(), CapsError> {
 
 /// Apply all five sets: bounding first, then inheritable, effective, permitted, ambient.
 pub fn apply(c: &LinuxCapabilities) -> Result<(), CapsError> {
+    drop_bounding_with(&mut HostCaps, Some(c))?;
     apply_with(&mut HostCaps, Some(c))
 }
 
-/// [`apply`] through a seam; `None` means every set empty.
+/// Set inheritable, effective, permitted and ambient, in that order (`None`: every set
+/// empty). The bounding set is [`drop_bounding_with`]'s, called before the user switch.
 pub fn apply_with(sys: &mut dyn CapsSys, c: Option<&LinuxCapabilities>) -> Result<(), CapsError> {
     let sets = CapSets::resolve(c, &sys.supported())?;
-    drop_bounding(sys, &sets.bounding)?;
     set_process_sets(sys, &sets)
 }
 
 /// Reduce the bounding set to `config` (`None`: empty). Call it before the user switch:
-/// it needs CAP_SETPCAP in the effective set. Caps already gone are not dropped again, so
-/// calling [`apply`] afterwards needs no privilege for this step.
+/// it needs CAP_SETPCAP in the effective set.
 pub fn drop_bounding_with(
     sys: &mut dyn CapsSys,
     c: Option<&LinuxCapabilities>,
 ) -> Result<(), CapsError> {
-    let sets = CapSets::resolve(c, &sys.supported())?;
-    drop_bounding(sys, &sets.bounding)
+    let supported = sys.supported();
+    let sets = CapSets::resolve(c, &supported)?;
+    drop_bounding(sys, &supported, &sets.bounding)
 }
 
-fn drop_bounding(sys: &mut dyn CapsSys, keep: &CapsHashSet) -> Result<(), CapsError> {
-    let current = sys
-        .bounding()
-        .map_err(|source| CapsError::ReadBounding { source })?;
-    let mut to_drop: Vec<Cap> = current.difference(keep).copied().collect();
+/// Drop every supported capability outside `keep`, without reading the set first: dropping
+/// one that is already gone changes nothing, so the result is the same set, for one prctl
+/// per dropped capability instead of a read of all of them as well. Only a refused drop
+/// costs a read, to tell a capability already gone (fine: nothing to do, as when the
+/// caller lacks CAP_SETPCAP but the set is already small enough) from a real failure.
+fn drop_bounding(
+    sys: &mut dyn CapsSys,
+    supported: &CapsHashSet,
+    keep: &CapsHashSet,
+) -> Result<(), CapsError> {
+    let mut to_drop: Vec<Cap> = supported.difference(keep).copied().collect();
     to_drop.sort_by_key(|c| c.index());
     for cap in to_drop {
-        sys.drop_bounding(cap)
-            .map_err(|source| CapsError::DropBounding {
-                cap: cap.to_string(),
-                source,
-            })?;
+        let Err(source) = sys.drop_bounding(cap) else {
+            continue;
+        };
+        match sys.in_bounding(cap) {
+            Ok(false) => {}
+            Ok(true) => {
+                return Err(CapsError::DropBounding {
+                    cap: cap.to_string(),
+                    source,
+                })
+            }
+            Err(source) => return Err(CapsError::ReadBounding { source }),
+        }
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The last phases: find the executable, wait for `start`, run startContainer hooks, execve.
 
 use std::ffi::CString;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
@@ -141,9 +141,8 @@ fn wait_start(listener: &OwnedFd) -> Result<OwnedFd, InitFailure> {
             r => r.phase(Phase::WaitStart)?,
         };
         let mut byte = [0u8; 1];
-        let mut f = std::fs::File::from(conn.try_clone().phase(Phase::WaitStart)?);
         // A connection that sends nothing (a prober) does not start the container.
-        if matches!(f.read(&mut byte), Ok(1)) {
+        if matches!(nix::unistd::read(&conn, &mut byte), Ok(1)) {
             return Ok(conn);
         }
     }

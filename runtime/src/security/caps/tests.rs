@@ -6,6 +6,8 @@ use serde_json::json;
 struct Fake {
     supported: CapsHashSet,
     bounding: CapsHashSet,
+    /// Without CAP_SETPCAP every drop is refused (EPERM), even of a cap already gone.
+    setpcap: bool,
     log: Vec<String>,
 }
 
@@ -14,6 +16,7 @@ impl Fake {
         Self {
             supported: ::caps::all(),
             bounding: ::caps::all(),
+            setpcap: true,
             log: Vec::new(),
         }
     }
@@ -23,10 +26,13 @@ impl CapsSys for Fake {
     fn supported(&self) -> CapsHashSet {
         self.supported.clone()
     }
-    fn bounding(&self) -> Result<CapsHashSet, LibCapsError> {
-        Ok(self.bounding.clone())
+    fn in_bounding(&self, cap: Cap) -> Result<bool, LibCapsError> {
+        Ok(self.bounding.contains(&cap))
     }
     fn drop_bounding(&mut self, cap: Cap) -> Result<(), LibCapsError> {
+        if !self.setpcap {
+            return Err("PR_CAPBSET_DROP failure: Operation not permitted".into());
+        }
         self.bounding.remove(&cap);
         self.log.push(format!("drop {cap}"));
         Ok(())
@@ -49,10 +55,14 @@ fn caps(v: serde_json::Value) -> LinuxCapabilities {
     serde_json::from_value(v).expect("valid capabilities")
 }
 
+fn drops(log: &[String]) -> Vec<&str> {
+    log.iter().filter_map(|l| l.strip_prefix("drop ")).collect()
+}
+
 #[test]
 fn bounding_first_then_inheritable_effective_permitted_ambient() {
     let mut fake = Fake::new();
-    fake.bounding = [Cap::CAP_CHOWN, Cap::CAP_KILL, Cap::CAP_SYS_ADMIN]
+    fake.supported = [Cap::CAP_CHOWN, Cap::CAP_KILL, Cap::CAP_SYS_ADMIN]
         .into_iter()
         .collect();
     let c = caps(json!({
@@ -62,6 +72,7 @@ fn bounding_first_then_inheritable_effective_permitted_ambient() {
         "inheritable": ["CAP_KILL"],
         "ambient": ["CAP_KILL"]
     }));
+    drop_bounding_with(&mut fake, Some(&c)).expect("fake never fails");
     apply_with(&mut fake, Some(&c)).expect("fake never fails");
     assert_eq!(
         fake.log,
@@ -79,6 +90,7 @@ fn bounding_first_then_inheritable_effective_permitted_ambient() {
 #[test]
 fn missing_capabilities_mean_every_set_empty_like_runc() {
     let mut fake = Fake::new();
+    drop_bounding_with(&mut fake, None).expect("ok");
     apply_with(&mut fake, None).expect("ok");
     assert!(fake.bounding.is_empty());
     assert!(fake.log.contains(&"set Effective []".to_string()));
@@ -86,14 +98,67 @@ fn missing_capabilities_mean_every_set_empty_like_runc() {
 }
 
 #[test]
-fn a_second_bounding_pass_drops_nothing() {
+fn the_bounding_set_ends_as_the_config_whatever_it_held_before() {
+    // Caps already gone are dropped again (a no-op for the kernel): one prctl each,
+    // instead of reading all of them first.
     let mut fake = Fake::new();
-    let c = caps(json!({"bounding": ["CAP_CHOWN"]}));
+    fake.bounding = [Cap::CAP_CHOWN, Cap::CAP_SYS_ADMIN].into_iter().collect();
+    let c = caps(json!({"bounding": ["CAP_CHOWN", "CAP_KILL"]}));
     drop_bounding_with(&mut fake, Some(&c)).expect("ok");
-    let dropped = fake.log.len();
-    assert_eq!(dropped, ::caps::all().len() - 1);
-    apply_with(&mut fake, Some(&c)).expect("ok");
-    assert!(fake.log[dropped..].iter().all(|l| !l.starts_with("drop")));
+    assert_eq!(
+        fake.bounding,
+        [Cap::CAP_CHOWN].into_iter().collect::<CapsHashSet>()
+    );
+    let dropped = drops(&fake.log);
+    assert_eq!(dropped.len(), ::caps::all().len() - 2);
+    assert_eq!(dropped.first(), Some(&"CAP_DAC_OVERRIDE"), "in index order");
+    assert!(!dropped.contains(&"CAP_KILL") && !dropped.contains(&"CAP_CHOWN"));
+}
+
+#[test]
+fn only_caps_the_kernel_knows_are_dropped() {
+    let mut fake = Fake::new();
+    fake.supported.remove(&Cap::CAP_CHECKPOINT_RESTORE);
+    fake.bounding.remove(&Cap::CAP_CHECKPOINT_RESTORE);
+    drop_bounding_with(&mut fake, None).expect("ok");
+    assert!(fake.bounding.is_empty());
+    assert!(!drops(&fake.log).contains(&"CAP_CHECKPOINT_RESTORE"));
+}
+
+#[test]
+fn the_process_sets_leave_the_bounding_set_alone() {
+    // After the user switch CAP_SETPCAP is gone: the second step must not drop anything.
+    let mut fake = Fake::new();
+    fake.setpcap = false;
+    apply_with(&mut fake, Some(&caps(json!({"bounding": ["CAP_CHOWN"]})))).expect("ok");
+    assert!(drops(&fake.log).is_empty());
+    assert_eq!(fake.bounding, ::caps::all());
+}
+
+#[test]
+fn without_setpcap_a_set_already_small_enough_is_fine() {
+    let mut fake = Fake::new();
+    fake.setpcap = false;
+    fake.bounding = [Cap::CAP_KILL].into_iter().collect();
+    let c = caps(json!({"bounding": ["CAP_CHOWN", "CAP_KILL"]}));
+    drop_bounding_with(&mut fake, Some(&c)).expect("nothing left to drop");
+    assert_eq!(
+        fake.bounding,
+        [Cap::CAP_KILL].into_iter().collect::<CapsHashSet>()
+    );
+}
+
+#[test]
+fn without_setpcap_a_cap_still_present_is_an_error_naming_it() {
+    let mut fake = Fake::new();
+    fake.setpcap = false;
+    fake.bounding = [Cap::CAP_KILL, Cap::CAP_SYS_ADMIN].into_iter().collect();
+    let c = caps(json!({"bounding": ["CAP_KILL"]}));
+    let err = drop_bounding_with(&mut fake, Some(&c)).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "dropping CAP_SYS_ADMIN from the bounding set: caps error: PR_CAPBSET_DROP failure: Operation not permitted"
+    );
 }
 
 #[test]
@@ -101,11 +166,13 @@ fn a_cap_the_kernel_lacks_is_an_error_naming_it() {
     let mut fake = Fake::new();
     fake.supported.remove(&Cap::CAP_CHECKPOINT_RESTORE);
     let c = caps(json!({"permitted": ["CAP_CHOWN", "CAP_CHECKPOINT_RESTORE"]}));
-    let err = apply_with(&mut fake, Some(&c)).expect_err("unsupported");
+    let err = drop_bounding_with(&mut fake, Some(&c)).expect_err("unsupported");
     assert_eq!(
         err.to_string(),
         "process.capabilities.permitted: CAP_CHECKPOINT_RESTORE is not supported by the running kernel"
     );
+    let err = apply_with(&mut fake, Some(&c)).expect_err("unsupported");
+    assert!(err.to_string().contains("CAP_CHECKPOINT_RESTORE"), "{err}");
     assert!(fake.log.is_empty(), "nothing changed before the error");
 }
 
@@ -138,4 +205,23 @@ fn ambient_caps_not_permitted_and_inheritable_are_left_out_like_runc() {
     apply_with(&mut fake, Some(&c)).expect("ok");
     let raised: Vec<&String> = fake.log.iter().filter(|l| l.starts_with("raise")).collect();
     assert_eq!(raised, ["raise CAP_KILL"]);
+}
+
+#[test]
+fn the_host_probe_finds_the_kernels_caps() {
+    // Every cap up to /proc/sys/kernel/cap_last_cap, whatever the caps crate knows beyond.
+    let last: u8 = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .expect("procfs")
+        .trim()
+        .parse()
+        .expect("a number");
+    let want: CapsHashSet = ::caps::all()
+        .into_iter()
+        .filter(|c| c.index() <= last)
+        .collect();
+    assert_eq!(HostCaps.supported(), want);
+    assert_eq!(
+        HostCaps.supported(),
+        ::caps::runtime::thread_all_supported()
+    );
 }
