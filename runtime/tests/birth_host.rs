@@ -61,3 +61,36 @@ fn on_cgroup_v2_the_init_and_exec_are_born_in_their_cgroup() {
     let lines: Vec<&str> = done.out.lines().collect();
     assert_eq!(lines, [want.as_str(), want.as_str()], "{done:#?}");
 }
+
+/// On a host with cgroup v1 hierarchies the init moves itself into each through its `tasks`
+/// file (and on a hybrid host is born in the cgroup2 one): every line of its /proc/PID/cgroup
+/// names the configured cgroupsPath.
+#[test]
+#[ignore = "needs root, busybox-static and cgroup v1"]
+fn on_cgroup_v1_the_init_moves_itself_into_every_hierarchy() {
+    support::require(&[Need::Root, Need::Busybox, Need::CgroupV1]);
+    let rt = Rt::ferrun();
+    let id = unique_id("selfjoin");
+    let b = Bundle::with_args(&["sleep", "60"], cg(&id));
+    let log = rt.root.path().join("debug.log");
+    let log_arg = log.to_str().expect("utf-8");
+    rt.ok(&[
+        "--debug",
+        "--log",
+        log_arg,
+        "create",
+        "-b",
+        b.path().to_str().expect("utf-8"),
+        &id,
+    ]);
+    let pid = rt.pid(&id);
+    let log = std::fs::read_to_string(&log).expect("ferrun's debug log");
+    assert!(log.contains("moving itself into"), "no self-join:\n{log}");
+    let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("the init's cgroups");
+    // Hierarchies this host mounts but the runtime does not join (none here) would keep "/".
+    let want = cg_path(&id);
+    for line in own.lines() {
+        let path = line.splitn(3, ':').nth(2).unwrap_or_default();
+        assert_eq!(path, want, "{own}");
+    }
+}

@@ -16,6 +16,7 @@ use super::error::CgroupError;
 use super::fs::CgroupFs;
 use super::host::Mode;
 use super::layout::{HierDir, Layout};
+use super::{Placed, SelfPlacement};
 
 /// runc's RemovePath retries EBUSY 5 times starting at 10ms, doubling (tasks take a moment to
 /// leave a cgroup after they are killed and reaped).
@@ -239,24 +240,33 @@ impl FsManager {
     }
 
     pub fn add_task(&self, pid: i32) -> Result<(), CgroupError> {
-        for h in self.layout.all().filter(|h| self.usable(&h.dir)) {
+        self.add_task_rest(pid, Placed::default())
+    }
+
+    /// Every hierarchy's directory this manager may use: the cgroup2 one to be born in, the
+    /// v1 ones to move into by the `tasks` file.
+    pub fn self_placement(&self) -> Option<SelfPlacement> {
+        let birth = (self.layout.unified.as_ref())
+            .filter(|u| self.usable(&u.dir))
+            .map(|u| u.dir.clone());
+        let v1: Vec<PathBuf> = (self.layout.v1.iter())
+            .filter(|h| self.usable(&h.dir))
+            .map(|h| h.dir.clone())
+            .collect();
+        (birth.is_some() || !v1.is_empty()).then_some(SelfPlacement { birth, v1 })
+    }
+
+    /// `add_task` minus what the process reached by itself.
+    pub fn add_task_rest(&self, pid: i32, placed: Placed) -> Result<(), CgroupError> {
+        let v1 = self.layout.v1.iter().filter(|_| !placed.self_joined);
+        let unified = self.layout.unified.iter().filter(|_| !placed.born);
+        for h in v1.chain(unified).filter(|h| self.usable(&h.dir)) {
             let procs = h.dir.join("cgroup.procs");
             self.fs
                 .write(&procs, &pid.to_string())
                 .map_err(|e| CgroupError::io("add task to", &procs, e))?;
         }
         Ok(())
-    }
-
-    /// A pure cgroup v2 layout's directory, which a process can be cloned into: on a hybrid
-    /// host the v1 hierarchies still need the write, and so the wait, that birth avoids.
-    pub fn birth_dir(&self) -> Option<&Path> {
-        match (&self.layout.mode, &self.layout.unified) {
-            (Mode::V2, Some(u)) if self.layout.v1.is_empty() && self.usable(&u.dir) => {
-                Some(u.dir.as_path())
-            }
-            _ => None,
-        }
     }
 
     /// The directory whose cgroup.procs lists the container's processes.

@@ -72,6 +72,25 @@ pub struct CgroupSpec<'a> {
     pub resources: Option<&'a oci_spec::runtime::LinuxResources>,
 }
 
+/// Where a new process can put itself, instead of being moved by a write to cgroup.procs,
+/// which waits for an RCU grace period on an idle host (`process::birth`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SelfPlacement {
+    /// The cgroup2 directory to clone the process into (clone3 CLONE_INTO_CGROUP).
+    pub birth: Option<std::path::PathBuf>,
+    /// v1 directories whose `tasks` file the process writes "0" to, moving itself.
+    pub v1: Vec<std::path::PathBuf>,
+}
+
+/// What a new process reached by itself: the rest is [`CgroupManager::add_task_rest`]'s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Placed {
+    /// Born in [`SelfPlacement::birth`].
+    pub born: bool,
+    /// Will move itself into every [`SelfPlacement::v1`] directory.
+    pub self_joined: bool,
+}
+
 pub trait CgroupManager {
     /// The resolved cgroup location, to be persisted in state.json and passed back to
     /// [`manager_from_path`]. A JSON object like runc's `cgroup_paths`: hierarchy key
@@ -92,11 +111,16 @@ pub trait CgroupManager {
     fn create(&self) -> Result<(), CgroupError>;
     /// Move `pid` into the cgroup in every hierarchy.
     fn add_task(&self, pid: i32) -> Result<(), CgroupError>;
-    /// The cgroup v2 directory a new process can be born in (`process::birth`) instead of
-    /// being moved there by [`CgroupManager::add_task`]: only when that one directory is the
-    /// container's whole placement. `None` (the default): use `add_task`.
-    fn birth_dir(&self) -> Option<&std::path::Path> {
+    /// How a new process can reach the cgroup without a migration that waits
+    /// (`process::birth`). `None` (the default): [`CgroupManager::add_task`] does it all.
+    fn self_placement(&self) -> Option<SelfPlacement> {
         None
+    }
+    /// [`CgroupManager::add_task`] for the hierarchies `placed` says the process did not
+    /// reach by itself.
+    fn add_task_rest(&self, pid: i32, placed: Placed) -> Result<(), CgroupError> {
+        let _ = placed;
+        self.add_task(pid)
     }
     /// Apply all resources plus the device policy (create time).
     fn apply(&self, resources: &oci_spec::runtime::LinuxResources) -> Result<(), CgroupError>;
@@ -139,8 +163,11 @@ impl CgroupManager for FsManager {
     fn add_task(&self, pid: i32) -> Result<(), CgroupError> {
         FsManager::add_task(self, pid)
     }
-    fn birth_dir(&self) -> Option<&std::path::Path> {
-        FsManager::birth_dir(self)
+    fn self_placement(&self) -> Option<SelfPlacement> {
+        FsManager::self_placement(self)
+    }
+    fn add_task_rest(&self, pid: i32, placed: Placed) -> Result<(), CgroupError> {
+        FsManager::add_task_rest(self, pid, placed)
     }
     fn apply(&self, resources: &oci_spec::runtime::LinuxResources) -> Result<(), CgroupError> {
         FsManager::apply(self, resources)

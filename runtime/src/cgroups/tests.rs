@@ -223,16 +223,36 @@ fn failed_create_is_undone_by_destroy() {
 }
 
 #[test]
-fn only_a_pure_v2_layout_offers_a_cgroup_to_be_born_in() {
+fn v2_is_born_in_its_cgroup_and_v1_hierarchies_are_joined_by_the_process_itself() {
     let v2 = Fake::v2();
     let m = v2.manager(Some("/ctr1"));
     m.create().expect("create");
-    assert_eq!(m.birth_dir(), Some(v2.p("sys/fs/cgroup/ctr1").as_path()));
-    // Hybrid: the v1 hierarchies still need cgroup.procs writes.
+    let p = m.self_placement().expect("a placement");
+    assert_eq!(p.birth, Some(v2.p("sys/fs/cgroup/ctr1")));
+    assert!(p.v1.is_empty());
     let hybrid = Fake::hybrid();
     let m = hybrid.manager(None);
     m.create().expect("create");
-    assert_eq!(m.birth_dir(), None);
+    let p = m.self_placement().expect("a placement");
+    assert!(p.birth.is_some());
+    assert_eq!(p.v1.len(), m.layout().v1.len());
+}
+
+#[test]
+fn add_task_rest_writes_only_what_the_process_did_not_reach() {
+    let f = Fake::hybrid();
+    let m = f.manager(None);
+    m.create().expect("create");
+    let procs = |f: &Fake| f.writes_to("cgroup.procs").len();
+    let placed = |born, self_joined| crate::cgroups::Placed { born, self_joined };
+    m.add_task_rest(7, placed(true, true))
+        .expect("nothing to write");
+    assert_eq!(procs(&f), 0);
+    m.add_task_rest(7, placed(false, true))
+        .expect("unified only");
+    assert_eq!(procs(&f), 1);
+    m.add_task_rest(7, placed(true, false)).expect("v1 only");
+    assert_eq!(procs(&f), 1 + m.layout().v1.len());
 }
 
 #[test]

@@ -8,12 +8,14 @@ use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 use oci_spec::runtime::Spec;
 
-use super::birth::{clone_child, BirthCgroup};
+use std::cell::RefCell;
+
+use super::birth::{clone_child, open_tasks, BirthCgroup};
 use super::channel::{self, Channel};
 use super::idmap::{IdMapError, Writer};
 use super::init::{self, InitContext};
 use super::messages::{describe_end, ChildMsg, InitFailure, ParentMsg};
-use crate::cgroups::{CgroupError, CgroupManager};
+use crate::cgroups::{CgroupError, CgroupManager, Placed};
 use crate::namespaces::NamespacePlan;
 use crate::sys::clone::Forked;
 
@@ -116,8 +118,12 @@ pub fn launch(
     } = cfg;
     // Read before the clone: in a new user namespace the child's euid is unmapped.
     let unprivileged_parent = !nix::unistd::geteuid().is_root();
-    let birth = cfg.cgroup.birth_dir().and_then(BirthCgroup::open);
-    let (forked, born_in_cgroup) =
+    // Into the cgroup without a cgroup.procs write where the host allows (`process::birth`).
+    let placement = cfg.cgroup.self_placement().unwrap_or_default();
+    let birth = placement.birth.as_deref().and_then(BirthCgroup::open);
+    let mut tasks = open_tasks(&placement.v1);
+    let self_joined = tasks.is_some();
+    let (forked, born) =
         clone_child(cfg.plan.clone_flags.bits(), birth.as_ref()).map_err(LaunchError::Clone)?;
     drop(birth);
     let pid = match forked {
@@ -138,6 +144,7 @@ pub fn launch(
                 sigmask: cfg.sigmask,
                 unprivileged_parent,
                 idmapped: &idmapped_handles,
+                cgroup_tasks: RefCell::new(tasks.take().unwrap_or_default()),
             })
         }
         Forked::Parent(pid) => pid,
@@ -152,10 +159,11 @@ pub fn launch(
     drop(exec_listener);
     drop(console);
     drop(idmapped);
+    drop(tasks);
     let parent = Parent {
         plan: &cfg.plan,
         cgroup: cfg.cgroup,
-        born_in_cgroup,
+        placed: Placed { born, self_joined },
         spec: cfg.spec,
         state_json: cfg.state_json,
     };
@@ -179,8 +187,8 @@ pub fn launch(
 struct Parent<'a> {
     plan: &'a NamespacePlan,
     cgroup: &'a dyn CgroupManager,
-    /// The init was cloned into its cgroup (`process::birth`): no `add_task`.
-    born_in_cgroup: bool,
+    /// What the init reached of its cgroup by itself (`process::birth`).
+    placed: Placed,
     spec: &'a Spec,
     state_json: &'a dyn Fn(Pid) -> String,
 }
@@ -229,10 +237,9 @@ impl Parent<'_> {
         }
         // runc puts the init into its cgroup before it does anything that allocates resources
         // the limits should cover, and before it unshares the cgroup namespace (whose root is
-        // the cgroup the process is in at that moment). Born there, it is already in place.
-        if !self.born_in_cgroup {
-            self.cgroup.add_task(pid.as_raw())?;
-        }
+        // the cgroup the process is in at that moment). What it was born in, or moves itself
+        // into right after `Go`, is left out.
+        self.cgroup.add_task_rest(pid.as_raw(), self.placed)?;
         // process.oomScoreAdj from here, in the initial user namespace: lowering it needs
         // CAP_SYS_RESOURCE there, which the init (maybe in a new user namespace) lacks.
         if let Some(score) = self.spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
@@ -253,11 +260,7 @@ impl Parent<'_> {
             .map_err(LaunchError::ChannelIo)?;
         crate::debug!(
             "init pid {pid}: {} cgroup {}, told to go on",
-            if self.born_in_cgroup {
-                "born in"
-            } else {
-                "moved to"
-            },
+            placement_words(self.placed),
             self.cgroup.path()
         );
         loop {
@@ -288,6 +291,16 @@ impl Parent<'_> {
                 }
             }
         }
+    }
+}
+
+/// How the init got into its cgroup, for the debug log.
+fn placement_words(placed: Placed) -> &'static str {
+    match (placed.born, placed.self_joined) {
+        (true, true) => "born in (cgroup2) and moving itself into (v1)",
+        (true, false) => "born in",
+        (false, true) => "moving itself into",
+        (false, false) => "moved to",
     }
 }
 

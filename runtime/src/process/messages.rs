@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     WaitParent,
+    JoinCgroup,
     UserNamespace,
     JoinNamespaces,
     CgroupNamespace,

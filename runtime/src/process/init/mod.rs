@@ -35,6 +35,9 @@ pub struct InitContext<'a> {
     pub unprivileged_parent: bool,
     /// The id-mapped trees the parent made (`rootfs::IdmappedMounts::handles`).
     pub idmapped: &'a [(usize, crate::sys::mount::Handle)],
+    /// The v1 `tasks` files to move ourselves with after `Go` (`process::birth`), taken when
+    /// used.
+    pub cgroup_tasks: std::cell::RefCell<Vec<crate::process::birth::TasksFile>>,
 }
 
 /// Attach a phase to any error.

@@ -35,6 +35,8 @@ pub fn setup(ctx: &InitContext) -> Result<Prepared, super::InitFailure> {
     }
     close_inherited_fds(ctx)?;
     let state_json = wait_parent(ctx)?;
+    // First, before anything the limits should cover and before the cgroup namespace.
+    crate::process::birth::join_self(ctx.cgroup_tasks.take()).phase(Phase::JoinCgroup)?;
     // An unprivileged parent wrote our id maps and oom_score_adj through /proc/<pid>, which a
     // non-dumpable process's owner cannot open; that is done now.
     super::hide_from_ptrace()?;
@@ -119,6 +121,7 @@ fn close_inherited_fds(ctx: &InitContext) -> Result<(), super::InitFailure> {
     keep.extend(ctx.console.as_ref().map(|c| c.as_raw_fd()));
     keep.extend(ctx.plan.fds());
     keep.extend(ctx.idmapped.iter().map(|(_, h)| h.0));
+    keep.extend(crate::process::birth::raw_fds(&ctx.cgroup_tasks.borrow()));
     sys::fd::close_all_except(&keep).phase(Phase::WaitParent)
 }
 
