@@ -1,5 +1,6 @@
 #!/bin/bash
-# hot-symbols.sh: regenerate runtime/hot-symbols.txt, the functions `make build` links first.
+# hot-symbols.sh: regenerate runtime/hot-symbols.txt (or $OUT), the functions `make build`
+# links first.
 #
 # Why: the kernel maps a binary's text 64 KiB at a time around each page fault (fault-around;
 # whole large folios on recent kernels), so the peak RSS of a ferrun command is set by how
@@ -19,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "hot-symbols.sh needs root" >&2; exit 2; }
-OUT=runtime/hot-symbols.txt
+OUT=${OUT:-runtime/hot-symbols.txt}
 # The Makefile's static build without the ordering (the layout traced does not matter, the
 # names do): same target dir and profile, so the names carry the hashes `make build` links.
 # Its arguments differ from the Makefile's, so the next `make build` relinks with the list.
@@ -41,7 +42,7 @@ trap cleanup EXIT
 cat > "$T/stepper.c" <<'C'
 /* stepper LO HI OUT cmd...: single-step cmd and every process it forks or clones; write each
  * executed instruction address in [LO,HI), in hex, one a line. Stops following a process
- * once it execs anything but ferrun (the container's program). */
+ * once it execs anything but ferrun (the container's program). Exits with cmd's status. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stddef.h>
@@ -57,7 +58,7 @@ int main(int argc, char **argv) {
   unsigned char *hit = calloc(hi - lo, 1);
   pid_t c = fork();
   if (c == 0) { ptrace(PTRACE_TRACEME, 0, 0, 0); raise(SIGSTOP); execv(argv[4], argv + 4); _exit(127); }
-  int st, live = 1;
+  int st, live = 1, code = 1;
   waitpid(c, &st, 0);
   ptrace(PTRACE_SETOPTIONS, c, 0, PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE |
          PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL);
@@ -65,7 +66,11 @@ int main(int argc, char **argv) {
   while (live > 0) {
     pid_t p = waitpid(-1, &st, __WALL);
     if (p < 0) break;
-    if (WIFEXITED(st) || WIFSIGNALED(st)) { live--; continue; }
+    if (WIFEXITED(st) || WIFSIGNALED(st)) {
+      if (p == c) code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      live--;
+      continue;
+    }
     if (!WIFSTOPPED(st)) continue;
     int sig = WSTOPSIG(st), ev = st >> 16;
     if (ev == PTRACE_EVENT_FORK || ev == PTRACE_EVENT_CLONE || ev == PTRACE_EVENT_VFORK) {
@@ -95,7 +100,7 @@ int main(int argc, char **argv) {
   FILE *o = fopen(argv[3], "w");
   for (unsigned long a = 0; a < hi - lo; a++)
     if (hit[a]) fprintf(o, "%lx\n", a + lo);
-  return fclose(o) != 0;
+  return fclose(o) != 0 ? 1 : code;
 }
 C
 cc -O2 -o "$T/stepper" "$T/stepper.c"
@@ -122,6 +127,38 @@ step run run -b "$B" hot-r
 "$F" --root "$R" create -b "$B" hot-c </dev/null >/dev/null
 step start start hot-c
 step delete delete --force hot-c
+# With seccomp profiles, as Docker, podman and containerd send one: libseccomp's rule
+# building and compiling run only then (a short list runs the same code as a long one).
+# Docker's shape first (errno by default, an allow list; ferrun loads this one itself), then
+# a deny list (libseccomp loads it).
+jq '.linux.seccomp = {defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 1,
+  architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+  syscalls: [{names: ["read", "write", "openat", "close", "fstat", "newfstatat", "statx",
+      "mmap", "mprotect", "munmap", "brk", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
+      "sigaltstack", "exit", "exit_group", "execve", "execveat", "arch_prctl", "getpid",
+      "getppid", "futex", "set_tid_address", "set_robust_list", "rseq", "ioctl", "fcntl",
+      "prctl", "capget", "capset", "setgroups", "setuid", "setgid", "setresuid",
+      "setresgid", "getuid", "geteuid", "getgid", "getegid", "uname", "readlink",
+      "readlinkat", "pread64", "lseek", "access", "faccessat", "faccessat2", "prlimit64",
+      "getrandom", "close_range", "dup2", "dup3", "getcwd", "chdir", "fchdir", "poll",
+      "ppoll", "sched_getaffinity"], action: "SCMP_ACT_ALLOW"},
+    {names: ["personality"], action: "SCMP_ACT_ALLOW",
+      args: [{index: 0, value: 0, op: "SCMP_CMP_EQ"}]},
+    {names: ["kill"], action: "SCMP_ACT_ERRNO", errnoRet: 38}]}' \
+  "$B/true.json" > "$B/config.json"
+step seccomp run -b "$B" hot-p
+jq '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+  architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+  syscalls: [{names: ["kexec_load", "reboot", "swapon", "swapoff", "init_module",
+      "finit_module", "delete_module", "acct", "add_key", "keyctl", "request_key", "bpf",
+      "mount", "umount2", "pivot_root", "setns", "unshare", "ptrace", "process_vm_readv"],
+      action: "SCMP_ACT_ERRNO", errnoRet: 1},
+    {names: ["personality"], action: "SCMP_ACT_ERRNO",
+      args: [{index: 0, value: 0, op: "SCMP_CMP_NE"}]},
+    {names: ["clone"], action: "SCMP_ACT_ERRNO",
+      args: [{index: 0, value: 2114060288, op: "SCMP_CMP_MASKED_EQ", valueTwo: 1}]}]}' \
+  "$B/true.json" > "$B/config.json"
+step seccomp2 run -b "$B" hot-q
 cp "$B/sleep.json" "$B/config.json"
 "$F" --root "$R" run -d -b "$B" hot-s </dev/null >/dev/null
 step exec exec hot-s /bin/true
@@ -133,17 +170,24 @@ for _ in $(seq 50); do
 done
 step delete2 delete hot-s
 
-# Addresses to the functions holding them, in address order.
-nm -S --defined-only "$F" | awk 'NF == 4 && $3 ~ /[tTwW]/ {print $1, $2, $4}' | sort > "$T/syms"
+# Addresses to the functions holding them, in address order. Assembly symbols have no size
+# (crtbegin's frame_dummy, glibc's strcmp): they end where the next symbol starts.
+nm -n -S --defined-only "$F" |
+  awk '$(NF-1) ~ /^[tTwW]$/ {print $1, (NF == 4 ? $2 : "-"), $NF}' > "$T/syms"
 cat "$T/hits".* | sort -u | /usr/bin/python3 -c '
 import bisect, sys
-syms = [(int(a, 16), int(s, 16), n) for a, s, n in (l.split() for l in open(sys.argv[1]))]
+syms = [(int(a, 16), s, n) for a, s, n in (l.split() for l in open(sys.argv[1]))]
+ends = [a + int(s, 16) if s != "-" else (syms[i + 1][0] if i + 1 < len(syms) else a + 1)
+        for i, (a, s, n) in enumerate(syms)]
 starts = [s[0] for s in syms]
 hot = set()
 for line in sys.stdin:
     h = int(line, 16)
     i = bisect.bisect_right(starts, h) - 1
-    if i >= 0 and h < syms[i][0] + syms[i][1]:
+    # Aliases share an address: any of them names the section lld moves.
+    while i >= 0 and h >= ends[i] and i > 0 and starts[i - 1] == starts[i]:
+        i -= 1
+    if i >= 0 and h < ends[i]:
         hot.add(i)
 for i in sorted(hot):
     print(syms[i][2])
