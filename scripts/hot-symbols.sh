@@ -13,9 +13,10 @@
 # container's life under a tiny ptrace single-stepper (source below), which follows the
 # re-exec and the cloned init and records every instruction address inside ferrun's text; the
 # functions containing them are written in their address order. Takes 10-30 minutes (every
-# instruction is a ptrace stop; the seccomp profiles' compiles are most of it). A stale list still links: names that no longer exist are
-# ignored (--no-warn-symbol-ordering), new hot functions just stay where they were. Rerun it
-# after a toolchain or dependency update, or when `make bench` shows the RSS creeping up.
+# instruction is a ptrace stop; the seccomp profiles' compiles are most of it). A stale list
+# still links: names that no longer exist are ignored (--no-warn-symbol-ordering), new hot
+# functions just stay where they were. Rerun it after a toolchain or dependency update, or
+# when `make bench` shows the RSS creeping up.
 # Needs root (it runs containers) and busybox-static.
 set -euo pipefail
 cd "$(dirname "$0")/.."
