@@ -8,6 +8,13 @@ use ferrun::error::Error;
 use ferrun::logging;
 
 fn main() {
+    // CVE-2019-5736 (see sys/exe.rs): a command that may make a container process re-executes
+    // from a read-only mount of our binary first, before clap parses anything: the process
+    // that is about to be replaced then touches little more than this, instead of clap's
+    // code and heap (faults and CPU, docs/proof.md). The word test only moves the re-exec
+    // earlier; the parsed command below still decides whether protection is required.
+    let early =
+        may_make_container(std::env::args_os()).then(ferrun::sys::exe::ensure_protected_exe);
     let cli = match cli::parse_from(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => std::process::exit(usage_failure(e)),
@@ -38,8 +45,10 @@ fn main() {
     }
     if needs_protected_exe(&cli) {
         // CVE-2019-5736: re-exec from a read-only detached mount before any container
-        // process exists (see sys/exe.rs). On success this does not return.
-        if let Err(e) = ferrun::sys::exe::ensure_protected_exe() {
+        // process exists (see sys/exe.rs). On success this does not return. The early
+        // attempt's outcome stands when there was one: asking again after a memfd re-exec
+        // would find its marker gone and re-execute forever.
+        if let Err(e) = early.unwrap_or_else(ferrun::sys::exe::ensure_protected_exe) {
             fail(Error::Usage(format!(
                 "cannot protect the runtime binary (CVE-2019-5736): {e}"
             )));
@@ -56,6 +65,14 @@ fn needs_protected_exe(cli: &Cli) -> bool {
         cli.command,
         Some(Command::Create(_)) | Some(Command::Run(_)) | Some(Command::Exec(_))
     )
+}
+
+/// Whether any argument is the name of a command that makes a container process. A superset
+/// of [`needs_protected_exe`]: a container named `run` only costs a needless re-exec, and
+/// whatever this misses is still protected after parsing.
+fn may_make_container(mut args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    args.next();
+    args.any(|a| matches!(a.as_encoded_bytes(), b"create" | b"run" | b"exec"))
 }
 
 /// What clap could not parse, with runc's exit codes: help and version succeed, `help foo`
@@ -82,6 +99,35 @@ fn usage_failure(e: clap::Error) -> i32 {
         _ => {
             let _ = e.print();
             1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_make_container;
+
+    fn words(line: &str) -> impl Iterator<Item = std::ffi::OsString> + '_ {
+        line.split(' ').map(Into::into)
+    }
+
+    #[test]
+    fn container_commands_are_seen_before_parsing() {
+        for line in [
+            "ferrun run -b /b id",
+            "ferrun --root /r --log /l create id",
+            "ferrun --debug exec -t id sh",
+            "ferrun kill run",
+        ] {
+            assert!(may_make_container(words(line)), "{line}");
+        }
+        for line in [
+            "run",
+            "ferrun list",
+            "ferrun state running",
+            "ferrun --root /run",
+        ] {
+            assert!(!may_make_container(words(line)), "{line}");
         }
     }
 }
