@@ -12,6 +12,9 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     println!("cargo:rerun-if-env-changed=FERRUN_COMMIT");
+    // The static build links in this order (Makefile, `--symbol-ordering-file`): a new list
+    // must relink, which cargo does not know on its own.
+    println!("cargo:rerun-if-changed=hot-symbols.txt");
     let commit = std::env::var("FERRUN_COMMIT")
         .ok()
         .filter(|c| !c.is_empty())
