@@ -48,7 +48,8 @@ fn on_cgroup_v2_the_init_and_exec_are_born_in_their_cgroup() {
     let done = run_watched(&mut cmd, Duration::from_secs(60)).ok();
     let log = std::fs::read_to_string(&log).expect("ferrun's debug log");
     assert!(
-        log.contains("born in cgroup"),
+        log.lines()
+            .any(|l| l.contains("init pid") && l.contains(": born in cgroup")),
         "init not born in it:\n{log}"
     );
     assert!(

@@ -245,15 +245,15 @@ impl FsManager {
 
     /// Every hierarchy's directory this manager may use: the cgroup2 one to be born in, the
     /// v1 ones to move into by the `tasks` file.
-    pub fn self_placement(&self) -> Option<SelfPlacement> {
+    pub fn self_placement(&self) -> SelfPlacement {
         let birth = (self.layout.unified.as_ref())
             .filter(|u| self.usable(&u.dir))
             .map(|u| u.dir.clone());
-        let v1: Vec<PathBuf> = (self.layout.v1.iter())
+        let v1 = (self.layout.v1.iter())
             .filter(|h| self.usable(&h.dir))
             .map(|h| h.dir.clone())
             .collect();
-        (birth.is_some() || !v1.is_empty()).then_some(SelfPlacement { birth, v1 })
+        SelfPlacement { birth, v1 }
     }
 
     /// `add_task` minus what the process reached by itself.

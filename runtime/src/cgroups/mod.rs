@@ -112,9 +112,9 @@ pub trait CgroupManager {
     /// Move `pid` into the cgroup in every hierarchy.
     fn add_task(&self, pid: i32) -> Result<(), CgroupError>;
     /// How a new process can reach the cgroup without a migration that waits
-    /// (`process::birth`). `None` (the default): [`CgroupManager::add_task`] does it all.
-    fn self_placement(&self) -> Option<SelfPlacement> {
-        None
+    /// (`process::birth`). Empty (the default): [`CgroupManager::add_task`] does it all.
+    fn self_placement(&self) -> SelfPlacement {
+        SelfPlacement::default()
     }
     /// [`CgroupManager::add_task`] for the hierarchies `placed` says the process did not
     /// reach by itself.
@@ -163,7 +163,7 @@ impl CgroupManager for FsManager {
     fn add_task(&self, pid: i32) -> Result<(), CgroupError> {
         FsManager::add_task(self, pid)
     }
-    fn self_placement(&self) -> Option<SelfPlacement> {
+    fn self_placement(&self) -> SelfPlacement {
         FsManager::self_placement(self)
     }
     fn add_task_rest(&self, pid: i32, placed: Placed) -> Result<(), CgroupError> {

@@ -227,13 +227,13 @@ fn v2_is_born_in_its_cgroup_and_v1_hierarchies_are_joined_by_the_process_itself(
     let v2 = Fake::v2();
     let m = v2.manager(Some("/ctr1"));
     m.create().expect("create");
-    let p = m.self_placement().expect("a placement");
+    let p = m.self_placement();
     assert_eq!(p.birth, Some(v2.p("sys/fs/cgroup/ctr1")));
     assert!(p.v1.is_empty());
     let hybrid = Fake::hybrid();
     let m = hybrid.manager(None);
     m.create().expect("create");
-    let p = m.self_placement().expect("a placement");
+    let p = m.self_placement();
     assert!(p.birth.is_some());
     assert_eq!(p.v1.len(), m.layout().v1.len());
 }

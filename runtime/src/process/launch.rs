@@ -119,10 +119,11 @@ pub fn launch(
     // Read before the clone: in a new user namespace the child's euid is unmapped.
     let unprivileged_parent = !nix::unistd::geteuid().is_root();
     // Into the cgroup without a cgroup.procs write where the host allows (`process::birth`).
-    let placement = cfg.cgroup.self_placement().unwrap_or_default();
+    let placement = cfg.cgroup.self_placement();
     let birth = placement.birth.as_deref().and_then(BirthCgroup::open);
     let mut tasks = open_tasks(&placement.v1);
-    let self_joined = tasks.is_some();
+    // Only when there is a v1 hierarchy to join: a pure v2 host has no `tasks` file to write.
+    let self_joined = tasks.as_ref().is_some_and(|t| !t.is_empty());
     let (forked, born) =
         clone_child(cfg.plan.clone_flags.bits(), birth.as_ref()).map_err(LaunchError::Clone)?;
     drop(birth);
