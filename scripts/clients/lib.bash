@@ -1,20 +1,71 @@
 # lib.bash: shared bits of the client scripts (sourced, not run; not named *.sh so that
 # scripts/test.sh, which runs every scripts/clients/*.sh, skips it).
 # Prints "PASS: what" / "FAIL: what"; `finish` exits 1 when anything failed.
+# A script that runs the same checks for several runtimes calls `for_runtime NAME gated|reference`
+# before each runtime's checks: its lines then read "PASS: [NAME] what", `finish` prints each
+# runtime's counts, and a reference runtime's failures are reported loudly but do not fail the
+# script (the gate judges the runtime under test; a check the reference fails too still fails
+# through the gated runtime's own line).
 
 FAILED=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILED=1; }
-skip() { echo "SKIP: $*"; }
+CHECK_RT=        # the runtime the current lines are about ("" in single-runtime scripts)
+CHECK_RT_GATED=1 # 0 for a reference runtime
+CHECK_RTS=()
+declare -A CHECK_PASSES=() CHECK_FAILS=() CHECK_FAILED_LINES=() CHECK_ROLE=()
+pass() {
+  echo "PASS: ${CHECK_RT:+[$CHECK_RT] }$*"
+  [ -z "$CHECK_RT" ] || CHECK_PASSES[$CHECK_RT]=$(( ${CHECK_PASSES[$CHECK_RT]} + 1 ))
+}
+fail() {
+  echo "FAIL: ${CHECK_RT:+[$CHECK_RT] }$*"
+  [ "$CHECK_RT_GATED" = 1 ] && FAILED=1
+  [ -z "$CHECK_RT" ] && return 0
+  CHECK_FAILS[$CHECK_RT]=$(( ${CHECK_FAILS[$CHECK_RT]} + 1 ))
+  CHECK_FAILED_LINES[$CHECK_RT]+="  $*"$'\n'
+}
+skip() { echo "SKIP: ${CHECK_RT:+[$CHECK_RT] }$*"; }
+
+# for_runtime NAME gated|reference: the lines that follow are about runtime NAME.
+for_runtime() {
+  CHECK_RT=$1
+  CHECK_RT_GATED=$([ "$2" = gated ] && echo 1 || echo 0)
+  CHECK_RTS+=("$1")
+  CHECK_PASSES[$1]=0 CHECK_FAILS[$1]=0 CHECK_FAILED_LINES[$1]='' CHECK_ROLE[$1]=$2
+  echo "== runtime $1 ($2)"
+}
 
 # check WHAT EXPECTED ACTUAL
 check() {
   if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (expected $(printf %q "$2"), got $(printf %q "$3"))"; fi
 }
 
+# try WHAT CMD...: PASS when CMD succeeds, else FAIL with what it wrote to stderr.
+try() {
+  local what=$1 err
+  shift
+  if err=$("$@" 2>&1 >/dev/null); then pass "$what"; else fail "$what: $err"; fi
+}
+
 finish() {
+  local r
+  for r in "${CHECK_RTS[@]}"; do
+    echo "SUMMARY: [$r] ${CHECK_PASSES[$r]} passed, ${CHECK_FAILS[$r]} failed (${CHECK_ROLE[$r]})"
+  done
+  CHECK_RT='' CHECK_RT_GATED=1
+  for r in "${CHECK_RTS[@]}"; do
+    [ "${CHECK_FAILS[$r]}" -gt 0 ] || continue
+    if [ "${CHECK_ROLE[$r]}" = reference ]; then
+      echo "WARNING: the reference runtime $r FAILED ${CHECK_FAILS[$r]} check(s) (not gated: see whether the host or the script is at fault):"
+    else
+      echo "FAILED for $r (gated):"
+    fi
+    printf '%s' "${CHECK_FAILED_LINES[$r]}"
+  done
   if [ "$FAILED" -ne 0 ]; then echo "RESULT: FAIL"; exit 1; fi
-  echo "RESULT: PASS"
+  local ref=0
+  for r in "${CHECK_RTS[@]}"; do ref=$(( ref + CHECK_FAILS[$r] )); done
+  if [ "$ref" -gt 0 ]; then echo "RESULT: PASS (but the reference failed $ref check(s): see the WARNING above)"
+  else echo "RESULT: PASS"; fi
 }
 
 # ferrun_binary: absolute path of the runtime under test ($FERRUN or target/release/ferrun).
