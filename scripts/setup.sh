@@ -2,11 +2,12 @@
 # Install everything ferrun's build, demo and tests need on a fresh Debian 12 machine.
 # Idempotent: packages already present are skipped by apt-get. debootstrap and e2fsprogs
 # build the systemd VM profile's image (vm-tests/lib/systemd-image.sh), which CI boots.
+# docker.io is for scripts/clients/docker.sh, which starts a private dockerd of its own.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(build-essential pkg-config libseccomp-dev busybox-static runc crun jq
       podman containerd golang-github-opencontainers-specs-dev qemu-system-x86 uidmap xz-utils
-      python3 strace criu iptables debootstrap e2fsprogs)
+      python3 strace criu iptables debootstrap e2fsprogs docker.io)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
