@@ -7,7 +7,8 @@
 # runc's are reported as a warning.
 # A private dockerd and containerd (state, sockets, pidfile and cgroup parent of their own,
 # no bridge, no iptables) are started here and everything they made is removed on exit.
-# Usage: FERRUN=target/release/ferrun scripts/clients/docker.sh   (root; prints PASS/FAIL)
+# Usage: FERRUN=target/release/ferrun [RUNC=/usr/sbin/runc] scripts/clients/docker.sh
+#        (root; prints PASS/FAIL lines, a SUMMARY per runtime)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 . scripts/clients/lib.bash
@@ -15,8 +16,8 @@ cd "$(dirname "$0")/../.." || exit 2
 [ "$(id -u)" = 0 ] || { skip "docker client test needs root"; exit 0; }
 FERRUN=$(ferrun_binary)
 # dockerd's built-in "runc" is whichever runc is first in PATH, and the name cannot be
-# registered again: the reference is added as runc-ref with an explicit path.
-RUNC=/usr/sbin/runc
+# registered again: the reference is added as runc-ref with an explicit path ($RUNC).
+RUNC=$(readlink -f "${RUNC:-/usr/sbin/runc}")
 need_pkg dockerd docker.io
 need_pkg containerd containerd
 
