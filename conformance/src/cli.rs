@@ -44,6 +44,13 @@ pub enum Keep {
     Never,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum When {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// NAME=PATH of a runc-compatible runtime (repeatable).
@@ -88,6 +95,11 @@ pub struct RunArgs {
     /// re-run once, and they never fail the run.
     #[arg(long, value_name = "RUNTIME")]
     pub judge: Vec<String>,
+    /// The status line on stderr (counts so far, ETA), redrawn in place below the result
+    /// lines: `auto` draws it when stderr is a terminal (and TERM is not `dumb`); elsewhere
+    /// the output is the plain line per result, without escape codes.
+    #[arg(long, value_enum, default_value_t = When::Auto)]
+    pub progress: When,
 
     /// Scenario files or directories.
     #[arg(required = true)]
