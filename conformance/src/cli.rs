@@ -133,9 +133,20 @@ pub struct MatrixArgs {
     /// Only rows where runtimes disagree.
     #[arg(long)]
     pub only_diverging: bool,
-    /// Write matrix.md and matrix.json here (default: print Markdown to stdout).
+    /// Write matrix.md and matrix.json here (default: print Markdown to stdout, unless
+    /// --html is given).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write the matrix as one self-contained HTML page: pass-rate bars per area and
+    /// runtime, then the scenarios (diverging first), each cell linked to the scenario file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Prefix of the page's links to the scenario files (a URL such as
+    /// https://host/repo/blob/main/, or a path relative to the page). Default: the current
+    /// directory as seen from the page, where the reports' relative paths (`scenarios/...`)
+    /// start when `matrix` runs where `run` ran (the repository root).
+    #[arg(long, value_name = "URL|PATH", requires = "html")]
+    pub link_base: Option<String>,
     /// report.json files; `LABEL=report.json` names that report's columns `LABEL/runtime`
     /// (needed when two reports hold the same runtime, e.g. one per VM profile).
     #[arg(required = true, value_name = "[LABEL=]REPORT")]

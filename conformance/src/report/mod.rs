@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod gate;
+pub mod html;
 pub mod judge;
 pub mod junit;
 pub mod markdown;
