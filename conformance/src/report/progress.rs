@@ -4,9 +4,10 @@
 //! terminal and in a CI log alike. On a terminal a status line sits below them and redraws in
 //! place: the counts so far, the scenarios running, the time spent and an ETA. Before a result
 //! line is printed the status line is erased (`\r` + erase-line) and it is drawn again after,
-//! so the result lines stay whole; it is erased for good when the run ends, is interrupted, or
-//! unwinds. Where the stream is not a terminal (or `--progress never`) the output is exactly
-//! the plain lines, without a single escape code.
+//! so the result lines stay whole. On Ctrl-C it says so while the running scenarios are torn
+//! down, and it is erased for good when the run ends (an interrupted one too) or unwinds.
+//! Where the stream is not a terminal (or `--progress never`) the output is exactly the plain
+//! lines, without a single escape code.
 //!
 //! stderr, not stdout: the result lines and the closing lines are already there, the status
 //! line must share their stream to erase itself before each of them, and stdout stays free
