@@ -2,12 +2,13 @@
 # Install everything ferrun's build, demo and tests need on a fresh Debian 12 machine.
 # Idempotent: packages already present are skipped by apt-get. debootstrap and e2fsprogs
 # build the systemd VM profile's image (vm-tests/lib/systemd-image.sh), which CI boots.
-# docker.io is for scripts/clients/docker.sh, which starts a private dockerd of its own.
+# docker.io is for scripts/clients/docker.sh, which starts a private dockerd of its own;
+# chromium renders `oci-conform matrix --html` in conformance/tests/html_chromium.rs.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(build-essential pkg-config libseccomp-dev busybox-static runc crun jq
       podman containerd golang-github-opencontainers-specs-dev qemu-system-x86 uidmap xz-utils
-      python3 strace criu iptables debootstrap e2fsprogs docker.io)
+      python3 strace criu iptables debootstrap e2fsprogs docker.io chromium)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -34,6 +34,8 @@ target/release/oci-conform run --runtime runc=/usr/sbin/runc --runtime "ferrun=$
 target/release/oci-conform matrix --only-diverging "$OUT/report.json" | head -60 || true
 # The reports stay for the CI log's sake; the host keeps nothing of the run.
 mkdir -p target/ci-pack && cp "$OUT"/report.* "$OUT"/junit.xml target/ci-pack/ 2>/dev/null || true
+# The same matrix as a page for people (links reach scenarios/ from target/ci-pack).
+target/release/oci-conform matrix --html target/ci-pack/matrix.html "$OUT/report.json" || true
 rm -rf "$OUT"
 [ "$rc" = 0 ] || { echo "conformance pack: exit $rc (1: ferrun FAILed/XPASSed, 2: ferrun ERRORed, 3: usage); reports in target/ci-pack"; exit "$rc"; }
 

@@ -44,6 +44,13 @@ pub enum Keep {
     Never,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum When {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// NAME=PATH of a runc-compatible runtime (repeatable).
@@ -88,6 +95,11 @@ pub struct RunArgs {
     /// re-run once, and they never fail the run.
     #[arg(long, value_name = "RUNTIME")]
     pub judge: Vec<String>,
+    /// The status line on stderr (counts so far, ETA), redrawn in place below the result
+    /// lines: `auto` draws it when stderr is a terminal (and TERM is not `dumb`); elsewhere
+    /// the output is the plain line per result, without escape codes.
+    #[arg(long, value_enum, default_value_t = When::Auto)]
+    pub progress: When,
 
     /// Scenario files or directories.
     #[arg(required = true)]
@@ -121,9 +133,20 @@ pub struct MatrixArgs {
     /// Only rows where runtimes disagree.
     #[arg(long)]
     pub only_diverging: bool,
-    /// Write matrix.md and matrix.json here (default: print Markdown to stdout).
+    /// Write matrix.md and matrix.json here (default: print Markdown to stdout, unless
+    /// --html is given).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write the matrix as one self-contained HTML page: pass-rate bars per area and
+    /// runtime, then the scenarios (diverging first), each cell linked to the scenario file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Prefix of the page's links to the scenario files (a URL such as
+    /// https://host/repo/blob/main/, or a path relative to the page). Default: the current
+    /// directory as seen from the page, where the reports' relative paths (`scenarios/...`)
+    /// start when `matrix` runs where `run` ran (the repository root).
+    #[arg(long, value_name = "URL|PATH", requires = "html")]
+    pub link_base: Option<String>,
     /// report.json files; `LABEL=report.json` names that report's columns `LABEL/runtime`
     /// (needed when two reports hold the same runtime, e.g. one per VM profile).
     #[arg(required = true, value_name = "[LABEL=]REPORT")]

@@ -5,8 +5,9 @@
 //! (snapshot/) -> events and reports (report/). Host requirements live in host/, and
 //! runner/ orchestrates scenarios, teardown and leak checks.
 
-// unsafe is allowed only where nix leaves no safe way: the signal handler install and the
-// SCM_RIGHTS descriptor (each marked with #[allow(unsafe_code)] and a SAFETY comment).
+// unsafe is allowed only where nix leaves no safe way: the signal handler install, the
+// SCM_RIGHTS descriptor and the terminal's width (TIOCGWINSZ), each marked with
+// #[allow(unsafe_code)] and a SAFETY comment.
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 

@@ -320,3 +320,39 @@ fn checkpoint_restore_steps_and_teardown_of_a_new_id() {
     assert!(argv.contains("delete --force fake.cr-new"), "{argv}");
     assert!(argv.contains("delete --force fake.cr\n"), "{argv}");
 }
+
+/// `run`'s stderr through a pipe is the plain line per result, without escape codes; with
+/// `--progress always` the status line is drawn, and erased before the closing lines.
+#[test]
+fn progress_line_only_where_asked_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fake = fake_runtime(tmp.path());
+    let scenario = write_scenario(
+        tmp.path(),
+        "garbage.yaml",
+        "  - { op: create }\n  - { op: state, expect: { json: { subset: { status: created } } } }\n",
+    );
+    let runtime = format!("fake={}", fake.display());
+    let plain = run_with(&runtime, &scenario, &tmp.path().join("o1"), &[]);
+    let text = stderr(&plain);
+    assert!(!text.contains('\x1b') && !text.contains('\r'), "{text:?}");
+    assert!(
+        text.starts_with("[1/1] FAIL        fake: fake.garbage ("),
+        "{text}"
+    );
+    let drawn = run_with(
+        &runtime,
+        &scenario,
+        &tmp.path().join("o2"),
+        &["--progress", "always"],
+    );
+    let text = stderr(&drawn);
+    let (progress, closing) = text.split_once("reports in ").expect("closing lines");
+    assert!(
+        progress.starts_with("\r\x1b[K[1/1] FAIL        fake: fake.garbage (")
+            && progress.contains("\n[1/1] 0 pass, 1 fail | ")
+            && progress.ends_with("\r\x1b[K"),
+        "{progress:?}"
+    );
+    assert!(!closing.contains('\x1b'), "{closing:?}");
+}

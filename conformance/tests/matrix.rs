@@ -88,3 +88,37 @@ fn matrix_puts_runtimes_side_by_side() {
     assert!(md.contains("| level | v2/runc | v1/runc |"), "{md}");
     assert!(md.contains("| PASS | 2 | 2 |"), "{md}");
 }
+
+/// `--html` writes the page and prints no Markdown; its links start, by default, from the
+/// current directory as seen from the page.
+#[test]
+fn matrix_html_page_links_from_the_current_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = serde_json::json!({
+        "schema": "oci-conform/report/v1", "started_unix": 0, "duration_ms": 1, "host": null,
+        "runtimes": [{"name": "runc", "path": "/x", "version": "v"}],
+        "results": [{"runtime": "runc", "id": "a.x", "title": "", "path": "scenarios/a/x.yaml",
+                     "spec": [], "level": "MUST", "tags": [], "status": "FAIL",
+                     "reason": "exit <1>", "duration_ms": 1}],
+        "summary": {}
+    });
+    std::fs::write(tmp.path().join("r.json"), report.to_string()).unwrap();
+    let o = bin()
+        .current_dir(tmp.path())
+        .args(["matrix", "--html", "out/ci/m.html", "r.json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let page = std::fs::read_to_string(tmp.path().join("out/ci/m.html")).unwrap();
+    assert!(
+        page.contains("<td class=\"fail\" title=\"exit &lt;1&gt;\"><a href=\"../../scenarios/a/x.yaml\">FAIL</a>"),
+        "{page}"
+    );
+    let o = bin()
+        .args(["matrix", "--link-base", "x/"])
+        .arg(tmp.path().join("r.json"))
+        .output()
+        .unwrap();
+    assert_ne!(o.status.code(), Some(0), "--link-base needs --html");
+}

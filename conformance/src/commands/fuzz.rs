@@ -109,6 +109,8 @@ fn runtimes(a: &FuzzArgs, seed: u64, time: Option<Duration>) -> i32 {
         suite_dir: a.suite_dir.clone(),
         step_timeout: Duration::from_secs(a.step_timeout.max(1)),
         judge: Judge::new(&[]),
+        // fuzz drives `one::run_one` itself and prints its own lines.
+        progress: Default::default(),
     };
     let host = HostFacts::probe();
     let session = match runner::open(&opts, &[], &[Base::Probe]) {

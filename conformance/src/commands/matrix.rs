@@ -3,7 +3,8 @@
 use super::{EXIT_OK, EXIT_USAGE};
 use crate::cli::{GateArgs, MatrixArgs};
 use oci_conform::report::judge::{Judge, EXIT_ERROR, EXIT_FAIL};
-use oci_conform::report::{gate, matrix, Report};
+use oci_conform::report::{gate, html, matrix, Report};
+use std::path::{Path, PathBuf};
 
 pub fn matrix(a: &MatrixArgs) -> i32 {
     let mut sources = Vec::new();
@@ -33,8 +34,16 @@ pub fn matrix(a: &MatrixArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
+    if let Some(page) = &a.html {
+        if let Err(e) = write_html(&sources, a, page) {
+            eprintln!("oci-conform: {}: {e}", page.display());
+            return 2;
+        }
+        eprintln!("wrote {}", page.display());
+    }
     let md = matrix::markdown(&m);
     match &a.out {
+        None if a.html.is_some() => {}
         None => out!("{md}"),
         Some(dir) => {
             let json = serde_json::to_string_pretty(&m).unwrap_or_default();
@@ -53,6 +62,26 @@ pub fn matrix(a: &MatrixArgs) -> i32 {
         }
     }
     EXIT_OK
+}
+
+/// The HTML page at `page`; its links start from `--link-base` or, by default, from the
+/// current directory as seen from the page's directory.
+fn write_html(sources: &[matrix::Source], a: &MatrixArgs, page: &Path) -> std::io::Result<()> {
+    let dir = match page.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let link_base = match &a.link_base {
+        Some(b) => b.clone(),
+        None => html::relative_dir(&dir.canonicalize()?, &std::env::current_dir()?),
+    };
+    let opts = html::Options {
+        link_base,
+        only_diverging: a.only_diverging,
+    };
+    let text = html::render(sources, &opts).map_err(std::io::Error::other)?;
+    std::fs::write(page, text)
 }
 
 pub fn gate(a: &GateArgs) -> i32 {

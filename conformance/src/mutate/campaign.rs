@@ -126,6 +126,7 @@ impl Campaign {
             suite_dir: s.suite_dir.clone(),
             step_timeout: s.step_timeout,
             judge: Judge::default(),
+            progress: Default::default(),
         };
         let report = runner::run(&o, scenarios, host.clone())?;
         if interrupt::interrupted() {

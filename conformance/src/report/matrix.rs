@@ -1,5 +1,6 @@
 //! The runtime matrix: scenarios as rows, runtimes as columns (from one or more report.json
-//! files), plus pass counts per spec level and result counts per status.
+//! files), plus pass counts per spec level and result counts per status. `html` renders the
+//! same matrix as a page.
 //!
 //! A report may carry a label (`oci-conform matrix cgroup-v2=a/report.json ...`): its columns
 //! are then `label/runtime`, so the same runtime measured on several hosts or VM profiles sits
@@ -16,6 +17,14 @@ pub struct Row {
     pub id: String,
     pub level: String,
     pub statuses: BTreeMap<String, Status>,
+}
+
+impl Row {
+    /// The runtimes disagree: a status differs, or a column of the `columns` has no result.
+    pub fn diverges(&self, columns: usize) -> bool {
+        let first = self.statuses.values().next();
+        self.statuses.len() < columns || self.statuses.values().any(|s| Some(s) != first)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
@@ -70,7 +79,8 @@ pub fn parse_source_arg(arg: &str) -> Result<(Option<String>, String), MatrixErr
     Ok((Some(label.to_string()), path.to_string()))
 }
 
-fn column(label: &Option<String>, runtime: &str) -> String {
+/// The column of `runtime` from a report with `label`: the runtime, or `label/runtime`.
+pub fn column(label: &Option<String>, runtime: &str) -> String {
     match label {
         Some(l) => format!("{l}/{runtime}"),
         None => runtime.to_string(),
@@ -136,13 +146,7 @@ pub fn build(sources: &[Source], only_diverging: bool) -> Result<Matrix, MatrixE
     }
     let rows = rows
         .into_values()
-        .filter(|row| {
-            !only_diverging || {
-                let first = row.statuses.values().next();
-                row.statuses.len() < runtimes.len()
-                    || row.statuses.values().any(|s| Some(s) != first)
-            }
-        })
+        .filter(|row| !only_diverging || row.diverges(runtimes.len()))
         .collect();
     Ok(Matrix {
         runtimes,

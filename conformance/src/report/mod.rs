@@ -1,13 +1,17 @@
 //! Results and reports: the result model, events.jsonl, TAP 14, JUnit XML, report.json,
-//! Markdown, the runtime matrix and the regression gate.
+//! Markdown, the runtime matrix (also as an HTML page), the regression gate, and the progress
+//! of a run on the terminal.
 
 pub mod events;
 pub mod gate;
+pub mod html;
 pub mod judge;
 pub mod junit;
 pub mod markdown;
 pub mod matrix;
+pub mod progress;
 pub mod tap;
+pub mod terminal;
 
 use crate::driver::Evidence;
 use crate::scenario::SpecRef;

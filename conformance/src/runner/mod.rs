@@ -8,7 +8,6 @@ pub mod context;
 pub mod features;
 pub mod interrupt;
 pub mod one;
-pub mod progress;
 pub mod race;
 pub mod retry;
 pub mod runtime_copy;
@@ -23,6 +22,8 @@ use crate::bundle::rootfs;
 use crate::driver::{run_command, RuntimeBin};
 use crate::host::HostFacts;
 use crate::report::judge::Judge;
+use crate::report::progress::{self, Progress};
+use crate::report::terminal::Stderr;
 use crate::report::{Report, RuntimeInfo, ScenarioResult, REPORT_SCHEMA};
 use crate::scenario::expectations::Expectations;
 use crate::scenario::load::Loaded;
@@ -56,6 +57,8 @@ pub struct Options {
     pub step_timeout: Duration,
     /// The runtimes whose results count; the others' FAIL/ERROR/XPASS are re-run once.
     pub judge: Judge,
+    /// Whether stderr gets the status line (see `report::progress`).
+    pub progress: progress::Mode,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -274,6 +277,9 @@ fn event(events: &mut std::fs::File, v: Value) {
     let _ = writeln!(events, "{v}");
 }
 
+/// How often the status line's clock moves while no result arrives.
+const TICK: Duration = Duration::from_millis(500);
+
 /// Runs the jobs on `o.jobs` worker threads; results are logged and reported as they arrive.
 fn execute(
     o: &Options,
@@ -284,7 +290,8 @@ fn execute(
     jobs: Vec<(usize, usize)>,
     events: &mut std::fs::File,
 ) -> Vec<ScenarioResult> {
-    let mut progress = progress::Progress::new(jobs.len());
+    let started = Instant::now();
+    let mut progress = Progress::new(Stderr, o.progress, jobs.len(), o.jobs.max(1));
     let mut results = Vec::with_capacity(jobs.len());
     let queue = Mutex::new(VecDeque::from(jobs));
     let (tx, rx) = mpsc::channel::<ScenarioResult>();
@@ -306,10 +313,21 @@ fn execute(
             });
         }
         drop(tx);
-        for r in rx {
-            event(events, serde_json::json!({"event": "result", "result": r}));
-            progress.result(&r);
-            results.push(r);
+        loop {
+            match rx.recv_timeout(TICK) {
+                Ok(r) => {
+                    event(events, serde_json::json!({"event": "result", "result": r}));
+                    progress.result(&r, started.elapsed());
+                    results.push(r);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if interrupt::interrupted() {
+                        progress.interrupted();
+                    }
+                    progress.tick(started.elapsed());
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
         }
     });
     progress.finish();
