@@ -3,7 +3,7 @@
 PREFIX ?= /usr/local
 CARGO ?= cargo
 
-.PHONY: all build demo test install uninstall bench bench-scale bench-vm matrix-host runc-bats setup clean
+.PHONY: all build man deb demo test install uninstall bench bench-scale bench-vm matrix-host runc-bats setup clean
 
 all: build
 
@@ -49,14 +49,53 @@ demo: setup
 test: setup
 	scripts/test.sh
 
-install: build
+# Man pages (target/man/man8: ferrun.8 and ferrun-COMMAND.8; man1: oci-conform*.1) and bash,
+# zsh and fish completions (target/completions/SHELL/), rendered from the clap definitions by
+# tools/docgen, so they follow the command lines. The stale ones of a removed command go first.
+man:
+	rm -rf target/man target/completions
+	$(CARGO) run --release -q -p ferrun-docgen -- target
+
+# Where Debian's shells look: bash-completion reads $XDG_DATA_DIRS/bash-completion/completions
+# (/usr/local/share and /usr/share by default); zsh's fpath has /usr/share/zsh/vendor-completions
+# for packages and /usr/local/share/zsh/site-functions for local installs; fish reads
+# vendor_completions.d under its own prefix and $XDG_DATA_DIRS.
+MANDIR ?= $(PREFIX)/share/man
+BASH_COMPLETIONS ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETIONS ?= $(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
+FISH_COMPLETIONS ?= $(PREFIX)/share/fish/vendor_completions.d
+PROGRAMS = ferrun oci-conform
+
+install: build man
 	install -D -s -m 0755 $(STATIC_FERRUN) $(DESTDIR)$(PREFIX)/sbin/ferrun
 	install -D -m 0755 target/release/oci-conform $(DESTDIR)$(PREFIX)/bin/oci-conform
 	install -D -m 0755 target/release/oci-seccomp-agent $(DESTDIR)$(PREFIX)/bin/oci-seccomp-agent
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 target/man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 target/man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	for p in $(PROGRAMS); do \
+	  install -D -m 0644 target/completions/bash/$$p $(DESTDIR)$(BASH_COMPLETIONS)/$$p && \
+	  install -D -m 0644 target/completions/zsh/_$$p $(DESTDIR)$(ZSH_COMPLETIONS)/_$$p && \
+	  install -D -m 0644 target/completions/fish/$$p.fish $(DESTDIR)$(FISH_COMPLETIONS)/$$p.fish \
+	  || exit 1; \
+	done
 
+# Removes what install put there: the pages by name pattern, so those of a command that no
+# longer exists go too.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/ferrun $(DESTDIR)$(PREFIX)/bin/oci-conform \
 	  $(DESTDIR)$(PREFIX)/bin/oci-seccomp-agent
+	rm -f $(DESTDIR)$(MANDIR)/man8/ferrun.8 $(DESTDIR)$(MANDIR)/man8/ferrun-*.8 \
+	  $(DESTDIR)$(MANDIR)/man1/oci-conform.1 $(DESTDIR)$(MANDIR)/man1/oci-conform-*.1
+	for p in $(PROGRAMS); do \
+	  rm -f $(DESTDIR)$(BASH_COMPLETIONS)/$$p $(DESTDIR)$(ZSH_COMPLETIONS)/_$$p \
+	    $(DESTDIR)$(FISH_COMPLETIONS)/$$p.fish; \
+	done
+
+# target/deb/ferrun_VERSION-REVISION_amd64.deb: the static ferrun, its man pages and
+# completions (scripts/deb.sh says what goes in and why dpkg-deb).
+deb: build man
+	scripts/deb.sh
 
 # ferrun beside crun, runc and the floor program: every figure of issue 14, then the scale
 # checks (about 7 minutes; BENCH_ARGS=--quick for a 2-minute smoke run). bench-scale: the scale checks

@@ -8,7 +8,9 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(build-essential pkg-config libseccomp-dev busybox-static runc crun jq
       podman containerd golang-github-opencontainers-specs-dev qemu-system-x86 uidmap xz-utils
-      python3 strace criu iptables debootstrap e2fsprogs docker.io chromium)
+      python3 strace criu iptables debootstrap e2fsprogs docker.io chromium
+      # zsh, fish: the completion tests of tools/docgen; man-db, lintian: scripts/deb-test.sh
+      zsh fish man-db lintian)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -56,6 +56,10 @@ if [ -d scripts/clients ]; then
   done
 fi
 
+stage "Debian package: make deb (the static ferrun), installed into a scratch root and used"
+make deb
+scripts/deb-test.sh
+
 if [ -x vm-tests/ci.sh ]; then
   stage "vm-tests: cgroup-v2, rootless, cgroup-v1 (checkpoint) and systemd (driver) guests, gated against their baselines"
   vm-tests/ci.sh

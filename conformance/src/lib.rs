@@ -12,6 +12,9 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod bundle;
+/// The command line, in the library so tools (the man-page and completion generator) can read
+/// its definition.
+pub mod cli;
 pub mod driver;
 pub mod expect;
 pub mod fuzz;

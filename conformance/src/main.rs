@@ -4,10 +4,10 @@
 #![deny(unsafe_code)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-mod cli;
 mod commands;
 
 use clap::Parser;
+use oci_conform::cli;
 
 fn main() {
     let args = cli::Cli::parse();

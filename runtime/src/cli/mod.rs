@@ -94,10 +94,10 @@ pub struct GlobalArgs {
     /// (linux.cgroupsPath is "slice:prefix:name"; cgroup v2 only).
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
+    // Not global: it goes before the command, as with runc, so `spec --rootless` keeps its own
+    // flag. A non-root caller always needs a user namespace (see `ferrun::rootless`).
     /// Rootless cgroup handling: true, false or auto (runc's values; auto = euid != 0 or inside a
-    /// user namespace). A non-root caller always needs a user namespace (see `ferrun::rootless`).
-    /// Not global: it goes before the command, as with runc, so `spec --rootless` keeps its own
-    /// flag.
+    /// user namespace).
     #[arg(long, default_value = "auto", value_parser = ["true", "false", "auto"])]
     pub rootless: String,
     /// Path to the criu binary used for checkpoint and restore (default: criu from $PATH).
