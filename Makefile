@@ -36,7 +36,7 @@ ORDER_FLAGS = -C link-arg=-Wl,--symbol-ordering-file=$(CURDIR)/runtime/hot-symbo
 endif
 
 build:
-	$(CARGO) build --release --workspace
+	$(CARGO) build --release --workspace --exclude ferrun-docgen
 	CARGO_TARGET_DIR=target/static CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
 	  CARGO_PROFILE_RELEASE_STRIP=false RUSTFLAGS="-C target-feature=+crt-static" \
 	  LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH=/usr/lib/x86_64-linux-gnu \
@@ -52,9 +52,11 @@ test: setup
 # Man pages (target/man/man8: ferrun.8 and ferrun-COMMAND.8; man1: oci-conform*.1) and bash,
 # zsh and fish completions (target/completions/SHELL/), rendered from the clap definitions by
 # tools/docgen, so they follow the command lines. The stale ones of a removed command go first.
+# The generator runs in the dev profile: it only prints text, and the release profile's
+# whole-program LTO would add a minute of linking to every `make build`.
 man:
 	rm -rf target/man target/completions
-	$(CARGO) run --release -q -p ferrun-docgen -- target
+	$(CARGO) run -q -p ferrun-docgen -- target
 
 # Where Debian's shells look: bash-completion reads $XDG_DATA_DIRS/bash-completion/completions
 # (/usr/local/share and /usr/share by default); zsh's fpath has /usr/share/zsh/vendor-completions

@@ -10,7 +10,7 @@ LEFTOVERS=$PWD/target/leftovers-before
 scripts/leftovers.sh snapshot "$LEFTOVERS"
 
 stage "build (release), the static probe, and lint"
-cargo build --release --workspace
+cargo build --release --workspace --exclude ferrun-docgen
 # oci-probe runs inside test containers: static, on the gnu target with crt-static.
 RUSTFLAGS="-C target-feature=+crt-static" cargo build -p oci-probe --release --target x86_64-unknown-linux-gnu
 cargo fmt --all -- --check
