@@ -48,7 +48,18 @@ VMT_PKG_HINT+=([vagrant]=vagrant [libvirtd]=libvirt-daemon [virsh]=libvirt-clien
 secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", (b - a) / 1000}'; }
 
 # --- inside the namespace ---------------------------------------------------------------
-LIBVIRTD_PID=""
+LIBVIRTD_PID="" RUNNER=""
+# stop_runner RC: on Ctrl-C or TERM, vagrant gets a Ctrl-C of its own and 60 s to stop its
+# action (it holds the machine's lock, which `vagrant destroy` needs), then SIGKILL.
+stop_runner() {
+	local i
+	if [ -n "$RUNNER" ]; then
+		kill -INT -- "-$RUNNER" 2>/dev/null
+		for i in $(seq 120); do kill -0 "$RUNNER" 2>/dev/null || break; sleep 0.5; done
+		kill -KILL -- "-$RUNNER" 2>/dev/null
+	fi
+	exit "$1"
+}
 inner_cleanup() {
 	local rc=$? i
 	set +e
@@ -89,7 +100,7 @@ libvirt_config() {
 }
 
 inner() {
-	local d i rc=0 sub=""
+	local d i rc=0
 	# `ip netns exec` put us into the namespace and a mount namespace of our own (its mounts are
 	# slaves of the host's: nothing mounted here shows there).
 	[ "$(ip netns identify $$)" = "${VMT_VAGRANT_NS:?}" ] || vmt_die "not inside network namespace $VMT_VAGRANT_NS"
@@ -113,16 +124,29 @@ inner() {
 	# the run, not left in /tmp.
 	export TMPDIR=$RUN/tmp
 	trap inner_cleanup EXIT
-	libvirtd -d -p /run/libvirt/libvirtd.pid || vmt_die "libvirtd did not start"
-	for i in $(seq 150); do
-		[ -S /run/libvirt/libvirt-sock ] && [ -s /run/libvirt/libvirtd.pid ] && break
-		sleep 0.2
+	trap 'stop_runner 130' INT
+	trap 'stop_runner 143' TERM
+	# Its own HOME and runtime dir too: what libvirtd and qemu write there (e.g. a sound
+	# library's runtime files) goes away with the run.
+	mkdir -p "$RUN/home" "$RUN/xdg"
+	HOME=$RUN/home XDG_RUNTIME_DIR=$RUN/xdg libvirtd -d -p /run/libvirt/libvirtd.pid ||
+		vmt_die "libvirtd did not start"
+	# Its socket appears before its drivers are up (and goes again if one fails): ask it.
+	for i in $(seq 60); do
+		virsh version >/dev/null 2>&1 && break
+		sleep 0.5
 	done
+	# (A daemon that is gone by now is killed with the namespace.)
 	LIBVIRTD_PID=$(cat /run/libvirt/libvirtd.pid 2>/dev/null || true)
 	virsh version >/dev/null || vmt_die "libvirtd (pid ${LIBVIRTD_PID:-?}) does not answer on /run/libvirt/libvirt-sock"
 	cd "$VMT_ROOT"
-	VMT_VAGRANT_PROVIDER=libvirt timeout --kill-after=30 "${VMT_VAGRANT_TIMEOUT:-3600}" \
-		"$VMT_ROOT/vm-tests/vagrant/run.sh" "$M" || rc=$?
+	# In a session of its own, so that a Ctrl-C reaches it through stop_runner only, and `wait`
+	# (unlike a foreground command) lets the trap run at once.
+	VMT_VAGRANT_PROVIDER=libvirt setsid timeout --kill-after=30 "${VMT_VAGRANT_TIMEOUT:-3600}" \
+		"$VMT_ROOT/vm-tests/vagrant/run.sh" "$M" &
+	RUNNER=$!
+	wait "$RUNNER" || rc=$?
+	RUNNER=""
 	[ "$rc" = 124 ] && vmt_log "TIMEOUT: vagrant up + suite took longer than ${VMT_VAGRANT_TIMEOUT:-3600}s"
 	t_destroy=$(vmt_now_ms)
 	# inner_cleanup destroys; its time goes into the summary the outer part prints.
@@ -164,6 +188,7 @@ outer_cleanup() {
 	exit "$rc"
 }
 trap outer_cleanup EXIT
+# Bash runs these once the foreground command (the inner part, which cleans up first) returns.
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -194,8 +219,8 @@ for n in "${!VMT_BINS[@]}"; do
 	vmt_log "guest binary $n: ${VMT_BINS[$n]}"
 done
 
-rm -rf "$RUN"
-mkdir -p "$RUN"
+rm -rf "$RUN" "$OUT"
+mkdir -p "$RUN" "$OUT"
 for d in $LIBVIRT_DIRS; do
 	[ -d "$d" ] || { mkdir -p "$d"; CREATED_DIRS="$d $CREATED_DIRS"; }
 done
