@@ -81,6 +81,9 @@ vmt_vagrant_box_configure() {
 	ln -sf /dev/null "$r/etc/systemd/system/apt-daily.timer"
 	ln -sf /dev/null "$r/etc/systemd/system/apt-daily-upgrade.timer"
 	printf 'UseDNS no\n' >"$r/etc/ssh/sshd_config.d/vagrant.conf"
+	# As the qemu guests' initramfs does: io.bfq.weight exists only with BFQ loaded
+	# (cgroups.v2-io-bfq-weight SKIPs without it).
+	printf 'bfq\n' >"$r/etc/modules-load.d/vmt-bfq.conf"
 }
 
 # vmt_vagrant_box_kernel ROOT DIR: the image's kernel as an ELF vmlinux (qemu's PVH entry,
