@@ -65,6 +65,7 @@ facts_row() {
 # report_row LABEL REPORT.json: the facts a report holds itself (oci-conform's host probe and
 # run time; no boot time, smoke or commit: those are the VM's), with the file it came from.
 report_row() {
+	# shellcheck disable=SC2016 # the backticks are Markdown, printed as they are
 	python3 - "$1" "$2" "${2#"$ROOT"/}" <<'PY' 2>/dev/null || printf '| %s | report `%s` | | | | | | | | |\n' "$1" "$3"
 import json, sys
 label, path, shown = sys.argv[1:4]

@@ -7,6 +7,10 @@
 #   make vm-ci                    what .ci/run runs: cgroup-v2 + oci-conform gate
 #   make vm-selftest              proves the harness can fail (lying runtime, timeout)
 #   make vm-lint                  shellcheck of every vm-tests script
+#   make vagrant-box              the offline Vagrant box (ferrun/debian12-local), cached
+#   make vagrant-test             that box booted by Vagrant (libvirt, TCG) offline, the suite
+#                                 in it, reports in target/vm-tests/vagrant-debian12-local/
+#   make vagrant-setup            the host packages vagrant-test needs (run by vagrant-test)
 # Results land in target/vm-tests/<profile>/; see docs/vm-tests.md.
 
 VMT_PROFILES ?= cgroup-v2 cgroup-v1 apparmor rootless systemd selinux
@@ -16,7 +20,8 @@ VMT_TRIPLE ?= x86_64-unknown-linux-gnu
 VMT_TIMEOUT ?= 1800
 VMT_RUN := vm-tests/run.sh --timeout $(VMT_TIMEOUT)
 
-.PHONY: vm-build vm-test vm-test-all vm-matrix vm-ci vm-selftest vm-lint $(addprefix vm-test-,$(VMT_PROFILES))
+.PHONY: vm-build vm-test vm-test-all vm-matrix vm-ci vm-selftest vm-lint $(addprefix vm-test-,$(VMT_PROFILES)) \
+	vagrant-setup vagrant-box vagrant-test
 
 # ferrun and oci-conform: release builds (run.sh copies their ldd libs into the guest); under
 # TCG a debug ferrun makes the pack several times slower. oci-probe goes into container images
@@ -49,6 +54,17 @@ vm-ci: vm-build
 
 vm-selftest:
 	vm-tests/selftest.sh
+
+vagrant-setup:
+	vm-tests/vagrant/setup.sh
+
+vagrant-box: vagrant-setup
+	vm-tests/vagrant/box.sh
+
+# The guest gets the shipped static ferrun: the root Makefile's `build` makes it (skipped, like
+# vm-build, with VMT_NO_BUILD=1).
+vagrant-test: vagrant-setup $(if $(filter 1,$(VMT_NO_BUILD)),,build) vm-build
+	vm-tests/vagrant/test.sh
 
 vm-lint:
 	shellcheck vm-tests/run.sh vm-tests/ci.sh vm-tests/matrix.sh vm-tests/selftest.sh vm-tests/lib/*.sh vm-tests/profiles/*.sh vm-tests/vagrant/*.sh

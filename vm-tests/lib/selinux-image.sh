@@ -13,20 +13,15 @@
 VMT_SELINUX_APT_PKGS="selinux-basics selinux-policy-default policycoreutils setools"
 
 vmt_selinux_image_prepare() {
-	local key img root mirror
+	local key img root
 	vmt_require_cmd debootstrap mkfs.ext4 debugfs
 	key=$(vmt_hash "$VMT_ROOT/vm-tests/lib/systemd-image.sh" "$VMT_ROOT/vm-tests/lib/selinux-image.sh" \
 		"$VMT_ROOT"/vm-tests/systemd/*)
 	img=$VMT_CACHE/selinux/bookworm-selinux-$key.img
 	if [ ! -s "$img" ]; then
-		mirror=$(vmt_debian_mirror)
-		[ -n "$mirror" ] || vmt_die "no Debian mirror in the apt sources (set VMT_DEBIAN_MIRROR)"
 		vmt_tmpdir root "$VMT_CACHE/selinux/root"
-		vmt_log "debootstrap bookworm with SELinux from $mirror (a few minutes, once)"
-		debootstrap --variant=minbase --include="$VMT_SYSTEMD_PKGS" bookworm "$root" "$mirror" \
-			>"$root.log" 2>&1 || vmt_die "debootstrap failed: see $root.log"
-		VMT_SYSTEMD_APT_PKGS="$VMT_SYSTEMD_APT_PKGS $VMT_SELINUX_APT_PKGS" vmt_systemd_apt_install "$root" \
-			>"$root.log" 2>&1 || vmt_die "apt-get install in the SELinux image failed: see $root.log"
+		# shellcheck disable=SC2086 # a list of package names on purpose
+		vmt_debian_root "$root" $VMT_SELINUX_APT_PKGS
 		vmt_systemd_configure "$root"
 		vmt_selinux_configure "$root" >"$root.log" 2>&1 || vmt_die "labelling the image failed: see $root.log"
 		rm -f "$root.log"

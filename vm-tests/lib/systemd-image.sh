@@ -25,19 +25,13 @@ vmt_debian_mirror() {
 }
 
 vmt_systemd_image_prepare() {
-	local key img root mirror
+	local key img root
 	vmt_require_cmd debootstrap mkfs.ext4
 	key=$(vmt_hash "$VMT_ROOT/vm-tests/lib/systemd-image.sh" "$VMT_ROOT"/vm-tests/systemd/*)
 	img=$VMT_CACHE/systemd/bookworm-$key.img
 	if [ ! -s "$img" ]; then
-		mirror=$(vmt_debian_mirror)
-		[ -n "$mirror" ] || vmt_die "no Debian mirror in the apt sources (set VMT_DEBIAN_MIRROR)"
 		vmt_tmpdir root "$VMT_CACHE/systemd/root"
-		vmt_log "debootstrap bookworm from $mirror (a few minutes, once)"
-		debootstrap --variant=minbase --include="$VMT_SYSTEMD_PKGS" bookworm "$root" "$mirror" \
-			>"$root.log" 2>&1 || vmt_die "debootstrap failed: see $root.log"
-		vmt_systemd_apt_install "$root" >"$root.log" 2>&1 || vmt_die "apt-get install $VMT_SYSTEMD_APT_PKGS in the image failed: see $root.log"
-		rm -f "$root.log"
+		vmt_debian_root "$root"
 		vmt_systemd_configure "$root"
 		mkfs.ext4 -q -F -L vmtroot -d "$root" "$img.tmp" 2G >/dev/null || vmt_die "mkfs.ext4 -d $root failed"
 		mv "$img.tmp" "$img"
@@ -45,6 +39,23 @@ vmt_systemd_image_prepare() {
 		find "$VMT_CACHE/systemd" -maxdepth 1 -name 'bookworm-*.img' ! -path "$img" -delete
 	fi
 	VMT_DISK=$img
+}
+
+# vmt_debian_root ROOT [APT_PKG...]: the image's Debian bookworm tree in ROOT, shared by the
+# systemd, selinux and Vagrant images: debootstrap minbase with VMT_SYSTEMD_PKGS, then apt-get
+# install of VMT_SYSTEMD_APT_PKGS and the caller's APT_PKGs. Output goes to ROOT.log, which is
+# removed on success and named when a step fails.
+vmt_debian_root() {
+	local root=$1 mirror
+	shift
+	mirror=$(vmt_debian_mirror)
+	[ -n "$mirror" ] || vmt_die "no Debian mirror in the apt sources (set VMT_DEBIAN_MIRROR)"
+	vmt_log "debootstrap bookworm from $mirror (a few minutes, once)"
+	debootstrap --variant=minbase --include="$VMT_SYSTEMD_PKGS" bookworm "$root" "$mirror" \
+		>"$root.log" 2>&1 || vmt_die "debootstrap failed: see $root.log"
+	VMT_SYSTEMD_APT_PKGS="$VMT_SYSTEMD_APT_PKGS $*" vmt_systemd_apt_install "$root" >>"$root.log" 2>&1 ||
+		vmt_die "apt-get install $VMT_SYSTEMD_APT_PKGS $* in the image failed: see $root.log"
+	rm -f "$root.log"
 }
 
 # vmt_systemd_apt_install ROOT: apt-get install the second-step packages inside ROOT, with the

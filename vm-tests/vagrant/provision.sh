@@ -5,9 +5,12 @@
 #   provision.sh build                 make -f vm-tests/vm.mk vm-build (ferrun, oci-conform,
 #                                      static oci-probe)
 #   provision.sh cgroup-v1             kernel flags for the legacy hierarchy (reboot follows)
-#   provision.sh suite [--label L] [--rootless] [--expect-cgroup v1|v2]
+#   provision.sh suite [--label L] [--rootless] [--expect-cgroup v1|v2] [--bin-dir DIR]
 #                                      run the suite; results in /var/tmp/vmt-results/L
-#                                      (vm-tests/vagrant/run.sh copies them to the host)
+#                                      (vm-tests/vagrant/run.sh copies them to the host);
+#                                      --bin-dir: prebuilt binaries (ferrun, oci-conform,
+#                                      oci-probe) found there first, as /opt/vmt/bin in the
+#                                      qemu guests; VMT_SUITE_ARGS etc. pass through
 set -euo pipefail
 SRC=/vagrant
 RESULTS=/var/tmp/vmt-results
@@ -51,10 +54,11 @@ cgroup_v1() {
 }
 
 suite() {
-	local label=vagrant rootless=0 expect="" rc=0
+	local label=vagrant rootless=0 expect="" bindir="" rc=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--label) label=$2; shift 2 ;;
+		--bin-dir) bindir=$2; shift 2 ;;
 		--rootless) rootless=1; shift ;;
 		--expect-cgroup) expect=$2; shift 2 ;;
 		*) echo "provision: unknown suite option $1" >&2; exit 2 ;;
@@ -68,14 +72,18 @@ suite() {
 	rm -rf "$out"
 	mkdir -p "$out"
 	local env=(VMT_OUT="$out" VMT_SRC="$SRC" VMT_PROFILE="vagrant-$label")
+	[ -n "$bindir" ] && env+=(PATH="$bindir:$PATH")
+	cut -d' ' -f1 /proc/uptime >"$out/guest-suite-start"
 	if [ "$rootless" = 1 ]; then
 		id "$ROOTLESS_USER" >/dev/null 2>&1 || useradd -m "$ROOTLESS_USER"
 		chown "$ROOTLESS_USER" "$out"
-		sudo -u "$ROOTLESS_USER" env "${env[@]}" sh "$SRC/vm-tests/guest/suite.sh" || rc=$?
+		sudo -u "$ROOTLESS_USER" env "${env[@]}" sh "$SRC/vm-tests/guest/suite.sh" 2>&1 | tee "$out/suite.log" || rc=$?
 	else
-		env "${env[@]}" sh "$SRC/vm-tests/guest/suite.sh" || rc=$?
+		# pipefail: rc is the suite's, tee's copy is the suite.log the qemu guests write too.
+		env "${env[@]}" sh "$SRC/vm-tests/guest/suite.sh" 2>&1 | tee "$out/suite.log" || rc=$?
 	fi
 	echo "$rc" >"$out/rc"
+	cut -d' ' -f1 /proc/uptime >"$out/guest-suite-end"
 	echo "provision: suite rc=$rc; results in $out (vm-tests/vagrant/run.sh fetches them)"
 	# The provisioner's own status stays 0 so `vagrant up` finishes and results can be fetched;
 	# vm-tests/vagrant/run.sh exits with the suite's status from $out/rc.

@@ -1,0 +1,25 @@
+#!/bin/bash
+# vm-tests/vagrant/setup.sh (`make vagrant-setup`, run by `make vagrant-test`): the host packages
+# of the offline Vagrant test, without recommends (with them, vagrant-libvirt alone pulls
+# libguestfs, a second kernel and an NFS server: ~290 packages instead of ~90). Idempotent: an
+# installed package is skipped, so a set-up host needs no network. Not in scripts/setup.sh
+# because CI does not run `make vagrant-test` (docs/vm-tests.md, "Vagrant").
+#   vagrant vagrant-libvirt   Vagrant 2.3 and its libvirt provider (0.11)
+#   libvirt-daemon libvirt-daemon-driver-qemu   libvirtd with the qemu driver (no -system
+#                             package: its init scripts, polkit and default network are not
+#                             wanted; vm-tests/vagrant/test.sh starts a private libvirtd)
+#   libvirt-clients           virsh (the test tears the network and pool down with it)
+#   dnsmasq-base              DHCP on the management network
+#   qemu-system-x86 qemu-utils   the emulator; qemu-img for the box
+#   rsync                     the synced folder; debootstrap e2fsprogs: the box's image
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+PKGS=(vagrant vagrant-libvirt libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+      dnsmasq-base qemu-system-x86 qemu-utils rsync debootstrap e2fsprogs iproute2)
+missing=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get -o DPkg::Lock::Timeout=600 update -q
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+fi
+echo "vagrant-setup: ok"
