@@ -64,6 +64,16 @@ if [ -x vm-tests/ci.sh ]; then
   stage "vm-tests: cgroup-v2, rootless, cgroup-v1 (checkpoint) and systemd (driver) guests, gated against their baselines"
   vm-tests/ci.sh
 fi
+stage "vagrant: the offline debian12-local box booted by vagrant-libvirt (TCG), smoke + area:systemd"
+# What it guards is the Vagrant path itself (box, vagrant-libvirt's boot, synced folder,
+# provisioner): the scenarios are the systemd guest's selection, about 5 minutes in all
+# (docs/vm-tests.md, "Vagrant"). runc only in the smoke test and --judge ferrun, as in the
+# vm-tests stage: a runc flake must not fail CI.
+vm-tests/vagrant/setup.sh
+VMT_FERRUN="$PWD/target/release/ferrun" VMT_OCI_CONFORM="$PWD/target/release/oci-conform" \
+  VMT_SMOKE_RUNTIMES=runc VMT_SUITE_ARGS="--filter area:systemd --judge ferrun" \
+  VMT_VAGRANT_TIMEOUT=900 vm-tests/vagrant/test.sh
+
 stage "nothing left behind: cgroups, mounts, state dirs, network namespaces, processes, /tmp"
 scripts/leftovers.sh compare "$LEFTOVERS"
 rm -rf "$LEFTOVERS"

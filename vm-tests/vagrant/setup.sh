@@ -2,8 +2,8 @@
 # vm-tests/vagrant/setup.sh (`make vagrant-setup`, run by `make vagrant-test`): the host packages
 # of the offline Vagrant test, without recommends (with them, vagrant-libvirt alone pulls
 # libguestfs, a second kernel and an NFS server: ~290 packages instead of ~90). Idempotent: an
-# installed package is skipped, so a set-up host needs no network. Not in scripts/setup.sh
-# because CI does not run `make vagrant-test` (docs/vm-tests.md, "Vagrant").
+# installed package is skipped, so a set-up host needs no network. Kept out of scripts/setup.sh
+# so that `make demo` does not pull vagrant's Ruby stack; CI's vagrant stage runs this first.
 #   vagrant vagrant-libvirt   Vagrant 2.3 and its libvirt provider (0.11)
 #   libvirt-daemon libvirt-daemon-driver-qemu   libvirtd with the qemu driver (no -system
 #                             package: its init scripts, polkit and default network are not
