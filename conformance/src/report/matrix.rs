@@ -229,43 +229,8 @@ fn status_table(m: &Matrix) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{RuntimeInfo, ScenarioResult};
 
-    fn res(rt: &str, id: &str, st: Status) -> ScenarioResult {
-        ScenarioResult {
-            runtime: rt.into(),
-            id: id.into(),
-            title: String::new(),
-            path: String::new(),
-            spec: vec![],
-            level: "MUST".into(),
-            tags: vec![],
-            status: st,
-            reason: None,
-            duration_ms: 1,
-            setup_ms: 0,
-            teardown_ms: 0,
-            steps: vec![],
-            artifacts: None,
-        }
-    }
-
-    fn report(rt: &str, results: Vec<ScenarioResult>) -> Report {
-        Report {
-            schema: crate::report::REPORT_SCHEMA.into(),
-            started_unix: 0,
-            duration_ms: 0,
-            seed: None,
-            host: serde_json::Value::Null,
-            runtimes: vec![RuntimeInfo {
-                name: rt.into(),
-                path: String::new(),
-                version: String::new(),
-            }],
-            summary: Report::summarize(&results),
-            results,
-        }
-    }
+    use crate::report::fixture::{report, result as res};
 
     #[test]
     fn columns_counts_and_divergence() {

@@ -3,6 +3,8 @@
 //! of a run on the terminal.
 
 pub mod events;
+#[cfg(test)]
+mod fixture;
 pub mod gate;
 pub mod html;
 pub mod judge;

@@ -282,20 +282,9 @@ mod tests {
 
     fn res(id: &str, st: Status, ms: u64, reason: Option<&str>) -> ScenarioResult {
         ScenarioResult {
-            runtime: "runc".into(),
-            id: id.into(),
-            title: String::new(),
-            path: String::new(),
-            spec: vec![],
-            level: "MUST".into(),
-            tags: vec![],
-            status: st,
             reason: reason.map(str::to_string),
             duration_ms: ms,
-            setup_ms: 0,
-            teardown_ms: 0,
-            steps: vec![],
-            artifacts: None,
+            ..crate::report::fixture::result("runc", id, st)
         }
     }
 

@@ -293,24 +293,14 @@ const HEAD: &str = concat!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Report, RuntimeInfo};
+    use crate::report::fixture;
 
     fn res(rt: &str, id: &str, st: Status, reason: Option<&str>) -> ScenarioResult {
         ScenarioResult {
-            runtime: rt.into(),
-            id: id.into(),
             title: format!("title of {id}"),
             path: format!("scenarios/{}.yaml", id.replace('.', "/")),
-            spec: vec![],
-            level: "MUST".into(),
-            tags: vec![],
-            status: st,
             reason: reason.map(str::to_string),
-            duration_ms: 1,
-            setup_ms: 0,
-            teardown_ms: 0,
-            steps: vec![],
-            artifacts: None,
+            ..fixture::result(rt, id, st)
         }
     }
 
@@ -318,20 +308,7 @@ mod tests {
         Source {
             label: None,
             origin: format!("{rt}/report.json"),
-            report: Report {
-                schema: crate::report::REPORT_SCHEMA.into(),
-                started_unix: 0,
-                duration_ms: 0,
-                seed: None,
-                host: serde_json::Value::Null,
-                runtimes: vec![RuntimeInfo {
-                    name: rt.into(),
-                    path: String::new(),
-                    version: format!("{rt} 1.0"),
-                }],
-                summary: Report::summarize(&results),
-                results,
-            },
+            report: fixture::report(rt, results),
         }
     }
 
