@@ -41,24 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat > "$T/config.toml" <<TOML
-version = 2
-root = "$T/root"
-state = "$T/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$SOCK"
-[ttrpc]
-  address = ""
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$T/opt"
-TOML
-containerd --config "$T/config.toml" > "$T/containerd.log" 2>&1 &
-CTRD_PID=$!
+start_private_containerd "$T" "$SOCK"
 for _ in $(seq 100); do [ -S "$SOCK" ] && "${C[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
 if "${C[@]}" version >/dev/null 2>&1; then pass "private containerd is up"
 else fail "containerd did not start: $(tail -5 "$T/containerd.log")"; finish; fi

@@ -93,24 +93,7 @@ trap 'exit 143' TERM
 # whenever that socket exists (the host's or another job's containerd) and only otherwise
 # starts one; passing our own socket makes sure no one else's containerd runs our containers.
 mkdir -p "$T/cli"
-cat > "$T/containerd.toml" <<TOML
-version = 2
-root = "$T/containerd/root"
-state = "$T/containerd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$CSOCK"
-[ttrpc]
-  address = ""
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$T/containerd/opt"
-TOML
-containerd --config "$T/containerd.toml" > "$T/containerd.log" 2>&1 &
-CTRD_PID=$!
+start_private_containerd "$T/containerd" "$CSOCK"
 
 # dockerd: a config file of ours keeps /etc/docker/daemon.json out, and its
 # deprecated-key-path (a config key, no flag, in 20.10) keeps dockerd's trust key out of
@@ -130,7 +113,7 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 if "${D[@]}" version >/dev/null 2>&1; then pass "private dockerd is up ($("${D[@]}" version -f '{{.Server.Version}}'))"
-else fail "dockerd did not start: $(tail -5 "$T/dockerd.log") $(tail -3 "$T/containerd.log")"; finish; fi
+else fail "dockerd did not start: $(tail -5 "$T/dockerd.log") $(tail -3 "$T/containerd/containerd.log")"; finish; fi
 
 busybox_rootfs_tar "$T/bb.tar"
 if "${D[@]}" import "$T/bb.tar" "$IMG" >/dev/null 2>"$T/err"; then pass "docker import of a busybox rootfs"

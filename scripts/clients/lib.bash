@@ -83,6 +83,33 @@ need_pkg() {
     || { echo "FAIL: cannot install $2" >&2; exit 2; }
 }
 
+# start_private_containerd DIR SOCK: a containerd whose root, state, opt and socket are all
+# under DIR, with the CRI plugin off (it would want a CNI set-up) and no debug or metrics
+# socket, so nothing of the host's containerd is touched. Its log is DIR/containerd.log;
+# sets CTRD_PID for the caller's cleanup.
+start_private_containerd() {
+  local dir=$1 sock=$2
+  mkdir -p "$dir"
+  cat > "$dir/config.toml" <<TOML
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$sock"
+[ttrpc]
+  address = ""
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$dir/opt"
+TOML
+  containerd --config "$dir/config.toml" > "$dir/containerd.log" 2>&1 &
+  CTRD_PID=$!
+}
+
 # busybox_rootfs_tar OUT.tar: a busybox-static rootfs (the same as scripts/busybox-bundle.sh).
 busybox_rootfs_tar() {
   local r; r=$(mktemp -d "${TMPDIR:-/tmp}/ferrun-rootfs.XXXXXX")
