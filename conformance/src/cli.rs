@@ -1,5 +1,6 @@
 //! Command-line types (clap derive) only.
 
+use crate::report::progress;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -41,13 +42,6 @@ pub enum Cmd {
 pub enum Keep {
     Always,
     Fail,
-    Never,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum When {
-    Auto,
-    Always,
     Never,
 }
 
@@ -98,8 +92,8 @@ pub struct RunArgs {
     /// The status line on stderr (counts so far, ETA), redrawn in place below the result
     /// lines: `auto` draws it when stderr is a terminal (and TERM is not `dumb`); elsewhere
     /// the output is the plain line per result, without escape codes.
-    #[arg(long, value_enum, default_value_t = When::Auto)]
-    pub progress: When,
+    #[arg(long, value_enum, default_value_t = progress::Mode::Auto)]
+    pub progress: progress::Mode,
 
     /// Scenario files or directories.
     #[arg(required = true)]

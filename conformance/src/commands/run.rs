@@ -1,11 +1,11 @@
 //! `run`: load and filter scenarios, run them, write the requested reports.
 
 use super::{find_suite_dir, load_inputs, EXIT_USAGE};
-use crate::cli::{Keep as CliKeep, ReportArgs, RunArgs, When};
+use crate::cli::{Keep as CliKeep, ReportArgs, RunArgs};
 use oci_conform::driver::RuntimeBin;
 use oci_conform::host::HostFacts;
 use oci_conform::report::judge::{Judge, EXIT_ERROR, EXIT_FAIL, EXIT_OK};
-use oci_conform::report::{events, junit, markdown, progress, tap, Report};
+use oci_conform::report::{events, junit, markdown, tap, Report};
 use oci_conform::runner::{self, Keep, Options};
 use oci_conform::scenario::filter::Filter;
 use std::path::Path;
@@ -167,11 +167,7 @@ pub fn run(a: &RunArgs) -> i32 {
             .unwrap_or_else(|| find_suite_dir(&a.scenarios)),
         step_timeout: Duration::from_secs(a.step_timeout.max(1)),
         judge: judge.clone(),
-        progress: match a.progress {
-            When::Auto => progress::Mode::Auto,
-            When::Always => progress::Mode::Always,
-            When::Never => progress::Mode::Never,
-        },
+        progress: a.progress,
     };
     let report = match runner::run(&opts, &selected, HostFacts::probe()) {
         Ok(r) => r,

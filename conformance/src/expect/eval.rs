@@ -10,15 +10,20 @@ pub fn render(v: &Value) -> String {
         Value::String(s) => format!("{s:?}"),
         other => other.to_string(),
     };
-    if s.len() > 400 {
-        let mut cut = 400;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        format!("{}…", &s[..cut])
-    } else {
-        s
+    ellipsize(&s, 400)
+}
+
+/// `s` cut to at most `max` bytes, at a character boundary, with `…` when something was cut:
+/// a value in a failure message, a reason on a progress line.
+pub fn ellipsize(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
     }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &s[..cut])
 }
 
 /// A number, or a string holding one (trimmed).

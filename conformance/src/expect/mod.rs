@@ -12,7 +12,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-pub use eval::{as_number, render};
+pub use eval::{as_number, ellipsize, render};
 
 pub const KEYWORDS: &[&str] = &[
     "equals", "contains", "includes", "regex", "empty", "not", "gt", "ge", "lt", "le", "one_of",

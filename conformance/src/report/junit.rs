@@ -54,7 +54,7 @@ pub fn render(r: &Report) -> String {
             time as f64 / 1000.0
         );
         for res in results {
-            let area = res.id.split('.').next().unwrap_or("");
+            let area = res.area();
             let _ = write!(
                 out,
                 "    <testcase classname=\"{}.{}\" name=\"{}\" time=\"{:.3}\"",

@@ -150,6 +150,11 @@ impl Report {
 }
 
 impl ScenarioResult {
+    /// The scenario's area, as `--filter area:` has it.
+    pub fn area(&self) -> &str {
+        crate::scenario::area_of(&self.id)
+    }
+
     /// The evidence of the step that did not pass, if it ran a command.
     pub fn failed_evidence(&self) -> Option<&Evidence> {
         self.steps

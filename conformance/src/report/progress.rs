@@ -15,10 +15,11 @@
 
 use super::terminal::Console;
 use super::{ScenarioResult, Status};
+use crate::expect::ellipsize;
 use std::time::Duration;
 
 /// `--progress`: `auto` draws the status line when stderr is a terminal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Mode {
     #[default]
     Auto,
@@ -212,17 +213,9 @@ pub fn clock(d: Duration) -> String {
     }
 }
 
+/// The first line of a reason, cut to 160 bytes: one result, one line.
 fn first_line(s: &str) -> String {
-    let l = s.lines().next().unwrap_or("");
-    if l.len() > 160 {
-        let mut cut = 160;
-        while !l.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        format!("{}…", &l[..cut])
-    } else {
-        l.to_string()
-    }
+    ellipsize(s.lines().next().unwrap_or(""), 160)
 }
 
 #[cfg(test)]

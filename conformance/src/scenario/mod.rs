@@ -337,8 +337,14 @@ impl Scenario {
             .unwrap_or(Level::May)
     }
 
-    /// The area is the first dotted component of the id (`lifecycle.exec` -> `lifecycle`).
+    /// The scenario's area (see [`area_of`]).
     pub fn area(&self) -> &str {
-        self.id.split('.').next().unwrap_or(&self.id)
+        area_of(&self.id)
     }
+}
+
+/// The area of a scenario id: its first dotted component (`lifecycle.exec` -> `lifecycle`),
+/// what `--filter area:` selects, JUnit's classname and the HTML matrix's bars group by.
+pub fn area_of(id: &str) -> &str {
+    id.split('.').next().unwrap_or(id)
 }

@@ -55,8 +55,7 @@ pub fn areas(sources: &[Source]) -> BTreeMap<String, BTreeMap<String, AreaCount>
     let mut out: BTreeMap<String, BTreeMap<String, AreaCount>> = BTreeMap::new();
     for src in sources {
         for r in &src.report.results {
-            let area = r.id.split('.').next().unwrap_or(&r.id).to_string();
-            out.entry(area)
+            out.entry(r.area().to_string())
                 .or_default()
                 .entry(matrix::column(&src.label, &r.runtime))
                 .or_default()
