@@ -47,8 +47,10 @@ pub fn pages(program: &Program) -> Vec<Page> {
     // Fills in each command's display name (`ferrun-create`) and bin name (`ferrun create`),
     // and gives it the global options, as the binary's parser sees them.
     root.build();
-    let mut pages = vec![main_page(program, &root)];
-    add_command_pages(program, &root, &mut pages);
+    let commands = documented_commands(&root);
+    let mut pages = vec![main_page(program, &root, &commands)];
+    let see_also = [format!("{}({})", program.bin, program.section)];
+    pages.extend((commands.iter()).map(|cmd| render(program, cmd, &[], &[], &see_also)));
     pages
 }
 
@@ -57,18 +59,25 @@ pub fn is_documented(cmd: &clap::Command) -> bool {
     !cmd.is_hide_set() && cmd.get_name() != "help"
 }
 
-fn add_command_pages(program: &Program, parent: &clap::Command, pages: &mut Vec<Page>) {
-    for cmd in parent.get_subcommands().filter(|c| is_documented(c)) {
-        let see_also = [format!("{}({})", program.bin, program.section)];
-        pages.push(render(program, cmd, &[], &[], &see_also));
-        add_command_pages(program, cmd, pages);
+/// Every documented command under `root`, nested ones included, each before its own
+/// subcommands: the order of the pages and of the main page's SEE ALSO.
+fn documented_commands(root: &clap::Command) -> Vec<&clap::Command> {
+    fn walk<'a>(parent: &'a clap::Command, out: &mut Vec<&'a clap::Command>) {
+        for cmd in parent.get_subcommands().filter(|c| is_documented(c)) {
+            out.push(cmd);
+            walk(cmd, out);
+        }
     }
+    let mut out = Vec::new();
+    walk(root, &mut out);
+    out
 }
 
-fn main_page(program: &Program, root: &clap::Command) -> Page {
-    let mut see_also: Vec<String> = Vec::new();
-    collect_page_names(program, root, &mut see_also);
-    see_also.extend(program.see_also.iter().map(|s| s.to_string()));
+fn main_page(program: &Program, root: &clap::Command, commands: &[&clap::Command]) -> Page {
+    let see_also: Vec<String> = (commands.iter())
+        .map(|cmd| format!("{}({})", page_name(cmd), program.section))
+        .chain(program.see_also.iter().map(|s| s.to_string()))
+        .collect();
     render(
         program,
         root,
@@ -76,13 +85,6 @@ fn main_page(program: &Program, root: &clap::Command) -> Page {
         program.sections,
         &see_also,
     )
-}
-
-fn collect_page_names(program: &Program, parent: &clap::Command, out: &mut Vec<String>) {
-    for cmd in parent.get_subcommands().filter(|c| is_documented(c)) {
-        out.push(format!("{}({})", page_name(cmd), program.section));
-        collect_page_names(program, cmd, out);
-    }
 }
 
 /// `ferrun-create` for `ferrun create`: clap's display name once the root is built.

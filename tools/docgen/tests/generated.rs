@@ -228,24 +228,23 @@ fn generate_writes_the_layout_make_install_reads() {
     }
 }
 
-/// The completion scripts written to a directory, for the shells to read.
-fn scripts_in(dir: &Path, p: &Program) -> Vec<(Shell, PathBuf)> {
+fn completion(p: &Program, shell: Shell) -> completions::Completion {
     completions::completions(p)
         .into_iter()
-        .map(|c| {
-            let path = dir.join(&c.file);
-            std::fs::write(&path, &c.script).unwrap();
-            (c.shell, path)
-        })
-        .collect()
+        .find(|c| c.shell == shell)
+        .unwrap()
 }
 
 fn script(p: &Program, shell: Shell) -> String {
-    let c = completions::completions(p)
-        .into_iter()
-        .find(|c| c.shell == shell)
-        .unwrap();
-    String::from_utf8(c.script).unwrap()
+    String::from_utf8(completion(p, shell).script).unwrap()
+}
+
+/// The shell's completion script of `p` written to `dir`, for the shell to read.
+fn script_file(dir: &Path, p: &Program, shell: Shell) -> PathBuf {
+    let c = completion(p, shell);
+    let path = dir.join(&c.file);
+    std::fs::write(&path, &c.script).unwrap();
+    path
 }
 
 #[test]
@@ -298,10 +297,7 @@ fn bash_complete(script: &Path, bin: &str, words: &[&str]) -> Vec<String> {
 fn bash_completion_parses_and_completes_every_command() {
     let dir = tempfile::tempdir().unwrap();
     for p in programs() {
-        let (_, path) = scripts_in(dir.path(), &p)
-            .into_iter()
-            .find(|(s, _)| *s == Shell::Bash)
-            .unwrap();
+        let path = script_file(dir.path(), &p, Shell::Bash);
         let syntax = Command::new("bash").arg("-n").arg(&path).output().unwrap();
         assert!(syntax.status.success(), "bash -n {}", path.display());
         for cmd in commands_of(&p) {
@@ -341,17 +337,14 @@ fn zsh_accepts_its_completions() {
     require("zsh");
     let dir = tempfile::tempdir().unwrap();
     for p in programs() {
-        for (shell, path) in scripts_in(dir.path(), &p) {
-            if shell == Shell::Zsh {
-                let out = Command::new("zsh").arg("-n").arg(&path).output().unwrap();
-                assert!(
-                    out.status.success(),
-                    "zsh -n {}: {}",
-                    path.display(),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-        }
+        let path = script_file(dir.path(), &p, Shell::Zsh);
+        let out = Command::new("zsh").arg("-n").arg(&path).output().unwrap();
+        assert!(
+            out.status.success(),
+            "zsh -n {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -361,10 +354,7 @@ fn fish_accepts_and_completes_every_command() {
     require("fish");
     let dir = tempfile::tempdir().unwrap();
     for p in programs() {
-        let (_, path) = scripts_in(dir.path(), &p)
-            .into_iter()
-            .find(|(s, _)| *s == Shell::Fish)
-            .unwrap();
+        let path = script_file(dir.path(), &p, Shell::Fish);
         let syntax = Command::new("fish").arg("-n").arg(&path).output().unwrap();
         assert!(syntax.status.success(), "fish -n {}", path.display());
         for cmd in commands_of(&p) {
