@@ -74,15 +74,7 @@ deb-src http://deb.debian.org/debian-security bookworm-security main"
 }
 
 install_tools() {
-	local missing=() p
-	for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	log "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null ||
-		! apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
-		die "apt-get install ${missing[*]}"
-	fi
+	"$REPO/scripts/apt-install.sh" "${PKGS[@]}" >/dev/null || die "apt-get install of its tools"
 }
 
 # runc's source with Debian's patches applied, in $W/src/runc-1.1.5+ds1.

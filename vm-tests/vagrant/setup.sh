@@ -13,13 +13,7 @@
 #   qemu-system-x86 qemu-utils   the emulator; qemu-img for the box
 #   rsync                     the synced folder; debootstrap e2fsprogs: the box's image
 set -euo pipefail
-export DEBIAN_FRONTEND=noninteractive
-PKGS=(vagrant vagrant-libvirt libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-      dnsmasq-base qemu-system-x86 qemu-utils rsync debootstrap e2fsprogs iproute2)
-missing=()
-for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get -o DPkg::Lock::Timeout=600 update -q
-  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
-fi
+"$(dirname "$0")/../../scripts/apt-install.sh" vagrant vagrant-libvirt libvirt-daemon \
+  libvirt-daemon-driver-qemu libvirt-clients dnsmasq-base qemu-system-x86 qemu-utils rsync \
+  debootstrap e2fsprogs iproute2
 echo "vagrant-setup: ok"
