@@ -32,7 +32,7 @@ cleanup() {
       "${C[@]}" task delete -f "$t" >/dev/null 2>&1
     done
     for c in $("${C[@]}" containers ls -q 2>/dev/null); do "${C[@]}" containers rm "$c" >/dev/null 2>&1; done
-    kill "$CTRD_PID" 2>/dev/null; wait "$CTRD_PID" 2>/dev/null
+    stop_pid "$CTRD_PID"
   fi
   "${P[@]}" rmi -af >/dev/null 2>&1
   unmount_under "$T"

@@ -53,13 +53,6 @@ pids_by_arg() {
   done
 }
 
-# stop_pid PID: SIGTERM, a bounded wait, then SIGKILL.
-stop_pid() {
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null
-}
-
 cleanup() {
   trap - EXIT INT TERM
   if [ -n "$DOCKERD_PID" ]; then

@@ -83,10 +83,18 @@ need_pkg() {
     || { echo "FAIL: cannot install $2" >&2; exit 2; }
 }
 
+# stop_pid PID: SIGTERM, a bounded wait (10 s), then SIGKILL: a daemon that ignores SIGTERM
+# must not hang a script's cleanup.
+stop_pid() {
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null
+}
+
 # start_private_containerd DIR SOCK: a containerd whose root, state, opt and socket are all
 # under DIR, with the CRI plugin off (it would want a CNI set-up) and no debug or metrics
 # socket, so nothing of the host's containerd is touched. Its log is DIR/containerd.log;
-# sets CTRD_PID for the caller's cleanup.
+# sets CTRD_PID for the caller's cleanup (stop_pid).
 start_private_containerd() {
   local dir=$1 sock=$2
   mkdir -p "$dir"
@@ -107,6 +115,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   path = "$dir/opt"
 TOML
   containerd --config "$dir/config.toml" > "$dir/containerd.log" 2>&1 &
+  # shellcheck disable=SC2034 # the caller's cleanup reads it
   CTRD_PID=$!
 }
 
