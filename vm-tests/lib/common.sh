@@ -42,6 +42,14 @@ vmt_tmpdir() {
 # Monotonic-enough wall clock in milliseconds (GNU date).
 vmt_now_ms() { date +%s%3N; }
 
+# vmt_strip_vagrant_progress: a filter dropping the progress bars vagrant draws with \r even
+# into a pipe or a log file (a box upload makes thousands of them).
+vmt_strip_vagrant_progress() { sed -u 's/\r\x1b\[KProgress:[^\r]*//g'; }
+
+# vmt_secs START_MS [END_MS]: the seconds from one vmt_now_ms reading to another (default: now),
+# with one decimal, as the timing lines print them.
+vmt_secs() { awk -v a="$1" -v b="${2:-$(vmt_now_ms)}" 'BEGIN {printf "%.1f", (b - a) / 1000}'; }
+
 # vmt_hash FILE...: one sha256 over the names and contents of the inputs; the cache key of an
 # artifact built from them (a changed binary or init script gives a new initramfs).
 vmt_hash() {

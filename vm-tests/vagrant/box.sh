@@ -15,5 +15,5 @@ VMT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VMT_CACHE=${VMT_CACHE:-$VMT_ROOT/target/vm-cache}
 t0=$(vmt_now_ms)
 vmt_vagrant_box_prepare
-vmt_log "box $VMT_BOX_NAME: $VMT_BOX ($(du -h "$VMT_BOX" | cut -f1), $(awk -v a="$t0" -v b="$(vmt_now_ms)" 'BEGIN {printf "%.1f", (b - a) / 1000}') s)"
+vmt_log "box $VMT_BOX_NAME: $VMT_BOX ($(du -h "$VMT_BOX" | cut -f1), $(vmt_secs "$t0") s)"
 printf '%s\n' "$VMT_BOX"

@@ -45,8 +45,6 @@ export VAGRANT_HOME=$VD/home VAGRANT_DOTFILE_PATH=$RUN/dotfile VAGRANT_CHECKPOIN
 VMT_PKG_HINT+=([vagrant]=vagrant [libvirtd]=libvirt-daemon [virsh]=libvirt-clients
 	[qemu-img]=qemu-utils [rsync]=rsync [dnsmasq]=dnsmasq-base [ip]=iproute2)
 
-secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", (b - a) / 1000}'; }
-
 # --- inside the namespace ---------------------------------------------------------------
 LIBVIRTD_PID="" RUNNER=""
 # stop_runner RC: on Ctrl-C or TERM, vagrant gets a Ctrl-C of its own and 60 s to stop its
@@ -198,8 +196,7 @@ t_box=$(vmt_now_ms)
 if [ "$(cat "$VAGRANT_HOME/ferrun-box.key" 2>/dev/null)" != "$VMT_BOX_KEY" ] ||
 	! vagrant box list 2>/dev/null | grep -q "^$VMT_BOX_NAME "; then
 	vmt_log "vagrant box add $VMT_BOX_NAME (VAGRANT_HOME=$VAGRANT_HOME)"
-	# (its progress bar, \r-drawn, dropped)
-	vagrant box add --force --name "$VMT_BOX_NAME" "$VMT_BOX" 2>&1 | sed -u 's/\r\x1b\[KProgress:[^\r]*//g' >&2 ||
+	vagrant box add --force --name "$VMT_BOX_NAME" "$VMT_BOX" 2>&1 | vmt_strip_vagrant_progress >&2 ||
 		vmt_die "vagrant box add failed"
 	echo "$VMT_BOX_KEY" >"$VAGRANT_HOME/ferrun-box.key"
 fi
@@ -235,9 +232,9 @@ if [ -s "$OUT/vagrant.times" ]; then
 	# shellcheck source=/dev/null
 	. "$OUT/vagrant.times"
 	{
-		printf 'box_s=%s\nbox_add_s=%s\n' "$(secs "$t0" "$t_box")" "$(secs "$t_box" "$t_add")"
-		[ -s "$RUN/t_destroy" ] && printf 'destroy_s=%s\n' "$(secs "$(cat "$RUN/t_destroy")" "$t_end")"
-		printf 'total_s=%s\n' "$(secs "$t0" "$t_end")"
+		printf 'box_s=%s\nbox_add_s=%s\n' "$(vmt_secs "$t0" "$t_box")" "$(vmt_secs "$t_box" "$t_add")"
+		[ -s "$RUN/t_destroy" ] && printf 'destroy_s=%s\n' "$(vmt_secs "$(cat "$RUN/t_destroy")" "$t_end")"
+		printf 'total_s=%s\n' "$(vmt_secs "$t0" "$t_end")"
 	} >>"$OUT/vagrant.times"
 	vmt_log "vagrant $M: rc=$rc, $(tr '\n' ' ' <"$OUT/vagrant.times")"
 fi
