@@ -3,7 +3,7 @@
 PREFIX ?= /usr/local
 CARGO ?= cargo
 
-.PHONY: all build man deb demo test install uninstall bench bench-scale bench-vm matrix-host runc-bats setup clean
+.PHONY: all build man deb demo test install install-completions uninstall bench bench-scale bench-vm matrix-host runc-bats setup clean
 
 all: build
 
@@ -75,6 +75,11 @@ install: build man
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 target/man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 target/man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(MAKE) --no-print-directory install-completions
+
+# The completions of PROGRAMS from target/completions (`make man`): `install` and the Debian
+# package (scripts/deb.sh: PREFIX=/usr PROGRAMS=ferrun) both put them where this says.
+install-completions:
 	for p in $(PROGRAMS); do \
 	  install -D -m 0644 target/completions/bash/$$p $(DESTDIR)$(BASH_COMPLETIONS)/$$p && \
 	  install -D -m 0644 target/completions/zsh/_$$p $(DESTDIR)$(ZSH_COMPLETIONS)/_$$p && \

@@ -41,9 +41,7 @@ install -d "$root/usr/share/man/man8"
 for page in target/man/man8/ferrun.8 target/man/man8/ferrun-*.8; do
   gzip -9n <"$page" >"$root/usr/share/man/man8/${page##*/}.gz"
 done
-install -D -m 0644 target/completions/bash/ferrun "$root/usr/share/bash-completion/completions/ferrun"
-install -D -m 0644 target/completions/zsh/_ferrun "$root/usr/share/zsh/vendor-completions/_ferrun"
-install -D -m 0644 target/completions/fish/ferrun.fish "$root/usr/share/fish/vendor_completions.d/ferrun.fish"
+make --no-print-directory install-completions DESTDIR="$root" PREFIX=/usr PROGRAMS=ferrun >/dev/null
 doc=$root/usr/share/doc/ferrun
 install -D -m 0644 packaging/deb/copyright "$doc/copyright"
 gzip -9n <"$CHANGELOG" >"$doc/changelog.Debian.gz"
