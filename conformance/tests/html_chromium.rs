@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{bin, require, stderr, Need};
+use common::{bin, require, result_json as result, stderr, write_report, Need};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -16,27 +16,6 @@ use std::time::{Duration, Instant};
 const CHROMIUM: &str = "chromium";
 /// A headless Chromium renders this page in about a second; a hung one is killed.
 const DEADLINE: Duration = Duration::from_secs(90);
-
-fn result(rt: &str, id: &str, status: &str, reason: Option<&str>) -> serde_json::Value {
-    let mut r = serde_json::json!({
-        "runtime": rt, "id": id, "title": format!("title of {id}"),
-        "path": format!("scenarios/{}.yaml", id.replace('.', "/")),
-        "spec": [], "level": "MUST", "tags": [], "status": status, "duration_ms": 5
-    });
-    if let Some(why) = reason {
-        r["reason"] = why.into();
-    }
-    r
-}
-
-fn write_report(path: &Path, rt: &str, results: Vec<serde_json::Value>) {
-    let report = serde_json::json!({
-        "schema": "oci-conform/report/v1", "started_unix": 0, "duration_ms": 1, "host": null,
-        "runtimes": [{"name": rt, "path": "/x", "version": format!("{rt} 1.0")}],
-        "results": results, "summary": {}
-    });
-    std::fs::write(path, report.to_string()).unwrap();
-}
 
 /// Runs chromium with the flags that keep it off the network and out of the user's profile,
 /// in its own process group, killed as a whole at the deadline. Returns stdout.

@@ -1,16 +1,10 @@
 //! `oci-conform matrix` through the binary: runtimes side by side, labelled reports, and the
 //! refusal to merge two reports that hold the same runtime. No root needed.
 
+mod common;
+
+use common::{bin, result_json, stderr, write_report};
 use serde_json::Value;
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_oci-conform"))
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn matrix_puts_runtimes_side_by_side() {
@@ -94,15 +88,11 @@ fn matrix_puts_runtimes_side_by_side() {
 #[test]
 fn matrix_html_page_links_from_the_current_directory() {
     let tmp = tempfile::tempdir().unwrap();
-    let report = serde_json::json!({
-        "schema": "oci-conform/report/v1", "started_unix": 0, "duration_ms": 1, "host": null,
-        "runtimes": [{"name": "runc", "path": "/x", "version": "v"}],
-        "results": [{"runtime": "runc", "id": "a.x", "title": "", "path": "scenarios/a/x.yaml",
-                     "spec": [], "level": "MUST", "tags": [], "status": "FAIL",
-                     "reason": "exit <1>", "duration_ms": 1}],
-        "summary": {}
-    });
-    std::fs::write(tmp.path().join("r.json"), report.to_string()).unwrap();
+    write_report(
+        &tmp.path().join("r.json"),
+        "runc",
+        vec![result_json("runc", "a.x", "FAIL", Some("exit <1>"))],
+    );
     let o = bin()
         .current_dir(tmp.path())
         .args(["matrix", "--html", "out/ci/m.html", "r.json"])

@@ -105,6 +105,29 @@ pub fn report(out: &Path) -> Value {
         .expect("json")
 }
 
+/// A result as report.json holds it: scenario `id` at `scenarios/<id as a path>.yaml`, MUST.
+pub fn result_json(rt: &str, id: &str, status: &str, reason: Option<&str>) -> Value {
+    let mut r = serde_json::json!({
+        "runtime": rt, "id": id, "title": format!("title of {id}"),
+        "path": format!("scenarios/{}.yaml", id.replace('.', "/")),
+        "spec": [], "level": "MUST", "tags": [], "status": status, "duration_ms": 5
+    });
+    if let Some(why) = reason {
+        r["reason"] = why.into();
+    }
+    r
+}
+
+/// A report.json of the one runtime `rt` holding `results`, at `path`.
+pub fn write_report(path: &Path, rt: &str, results: Vec<Value>) {
+    let report = serde_json::json!({
+        "schema": "oci-conform/report/v1", "started_unix": 0, "duration_ms": 1, "host": null,
+        "runtimes": [{"name": rt, "path": "/x", "version": format!("{rt} 1.0")}],
+        "results": results, "summary": {}
+    });
+    std::fs::write(path, report.to_string()).unwrap();
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
