@@ -37,7 +37,7 @@ pub fn matrix(a: &MatrixArgs) -> i32 {
     if let Some(page) = &a.html {
         if let Err(e) = write_html(&sources, a, page) {
             eprintln!("oci-conform: {}: {e}", page.display());
-            return 2;
+            return EXIT_ERROR;
         }
         eprintln!("wrote {}", page.display());
     }
@@ -52,7 +52,7 @@ pub fn matrix(a: &MatrixArgs) -> i32 {
                 .and_then(|_| std::fs::write(dir.join("matrix.json"), json));
             if let Err(e) = r {
                 eprintln!("oci-conform: {}: {e}", dir.display());
-                return 2;
+                return EXIT_ERROR;
             }
             eprintln!(
                 "wrote {} and {}",
