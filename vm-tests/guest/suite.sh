@@ -33,6 +33,8 @@ VMT_SUITE_ARGS=${VMT_SUITE_ARGS:-}
 . "$SUITE_DIR/lib/results.sh"
 # shellcheck source=vm-tests/guest/lib/bundle.sh
 . "$SUITE_DIR/lib/bundle.sh"
+# shellcheck source=vm-tests/guest/lib/bandwidth.sh
+. "$SUITE_DIR/lib/bandwidth.sh"
 # shellcheck source=vm-tests/guest/lib/smoke.sh
 . "$SUITE_DIR/lib/smoke.sh"
 # shellcheck source=vm-tests/guest/lib/facts.sh
@@ -46,6 +48,7 @@ RESULTS_TSV=$WORK/results.tsv
 CG_PARENT=vmt-smoke-$$
 cleanup() {
 	smoke_cleanup
+	bandwidth_release
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -55,6 +58,8 @@ SUITE_RC=0
 worse() { [ "$1" -gt "$SUITE_RC" ] && SUITE_RC=$1; return 0; }
 
 describe_machine
+# Before any container with a CPU quota (lib/bandwidth.sh: the first one can wedge a TCG guest).
+[ "$VMT_PROFILE" = host ] || bandwidth_hold || echo "--- CFS bandwidth: could not switch it on safely"
 load_apparmor_profiles || worse 2
 check_selinux || worse 2
 
