@@ -35,6 +35,8 @@ VMT_SUITE_ARGS=${VMT_SUITE_ARGS:-}
 . "$SUITE_DIR/lib/bundle.sh"
 # shellcheck source=vm-tests/guest/lib/bandwidth.sh
 . "$SUITE_DIR/lib/bandwidth.sh"
+# shellcheck source=vm-tests/guest/lib/watchdog.sh
+. "$SUITE_DIR/lib/watchdog.sh"
 # shellcheck source=vm-tests/guest/lib/smoke.sh
 . "$SUITE_DIR/lib/smoke.sh"
 # shellcheck source=vm-tests/guest/lib/facts.sh

@@ -1,16 +1,15 @@
 # The smoke test: a handful of real assertions run through a runc-compatible runtime, so the
 # VM machinery is proven (and a runtime sanity-checked) even without oci-conform. POSIX sh.
 # Each check_* sets MSG and returns 0 pass, 1 fail, 2 skip; smoke_runtime records them.
-# Needs: results.sh, bundle.sh, WORK, CGROUP_MODE, ROOTLESS, REQUIRE_APPARMOR.
+# Needs: results.sh, bundle.sh, watchdog.sh, WORK, CGROUP_MODE, ROOTLESS, REQUIRE_APPARMOR.
 
 RES_LIMITS='{"memory":{"limit":67108864},"pids":{"limit":32},"cpu":{"quota":50000,"period":100000}}'
 
 # RT_FLAGS: extra global flags (--systemd-cgroup), one word, empty for most checks.
 RT_FLAGS=""
 # A foreground `run` forwards timeout's SIGTERM to the container's PID 1, which ignores it
-# (no handler), so without -k a hung container outlives the timeout. (One systemd guest sat
-# 7 minutes without output in runc's cgroup_limits check; the cause was not found.) KILL
-# after 10 more seconds bounds every runtime command to 130 s.
+# (no handler), so without -k a hung container outlives the timeout. KILL after 10 more
+# seconds bounds every runtime command to 130 s; watchdog.sh bounds a whole check.
 # shellcheck disable=SC2086 # RT_FLAGS is zero or one word
 rt() { timeout -k 10 120 "$RT_BIN" --root "$RT_ROOT" $RT_FLAGS "$@"; }
 
@@ -204,13 +203,14 @@ check_apparmor() {
 	expect_out "$_id" "$(printf 'label=vmt-smoke (enforce)\nsecret=denied\npublic=public')"
 }
 
-# smoke_runtime NAME BINARY: every check against one runtime, each recorded.
+# smoke_runtime NAME BINARY: every check against one runtime, each bounded (watchdog.sh: a
+# stalled check FAILs with a STALL report) and recorded.
 smoke_runtime() {
 	RT_NAME=$1 RT_BIN=$2 RT_ROOT=$WORK/state-$1
 	mkdir -p "$RT_ROOT"
 	for _c in exit_status lifecycle cgroup_limits pids_enforced oom_kill apparmor systemd_cgroup checkpoint_restore; do
-		_t=$(uptime_ms) MSG="" _rc=0
-		"check_$_c" || _rc=$?
+		_t=$(uptime_ms) _rc=0
+		bounded_check "$_c" || _rc=$?
 		case "$_rc" in
 		0) record "$RT_NAME" "$_c" pass "$_t" "" ;;
 		2) record "$RT_NAME" "$_c" skip "$_t" "$MSG" ;;
@@ -227,7 +227,7 @@ track() { echo "$RT_BIN $RT_ROOT $1" >>"$WORK/ids"; }
 smoke_cleanup() {
 	if [ -e "$WORK/ids" ]; then
 		while read -r _bin _root _id; do
-			"$_bin" --root "$_root" delete --force "$_id" >/dev/null 2>&1
+			timeout -k 5 60 "$_bin" --root "$_root" delete --force "$_id" >/dev/null 2>&1
 		done <"$WORK/ids"
 	fi
 	for _d in /sys/fs/cgroup/"$CG_PARENT" /sys/fs/cgroup/*/"$CG_PARENT"; do
