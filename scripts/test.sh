@@ -67,12 +67,15 @@ fi
 stage "vagrant: the offline debian12-local box booted by vagrant-libvirt (TCG), smoke + area:systemd"
 # What it guards is the Vagrant path itself (box, vagrant-libvirt's boot, synced folder,
 # provisioner): the scenarios are the systemd guest's selection, about 5 minutes in all
-# (docs/vm-tests.md, "Vagrant"). runc only in the smoke test and --judge ferrun, as in the
-# vm-tests stage: a runc flake must not fail CI.
+# (docs/vm-tests.md, "Vagrant"). As in the vm-tests stage, runc's smoke test proves the machine
+# works and --judge ferrun keeps runc's scenario results out of the verdict. Up + suite take
+# 90-250 s here; a guest not done 480 s after its boot began gave no verdict (the TCG wedge of
+# docs/vm-tests.md stopped one in CI): it is examined, destroyed, and a fresh machine gets a
+# second attempt. Worst case about 22 minutes, inside the hour.
 vm-tests/vagrant/setup.sh
 VMT_FERRUN="$PWD/target/release/ferrun" VMT_OCI_CONFORM="$PWD/target/release/oci-conform" \
   VMT_SMOKE_RUNTIMES=runc VMT_SUITE_ARGS="--filter area:systemd --judge ferrun" \
-  VMT_VAGRANT_TIMEOUT=900 vm-tests/vagrant/test.sh
+  VMT_VAGRANT_TIMEOUT=480 VMT_VAGRANT_ATTEMPTS=2 vm-tests/vagrant/test.sh
 
 stage "nothing left behind: cgroups, mounts, state dirs, network namespaces, processes, /tmp"
 scripts/leftovers.sh compare "$LEFTOVERS"

@@ -15,7 +15,9 @@
 # Environment: VMT_FERRUN VMT_OCI_CONFORM VMT_OCI_PROBE VMT_OCI_SECCOMP_AGENT (binaries, as for
 # vm-tests/run.sh), VMT_SUITE_ARGS VMT_SMOKE_RUNTIMES VMT_CONFORM_RUNTIMES VMT_JOBS VMT_SCENARIOS
 # (passed to the guest's suite), VMT_MEM VMT_SMP, VMT_CACHE (where the box is cached),
-# VMT_VAGRANT_TIMEOUT (seconds for the whole up + suite, default 3600).
+# VMT_VAGRANT_TIMEOUT (seconds for the whole up + suite, default 3600; a guest that has not
+# finished by then is examined, vm-tests/vagrant/run.sh), VMT_VAGRANT_ATTEMPTS (default 1: how
+# many fresh machines a run without a suite verdict, exit 124 or 125, may take).
 set -euo pipefail
 VMT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=vm-tests/lib/common.sh
@@ -97,6 +99,32 @@ libvirt_config() {
 	CONF
 }
 
+# run_machine: vm-tests/vagrant/run.sh under a deadline VMT_VAGRANT_TIMEOUT seconds away. run.sh
+# holds up + suite to it itself, then fetches the results or examines the guest (about 2 minutes
+# at most); the timeout here is the backstop should it not return. In a session of its own, so
+# that a Ctrl-C reaches it through stop_runner only, and `wait` (unlike a foreground command)
+# lets the trap run at once.
+run_machine() {
+	local secs=${VMT_VAGRANT_TIMEOUT:-3600} rc=0
+	VMT_VAGRANT_DEADLINE=$(($(date +%s) + secs)) VMT_VAGRANT_PROVIDER=libvirt \
+		setsid timeout --kill-after=30 $((secs + 300)) "$VMT_ROOT/vm-tests/vagrant/run.sh" "$M" &
+	RUNNER=$!
+	wait "$RUNNER" || rc=$?
+	RUNNER=""
+	return "$rc"
+}
+
+# vcpu_state: where qemu's vCPUs are (the guest cannot say once it stops answering), as
+# "CPU#0 RIP=... RFL=..." per vCPU. A wedged guest showed both vCPUs in the kernel with
+# interrupts off (RFL without 0x200), one at the same RIP in every sample.
+vcpu_state() {
+	local dom
+	dom=$(virsh list --name 2>/dev/null | head -n 1)
+	[ -n "$dom" ] || { echo "no running domain"; return 0; }
+	virsh qemu-monitor-command --hmp "$dom" "info registers -a" 2>/dev/null |
+		awk '/^CPU#/ {cpu = $1} /^RIP=/ {printf "%s %s %s; ", cpu, $1, $2}'
+}
+
 inner() {
 	local d i rc=0
 	# `ip netns exec` put us into the namespace and a mount namespace of our own (its mounts are
@@ -138,14 +166,27 @@ inner() {
 	LIBVIRTD_PID=$(cat /run/libvirt/libvirtd.pid 2>/dev/null || true)
 	virsh version >/dev/null || vmt_die "libvirtd (pid ${LIBVIRTD_PID:-?}) does not answer on /run/libvirt/libvirt-sock"
 	cd "$VMT_ROOT"
-	# In a session of its own, so that a Ctrl-C reaches it through stop_runner only, and `wait`
-	# (unlike a foreground command) lets the trap run at once.
-	VMT_VAGRANT_PROVIDER=libvirt setsid timeout --kill-after=30 "${VMT_VAGRANT_TIMEOUT:-3600}" \
-		"$VMT_ROOT/vm-tests/vagrant/run.sh" "$M" &
-	RUNNER=$!
-	wait "$RUNNER" || rc=$?
-	RUNNER=""
-	[ "$rc" = 124 ] && vmt_log "TIMEOUT: vagrant up + suite took longer than ${VMT_VAGRANT_TIMEOUT:-3600}s"
+	local attempt=1 note
+	while :; do
+		rc=0
+		run_machine || rc=$?
+		note=""
+		case "$rc" in
+		124 | 125)
+			[ -s "$OUT/postmortem" ] || vmt_log "vm-tests/vagrant/run.sh gave no result (exit $rc)"
+			note="; $(cat "$OUT/postmortem" 2>/dev/null || true); vCPUs: $(vcpu_state)"
+			;;
+		esac
+		echo "attempt $attempt: exit $rc$note" >>"$RUN/attempts"
+		# 124 and 125: the guest gave no verdict (a boot that failed, a guest that stopped
+		# answering). That says nothing about the runtimes, so a fresh machine gets another try
+		# when VMT_VAGRANT_ATTEMPTS allows; a verdict (0, 1, 2) is never retried.
+		case "$rc" in 124 | 125) ;; *) break ;; esac
+		[ "$attempt" -lt "${VMT_VAGRANT_ATTEMPTS:-1}" ] || break
+		attempt=$((attempt + 1))
+		vmt_log "no suite result from $M (exit $rc): destroying it, attempt $attempt on a fresh machine"
+		timeout 180 vagrant destroy -f "$M" >&2 || true
+	done
 	t_destroy=$(vmt_now_ms)
 	# inner_cleanup destroys; its time goes into the summary the outer part prints.
 	echo "$t_destroy" >"$RUN/t_destroy"
@@ -237,5 +278,9 @@ if [ -s "$OUT/vagrant.times" ]; then
 		printf 'total_s=%s\n' "$(vmt_secs "$t0" "$t_end")"
 	} >>"$OUT/vagrant.times"
 	vmt_log "vagrant $M: rc=$rc, $(tr '\n' ' ' <"$OUT/vagrant.times")"
+fi
+# Last, so that the tail of a CI log says why the suite gave no result.
+if [ -s "$RUN/attempts" ] && { [ "$rc" != 0 ] || [ "$(wc -l <"$RUN/attempts")" -gt 1 ]; }; then
+	sed "s/^/vm-tests: $M: /" "$RUN/attempts" >&2
 fi
 exit "$rc"
