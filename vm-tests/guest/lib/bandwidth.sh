@@ -35,10 +35,9 @@ quota_dir() {
 			echo +cpu >/sys/fs/cgroup/cgroup.subtree_control || return 1
 		echo "/sys/fs/cgroup/vmt-cfs-switch-$$"
 	else
-		for _h in /sys/fs/cgroup/cpu /sys/fs/cgroup/cpu,cpuacct; do
-			[ -e "$_h/cpu.cfs_quota_us" ] && { echo "$_h/vmt-cfs-switch-$$"; return 0; }
-		done
-		return 1
+		# cpu is the hierarchy's name or a link to cpu,cpuacct, as smoke.sh's cgroup_dir has it.
+		[ -e /sys/fs/cgroup/cpu/cpu.cfs_quota_us ] || return 1
+		echo "/sys/fs/cgroup/cpu/vmt-cfs-switch-$$"
 	fi
 }
 

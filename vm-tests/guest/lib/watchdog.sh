@@ -15,11 +15,18 @@ kill_tree() {
 	return 0
 }
 
-# tree_pids PID: PID and its descendants, from /proc/*/stat (field 4 is the parent; the
-# command name in field 2 may hold spaces and parentheses, so fields count from its last ')').
+# proc_table [STAT_FILE...]: "pid state ppid" of every process, or of those stat files' (the
+# command name in field 2 may hold spaces and parentheses, so the fields after it count from
+# its last ')').
+proc_table() {
+	[ $# -gt 0 ] || set -- /proc/[0-9]*/stat
+	awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); print $1, f[1], f[2] }' "$@" 2>/dev/null
+}
+
+# tree_pids PID: PID and its descendants.
 tree_pids() {
-	awk -v root="$1" '
-		{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); kids[f[2]] = kids[f[2]] " " $1 }
+	proc_table | awk -v root="$1" '
+		{ kids[$3] = kids[$3] " " $1 }
 		END {
 			q = root; out = ""
 			while (q != "") {
@@ -27,14 +34,14 @@ tree_pids() {
 				for (i = 1; i <= n; i++) { out = out " " a[i]; q = q kids[a[i]] }
 			}
 			print out
-		}' /proc/[0-9]*/stat 2>/dev/null
+		}'
 }
 
 # proc_line PID: "pid state wchan cmdline" of one process, and each of its threads' kernel
 # stack when it is not running (only root can read them).
 proc_line() {
-	[ -r "/proc/$1/stat" ] || return 0
-	_st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	_st=$(proc_table "/proc/$1/stat" | cut -d' ' -f2)
+	[ -n "$_st" ] || return 0
 	echo "  $1 $_st $(cat "/proc/$1/wchan" 2>/dev/null) $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | cut -c1-160)"
 	[ "$_st" = R ] && return 0
 	for _t in /proc/"$1"/task/*; do
@@ -52,11 +59,7 @@ stall_report() {
 	echo "--- processes of the check (pid state wchan cmdline):"
 	for _p in $(tree_pids "$1"); do proc_line "$_p"; done
 	echo "--- other processes in uninterruptible sleep:"
-	for _s in /proc/[0-9]*/stat; do
-		_p=${_s#/proc/}
-		_p=${_p%/stat}
-		[ "$(sed 's/.*) //' "$_s" 2>/dev/null | cut -d' ' -f1)" = D ] && proc_line "$_p"
-	done
+	for _p in $(proc_table | awk '$2 == "D" {print $1}'); do proc_line "$_p"; done
 	for _d in /sys/fs/cgroup/"$CG_PARENT"/* /sys/fs/cgroup/*/"$CG_PARENT"/*; do
 		[ -d "$_d" ] || continue
 		echo "--- cgroup $_d: procs $(tr '\n' ' ' <"$_d/cgroup.procs" 2>/dev/null)"
